@@ -1,0 +1,3 @@
+using Shortener.Cli;
+
+return await ShortenerCli.RunAsync(args);

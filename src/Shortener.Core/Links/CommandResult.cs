@@ -1,0 +1,11 @@
+namespace Shortener.Core.Links;
+
+/// <summary>What applying a command did. <see cref="Replayed"/> is set when an idempotent retry got the first result back.</summary>
+public sealed record CommandResult(CommandOutcome Outcome, Link? Link = null, CodeBlock? Block = null, bool Replayed = false)
+{
+    public static CommandResult NotFound { get; } = new(CommandOutcome.NotFound);
+
+    public static CommandResult IdempotencyMismatch { get; } = new(CommandOutcome.IdempotencyMismatch);
+
+    public bool Succeeded => Outcome is CommandOutcome.Ok or CommandOutcome.Created;
+}

@@ -1,0 +1,21 @@
+namespace Shortener.Core.Links;
+
+/// <summary>
+/// The state a link state machine reads and writes, seen inside one atomic apply. Implemented in
+/// memory for tests and the simulator, and over a SQLite transaction in storage.
+/// </summary>
+public interface ILinkTable
+{
+    Link? Find(string code);
+
+    void Insert(Link link);
+
+    void Update(Link link);
+
+    /// <summary>The first number of the link sequence not yet leased to any allocator.</summary>
+    ulong NextSequence { get; set; }
+
+    IdempotencyRecord? FindIdempotency(string scope, string key);
+
+    void PutIdempotency(IdempotencyRecord record);
+}

@@ -1,0 +1,44 @@
+using System.Text.Json.Serialization;
+
+namespace Shortener.Core.Links;
+
+/// <summary>
+/// A change to link state. Every input the change needs, including the time it happened, is in the
+/// command, so applying it is deterministic and a replicated log can replay it on any replica.
+/// </summary>
+[JsonPolymorphic(TypeDiscriminatorPropertyName = "op")]
+[JsonDerivedType(typeof(CreateLink), "create")]
+[JsonDerivedType(typeof(UpdateLink), "update")]
+[JsonDerivedType(typeof(DeleteLink), "delete")]
+[JsonDerivedType(typeof(RecordVisit), "visit")]
+[JsonDerivedType(typeof(LeaseCodeBlock), "lease")]
+public abstract record LinkCommand(long At);
+
+/// <summary>
+/// Create a link under <paramref name="Code"/>; refused with Conflict if the code exists, even
+/// deleted. <paramref name="Generated"/> marks a code drawn from the sequence rather than chosen by
+/// the client: its rare collision with an alias is retried by the proposer under a new code, so that
+/// conflict is not remembered against the client's idempotency key.
+/// </summary>
+public sealed record CreateLink(
+    long At,
+    string Code,
+    string Url,
+    long? ExpiresAt,
+    long? MaxVisits,
+    int RedirectStatus,
+    IReadOnlyList<string> Tags,
+    string? Title,
+    bool Generated = false) : LinkCommand(At);
+
+/// <summary>Change some fields of a live link.</summary>
+public sealed record UpdateLink(long At, string Code, LinkPatch Patch) : LinkCommand(At);
+
+/// <summary>Mark a link deleted. Deleting twice is not an error.</summary>
+public sealed record DeleteLink(long At, string Code) : LinkCommand(At);
+
+/// <summary>Count one visit of a link that has a visit limit; refused when the link no longer redirects.</summary>
+public sealed record RecordVisit(long At, string Code) : LinkCommand(At);
+
+/// <summary>Reserve the next <paramref name="Size"/> numbers of the link sequence for one allocator.</summary>
+public sealed record LeaseCodeBlock(long At, ulong Size) : LinkCommand(At);

@@ -1,0 +1,90 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Microsoft.AspNetCore.Http;
+
+namespace Shortener.Node.Api;
+
+/// <summary>Reads a JSON request body with a size limit and turns every way it can be wrong into a clear problem.</summary>
+internal static class JsonBody
+{
+    public static readonly JsonSerializerOptions Strict = new(JsonSerializerDefaults.Web)
+    {
+        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+        AllowTrailingCommas = false,
+        ReadCommentHandling = JsonCommentHandling.Disallow,
+    };
+
+    public static async Task<BodyRead> ReadBytesAsync(HttpContext context, int maxBytes)
+    {
+        var contentType = context.Request.ContentType;
+        if (contentType is null || !IsJson(contentType))
+        {
+            return BodyRead.Fail(Problems.Result(ProblemKind.UnsupportedMediaType, $"send the body as JSON with Content-Type: application/json (got {contentType ?? "no Content-Type"})"));
+        }
+
+        if (context.Request.ContentLength > maxBytes)
+        {
+            return BodyRead.Fail(Problems.Result(ProblemKind.PayloadTooLarge, $"the body may be at most {maxBytes} bytes"));
+        }
+
+        using var buffer = new MemoryStream();
+        var chunk = new byte[8192];
+        int read;
+        while ((read = await context.Request.Body.ReadAsync(chunk, context.RequestAborted).ConfigureAwait(false)) > 0)
+        {
+            if (buffer.Length + read > maxBytes)
+            {
+                return BodyRead.Fail(Problems.Result(ProblemKind.PayloadTooLarge, $"the body may be at most {maxBytes} bytes"));
+            }
+
+            buffer.Write(chunk, 0, read);
+        }
+
+        if (buffer.Length == 0)
+        {
+            return BodyRead.Fail(Problems.Result(ProblemKind.MalformedRequest, "the request body is empty; send a JSON object"));
+        }
+
+        return new BodyRead(buffer.ToArray(), null);
+    }
+
+    public static IResult? TryDeserialize<T>(byte[] body, out T? value)
+    {
+        try
+        {
+            value = JsonSerializer.Deserialize<T>(body, Strict);
+            return value is null ? Problems.Result(ProblemKind.MalformedRequest, "the body must be a JSON object, not null") : null;
+        }
+        catch (JsonException e)
+        {
+            value = default;
+            return Problems.Result(ProblemKind.MalformedRequest, Describe(e));
+        }
+    }
+
+    public static string Describe(JsonException e)
+    {
+        var path = string.IsNullOrEmpty(e.Path) || e.Path == "$" ? "the body" : $"'{e.Path.TrimStart('$', '.')}'";
+        if (e.Message.Contains("could not be mapped", StringComparison.Ordinal))
+        {
+            var start = e.Message.IndexOf('\'', StringComparison.Ordinal);
+            var end = start < 0 ? -1 : e.Message.IndexOf('\'', start + 1);
+            var name = end > start ? e.Message[(start + 1)..end] : "?";
+            return $"unknown field '{name}'";
+        }
+
+        if (e.Message.Contains("could not be converted", StringComparison.Ordinal))
+        {
+            return $"{path} has a value of the wrong type";
+        }
+
+        return $"the body is not valid JSON (at {path}, line {(e.LineNumber ?? 0) + 1})";
+    }
+
+    private static bool IsJson(string contentType)
+    {
+        var mediaType = contentType.Split(';', 2)[0].Trim();
+        return mediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase)
+            || mediaType.EndsWith("+json", StringComparison.OrdinalIgnoreCase);
+    }
+}

@@ -1,0 +1,306 @@
+using System.Globalization;
+using System.Security.Claims;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Options;
+using Shortener.Core.Links;
+using Shortener.Node.Hosting;
+using Shortener.Node.Links;
+using Shortener.Node.Security;
+
+namespace Shortener.Node.Api;
+
+/// <summary>The link API under /api/v1/links.</summary>
+public static class LinkEndpoints
+{
+    public const string IdempotencyHeader = "Idempotency-Key";
+    public const string ReplayedHeader = "Idempotent-Replayed";
+    private const int MaxListLimit = 1000;
+    private const int DefaultListLimit = 50;
+
+    public static void Map(IEndpointRouteBuilder app)
+    {
+        var links = app.MapGroup("/api/v1/links").WithTags("links");
+
+        links.MapPost("/", CreateAsync)
+            .RequireAuthorization()
+            .WithName("CreateLink")
+            .WithSummary("Create a short link")
+            .Accepts<CreateLinkRequest>("application/json")
+            .Produces<LinkResponse>(StatusCodes.Status201Created)
+            .ProducesProblem(400).ProducesProblem(401).ProducesProblem(409).ProducesProblem(415).ProducesProblem(422).ProducesProblem(429);
+
+        links.MapGet("/", ListAsync)
+            .RequireAuthorization()
+            .WithName("ListLinks")
+            .WithSummary("List live links, newest first (keyset paging)")
+            .Produces<LinkListResponse>()
+            .ProducesProblem(400).ProducesProblem(401);
+
+        links.MapGet("/{code}", GetAsync)
+            .WithName("GetLink")
+            .WithSummary("Read one link")
+            .Produces<LinkResponse>()
+            .ProducesProblem(404).ProducesProblem(410);
+
+        links.MapPatch("/{code}", UpdateAsync)
+            .RequireAuthorization()
+            .WithName("UpdateLink")
+            .WithSummary("Change a link (JSON merge patch)")
+            .Accepts<UpdateLinkRequest>("application/merge-patch+json", "application/json")
+            .Produces<LinkResponse>()
+            .ProducesProblem(400).ProducesProblem(401).ProducesProblem(404).ProducesProblem(410).ProducesProblem(422).ProducesProblem(429);
+
+        links.MapDelete("/{code}", DeleteAsync)
+            .RequireAuthorization()
+            .WithName("DeleteLink")
+            .WithSummary("Delete a link; its code then answers 410 and is never reused")
+            .Produces(StatusCodes.Status204NoContent)
+            .ProducesProblem(401).ProducesProblem(404).ProducesProblem(429);
+    }
+
+    private static async Task<IResult> CreateAsync(HttpContext context, LinkService service, NodeAddresses addresses, IOptions<NodeOptions> options)
+    {
+        var read = await JsonBody.ReadBytesAsync(context, options.Value.MaxRequestBodyBytes);
+        if (read.Problem is not null)
+        {
+            return read.Problem;
+        }
+
+        if (JsonBody.TryDeserialize<CreateLinkRequest>(read.Body!, out var request) is { } malformed)
+        {
+            return malformed;
+        }
+
+        var now = service.NowMs;
+        var url = addresses.TargetRules.Validate(request!.Url);
+        if (!url.IsValid)
+        {
+            return Invalid("url", url.Error!);
+        }
+
+        string? alias = null;
+        if (request.Alias is not null)
+        {
+            var checkedAlias = AliasRules.Validate(request.Alias);
+            if (!checkedAlias.IsValid)
+            {
+                return Invalid("alias", checkedAlias.Error!);
+            }
+
+            alias = checkedAlias.Value;
+        }
+
+        long? expiresAt = null;
+        if (request.ExpiresAt is { } e)
+        {
+            var checkedExpiry = LinkFieldRules.ExpiresAt(e.ToUnixTimeMilliseconds(), now);
+            if (!checkedExpiry.IsValid)
+            {
+                return Invalid("expiresAt", checkedExpiry.Error!);
+            }
+
+            expiresAt = checkedExpiry.Value;
+        }
+
+        long? maxVisits = null;
+        if (request.MaxVisits is { } m)
+        {
+            var checkedMax = LinkFieldRules.MaxVisits(m);
+            if (!checkedMax.IsValid)
+            {
+                return Invalid("maxVisits", checkedMax.Error!);
+            }
+
+            maxVisits = checkedMax.Value;
+        }
+
+        var status = LinkFieldRules.RedirectStatus(request.RedirectStatus);
+        if (!status.IsValid)
+        {
+            return Invalid("redirectStatus", status.Error!);
+        }
+
+        var tags = LinkFieldRules.Tags(request.Tags);
+        if (!tags.IsValid)
+        {
+            return Invalid("tags", tags.Error!);
+        }
+
+        string? title = null;
+        if (request.Title is not null)
+        {
+            var checkedTitle = LinkFieldRules.Title(request.Title);
+            if (!checkedTitle.IsValid)
+            {
+                return Invalid("title", checkedTitle.Error!);
+            }
+
+            title = checkedTitle.Value;
+        }
+
+        var idempotency = IdempotencyFor(context, request);
+        if (idempotency.Problem is not null)
+        {
+            return idempotency.Problem;
+        }
+
+        var command = new CreateLink(now, alias ?? string.Empty, url.Value!, expiresAt, maxVisits, status.Value, tags.Value!, title, Generated: alias is null);
+        var result = await service.CreateAsync(command, idempotency.Token, context.RequestAborted);
+        return result.Outcome switch
+        {
+            CommandOutcome.Created => Replayed(context, result, Results.Created($"/api/v1/links/{result.Link!.Code}", LinkResponse.From(result.Link, addresses.PublicBaseUrl, service.NowMs))),
+            CommandOutcome.Conflict when alias is not null => Replayed(context, result, Problems.Result(ProblemKind.AliasTaken, $"the alias '{alias}' is already in use; choose another")),
+            CommandOutcome.IdempotencyMismatch => Problems.Result(ProblemKind.IdempotencyKeyReused, $"this {IdempotencyHeader} was already used with a different request; use a new key for a new request"),
+            _ => Problems.Result(ProblemKind.Internal, "no free code could be drawn; try again"),
+        };
+    }
+
+    private static IResult ListAsync(HttpContext context, LinkService service, NodeAddresses addresses)
+    {
+        var query = context.Request.Query;
+        var limit = DefaultListLimit;
+        if (query.TryGetValue("limit", out var limitText) && (!int.TryParse(limitText, NumberStyles.None, CultureInfo.InvariantCulture, out limit) || limit is < 1 or > MaxListLimit))
+        {
+            return Problems.Result(ProblemKind.MalformedRequest, $"limit must be a whole number from 1 to {MaxListLimit}");
+        }
+
+        LinkCursor? cursor = null;
+        if (query.TryGetValue("cursor", out var cursorText) && !string.IsNullOrEmpty(cursorText))
+        {
+            if (!LinkCursor.TryDecode(cursorText, out var decoded))
+            {
+                return Problems.Result(ProblemKind.MalformedRequest, "cursor is not one this API handed out; pass nextCursor from the previous page");
+            }
+
+            cursor = decoded;
+        }
+
+        string? tag = query.TryGetValue("tag", out var tagText) && !string.IsNullOrEmpty(tagText) ? tagText.ToString() : null;
+        var page = service.List(limit, cursor, tag);
+        var now = service.NowMs;
+        return Results.Ok(new LinkListResponse(
+            page.Links.Select(l => LinkResponse.From(l, addresses.PublicBaseUrl, now)).ToList(),
+            page.Next?.Encode()));
+    }
+
+    private static IResult GetAsync(string code, LinkService service, NodeAddresses addresses)
+    {
+        var link = service.Get(code);
+        if (link is null)
+        {
+            return Problems.Result(ProblemKind.NotFound, $"no link has the code '{code}'");
+        }
+
+        return link.Deleted
+            ? Problems.Result(ProblemKind.Gone, $"the link '{code}' was deleted")
+            : Results.Ok(LinkResponse.From(link, addresses.PublicBaseUrl, service.NowMs));
+    }
+
+    private static async Task<IResult> UpdateAsync(string code, HttpContext context, LinkService service, NodeAddresses addresses, IOptions<NodeOptions> options)
+    {
+        var read = await JsonBody.ReadBytesAsync(context, options.Value.MaxRequestBodyBytes);
+        if (read.Problem is not null)
+        {
+            return read.Problem;
+        }
+
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(read.Body);
+        }
+        catch (JsonException e)
+        {
+            return Problems.Result(ProblemKind.MalformedRequest, JsonBody.Describe(e));
+        }
+
+        using (document)
+        {
+            if (document.RootElement.ValueKind != JsonValueKind.Object)
+            {
+                return Problems.Result(ProblemKind.MalformedRequest, "the body must be a JSON object");
+            }
+
+            var patch = LinkPatchReader.Read(document.RootElement, addresses.TargetRules, service.NowMs);
+            if (patch.Problem is not null)
+            {
+                return patch.Problem;
+            }
+
+            var idempotency = IdempotencyFor(context, new { code, patch = patch.Patch });
+            if (idempotency.Problem is not null)
+            {
+                return idempotency.Problem;
+            }
+
+            var result = await service.SubmitAsync(new UpdateLink(service.NowMs, code, patch.Patch!), idempotency.Token, context.RequestAborted);
+            return result.Outcome switch
+            {
+                CommandOutcome.Ok => Replayed(context, result, Results.Ok(LinkResponse.From(result.Link!, addresses.PublicBaseUrl, service.NowMs))),
+                CommandOutcome.NotFound => Problems.Result(ProblemKind.NotFound, $"no link has the code '{code}'"),
+                CommandOutcome.Gone => Problems.Result(ProblemKind.Gone, $"the link '{code}' was deleted and cannot be changed"),
+                CommandOutcome.IdempotencyMismatch => Problems.Result(ProblemKind.IdempotencyKeyReused, $"this {IdempotencyHeader} was already used with a different request"),
+                _ => Problems.Result(ProblemKind.Internal, $"unexpected outcome {result.Outcome}"),
+            };
+        }
+    }
+
+    private static async Task<IResult> DeleteAsync(string code, HttpContext context, LinkService service)
+    {
+        var idempotency = IdempotencyFor(context, new { code, delete = true });
+        if (idempotency.Problem is not null)
+        {
+            return idempotency.Problem;
+        }
+
+        var result = await service.SubmitAsync(new DeleteLink(service.NowMs, code), idempotency.Token, context.RequestAborted);
+        return result.Outcome switch
+        {
+            CommandOutcome.Ok => Replayed(context, result, Results.NoContent()),
+            CommandOutcome.NotFound => Problems.Result(ProblemKind.NotFound, $"no link has the code '{code}'"),
+            CommandOutcome.IdempotencyMismatch => Problems.Result(ProblemKind.IdempotencyKeyReused, $"this {IdempotencyHeader} was already used with a different request"),
+            _ => Problems.Result(ProblemKind.Internal, $"unexpected outcome {result.Outcome}"),
+        };
+    }
+
+    private static IResult Invalid(string field, string message) =>
+        Problems.Result(ProblemKind.InvalidField, message, new Dictionary<string, object?> { ["field"] = field });
+
+    private static IResult Replayed(HttpContext context, CommandResult result, IResult response)
+    {
+        if (result.Replayed)
+        {
+            context.Response.Headers[ReplayedHeader] = "true";
+        }
+
+        return response;
+    }
+
+    /// <summary>
+    /// The idempotency token of a request: the client's key, scoped to its API key, with a hash of
+    /// the request as parsed (so formatting and field order do not matter, values do).
+    /// </summary>
+    private static (IdempotencyToken? Token, IResult? Problem) IdempotencyFor(HttpContext context, object canonicalRequest)
+    {
+        if (!context.Request.Headers.TryGetValue(IdempotencyHeader, out var values))
+        {
+            return (null, null);
+        }
+
+        var key = values.ToString();
+        if (key.Length is < 1 or > 255 || key.Any(c => c is < '!' or > '~'))
+        {
+            return (null, Problems.Result(ProblemKind.MalformedRequest, $"{IdempotencyHeader} must be 1 to 255 visible ASCII characters"));
+        }
+
+        var scope = context.User.FindFirstValue(ApiKeyAuthenticationHandler.KeyIdClaim) ?? "anonymous";
+        var canonical = $"{context.Request.Method} {context.Request.Path}\n{JsonSerializer.Serialize(canonicalRequest, JsonSerializerOptions.Web)}";
+        var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(canonical)));
+        return (new IdempotencyToken(scope, key, hash), null);
+    }
+}

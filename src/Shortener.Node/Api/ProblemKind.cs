@@ -1,0 +1,19 @@
+namespace Shortener.Node.Api;
+
+/// <summary>Every kind of error the API reports. Each has a stable problem <c>type</c> URI and one HTTP status.</summary>
+public enum ProblemKind
+{
+    MalformedRequest,
+    InvalidField,
+    UnsupportedMediaType,
+    PayloadTooLarge,
+    Unauthorized,
+    Forbidden,
+    NotFound,
+    Gone,
+    AliasTaken,
+    IdempotencyKeyReused,
+    RateLimited,
+    NotReady,
+    Internal,
+}

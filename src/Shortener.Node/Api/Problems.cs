@@ -1,0 +1,70 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+
+namespace Shortener.Node.Api;
+
+/// <summary>
+/// RFC 9457 problem details with stable types (urn:shortener:problem:&lt;slug&gt;), so clients can
+/// branch on <c>type</c> rather than on prose.
+/// </summary>
+public static class Problems
+{
+    public const string ContentType = "application/problem+json";
+
+    public static (int Status, string Slug, string Title) Describe(ProblemKind kind) => kind switch
+    {
+        ProblemKind.MalformedRequest => (400, "malformed-request", "The request could not be read"),
+        ProblemKind.InvalidField => (422, "invalid-field", "A field has an invalid value"),
+        ProblemKind.UnsupportedMediaType => (415, "unsupported-media-type", "The body must be JSON"),
+        ProblemKind.PayloadTooLarge => (413, "payload-too-large", "The request body is too large"),
+        ProblemKind.Unauthorized => (401, "unauthorized", "An API key is required"),
+        ProblemKind.Forbidden => (403, "forbidden", "Not allowed"),
+        ProblemKind.NotFound => (404, "not-found", "No such link"),
+        ProblemKind.Gone => (410, "gone", "The link no longer redirects"),
+        ProblemKind.AliasTaken => (409, "alias-taken", "The alias is already in use"),
+        ProblemKind.IdempotencyKeyReused => (422, "idempotency-key-reused", "The idempotency key was used with a different request"),
+        ProblemKind.RateLimited => (429, "rate-limited", "Too many requests"),
+        ProblemKind.NotReady => (503, "not-ready", "The node is not ready"),
+        ProblemKind.Internal => (500, "internal", "Internal error"),
+        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
+    };
+
+    public static string TypeUri(ProblemKind kind) => "urn:shortener:problem:" + Describe(kind).Slug;
+
+    public static IResult Result(ProblemKind kind, string detail, IDictionary<string, object?>? extensions = null)
+    {
+        var (status, _, title) = Describe(kind);
+        return Results.Problem(detail: detail, statusCode: status, title: title, type: TypeUri(kind), extensions: extensions);
+    }
+
+    public static Task Write(HttpContext context, ProblemKind kind, string detail, IDictionary<string, object?>? extensions = null)
+    {
+        var (status, _, title) = Describe(kind);
+        context.Response.StatusCode = status;
+        context.Response.ContentType = ContentType;
+        if (HttpMethods.IsHead(context.Request.Method))
+        {
+            return Task.CompletedTask;
+        }
+
+        var body = new Dictionary<string, object?>
+        {
+            ["type"] = TypeUri(kind),
+            ["title"] = title,
+            ["status"] = status,
+            ["detail"] = detail,
+            ["instance"] = context.Request.Path.Value,
+        };
+        if (System.Diagnostics.Activity.Current is { } activity)
+        {
+            body["traceId"] = activity.TraceId.ToString();
+        }
+
+        foreach (var (key, value) in extensions ?? new Dictionary<string, object?>())
+        {
+            body[key] = value;
+        }
+
+        return context.Response.WriteAsync(JsonSerializer.Serialize(body, JsonSerializerOptions.Web), context.RequestAborted);
+    }
+}

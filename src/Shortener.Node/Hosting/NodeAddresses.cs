@@ -1,0 +1,60 @@
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.Options;
+using Shortener.Core.Links;
+
+namespace Shortener.Node.Hosting;
+
+/// <summary>
+/// Where this node can be reached: the base of the short URLs it hands out, and the set of
+/// addresses a target URL must not point at. Read from the server once it listens, since port 0
+/// only becomes a real port then.
+/// </summary>
+public sealed class NodeAddresses(IServer server, IOptions<NodeOptions> options)
+{
+    private static readonly string[] LoopbackHosts = ["127.0.0.1", "localhost", "[::1]"];
+    private readonly Lazy<(string PublicBaseUrl, TargetUrlRules Rules)> _resolved = new(() => Resolve(server, options.Value));
+
+    public string PublicBaseUrl => _resolved.Value.PublicBaseUrl;
+
+    public TargetUrlRules TargetRules => _resolved.Value.Rules;
+
+    private static (string, TargetUrlRules) Resolve(IServer server, NodeOptions options)
+    {
+        var listening = server.Features.Get<IServerAddressesFeature>()?.Addresses.ToList() ?? [];
+        var self = new List<string>();
+        foreach (var address in listening)
+        {
+            var normalised = address.Replace("://+", "://0.0.0.0", StringComparison.Ordinal).Replace("://*", "://0.0.0.0", StringComparison.Ordinal);
+            if (!Uri.TryCreate(normalised, UriKind.Absolute, out var uri))
+            {
+                continue;
+            }
+
+            self.Add(uri.GetLeftPart(UriPartial.Authority));
+            var wildcard = uri.Host is "0.0.0.0" or "[::]" or "::";
+            if (wildcard || uri.IsLoopback)
+            {
+                self.AddRange(LoopbackHosts.Select(h => $"{uri.Scheme}://{h}:{uri.Port}"));
+            }
+
+            if (wildcard)
+            {
+                self.Add($"{uri.Scheme}://{Environment.MachineName}:{uri.Port}");
+            }
+        }
+
+        var publicBase = options.PublicBaseUrl;
+        if (string.IsNullOrWhiteSpace(publicBase))
+        {
+            publicBase = listening.FirstOrDefault()?.Replace("://0.0.0.0", "://localhost", StringComparison.Ordinal)
+                .Replace("://[::]", "://localhost", StringComparison.Ordinal)
+                .Replace("://+", "://localhost", StringComparison.Ordinal)
+                .Replace("://*", "://localhost", StringComparison.Ordinal) ?? "http://localhost";
+        }
+
+        publicBase = publicBase.TrimEnd('/');
+        self.Add(publicBase);
+        return (publicBase, new TargetUrlRules(self));
+    }
+}

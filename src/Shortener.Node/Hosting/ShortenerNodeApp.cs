@@ -1,0 +1,261 @@
+using System.Net;
+using System.Threading.RateLimiting;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Trace;
+using Shortener.Core.Links;
+using Shortener.Node.Api;
+using Shortener.Node.Links;
+using Shortener.Node.Observability;
+using Shortener.Node.Security;
+using Shortener.Storage.Links;
+
+namespace Shortener.Node.Hosting;
+
+/// <summary>Builds one Shortener node: the HTTP API, redirects, health, metrics and OpenAPI over its link store.</summary>
+public static class ShortenerNodeApp
+{
+    public const string DatabaseFileName = "links.db";
+
+    /// <summary>
+    /// A builder with the node's services registered. Configuration comes from appsettings.json,
+    /// environment variables (SHORTENER_ prefix, e.g. SHORTENER_API_KEY, or Shortener__DataDir),
+    /// then <paramref name="args"/> and <paramref name="overrides"/>, later ones winning.
+    /// </summary>
+    public static WebApplicationBuilder CreateBuilder(string[] args, IReadOnlyDictionary<string, string?>? overrides = null)
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args });
+        builder.Configuration.AddEnvironmentVariables("SHORTENER_");
+        builder.Configuration.AddInMemoryCollection(MapShortEnvironmentNames());
+        if (overrides is not null)
+        {
+            builder.Configuration.AddInMemoryCollection(overrides);
+        }
+
+        if (string.IsNullOrEmpty(builder.Configuration["urls"]))
+        {
+            builder.WebHost.UseUrls("http://127.0.0.1:8080");
+        }
+
+        ConfigureLogging(builder);
+        ConfigureServices(builder);
+        return builder;
+    }
+
+    /// <summary>Opens the store, loads keys and wires the endpoints. Throws <see cref="Storage.StorageException"/> with a clear message if the data dir is unusable.</summary>
+    public static WebApplication Build(WebApplicationBuilder builder)
+    {
+        var app = builder.Build();
+        app.UseExceptionHandler(errors => errors.Run(async context =>
+        {
+            var error = context.Features.Get<IExceptionHandlerFeature>()?.Error;
+            var status = error is BadHttpRequestException bad ? bad.StatusCode : 500;
+            if (status == StatusCodes.Status413PayloadTooLarge)
+            {
+                await Problems.Write(context, ProblemKind.PayloadTooLarge, "the request body is too large");
+            }
+            else if (status is >= 400 and < 500)
+            {
+                await Problems.Write(context, ProblemKind.MalformedRequest, error?.Message ?? "bad request");
+            }
+            else
+            {
+                await Problems.Write(context, ProblemKind.Internal, "the node hit an unexpected error; it is logged with this trace id");
+            }
+        }));
+        app.UseAuthentication();
+        app.UseRateLimiter();
+        app.UseAuthorization();
+
+        app.MapOpenApi("/openapi/{documentName}.json");
+        app.MapPrometheusScrapingEndpoint("/metrics");
+        HealthEndpoints.Map(app);
+        LinkEndpoints.Map(app);
+        var redirects = app.Services.GetRequiredService<RedirectHandler>();
+        app.MapMethods("/{code}", [HttpMethods.Get, HttpMethods.Head], redirects.HandleAsync)
+            .WithName("Redirect").WithTags("redirect").WithSummary("Follow a short link");
+
+        // Open storage and keys now, so a bad data dir fails the start with its own message.
+        var keys = app.Services.GetRequiredService<ApiKeyRegistry>();
+        if (keys.GeneratedKey is { } generated)
+        {
+            var options = app.Services.GetRequiredService<IOptions<NodeOptions>>().Value;
+            Console.Out.WriteLine($"Generated API key (shown once, also saved to {Path.Combine(options.DataDir, ApiKeyRegistry.KeyFileName)}): {generated}");
+        }
+
+        app.Services.GetRequiredService<LinkService>();
+        return app;
+    }
+
+    private static Dictionary<string, string?> MapShortEnvironmentNames()
+    {
+        // SHORTENER_API_KEY and SHORTENER_DATA are the documented short names.
+        var map = new Dictionary<string, string?>();
+        if (Environment.GetEnvironmentVariable("SHORTENER_API_KEY") is { Length: > 0 } key)
+        {
+            map[$"{NodeOptions.Section}:ApiKey"] = key;
+        }
+
+        if (Environment.GetEnvironmentVariable("SHORTENER_DATA") is { Length: > 0 } data)
+        {
+            map[$"{NodeOptions.Section}:DataDir"] = data;
+        }
+
+        return map;
+    }
+
+    private static void ConfigureLogging(WebApplicationBuilder builder)
+    {
+        builder.Logging.ClearProviders();
+        builder.Logging.AddConfiguration(builder.Configuration.GetSection("Logging"));
+        builder.Logging.SetMinimumLevel(LogLevel.Information);
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Information);
+        // Authentication pulls in data protection, which nothing here uses; its key warnings are noise.
+        builder.Logging.AddFilter("Microsoft.AspNetCore.DataProtection", LogLevel.Error);
+        builder.Logging.Configure(o => o.ActivityTrackingOptions = ActivityTrackingOptions.TraceId | ActivityTrackingOptions.SpanId);
+        builder.Logging.AddJsonConsole(o =>
+        {
+            o.IncludeScopes = true;
+            o.UseUtcTimestamp = true;
+            o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
+        });
+    }
+
+    private static void ConfigureServices(WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddOptions<NodeOptions>().Bind(builder.Configuration.GetSection(NodeOptions.Section)).Validate(
+            o => o.CodeLength is >= 5 and <= 10 && o.CodeBlockSize >= 1 && o.RedirectCacheCapacity >= 100 && o.MaxRequestBodyBytes >= 1024,
+            "Shortener options out of range: CodeLength 5..10, CodeBlockSize >= 1, RedirectCacheCapacity >= 100, MaxRequestBodyBytes >= 1024");
+        services.TryAddTimeProvider();
+        services.AddProblemDetails(o => o.CustomizeProblemDetails = context =>
+        {
+            // The same trace id the JSON logs carry, so a client's report finds the log lines.
+            context.ProblemDetails.Instance ??= context.HttpContext.Request.Path;
+            if (System.Diagnostics.Activity.Current is { } activity)
+            {
+                context.ProblemDetails.Extensions["traceId"] = activity.TraceId.ToString();
+            }
+        });
+        services.AddOpenApi();
+        services.ConfigureHttpJsonOptions(o => o.SerializerOptions.DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.Never);
+
+        services.AddSingleton(sp =>
+        {
+            var options = sp.GetRequiredService<IOptions<NodeOptions>>().Value;
+            Directory.CreateDirectory(options.DataDir);
+            return SqliteLinkStore.Open(Path.Combine(options.DataDir, DatabaseFileName));
+        });
+        services.AddSingleton(sp =>
+        {
+            var options = sp.GetRequiredService<IOptions<NodeOptions>>().Value;
+            return ApiKeyRegistry.Load(
+                sp.GetRequiredService<SqliteLinkStore>(),
+                options.DataDir,
+                options.ApiKey,
+                sp.GetRequiredService<TimeProvider>(),
+                sp.GetRequiredService<ILoggerFactory>().CreateLogger<ApiKeyRegistry>());
+        });
+        services.AddSingleton<ShortenerMetrics>();
+        services.AddSingleton<NodeAddresses>();
+        services.AddSingleton(sp => new RedirectCache(sp.GetRequiredService<IOptions<NodeOptions>>().Value.RedirectCacheCapacity));
+        services.AddSingleton<CodeAllocator.Factory>(sp => writer =>
+        {
+            var options = sp.GetRequiredService<IOptions<NodeOptions>>().Value;
+            var store = sp.GetRequiredService<SqliteLinkStore>();
+            var key = ulong.Parse(
+                store.GetOrAddMeta("code_key", BitConverter.ToUInt64(System.Security.Cryptography.RandomNumberGenerator.GetBytes(8)).ToString(System.Globalization.CultureInfo.InvariantCulture)),
+                System.Globalization.CultureInfo.InvariantCulture);
+            var metrics = sp.GetRequiredService<ShortenerMetrics>();
+            return new CodeAllocator(
+                new ShortCodeAllocator(new CodeScrambler(key, options.CodeLength)),
+                writer,
+                (ulong)options.CodeBlockSize,
+                sp.GetRequiredService<TimeProvider>(),
+                metrics.CodeBlockLeased);
+        });
+        services.AddSingleton<LinkService>();
+        services.AddSingleton<RedirectHandler>();
+        services.AddHostedService<IdempotencyPurgeService>();
+
+        services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
+            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
+        services.AddAuthorization();
+        services.AddRateLimiter(ConfigureRateLimiting);
+
+        services.AddMetrics();
+        services.AddOpenTelemetry()
+            .WithMetrics(metrics => metrics
+                .AddAspNetCoreInstrumentation()
+                .AddMeter(ShortenerMetrics.MeterName)
+                .AddPrometheusExporter())
+            .WithTracing(tracing =>
+            {
+                tracing.AddAspNetCoreInstrumentation().AddSource(ShortenerMetrics.MeterName);
+                if (!string.IsNullOrEmpty(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+                {
+                    tracing.AddOtlpExporter();
+                }
+            });
+    }
+
+    private static void ConfigureRateLimiting(RateLimiterOptions limiter)
+    {
+        limiter.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
+        limiter.GlobalLimiter = PartitionedRateLimiter.CreateChained(
+            PartitionedRateLimiter.Create<HttpContext, string>(context => Partition(context, perKey: true)),
+            PartitionedRateLimiter.Create<HttpContext, string>(context => Partition(context, perKey: false)));
+        limiter.OnRejected = async (rejected, cancellationToken) =>
+        {
+            var retryAfter = rejected.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : TimeSpan.FromSeconds(1);
+            var seconds = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds));
+            rejected.HttpContext.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            await Problems.Write(rejected.HttpContext, ProblemKind.RateLimited, $"too many writes; retry after {seconds} s");
+        };
+    }
+
+    private static RateLimitPartition<string> Partition(HttpContext context, bool perKey)
+    {
+        var method = context.Request.Method;
+        if (HttpMethods.IsGet(method) || HttpMethods.IsHead(method) || HttpMethods.IsOptions(method))
+        {
+            return RateLimitPartition.GetNoLimiter("reads");
+        }
+
+        var limits = context.RequestServices.GetRequiredService<IOptionsMonitor<NodeOptions>>().CurrentValue.RateLimits;
+        var (rate, burst) = perKey ? (limits.PerKeyPerSecond, limits.PerKeyBurst) : (limits.PerIpPerSecond, limits.PerIpBurst);
+        if (rate <= 0)
+        {
+            return RateLimitPartition.GetNoLimiter("unlimited");
+        }
+
+        var partitionKey = perKey
+            ? "key:" + (context.User.FindFirst(ApiKeyAuthenticationHandler.KeyIdClaim)?.Value ?? "anonymous")
+            : "ip:" + (context.Connection.RemoteIpAddress ?? IPAddress.None);
+        return RateLimitPartition.GetTokenBucketLimiter(partitionKey, _ => new TokenBucketRateLimiterOptions
+        {
+            TokenLimit = Math.Max(burst, 1),
+            TokensPerPeriod = rate,
+            ReplenishmentPeriod = TimeSpan.FromSeconds(1),
+            QueueLimit = 0,
+            AutoReplenishment = true,
+        });
+    }
+
+    private static void TryAddTimeProvider(this IServiceCollection services)
+    {
+        if (!services.Any(d => d.ServiceType == typeof(TimeProvider)))
+        {
+            services.AddSingleton(TimeProvider.System);
+        }
+    }
+}

@@ -1,0 +1,48 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+
+namespace Shortener.Node.Observability;
+
+/// <summary>The node's own instruments (the HTTP server's request counts and latencies come from ASP.NET Core's meters).</summary>
+public sealed class ShortenerMetrics : IDisposable
+{
+    public const string MeterName = "Shortener";
+
+    public static readonly ActivitySource ActivitySource = new(MeterName);
+
+    private static readonly object[] StatusTags = Enumerable.Range(0, 600).Select(i => (object)i).ToArray();
+
+    private readonly Meter _meter;
+    private readonly Counter<long> _linksCreated;
+    private readonly Counter<long> _redirects;
+    private readonly Counter<long> _commands;
+    private readonly Histogram<int> _commitBatch;
+    private readonly Counter<long> _codeBlocksLeased;
+
+    public ShortenerMetrics(IMeterFactory meterFactory)
+    {
+        _meter = meterFactory.Create(MeterName);
+        _linksCreated = _meter.CreateCounter<long>("shortener.links.created", "{link}", "Links created");
+        _redirects = _meter.CreateCounter<long>("shortener.redirects", "{redirect}", "Redirect requests answered, by HTTP status");
+        _commands = _meter.CreateCounter<long>("shortener.commands", "{command}", "Link commands applied, by command and outcome");
+        _commitBatch = _meter.CreateHistogram<int>(
+            "shortener.storage.commit_batch_size",
+            "{command}",
+            "Commands committed together with one fsync",
+            advice: new InstrumentAdvice<int> { HistogramBucketBoundaries = [1, 2, 4, 8, 16, 32, 64, 128, 256] });
+        _codeBlocksLeased = _meter.CreateCounter<long>("shortener.code_blocks.leased", "{block}", "Blocks of the code sequence leased by this node");
+    }
+
+    public void LinkCreated() => _linksCreated.Add(1);
+
+    public void Redirect(int status) => _redirects.Add(1, new KeyValuePair<string, object?>("status", StatusTags[status]));
+
+    public void Command(string command, string outcome) =>
+        _commands.Add(1, new KeyValuePair<string, object?>("command", command), new KeyValuePair<string, object?>("outcome", outcome));
+
+    public void CommitBatch(int size) => _commitBatch.Record(size);
+
+    public void CodeBlockLeased() => _codeBlocksLeased.Add(1);
+
+    public void Dispose() => _meter.Dispose();
+}

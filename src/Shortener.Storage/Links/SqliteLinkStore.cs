@@ -1,0 +1,290 @@
+using Microsoft.Data.Sqlite;
+using Shortener.Core.Links;
+using Shortener.Storage.Sqlite;
+
+namespace Shortener.Storage.Links;
+
+/// <summary>
+/// The link state machine's durable home on one node: a SQLite database in WAL mode with
+/// synchronous=FULL, so a command that returned is on disk. Writes go through one connection, one
+/// batch at a time (<see cref="ApplyBatch"/> commits many commands with one fsync); reads use
+/// their own pooled connections and never wait for writers.
+/// </summary>
+public sealed class SqliteLinkStore : IDisposable
+{
+    private readonly string _connectionString;
+    private readonly SqliteConnection _writer;
+    private readonly SqliteLinkTable _table;
+    private readonly Lock _writeLock = new();
+    private bool _disposed;
+
+    private SqliteLinkStore(string path, SqliteConnection writer, string connectionString)
+    {
+        Path = path;
+        _writer = writer;
+        _connectionString = connectionString;
+        _table = new SqliteLinkTable(writer);
+    }
+
+    public string Path { get; }
+
+    public static SqliteLinkStore Open(string path)
+    {
+        var directory = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path));
+        if (directory is not null)
+        {
+            Directory.CreateDirectory(directory);
+        }
+
+        var connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = path,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Cache = SqliteCacheMode.Private,
+            Pooling = true,
+            DefaultTimeout = 30,
+        }.ToString();
+
+        var writer = new SqliteConnection(connectionString);
+        try
+        {
+            writer.Open();
+            Pragma(writer, "PRAGMA journal_mode = WAL");
+            Pragma(writer, "PRAGMA synchronous = FULL");
+            Pragma(writer, "PRAGMA busy_timeout = 5000");
+            using (var check = writer.CreateCommand())
+            {
+                check.CommandText = "PRAGMA quick_check";
+                var verdict = check.ExecuteScalar() as string;
+                if (verdict != "ok")
+                {
+                    throw new StorageException($"link database {path} failed its integrity check: {verdict}. Restore it from a backup or move it aside to start empty.");
+                }
+            }
+
+            SchemaMigrator.Migrate(writer, LinkSchema.Migrations, path);
+        }
+        catch (SqliteException e)
+        {
+            writer.Dispose();
+            throw new StorageException($"cannot open link database {path}: {e.Message}. If the file is damaged, restore it from a backup or move it aside to start empty.", e);
+        }
+        catch
+        {
+            writer.Dispose();
+            throw;
+        }
+
+        return new SqliteLinkStore(path, writer, connectionString);
+    }
+
+    public CommandResult Apply(LinkCommandEnvelope envelope) => ApplyBatch([envelope])[0].Unwrap();
+
+    /// <summary>
+    /// Applies commands in order in one transaction and one fsync. Each command runs in its own
+    /// savepoint: one that throws is rolled back alone and reported in its slot; the rest commit.
+    /// </summary>
+    public IReadOnlyList<BatchItemResult> ApplyBatch(IReadOnlyList<LinkCommandEnvelope> envelopes)
+    {
+        lock (_writeLock)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            var results = new BatchItemResult[envelopes.Count];
+            using var transaction = _writer.BeginTransaction(deferred: false);
+            _table.Transaction = transaction;
+            try
+            {
+                for (var i = 0; i < envelopes.Count; i++)
+                {
+                    transaction.Save("cmd");
+                    try
+                    {
+                        results[i] = new BatchItemResult(LinkStateMachine.Apply(_table, envelopes[i]), null);
+                        transaction.Release("cmd");
+                    }
+                    catch (Exception e) when (e is SqliteException or InvalidOperationException or System.Text.Json.JsonException)
+                    {
+                        transaction.Rollback("cmd");
+                        transaction.Release("cmd");
+                        results[i] = new BatchItemResult(null, e);
+                    }
+                }
+
+                transaction.Commit();
+            }
+            finally
+            {
+                _table.Transaction = null;
+            }
+
+            return results;
+        }
+    }
+
+    public Link? Get(string code)
+    {
+        using var connection = OpenReader();
+        using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT {SqliteLinkTable.SelectColumns} FROM links WHERE code = $code";
+        command.Parameters.AddWithValue("$code", code);
+        using var reader = command.ExecuteReader();
+        return reader.Read() ? SqliteLinkTable.ReadLink(reader) : null;
+    }
+
+    /// <summary>Live (not deleted) links, newest first, optionally only those with <paramref name="tag"/>.</summary>
+    public LinkPage List(int limit, LinkCursor? after, string? tag)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        using var connection = OpenReader();
+        using var command = connection.CreateCommand();
+        var columns = string.Join(", ", SqliteLinkTable.SelectColumns.Split(", ").Select(c => "l." + c));
+        var keyset = tag is null ? "l" : "k";
+        var position = after is null ? string.Empty : $"AND ({keyset}.created_at < $c OR ({keyset}.created_at = $c AND {keyset}.code < $code))";
+        command.CommandText = tag is null
+            ? $"SELECT {columns} FROM links l WHERE l.deleted = 0 {position} ORDER BY l.created_at DESC, l.code DESC LIMIT $n"
+            : $"SELECT {columns} FROM link_tags k JOIN links l ON l.code = k.code WHERE k.tag = $tag AND l.deleted = 0 {position} ORDER BY k.created_at DESC, k.code DESC LIMIT $n";
+        command.Parameters.AddWithValue("$n", limit + 1);
+        if (after is { } cursor)
+        {
+            command.Parameters.AddWithValue("$c", cursor.CreatedAt);
+            command.Parameters.AddWithValue("$code", cursor.Code);
+        }
+
+        if (tag is not null)
+        {
+            command.Parameters.AddWithValue("$tag", tag);
+        }
+
+        var links = new List<Link>(limit + 1);
+        using (var reader = command.ExecuteReader())
+        {
+            while (reader.Read())
+            {
+                links.Add(SqliteLinkTable.ReadLink(reader));
+            }
+        }
+
+        if (links.Count <= limit)
+        {
+            return new LinkPage(links, null);
+        }
+
+        links.RemoveAt(limit);
+        var last = links[^1];
+        return new LinkPage(links, new LinkCursor(last.CreatedAt, last.Code));
+    }
+
+    /// <summary>Removes idempotency records created before <paramref name="beforeMs"/>; returns how many.</summary>
+    public int PurgeIdempotency(long beforeMs)
+    {
+        lock (_writeLock)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            using var command = _writer.CreateCommand();
+            command.CommandText = "DELETE FROM idempotency WHERE created_at < $t";
+            command.Parameters.AddWithValue("$t", beforeMs);
+            return command.ExecuteNonQuery();
+        }
+    }
+
+    public string? GetMeta(string key)
+    {
+        using var connection = OpenReader();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT value FROM meta WHERE key = $key";
+        command.Parameters.AddWithValue("$key", key);
+        return command.ExecuteScalar() as string;
+    }
+
+    /// <summary>Sets <paramref name="key"/> only if it has no value yet; returns the value it has afterwards.</summary>
+    public string GetOrAddMeta(string key, string value)
+    {
+        lock (_writeLock)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            using var command = _writer.CreateCommand();
+            command.CommandText = "INSERT INTO meta (key, value) VALUES ($key, $value) ON CONFLICT (key) DO NOTHING; SELECT value FROM meta WHERE key = $key";
+            command.Parameters.AddWithValue("$key", key);
+            command.Parameters.AddWithValue("$value", value);
+            return (string)command.ExecuteScalar()!;
+        }
+    }
+
+    public IReadOnlyList<StoredApiKey> ApiKeys()
+    {
+        using var connection = OpenReader();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT id, hash, source, created_at FROM api_keys ORDER BY created_at";
+        using var reader = command.ExecuteReader();
+        var keys = new List<StoredApiKey>();
+        while (reader.Read())
+        {
+            keys.Add(new StoredApiKey(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetInt64(3)));
+        }
+
+        return keys;
+    }
+
+    /// <summary>Stores a key's hash; a hash already stored is left as it is.</summary>
+    public void AddApiKey(StoredApiKey key)
+    {
+        lock (_writeLock)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            using var command = _writer.CreateCommand();
+            command.CommandText = "INSERT INTO api_keys (id, hash, source, created_at) VALUES ($id, $hash, $source, $at) ON CONFLICT DO NOTHING";
+            command.Parameters.AddWithValue("$id", key.Id);
+            command.Parameters.AddWithValue("$hash", key.Hash);
+            command.Parameters.AddWithValue("$source", key.Source);
+            command.Parameters.AddWithValue("$at", key.CreatedAt);
+            command.ExecuteNonQuery();
+        }
+    }
+
+    /// <summary>True when the database answers a query: used by readiness checks.</summary>
+    public bool Ping()
+    {
+        try
+        {
+            using var connection = OpenReader();
+            using var command = connection.CreateCommand();
+            command.CommandText = "SELECT count(*) FROM meta";
+            command.ExecuteScalar();
+            return true;
+        }
+        catch (SqliteException)
+        {
+            return false;
+        }
+    }
+
+    public void Dispose()
+    {
+        lock (_writeLock)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
+            _writer.Dispose();
+            SqliteConnection.ClearPool(new SqliteConnection(_connectionString));
+        }
+    }
+
+    private static void Pragma(SqliteConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+
+    private SqliteConnection OpenReader()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var connection = new SqliteConnection(_connectionString);
+        connection.Open();
+        return connection;
+    }
+}

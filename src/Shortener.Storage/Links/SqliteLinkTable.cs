@@ -1,0 +1,161 @@
+using System.Globalization;
+using Microsoft.Data.Sqlite;
+using Shortener.Core.Links;
+
+namespace Shortener.Storage.Links;
+
+/// <summary>
+/// <see cref="ILinkTable"/> over the write connection of a <see cref="SqliteLinkStore"/>. Every call
+/// runs inside the transaction the store opened for the apply, so a command and its idempotency
+/// record commit together or not at all.
+/// </summary>
+internal sealed class SqliteLinkTable(SqliteConnection connection) : ILinkTable
+{
+    internal const string SelectColumns = "code, url, created_at, updated_at, expires_at, max_visits, visits, redirect_status, tags, title, deleted";
+
+    public SqliteTransaction? Transaction { get; set; }
+
+    public ulong NextSequence
+    {
+        get
+        {
+            var text = Scalar("SELECT value FROM meta WHERE key = 'next_sequence'") as string;
+            return text is null ? 0 : ulong.Parse(text, CultureInfo.InvariantCulture);
+        }
+
+        set => Execute(
+            "INSERT INTO meta (key, value) VALUES ('next_sequence', $v) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            ("$v", value.ToString(CultureInfo.InvariantCulture)));
+    }
+
+    public Link? Find(string code)
+    {
+        using var command = Command($"SELECT {SelectColumns} FROM links WHERE code = $code", ("$code", code));
+        using var reader = command.ExecuteReader();
+        return reader.Read() ? ReadLink(reader) : null;
+    }
+
+    public void Insert(Link link)
+    {
+        Execute(
+            """
+            INSERT INTO links (code, url, created_at, updated_at, expires_at, max_visits, visits, redirect_status, tags, title, deleted)
+            VALUES ($code, $url, $created, $updated, $expires, $max, $visits, $status, $tags, $title, $deleted)
+            """,
+            LinkParameters(link));
+        InsertTags(link);
+    }
+
+    public void Update(Link link)
+    {
+        var previous = Find(link.Code) ?? throw new InvalidOperationException($"no link {link.Code} to update");
+        Execute(
+            """
+            UPDATE links SET url = $url, created_at = $created, updated_at = $updated, expires_at = $expires, max_visits = $max,
+                visits = $visits, redirect_status = $status, tags = $tags, title = $title, deleted = $deleted
+            WHERE code = $code
+            """,
+            LinkParameters(link));
+        if (previous.Deleted != link.Deleted || !previous.Tags.SequenceEqual(link.Tags, StringComparer.Ordinal))
+        {
+            Execute("DELETE FROM link_tags WHERE code = $code AND created_at = $created", ("$code", link.Code), ("$created", previous.CreatedAt));
+            InsertTags(link);
+        }
+    }
+
+    public IdempotencyRecord? FindIdempotency(string scope, string key)
+    {
+        using var command = Command(
+            "SELECT request_hash, result, created_at FROM idempotency WHERE scope = $scope AND key = $key",
+            ("$scope", scope),
+            ("$key", key));
+        using var reader = command.ExecuteReader();
+        if (!reader.Read())
+        {
+            return null;
+        }
+
+        return new IdempotencyRecord(scope, key, reader.GetString(0), LinkJson.Deserialize<CommandResult>(reader.GetString(1)), reader.GetInt64(2));
+    }
+
+    public void PutIdempotency(IdempotencyRecord record) => Execute(
+        """
+        INSERT INTO idempotency (scope, key, request_hash, result, created_at) VALUES ($scope, $key, $hash, $result, $created)
+        ON CONFLICT (scope, key) DO UPDATE SET request_hash = excluded.request_hash, result = excluded.result, created_at = excluded.created_at
+        """,
+        ("$scope", record.Scope),
+        ("$key", record.Key),
+        ("$hash", record.RequestHash),
+        ("$result", LinkJson.Serialize(record.Result with { Replayed = false })),
+        ("$created", record.CreatedAt));
+
+    internal static Link ReadLink(SqliteDataReader reader) => new(
+        Code: reader.GetString(0),
+        Url: reader.GetString(1),
+        CreatedAt: reader.GetInt64(2),
+        UpdatedAt: reader.GetInt64(3),
+        ExpiresAt: reader.IsDBNull(4) ? null : reader.GetInt64(4),
+        MaxVisits: reader.IsDBNull(5) ? null : reader.GetInt64(5),
+        Visits: reader.GetInt64(6),
+        RedirectStatus: reader.GetInt32(7),
+        Tags: LinkJson.Deserialize<string[]>(reader.GetString(8)),
+        Title: reader.IsDBNull(9) ? null : reader.GetString(9),
+        Deleted: reader.GetInt64(10) != 0);
+
+    private static (string, object?)[] LinkParameters(Link link) =>
+    [
+        ("$code", link.Code),
+        ("$url", link.Url),
+        ("$created", link.CreatedAt),
+        ("$updated", link.UpdatedAt),
+        ("$expires", link.ExpiresAt),
+        ("$max", link.MaxVisits),
+        ("$visits", link.Visits),
+        ("$status", link.RedirectStatus),
+        ("$tags", LinkJson.Serialize(link.Tags)),
+        ("$title", link.Title),
+        ("$deleted", link.Deleted ? 1 : 0),
+    ];
+
+    private void InsertTags(Link link)
+    {
+        if (link.Deleted)
+        {
+            return;
+        }
+
+        foreach (var tag in link.Tags)
+        {
+            Execute(
+                "INSERT OR IGNORE INTO link_tags (tag, created_at, code) VALUES ($tag, $created, $code)",
+                ("$tag", tag),
+                ("$created", link.CreatedAt),
+                ("$code", link.Code));
+        }
+    }
+
+    private SqliteCommand Command(string sql, params (string Name, object? Value)[] parameters)
+    {
+        var command = connection.CreateCommand();
+        command.Transaction = Transaction;
+        command.CommandText = sql;
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.AddWithValue(name, value ?? DBNull.Value);
+        }
+
+        return command;
+    }
+
+    private void Execute(string sql, params (string Name, object? Value)[] parameters)
+    {
+        using var command = Command(sql, parameters);
+        command.ExecuteNonQuery();
+    }
+
+    private object? Scalar(string sql, params (string Name, object? Value)[] parameters)
+    {
+        using var command = Command(sql, parameters);
+        return command.ExecuteScalar();
+    }
+}
