@@ -26,7 +26,7 @@ public static class LinkEndpoints
     {
         var links = app.MapGroup("/api/v1/links").WithTags("links");
 
-        links.MapPost("/", CreateAsync)
+        links.MapPost("", CreateAsync)
             .RequireAuthorization()
             .WithName("CreateLink")
             .WithSummary("Create a short link")
@@ -34,7 +34,7 @@ public static class LinkEndpoints
             .Produces<LinkResponse>(StatusCodes.Status201Created)
             .ProducesProblem(400).ProducesProblem(401).ProducesProblem(409).ProducesProblem(415).ProducesProblem(422).ProducesProblem(429);
 
-        links.MapGet("/", ListAsync)
+        links.MapGet("", ListAsync)
             .RequireAuthorization()
             .WithName("ListLinks")
             .WithSummary("List live links, newest first (keyset paging)")

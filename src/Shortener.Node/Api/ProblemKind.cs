@@ -10,6 +10,7 @@ public enum ProblemKind
     Unauthorized,
     Forbidden,
     NotFound,
+    MethodNotAllowed,
     Gone,
     AliasTaken,
     IdempotencyKeyReused,

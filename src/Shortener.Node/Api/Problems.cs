@@ -20,6 +20,7 @@ public static class Problems
         ProblemKind.Unauthorized => (401, "unauthorized", "An API key is required"),
         ProblemKind.Forbidden => (403, "forbidden", "Not allowed"),
         ProblemKind.NotFound => (404, "not-found", "No such link"),
+        ProblemKind.MethodNotAllowed => (405, "method-not-allowed", "Method not allowed"),
         ProblemKind.Gone => (410, "gone", "The link no longer redirects"),
         ProblemKind.AliasTaken => (409, "alias-taken", "The alias is already in use"),
         ProblemKind.IdempotencyKeyReused => (422, "idempotency-key-reused", "The idempotency key was used with a different request"),

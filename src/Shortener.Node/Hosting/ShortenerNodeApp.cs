@@ -71,6 +71,19 @@ public static class ShortenerNodeApp
                 await Problems.Write(context, ProblemKind.Internal, "the node hit an unexpected error; it is logged with this trace id");
             }
         }));
+        app.UseStatusCodePages(context =>
+        {
+            // Statuses decided before any endpoint ran (no route, wrong method, wrong media type)
+            // get a problem body like every other error.
+            var http = context.HttpContext;
+            return http.Response.StatusCode switch
+            {
+                StatusCodes.Status404NotFound => Problems.Write(http, ProblemKind.NotFound, $"nothing is served at {http.Request.Path}"),
+                StatusCodes.Status405MethodNotAllowed => Problems.Write(http, ProblemKind.MethodNotAllowed, $"{http.Request.Method} is not allowed on {http.Request.Path}"),
+                StatusCodes.Status415UnsupportedMediaType => Problems.Write(http, ProblemKind.UnsupportedMediaType, $"send the body as JSON with Content-Type: application/json (got {http.Request.ContentType ?? "no Content-Type"})"),
+                _ => Task.CompletedTask,
+            };
+        });
         app.UseAuthentication();
         app.UseRateLimiter();
         app.UseAuthorization();

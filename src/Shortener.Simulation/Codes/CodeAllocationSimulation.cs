@@ -15,7 +15,7 @@ public sealed class CodeAllocationSimulation(CodeAllocationSettings settings)
     {
         var random = new SeededRandom(settings.Seed);
         var scrambler = new CodeScrambler(random.NextUInt64(), settings.CodeLength);
-        var table = new InMemoryLinkTable();
+        var shared = new InMemoryLinkTable();
         var nodes = Enumerable.Range(0, settings.Nodes).Select(_ => new SimNode(new ShortCodeAllocator(scrambler))).ToArray();
         var seen = new HashSet<ulong>(settings.Codes);
         long steps = 0, leases = 0, crashes = 0, duplicates = 0, outOfSpace = 0, leasedNumbers = 0;
@@ -33,7 +33,7 @@ public sealed class CodeAllocationSimulation(CodeAllocationSettings settings)
                 }
 
                 // The lease commits now: in the order of arrival, as a log would order it.
-                var result = LinkStateMachine.Apply(table, new LeaseCodeBlock(steps, settings.BlockSize));
+                var result = LinkStateMachine.Apply(settings.PlantedBug ? node.OwnTable : shared, new LeaseCodeBlock(steps, settings.BlockSize));
                 node.Allocator.AddBlock(result.Block!.Value);
                 node.LeaseArrivesAtStep = null;
                 leases++;
@@ -80,5 +80,8 @@ public sealed class CodeAllocationSimulation(CodeAllocationSettings settings)
         public ShortCodeAllocator Allocator { get; set; } = allocator;
 
         public long? LeaseArrivesAtStep { get; set; }
+
+        /// <summary>Only used by the planted bug: a sequence this node does not share.</summary>
+        public InMemoryLinkTable OwnTable { get; } = new();
     }
 }

@@ -1,0 +1,60 @@
+using CsCheck;
+using Shortener.Core.Links;
+
+namespace Shortener.Core.Tests.Links;
+
+/// <summary>
+/// Random sequences of link commands over a small pool of codes and idempotency keys, so that
+/// creates collide, updates hit deleted links, visits run out and keys get reused.
+/// Shared (as a linked source file) by the Core and Storage tests.
+/// </summary>
+public static class LinkCommandGen
+{
+    private static readonly string[] Codes = ["aaa", "bbb", "ccc", "ddd", "Aaa"];
+    private static readonly string[] Urls = ["https://a.example/", "https://b.example/x?y=1", "http://c.example:8080/"];
+    private static readonly string[] TagPool = ["red", "green", "blue"];
+
+    public static readonly Gen<LinkCommandEnvelope[]> Sequences =
+        Gen.Select(Steps.Array[1, 60], steps =>
+        {
+            var at = 1_000L;
+            return steps.Select(s =>
+            {
+                at += s.Gap;
+                return s.Build(at);
+            }).ToArray();
+        });
+
+    private static Gen<Step> Steps =>
+        from kind in Gen.Int[0, 5]
+        from code in Gen.OneOfConst(Codes)
+        from url in Gen.OneOfConst(Urls)
+        from gap in Gen.Long[0, 3_600_000]
+        from expiresIn in Gen.Long[-1, 7_200_000]
+        from maxVisits in Gen.Long[0, 3]
+        from status in Gen.OneOfConst(301, 302, 307, 308)
+        from tagMask in Gen.Int[0, 7]
+        from clear in Gen.Int[0, 7]
+        from key in Gen.Int[-1, 3]
+        select new Step(kind, code, url, gap, expiresIn, maxVisits, status, tagMask, clear, key);
+
+    private sealed record Step(int Kind, string Code, string Url, long Gap, long ExpiresIn, long MaxVisits, int Status, int TagMask, int Clear, int Key)
+    {
+        public LinkCommandEnvelope Build(long at)
+        {
+            var tags = TagPool.Where((_, i) => (TagMask & (1 << i)) != 0).ToArray();
+            long? expires = ExpiresIn < 0 ? null : at + ExpiresIn + 1;
+            long? max = MaxVisits == 0 ? null : MaxVisits;
+            LinkCommand command = Kind switch
+            {
+                0 => new CreateLink(at, Code, Url, expires, max, Status, tags, Code == "aaa" ? "title" : null),
+                1 => new UpdateLink(at, Code, new LinkPatch(Url: Url, ExpiresAt: expires, Tags: tags, Clear: (LinkFields)Clear)),
+                2 => new DeleteLink(at, Code),
+                3 or 4 => new RecordVisit(at, Code),
+                _ => new LeaseCodeBlock(at, (ulong)(MaxVisits * 100)),
+            };
+            var token = Key < 0 ? null : new IdempotencyToken("client", $"key-{Key}", $"{Kind}:{Code}:{Url}");
+            return new LinkCommandEnvelope(command, token);
+        }
+    }
+}

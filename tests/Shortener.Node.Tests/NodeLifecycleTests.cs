@@ -1,0 +1,194 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Shortener.Node.Security;
+
+namespace Shortener.Node.Tests;
+
+public sealed class NodeLifecycleTests : IDisposable
+{
+    private readonly TempDirectory _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    [Fact]
+    public async Task A_restart_on_the_same_data_dir_keeps_links_keys_and_idempotency()
+    {
+        string code, aliasCode, firstBody;
+        var settings = new Dictionary<string, string?> { ["Shortener:PublicBaseUrl"] = "https://sho.rt" };
+        await using (var node = await TestNode.StartAsync(_dir.Path, settings))
+        {
+            code = await CreateAsync(node, """{"url":"https://example.com/kept"}""");
+            aliasCode = await CreateAsync(node, """{"url":"https://example.com/alias","alias":"survivor","maxVisits":3}""");
+            Assert.Equal(HttpStatusCode.Found, (await node.Anonymous.GetAsync("/survivor")).StatusCode);
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/links") { Content = TestNode.Json("""{"url":"https://example.com/idem"}""") };
+            request.Headers.Add("Idempotency-Key", "across-restart");
+            firstBody = await (await node.Client.SendAsync(request)).Content.ReadAsStringAsync();
+        }
+
+        await using (var node = await TestNode.StartAsync(_dir.Path, settings))
+        {
+            var redirect = await node.Anonymous.GetAsync($"/{code}");
+            Assert.Equal(HttpStatusCode.Found, redirect.StatusCode);
+            Assert.Equal("https://example.com/kept", redirect.Headers.Location!.OriginalString);
+            var alias = await node.Client.GetFromJsonAsync<JsonElement>($"/api/v1/links/{aliasCode}");
+            Assert.Equal(1, alias.GetProperty("visits").GetInt64());
+
+            using var retry = new HttpRequestMessage(HttpMethod.Post, "/api/v1/links") { Content = TestNode.Json("""{"url":"https://example.com/idem"}""") };
+            retry.Headers.Add("Idempotency-Key", "across-restart");
+            var replay = await node.Client.SendAsync(retry);
+            Assert.Equal(HttpStatusCode.Created, replay.StatusCode);
+            Assert.Equal(firstBody, await replay.Content.ReadAsStringAsync());
+
+            // New codes after the restart do not collide with the old ones.
+            var fresh = await CreateAsync(node, """{"url":"https://example.com/after"}""");
+            Assert.NotEqual(code, fresh);
+            var list = await node.Client.GetFromJsonAsync<JsonElement>("/api/v1/links");
+            Assert.Equal(4, list.GetProperty("items").GetArrayLength());
+        }
+    }
+
+    [Fact]
+    public async Task Without_a_configured_key_one_is_generated_once_stored_hashed_and_kept()
+    {
+        string generated;
+        await using (var node = await TestNode.StartAsync(_dir.Path, withKey: false))
+        {
+            generated = node.Services.GetRequiredService<ApiKeyRegistry>().GeneratedKey!;
+            Assert.NotNull(generated);
+            var file = Path.Combine(_dir.Path, "api-key");
+            Assert.Equal(generated, File.ReadAllText(file).Trim());
+            if (!OperatingSystem.IsWindows())
+            {
+                Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(file));
+            }
+
+            // The database holds only the hash.
+            var db = await File.ReadAllBytesAsync(Path.Combine(_dir.Path, "links.db"));
+            var wal = File.Exists(Path.Combine(_dir.Path, "links.db-wal")) ? await File.ReadAllBytesAsync(Path.Combine(_dir.Path, "links.db-wal")) : [];
+            var needle = System.Text.Encoding.UTF8.GetBytes(generated);
+            Assert.False(db.AsSpan().IndexOf(needle) >= 0 || wal.AsSpan().IndexOf(needle) >= 0, "the key itself was stored");
+
+            Assert.Equal(HttpStatusCode.Created, (await PostWithKey(node, generated)).StatusCode);
+            Assert.Equal(HttpStatusCode.Unauthorized, (await PostWithKey(node, TestNode.Key)).StatusCode);
+        }
+
+        await using (var node = await TestNode.StartAsync(_dir.Path, withKey: false))
+        {
+            Assert.Null(node.Services.GetRequiredService<ApiKeyRegistry>().GeneratedKey);
+            Assert.Equal(HttpStatusCode.Created, (await PostWithKey(node, generated)).StatusCode);
+        }
+    }
+
+    [Fact]
+    public async Task Writes_are_rate_limited_per_key_with_retry_after()
+    {
+        await using var node = await TestNode.StartAsync(_dir.Path, new Dictionary<string, string?>
+        {
+            ["Shortener:RateLimits:PerKeyPerSecond"] = "1",
+            ["Shortener:RateLimits:PerKeyBurst"] = "3",
+            ["Shortener:RateLimits:PerIpPerSecond"] = "0",
+        });
+        var statuses = new List<HttpStatusCode>();
+        HttpResponseMessage? limited = null;
+        for (var i = 0; i < 6; i++)
+        {
+            var response = await node.Client.PostAsync("/api/v1/links", TestNode.Json($$"""{"url":"https://example.com/{{i}}"}"""));
+            statuses.Add(response.StatusCode);
+            if (response.StatusCode == HttpStatusCode.TooManyRequests)
+            {
+                limited = response;
+            }
+        }
+
+        Assert.Equal(3, statuses.Count(s => s == HttpStatusCode.Created));
+        Assert.NotNull(limited);
+        Assert.True(limited!.Headers.RetryAfter?.Delta >= TimeSpan.FromSeconds(1));
+        var problem = await LinkApiTests.ProblemAsync(limited);
+        Assert.Equal("urn:shortener:problem:rate-limited", problem.GetProperty("type").GetString());
+
+        // Reads and redirects are not limited.
+        for (var i = 0; i < 20; i++)
+        {
+            Assert.Equal(HttpStatusCode.OK, (await node.Client.GetAsync("/api/v1/links")).StatusCode);
+            Assert.Equal(HttpStatusCode.NotFound, (await node.Anonymous.GetAsync("/nope123")).StatusCode);
+        }
+
+        await Task.Delay(TimeSpan.FromSeconds(1.2));
+        Assert.Equal(HttpStatusCode.Created, (await node.Client.PostAsync("/api/v1/links", TestNode.Json("""{"url":"https://example.com/later"}"""))).StatusCode);
+    }
+
+    [Fact]
+    public async Task Writes_are_rate_limited_per_ip_even_without_a_valid_key()
+    {
+        await using var node = await TestNode.StartAsync(_dir.Path, new Dictionary<string, string?>
+        {
+            ["Shortener:RateLimits:PerKeyPerSecond"] = "0",
+            ["Shortener:RateLimits:PerIpPerSecond"] = "1",
+            ["Shortener:RateLimits:PerIpBurst"] = "2",
+        });
+        var statuses = new List<HttpStatusCode>();
+        for (var i = 0; i < 4; i++)
+        {
+            statuses.Add((await node.Anonymous.PostAsync("/api/v1/links", TestNode.Json("""{"url":"https://example.com"}"""))).StatusCode);
+        }
+
+        Assert.Equal([HttpStatusCode.Unauthorized, HttpStatusCode.Unauthorized, HttpStatusCode.TooManyRequests, HttpStatusCode.TooManyRequests], statuses);
+        Assert.Equal(HttpStatusCode.TooManyRequests, (await node.Client.PostAsync("/api/v1/links", TestNode.Json("""{"url":"https://example.com"}"""))).StatusCode);
+    }
+
+    [Fact]
+    public async Task Operations_endpoints_answer()
+    {
+        await using var node = await TestNode.StartAsync(_dir.Path);
+        var code = await CreateAsync(node, """{"url":"https://example.com/m"}""");
+        await node.Anonymous.GetAsync($"/{code}");
+        await node.Anonymous.GetAsync("/missing1");
+
+        Assert.Equal("ok\n", await node.Anonymous.GetStringAsync("/healthz"));
+        Assert.Equal("ready\n", await node.Anonymous.GetStringAsync("/readyz"));
+
+        var metrics = await node.Anonymous.GetStringAsync("/metrics");
+        Assert.Contains("shortener_links_created_total", metrics);
+        Assert.Contains("shortener_redirects_total{otel_scope_name=\"Shortener\",status=\"302\"} 1", metrics);
+        Assert.Contains("shortener_redirects_total{otel_scope_name=\"Shortener\",status=\"404\"} 1", metrics);
+        Assert.Contains("http_server_request_duration_seconds_bucket", metrics);
+        Assert.Contains("shortener_storage_commit_batch_size", metrics);
+
+        var openApi = await node.Anonymous.GetFromJsonAsync<JsonElement>("/openapi/v1.json");
+        var paths = openApi.GetProperty("paths");
+        Assert.True(paths.TryGetProperty("/api/v1/links", out var links));
+        Assert.True(links.TryGetProperty("post", out var post));
+        Assert.True(post.GetProperty("requestBody").GetProperty("content").TryGetProperty("application/json", out _));
+        Assert.True(paths.TryGetProperty("/api/v1/links/{code}", out var one));
+        Assert.True(one.TryGetProperty("patch", out _));
+        Assert.True(one.TryGetProperty("delete", out _));
+
+        var notFound = await node.Anonymous.GetAsync("/no/such/path");
+        Assert.Equal(HttpStatusCode.NotFound, notFound.StatusCode);
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, (await node.Anonymous.PutAsync("/api/v1/links", TestNode.Json("{}"))).StatusCode);
+    }
+
+    [Fact]
+    public async Task A_damaged_database_stops_the_start_with_a_clear_error()
+    {
+        await File.WriteAllBytesAsync(Path.Combine(_dir.Path, "links.db"), Enumerable.Repeat((byte)0x42, 10_000).ToArray());
+        var error = await Assert.ThrowsAsync<Storage.StorageException>(() => TestNode.StartAsync(_dir.Path));
+        Assert.Contains("links.db", error.Message);
+    }
+
+    private static async Task<HttpResponseMessage> PostWithKey(TestNode node, string key)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/links") { Content = TestNode.Json("""{"url":"https://example.com"}""") };
+        request.Headers.Add("X-Api-Key", key);
+        return await node.Anonymous.SendAsync(request);
+    }
+
+    private static async Task<string> CreateAsync(TestNode node, string body)
+    {
+        var response = await node.Client.PostAsync("/api/v1/links", TestNode.Json(body));
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("code").GetString()!;
+    }
+}
