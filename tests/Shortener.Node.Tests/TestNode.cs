@@ -31,7 +31,7 @@ public sealed class TestNode : IAsyncDisposable
 
     public IServiceProvider Services => _app.Services;
 
-    public static async Task<TestNode> StartAsync(string dataDir, IDictionary<string, string?>? settings = null, TimeProvider? time = null, bool withKey = true)
+    public static async Task<TestNode> StartAsync(string dataDir, IDictionary<string, string?>? settings = null, TimeProvider? time = null, bool withKey = true, Action<WebApplicationBuilder>? configure = null)
     {
         var overrides = new Dictionary<string, string?>
         {
@@ -51,6 +51,7 @@ public sealed class TestNode : IAsyncDisposable
             builder.Services.AddSingleton(time);
         }
 
+        configure?.Invoke(builder);
         var app = ShortenerNodeApp.Build(builder);
         await app.StartAsync();
         return new TestNode(app, app.Urls.First());

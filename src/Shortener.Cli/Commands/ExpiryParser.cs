@@ -9,8 +9,13 @@ public static class ExpiryParser
     {
         expiresAt = default;
         text = text.Trim();
-        if (text.Length >= 2 && char.IsAsciiLetter(text[^1]) && long.TryParse(text.AsSpan(0, text.Length - 1), NumberStyles.None, CultureInfo.InvariantCulture, out var amount) && amount > 0)
+        if (text.Length >= 2 && char.IsAsciiLetter(text[^1]) && long.TryParse(text.AsSpan(0, text.Length - 1), NumberStyles.None, CultureInfo.InvariantCulture, out var amount))
         {
+            if (amount is <= 0 or >= 100_000)
+            {
+                return false;
+            }
+
             TimeSpan? span = char.ToLowerInvariant(text[^1]) switch
             {
                 's' => TimeSpan.FromSeconds(amount),
@@ -20,7 +25,7 @@ public static class ExpiryParser
                 'w' => TimeSpan.FromDays(7 * amount),
                 _ => null,
             };
-            if (span is { } s && amount < 1_000_000)
+            if (span is { } s)
             {
                 expiresAt = now + s;
                 return true;

@@ -1,0 +1,107 @@
+using System.Diagnostics;
+using System.Net;
+using System.Runtime.InteropServices;
+using Shortener.Node.Tests;
+
+namespace Shortener.Cli.Tests;
+
+/// <summary>The real `shortener serve` process: starts, serves, and exits cleanly on Ctrl-C (SIGINT) and SIGTERM.</summary>
+public sealed partial class ServeProcessTests : IDisposable
+{
+    private readonly TempDirectory _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    [Theory]
+    [InlineData(2, "SIGINT")]
+    [InlineData(15, "SIGTERM")]
+    public async Task Serve_runs_until_signalled_then_exits_zero(int signal, string name)
+    {
+        var port = FreePort();
+        using var process = Start("serve", "--data", _dir.Path, "--urls", $"http://127.0.0.1:{port}");
+        var stdout = new System.Text.StringBuilder();
+        process.OutputDataReceived += (_, e) => { lock (stdout) { stdout.AppendLine(e.Data); } };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+        await WaitUntilReady(http, process);
+        var key = (await File.ReadAllTextAsync(Path.Combine(_dir.Path, "api-key"))).Trim();
+        lock (stdout)
+        {
+            Assert.Contains($"Generated API key (shown once, also saved to {Path.Combine(_dir.Path, "api-key")}): {key}", stdout.ToString());
+        }
+
+        Assert.Equal(0, Kill(process.Id, signal));
+        Assert.True(process.WaitForExit(15_000), $"serve did not exit within 15 s of {name}");
+        Assert.Equal(0, process.ExitCode);
+        await process.WaitForExitAsync();
+        lock (stdout)
+        {
+            Assert.Contains("Shortener stopped.", stdout.ToString());
+        }
+    }
+
+    [Fact]
+    public async Task Serve_with_a_damaged_database_exits_one_with_the_reason()
+    {
+        await File.WriteAllBytesAsync(Path.Combine(_dir.Path, "links.db"), Enumerable.Repeat((byte)0x42, 10_000).ToArray());
+        using var process = Start("serve", "--data", _dir.Path, "--urls", $"http://127.0.0.1:{FreePort()}");
+        var error = await process.StandardError.ReadToEndAsync();
+        Assert.True(process.WaitForExit(30_000));
+        Assert.Equal(1, process.ExitCode);
+        Assert.Contains("error: cannot open link database", error);
+    }
+
+    private static Process Start(params string[] args)
+    {
+        var info = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "shortener.dll"));
+        foreach (var arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        info.Environment.Remove("SHORTENER_API_KEY");
+        info.Environment["Logging__LogLevel__Default"] = "Warning";
+        return Process.Start(info)!;
+    }
+
+    private static async Task WaitUntilReady(HttpClient http, Process process)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (DateTime.UtcNow < deadline)
+        {
+            Assert.False(process.HasExited, "serve exited before it was ready");
+            try
+            {
+                if ((await http.GetAsync("/readyz")).StatusCode == HttpStatusCode.OK)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+            }
+
+            await Task.Delay(100);
+        }
+
+        Assert.Fail("serve was not ready within 30 s");
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static partial int Kill(int pid, int signal);
+}
