@@ -155,6 +155,7 @@ public sealed class NodeLifecycleTests : IDisposable
         Assert.Contains("shortener_redirects_total{otel_scope_name=\"Shortener\",status=\"404\"} 1", metrics);
         Assert.Contains("http_server_request_duration_seconds_bucket", metrics);
         Assert.Contains("shortener_storage_commit_batch_size", metrics);
+        Assert.Contains("shortener_redirect_duration_seconds_bucket{otel_scope_name=\"Shortener\",status=\"302\"", metrics);
 
         var openApi = await node.Anonymous.GetFromJsonAsync<JsonElement>("/openapi/v1.json");
         var paths = openApi.GetProperty("paths");

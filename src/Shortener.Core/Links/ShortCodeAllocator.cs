@@ -46,6 +46,12 @@ public sealed class ShortCodeAllocator(CodeScrambler scrambler)
         }
 
         code = scrambler.ToCode(_next++);
+        if (AliasRules.Reserved.Contains(code))
+        {
+            // A number whose code spells one of the service's own paths (say "healthz") is skipped.
+            return TryNext(out code);
+        }
+
         return true;
     }
 }

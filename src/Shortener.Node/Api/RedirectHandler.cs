@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Net.Http.Headers;
 using Shortener.Core.Links;
 using Shortener.Node.Links;
@@ -7,32 +9,58 @@ using Shortener.Node.Observability;
 namespace Shortener.Node.Api;
 
 /// <summary>
-/// GET and HEAD /{code}: the hot path. A link without a visit limit is answered from the cache with
-/// no disk and no allocation beyond the response; a link with a limit records the visit first
-/// (GET only: HEAD, used by link previews and crawlers, never uses up a visit).
+/// GET and HEAD /{code}: the hot path, run as middleware ahead of routing, authentication and rate
+/// limiting, none of which a redirect needs. A link without a visit limit is answered from the
+/// cache with no disk access; a link with a limit records the visit first (GET only: HEAD, used by
+/// link previews and crawlers, never uses up a visit).
 /// </summary>
 public sealed class RedirectHandler(LinkService links, ShortenerMetrics metrics, TimeProvider time)
 {
-    public async Task HandleAsync(HttpContext context)
+    /// <summary>Middleware entry: answers requests for /{code}, passes everything else on.</summary>
+    public Task InvokeAsync(HttpContext context, RequestDelegate next)
     {
-        var code = context.Request.RouteValues["code"] as string;
-        if (code is null || !LooksLikeCode(code))
+        var request = context.Request;
+        if (!(HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method)))
         {
-            await NotFound(context, code ?? string.Empty);
-            return;
+            return next(context);
         }
 
+        var path = request.Path.Value;
+        if (path is null || path.Length < 2 || path.IndexOf('/', 1) >= 0)
+        {
+            return next(context);
+        }
+
+        var code = path[1..];
+        if (!LooksLikeCode(code) || AliasRules.Reserved.Contains(code))
+        {
+            // Not a code (the service's own paths are reserved words, never codes).
+            return next(context);
+        }
+
+        // Redirects are measured by shortener.redirect.duration, a histogram with one tag; the
+        // hosting layer's six-tag request histogram would cost more than the redirect itself.
+        if (context.Features.Get<IHttpMetricsTagsFeature>() is { } httpMetrics)
+        {
+            httpMetrics.MetricsDisabled = true;
+        }
+
+        return HandleAsync(context, code, Stopwatch.GetTimestamp());
+    }
+
+    private async Task HandleAsync(HttpContext context, string code, long start)
+    {
         var link = links.Resolve(code);
         if (link is null)
         {
-            await NotFound(context, code);
+            await NotFound(context, code, start);
             return;
         }
 
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
         if (link.StateAt(now) != LinkState.Active)
         {
-            await Gone(context, link, now);
+            await Gone(context, link, now, start);
             return;
         }
 
@@ -41,7 +69,7 @@ public sealed class RedirectHandler(LinkService links, ShortenerMetrics metrics,
             var result = await links.SubmitAsync(new RecordVisit(now, code), null, context.RequestAborted);
             if (result.Outcome != CommandOutcome.Ok)
             {
-                await Gone(context, result.Link ?? link, now);
+                await Gone(context, result.Link ?? link, now, start);
                 return;
             }
 
@@ -57,7 +85,7 @@ public sealed class RedirectHandler(LinkService links, ShortenerMetrics metrics,
             response.Headers.CacheControl = "private, no-store";
         }
 
-        metrics.Redirect(link.RedirectStatus);
+        metrics.Redirect(link.RedirectStatus, start);
     }
 
     private static bool LooksLikeCode(string code)
@@ -78,15 +106,15 @@ public sealed class RedirectHandler(LinkService links, ShortenerMetrics metrics,
         return true;
     }
 
-    private Task NotFound(HttpContext context, string code)
+    private Task NotFound(HttpContext context, string code, long start)
     {
-        metrics.Redirect(StatusCodes.Status404NotFound);
+        metrics.Redirect(StatusCodes.Status404NotFound, start);
         return Problems.Write(context, ProblemKind.NotFound, $"no link has the code '{code}'");
     }
 
-    private Task Gone(HttpContext context, Link link, long now)
+    private Task Gone(HttpContext context, Link link, long now, long start)
     {
-        metrics.Redirect(StatusCodes.Status410Gone);
+        metrics.Redirect(StatusCodes.Status410Gone, start);
         var reason = link.StateAt(now) switch
         {
             LinkState.Deleted => "was deleted",

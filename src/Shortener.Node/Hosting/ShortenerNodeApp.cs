@@ -71,6 +71,11 @@ public static class ShortenerNodeApp
                 await Problems.Write(context, ProblemKind.Internal, "the node hit an unexpected error; it is logged with this trace id");
             }
         }));
+        // Redirects first: they need none of what follows, not even routing.
+        var redirects = app.Services.GetRequiredService<RedirectHandler>();
+        app.Use(redirects.InvokeAsync);
+        app.Use(RequestActivityMiddleware.InvokeAsync);
+        app.UseRouting();
         app.UseStatusCodePages(context =>
         {
             // Statuses decided before any endpoint ran (no route, wrong method, wrong media type)
@@ -92,9 +97,6 @@ public static class ShortenerNodeApp
         app.MapPrometheusScrapingEndpoint("/metrics");
         HealthEndpoints.Map(app);
         LinkEndpoints.Map(app);
-        var redirects = app.Services.GetRequiredService<RedirectHandler>();
-        app.MapMethods("/{code}", [HttpMethods.Get, HttpMethods.Head], redirects.HandleAsync)
-            .WithName("Redirect").WithTags("redirect").WithSummary("Follow a short link");
 
         // Open storage and keys now, so a bad data dir fails the start with its own message.
         var keys = app.Services.GetRequiredService<ApiKeyRegistry>();
@@ -131,6 +133,10 @@ public static class ShortenerNodeApp
         builder.Logging.AddConfiguration(builder.Configuration.GetSection("Logging"));
         builder.Logging.SetMinimumLevel(LogLevel.Information);
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+
+        // The hosting layer's per-request log scope and activity cost a redirect more than its
+        // lookup does; RequestActivityMiddleware gives API requests their trace ids instead.
+        builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
         builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Information);
         // Authentication pulls in data protection, which nothing here uses; its key warnings are noise.
         builder.Logging.AddFilter("Microsoft.AspNetCore.DataProtection", LogLevel.Error);
@@ -206,19 +212,20 @@ public static class ShortenerNodeApp
         services.AddRateLimiter(ConfigureRateLimiting);
 
         services.AddMetrics();
-        services.AddOpenTelemetry()
+        var otel = services.AddOpenTelemetry()
             .WithMetrics(metrics => metrics
                 .AddAspNetCoreInstrumentation()
                 .AddMeter(ShortenerMetrics.MeterName)
-                .AddPrometheusExporter())
-            .WithTracing(tracing =>
-            {
-                tracing.AddAspNetCoreInstrumentation().AddSource(ShortenerMetrics.MeterName);
-                if (!string.IsNullOrEmpty(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
-                {
-                    tracing.AddOtlpExporter();
-                }
-            });
+                .AddPrometheusExporter());
+
+        // Spans are recorded only when they have somewhere to go: an OTLP endpoint.
+        if (!string.IsNullOrEmpty(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+        {
+            otel.WithTracing(tracing => tracing
+                .AddAspNetCoreInstrumentation()
+                .AddSource(ShortenerMetrics.MeterName)
+                .AddOtlpExporter());
+        }
     }
 
     private static void ConfigureRateLimiting(RateLimiterOptions limiter)

@@ -15,6 +15,7 @@ public sealed class ShortenerMetrics : IDisposable
     private readonly Meter _meter;
     private readonly Counter<long> _linksCreated;
     private readonly Counter<long> _redirects;
+    private readonly Histogram<double> _redirectDuration;
     private readonly Counter<long> _commands;
     private readonly Histogram<int> _commitBatch;
     private readonly Counter<long> _codeBlocksLeased;
@@ -24,6 +25,11 @@ public sealed class ShortenerMetrics : IDisposable
         _meter = meterFactory.Create(MeterName);
         _linksCreated = _meter.CreateCounter<long>("shortener.links.created", "{link}", "Links created");
         _redirects = _meter.CreateCounter<long>("shortener.redirects", "{redirect}", "Redirect requests answered, by HTTP status");
+        _redirectDuration = _meter.CreateHistogram<double>(
+            "shortener.redirect.duration",
+            "s",
+            "Time to answer a redirect request, by HTTP status (redirects bypass http.server.request.duration)",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1] });
         _commands = _meter.CreateCounter<long>("shortener.commands", "{command}", "Link commands applied, by command and outcome");
         _commitBatch = _meter.CreateHistogram<int>(
             "shortener.storage.commit_batch_size",
@@ -35,7 +41,13 @@ public sealed class ShortenerMetrics : IDisposable
 
     public void LinkCreated() => _linksCreated.Add(1);
 
-    public void Redirect(int status) => _redirects.Add(1, new KeyValuePair<string, object?>("status", StatusTags[status]));
+    /// <summary>Counts a redirect request and records how long it took since <paramref name="startTimestamp"/> (a <see cref="Stopwatch"/> timestamp).</summary>
+    public void Redirect(int status, long startTimestamp)
+    {
+        var tag = new KeyValuePair<string, object?>("status", StatusTags[status]);
+        _redirects.Add(1, tag);
+        _redirectDuration.Record(Stopwatch.GetElapsedTime(startTimestamp).TotalSeconds, tag);
+    }
 
     public void Command(string command, string outcome) =>
         _commands.Add(1, new KeyValuePair<string, object?>("command", command), new KeyValuePair<string, object?>("outcome", outcome));

@@ -51,3 +51,27 @@ public class ShortCodeAllocatorTests
         }
     }
 }
+
+public class ShortCodeAllocatorReservedWordTests
+{
+    [Fact]
+    public void Codes_that_spell_a_reserved_path_are_skipped()
+    {
+        // With 3-character codes the whole space is small enough to draw completely: "api" is in it.
+        var scrambler = new CodeScrambler(9, 3);
+        var allocator = new ShortCodeAllocator(scrambler);
+        allocator.AddBlock(new CodeBlock(0, scrambler.Domain));
+        var codes = new HashSet<string>(StringComparer.Ordinal);
+        while (allocator.TryNext(out var code))
+        {
+            Assert.True(codes.Add(code));
+        }
+
+        // Routes match case-insensitively, so every casing of a reserved word is skipped: "api", "API", "aPi", ...
+        Assert.DoesNotContain("api", codes);
+        Assert.DoesNotContain("API", codes);
+        Assert.DoesNotContain(codes, AliasRules.Reserved.Contains);
+        var skipped = AliasRules.Reserved.Where(w => w.Length == 3).Sum(w => 1 << w.Count(char.IsAsciiLetter));
+        Assert.Equal((int)scrambler.Domain - skipped, codes.Count);
+    }
+}
