@@ -2,10 +2,11 @@
 # Redirect throughput of a Shortener node against a bare Kestrel endpoint that answers 302 from
 # an in-memory dictionary, measured in the same run on the same machine with wrk.
 #
-#   bench/redirect.sh [--links 100000] [--duration 10] [--rounds 3] [--connections 64] [--threads 2]
+#   bench/redirect.sh [--links 100000] [--duration 10] [--rounds 5] [--connections 64] [--threads 2]
 #
 # The two servers are measured in alternating rounds (node, bare, node, bare, ...) so drift in the
-# machine's speed hits both alike; each figure is the median over the rounds. With two or more
+# machine's speed hits both alike. Throughput and p99 are medians over the rounds; the ratio is the
+# median of the per-round ratios (each pairs two runs adjacent in time). With two or more
 # CPUs, each server is pinned to the last CPU and wrk to the others (taskset), so the load
 # generator and the server under test do not compete for a core; both servers get the same.
 # Prints both throughputs, their ratio (target >= 0.9) and the p99 latencies.
@@ -13,7 +14,7 @@ set -euo pipefail
 
 LINKS=100000
 DURATION=10
-ROUNDS=3
+ROUNDS=5
 CONNECTIONS=64
 THREADS=2
 while [[ $# -gt 0 ]]; do
@@ -89,18 +90,22 @@ echo "starting the bare Kestrel baseline..." >&2
 PIDS+=($!)
 wait_ready "http://127.0.0.1:$BARE_PORT/$(head -1 "$WORK/codes.txt" | cut -d' ' -f1)" || true
 
-echo "warming up both (5 s each)..." >&2
+echo "warming up both (10 s each, so tiered JIT has settled)..." >&2
 sleep 2
-run_wrk 5s "http://127.0.0.1:$NODE_PORT" >/dev/null
-run_wrk 5s "http://127.0.0.1:$BARE_PORT" >/dev/null
+run_wrk 10s "http://127.0.0.1:$NODE_PORT" >/dev/null
+run_wrk 10s "http://127.0.0.1:$BARE_PORT" >/dev/null
 
 echo "measuring $ROUNDS alternating rounds of ${DURATION} s each, $CONNECTIONS connections, $THREADS wrk threads..." >&2
 : > "$WORK/node.rounds"
 : > "$WORK/bare.rounds"
+: > "$WORK/ratios"
 for round in $(seq 1 "$ROUNDS"); do
   run_wrk "${DURATION}s" "http://127.0.0.1:$NODE_PORT" >> "$WORK/node.rounds"
   run_wrk "${DURATION}s" "http://127.0.0.1:$BARE_PORT" >> "$WORK/bare.rounds"
-  echo "  round $round: node $(tail -1 "$WORK/node.rounds" | cut -d' ' -f1) req/s, bare $(tail -1 "$WORK/bare.rounds" | cut -d' ' -f1) req/s" >&2
+  node_now=$(tail -1 "$WORK/node.rounds" | cut -d' ' -f1)
+  bare_now=$(tail -1 "$WORK/bare.rounds" | cut -d' ' -f1)
+  awk -v a="$node_now" -v b="$bare_now" 'BEGIN { print a / b }' >> "$WORK/ratios"
+  echo "  round $round: node $node_now req/s, bare $bare_now req/s, ratio $(tail -1 "$WORK/ratios")" >&2
 done
 # Median throughput and median p99 over the rounds; errors summed.
 median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
@@ -111,9 +116,9 @@ BARE_RPS=$(cut -d' ' -f1 "$WORK/bare.rounds" | median)
 BARE_P99=$(cut -d' ' -f2 "$WORK/bare.rounds" | median)
 BARE_ERR=$(awk '{ s += $3 } END { print s }' "$WORK/bare.rounds")
 
-RATIO=$(awk -v a="$NODE_RPS" -v b="$BARE_RPS" 'BEGIN { printf "%.3f", a / b }')
+RATIO=$(median < "$WORK/ratios" | awk '{ printf "%.3f", $1 }')
 printf '%-28s %12s %10s %8s\n' "server" "requests/s" "p99 ms" "errors"
 printf '%-28s %12.0f %10.2f %8d\n' "shortener node (GET /{code})" "$NODE_RPS" "$(awk -v u="$NODE_P99" 'BEGIN{print u/1000}')" "$NODE_ERR"
 printf '%-28s %12.0f %10.2f %8d\n' "bare Kestrel + dictionary" "$BARE_RPS" "$(awk -v u="$BARE_P99" 'BEGIN{print u/1000}')" "$BARE_ERR"
-echo "ratio node/bare: $RATIO (target >= 0.9)"
+echo "ratio node/bare: $RATIO (median of per-round ratios; target >= 0.9)"
 echo "(${LINKS} links, median of ${ROUNDS} rounds of ${DURATION} s, ${CONNECTIONS} connections, ${THREADS} wrk threads, servers pinned: ${SERVER_PIN[*]:-no})"

@@ -143,7 +143,11 @@ public sealed class NodeLifecycleTests : IDisposable
     {
         await using var node = await TestNode.StartAsync(_dir.Path);
         var code = await CreateAsync(node, """{"url":"https://example.com/m"}""");
-        await node.Anonymous.GetAsync($"/{code}");
+        for (var i = 0; i < 32; i++)
+        {
+            await node.Anonymous.GetAsync($"/{code}");
+        }
+
         await node.Anonymous.GetAsync("/missing1");
 
         Assert.Equal("ok\n", await node.Anonymous.GetStringAsync("/healthz"));
@@ -151,11 +155,12 @@ public sealed class NodeLifecycleTests : IDisposable
 
         var metrics = await node.Anonymous.GetStringAsync("/metrics");
         Assert.Contains("shortener_links_created_total", metrics);
-        Assert.Contains("shortener_redirects_total{otel_scope_name=\"Shortener\",status=\"302\"} 1", metrics);
+        Assert.Contains("shortener_redirects_total{otel_scope_name=\"Shortener\",status=\"302\"} 32", metrics);
         Assert.Contains("shortener_redirects_total{otel_scope_name=\"Shortener\",status=\"404\"} 1", metrics);
         Assert.Contains("http_server_request_duration_seconds_bucket", metrics);
         Assert.Contains("shortener_storage_commit_batch_size", metrics);
-        Assert.Contains("shortener_redirect_duration_seconds_bucket{otel_scope_name=\"Shortener\",status=\"302\"", metrics);
+        Assert.Contains("shortener_redirect_duration_seconds_count{otel_scope_name=\"Shortener\",status=\"302\"} 2", metrics);
+        Assert.DoesNotContain("http_server_active_requests", metrics);
 
         var openApi = await node.Anonymous.GetFromJsonAsync<JsonElement>("/openapi/v1.json");
         var paths = openApi.GetProperty("paths");
