@@ -177,6 +177,18 @@ public sealed class NodeLifecycleTests : IDisposable
     }
 
     [Fact]
+    public async Task Readiness_fails_when_the_database_file_is_gone()
+    {
+        await using var node = await TestNode.StartAsync(_dir.Path);
+        Assert.Equal(HttpStatusCode.OK, (await node.Anonymous.GetAsync("/readyz")).StatusCode);
+        File.Move(Path.Combine(_dir.Path, "links.db"), Path.Combine(_dir.Path, "links.db.moved"));
+        var response = await node.Anonymous.GetAsync("/readyz");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.Equal("urn:shortener:problem:not-ready", (await LinkApiTests.ProblemAsync(response)).GetProperty("type").GetString());
+        Assert.Equal(HttpStatusCode.OK, (await node.Anonymous.GetAsync("/healthz")).StatusCode);
+    }
+
+    [Fact]
     public async Task A_damaged_database_stops_the_start_with_a_clear_error()
     {
         await File.WriteAllBytesAsync(Path.Combine(_dir.Path, "links.db"), Enumerable.Repeat((byte)0x42, 10_000).ToArray());

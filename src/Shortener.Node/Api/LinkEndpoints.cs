@@ -34,14 +34,14 @@ public static class LinkEndpoints
             .Produces<LinkResponse>(StatusCodes.Status201Created)
             .ProducesProblem(400).ProducesProblem(401).ProducesProblem(409).ProducesProblem(415).ProducesProblem(422).ProducesProblem(429);
 
-        links.MapGet("", ListAsync)
+        links.MapGet("", List)
             .RequireAuthorization()
             .WithName("ListLinks")
             .WithSummary("List live links, newest first (keyset paging)")
             .Produces<LinkListResponse>()
             .ProducesProblem(400).ProducesProblem(401);
 
-        links.MapGet("/{code}", GetAsync)
+        links.MapGet("/{code}", Get)
             .WithName("GetLink")
             .WithSummary("Read one link")
             .Produces<LinkResponse>()
@@ -160,7 +160,7 @@ public static class LinkEndpoints
         };
     }
 
-    private static IResult ListAsync(HttpContext context, LinkService service, NodeAddresses addresses)
+    private static IResult List(HttpContext context, LinkService service, NodeAddresses addresses)
     {
         var query = context.Request.Query;
         var limit = DefaultListLimit;
@@ -188,7 +188,7 @@ public static class LinkEndpoints
             page.Next?.Encode()));
     }
 
-    private static IResult GetAsync(string code, LinkService service, NodeAddresses addresses)
+    private static IResult Get(string code, LinkService service, NodeAddresses addresses)
     {
         var link = service.Get(code);
         if (link is null)

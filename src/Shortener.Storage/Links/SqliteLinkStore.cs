@@ -241,9 +241,18 @@ public sealed class SqliteLinkStore : IDisposable
         }
     }
 
-    /// <summary>True when the database answers a query: used by readiness checks.</summary>
+    /// <summary>
+    /// True when the database file is still where it was opened and answers a query: used by
+    /// readiness checks. (An open connection keeps working on a file that was deleted or whose
+    /// directory vanished, so the query alone would say yes while nothing reaches the disk.)
+    /// </summary>
     public bool Ping()
     {
+        if (_disposed || !File.Exists(Path))
+        {
+            return false;
+        }
+
         try
         {
             using var connection = OpenReader();
