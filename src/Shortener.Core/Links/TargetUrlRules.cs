@@ -15,7 +15,8 @@ public sealed class TargetUrlRules
 {
     public const int MaxBytes = 8 * 1024;
 
-    private static readonly IdnMapping Idn = new() { UseStd3AsciiRules = true, AllowUnassigned = false };
+    // STD3 rules would refuse '_', which real host names (and browsers) do use; labels are checked below instead.
+    private static readonly IdnMapping Idn = new() { UseStd3AsciiRules = false, AllowUnassigned = false };
     private readonly HashSet<(string Host, int Port)> _self;
 
     /// <param name="selfAddresses">
@@ -30,7 +31,7 @@ public sealed class TargetUrlRules
             if (Uri.TryCreate(address, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https")
             {
                 var host = uri.HostNameType == UriHostNameType.IPv6 ? uri.IdnHost.Trim('[', ']') : uri.IdnHost;
-                _self.Add((NormaliseHost(host), uri.Port));
+                _self.Add((SelfKey(NormaliseHost(host)), uri.Port));
             }
         }
     }
@@ -60,6 +61,15 @@ public sealed class TargetUrlRules
             if (c == '\\')
             {
                 return Fail($"url contains a backslash at position {i + 1}; use '/' or percent-encode it");
+            }
+
+            if (char.IsHighSurrogate(c) && i + 1 < input.Length && char.IsLowSurrogate(input[i + 1]))
+            {
+                i++;
+            }
+            else if (char.IsSurrogate(c))
+            {
+                return Fail($"url contains an unpaired UTF-16 surrogate at position {i + 1}");
             }
         }
 
@@ -108,7 +118,7 @@ public sealed class TargetUrlRules
 
         var defaultPort = scheme == "https" ? 443 : 80;
         var effectivePort = port ?? defaultPort;
-        if (_self.Contains((host, effectivePort)))
+        if (_self.Contains((SelfKey(host), effectivePort)))
         {
             return Fail("url points back at this shortener, which would make a redirect loop");
         }
@@ -282,7 +292,50 @@ public sealed class TargetUrlRules
             return false;
         }
 
+        foreach (var label in host.Split('.'))
+        {
+            // Letters, digits, '-' and '_'; no label starts or ends with '-'.
+            var ok = label.Length is >= 1 and <= 63
+                && label[0] != '-' && label[^1] != '-'
+                && label.All(ch => char.IsAsciiLetterLower(ch) || char.IsAsciiDigit(ch) || ch is '-' or '_');
+            if (!ok)
+            {
+                error = $"url has an invalid host name '{hostPart}'";
+                return false;
+            }
+        }
+
         return true;
+    }
+
+    /// <summary>
+    /// The host as the loop check compares it: every name for this machine's loopback (127/8, ::1,
+    /// localhost, and the unspecified 0.0.0.0 and ::, which connect to it) is one key, and an
+    /// IPv4-mapped IPv6 address is its IPv4 address.
+    /// </summary>
+    private static string SelfKey(string host)
+    {
+        if (host == "localhost")
+        {
+            return "loopback";
+        }
+
+        if (IPAddress.TryParse(host, out var ip))
+        {
+            if (ip.IsIPv4MappedToIPv6)
+            {
+                ip = ip.MapToIPv4();
+            }
+
+            if (IPAddress.IsLoopback(ip) || ip.Equals(IPAddress.Any) || ip.Equals(IPAddress.IPv6Any))
+            {
+                return "loopback";
+            }
+
+            return ip.ToString();
+        }
+
+        return host;
     }
 
     private static string NormaliseHost(string host) => host.TrimEnd('.').ToLowerInvariant();

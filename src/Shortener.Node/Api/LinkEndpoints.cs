@@ -1,7 +1,5 @@
 using System.Globalization;
 using System.Security.Claims;
-using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -69,6 +67,25 @@ public static class LinkEndpoints
         if (read.Problem is not null)
         {
             return read.Problem;
+        }
+
+        var (document, canonical, unreadable) = CanonicalJson.Parse(read.Body!);
+        if (unreadable is not null)
+        {
+            return unreadable;
+        }
+
+        document!.Dispose();
+        var idempotency = IdempotencyFor(context, canonical!);
+        if (idempotency.Problem is not null)
+        {
+            return idempotency.Problem;
+        }
+
+        // A retry is answered from the first result before anything is validated again.
+        if (idempotency.Token is { } token && service.FindIdempotent(token) is { } previous)
+        {
+            return CreateResponse(context, previous, generated: false, addresses, service);
         }
 
         if (JsonBody.TryDeserialize<CreateLinkRequest>(read.Body!, out var request) is { } malformed)
@@ -143,22 +160,19 @@ public static class LinkEndpoints
             title = checkedTitle.Value;
         }
 
-        var idempotency = IdempotencyFor(context, request);
-        if (idempotency.Problem is not null)
-        {
-            return idempotency.Problem;
-        }
-
         var command = new CreateLink(now, alias ?? string.Empty, url.Value!, expiresAt, maxVisits, status.Value, tags.Value!, title, Generated: alias is null);
         var result = await service.CreateAsync(command, idempotency.Token, context.RequestAborted);
-        return result.Outcome switch
-        {
-            CommandOutcome.Created => Replayed(context, result, Results.Created($"/api/v1/links/{result.Link!.Code}", LinkResponse.From(result.Link, addresses.PublicBaseUrl, service.NowMs))),
-            CommandOutcome.Conflict when alias is not null => Replayed(context, result, Problems.Result(ProblemKind.AliasTaken, $"the alias '{alias}' is already in use; choose another")),
-            CommandOutcome.IdempotencyMismatch => Problems.Result(ProblemKind.IdempotencyKeyReused, $"this {IdempotencyHeader} was already used with a different request; use a new key for a new request"),
-            _ => Problems.Result(ProblemKind.Internal, "no free code could be drawn; try again"),
-        };
+        return CreateResponse(context, result, generated: alias is null, addresses, service);
     }
+
+    /// <summary>The response to a create, fresh or replayed (a replayed conflict is always an alias: generated-code conflicts are not remembered).</summary>
+    private static IResult CreateResponse(HttpContext context, CommandResult result, bool generated, NodeAddresses addresses, LinkService service) => result.Outcome switch
+    {
+        CommandOutcome.Created => Replayed(context, result, Results.Created($"/api/v1/links/{result.Link!.Code}", LinkResponse.From(result.Link, addresses.PublicBaseUrl, service.NowMs))),
+        CommandOutcome.Conflict when !generated && result.Link is not null => Replayed(context, result, Problems.Result(ProblemKind.AliasTaken, $"the alias '{result.Link.Code}' is already in use; choose another")),
+        CommandOutcome.IdempotencyMismatch => Problems.Result(ProblemKind.IdempotencyKeyReused, $"this {IdempotencyHeader} was already used with a different request; use a new key for a new request"),
+        _ => Problems.Result(ProblemKind.Internal, "no free code could be drawn; try again"),
+    };
 
     private static IResult List(HttpContext context, LinkService service, NodeAddresses addresses)
     {
@@ -209,36 +223,36 @@ public static class LinkEndpoints
             return read.Problem;
         }
 
-        JsonDocument document;
-        try
+        var (document, canonical, unreadable) = CanonicalJson.Parse(read.Body!);
+        if (unreadable is not null)
         {
-            document = JsonDocument.Parse(read.Body);
-        }
-        catch (JsonException e)
-        {
-            return Problems.Result(ProblemKind.MalformedRequest, JsonBody.Describe(e));
+            return unreadable;
         }
 
         using (document)
         {
-            if (document.RootElement.ValueKind != JsonValueKind.Object)
-            {
-                return Problems.Result(ProblemKind.MalformedRequest, "the body must be a JSON object");
-            }
-
-            var patch = LinkPatchReader.Read(document.RootElement, addresses.TargetRules, service.NowMs);
-            if (patch.Problem is not null)
-            {
-                return patch.Problem;
-            }
-
-            var idempotency = IdempotencyFor(context, new { code, patch = patch.Patch });
+            var idempotency = IdempotencyFor(context, canonical!);
             if (idempotency.Problem is not null)
             {
                 return idempotency.Problem;
             }
 
-            var result = await service.SubmitAsync(new UpdateLink(service.NowMs, code, patch.Patch!), idempotency.Token, context.RequestAborted);
+            CommandResult result;
+            if (idempotency.Token is { } token && service.FindIdempotent(token) is { } previous)
+            {
+                result = previous;
+            }
+            else
+            {
+                var patch = LinkPatchReader.Read(document!.RootElement, addresses.TargetRules, service.NowMs);
+                if (patch.Problem is not null)
+                {
+                    return patch.Problem;
+                }
+
+                result = await service.SubmitAsync(new UpdateLink(service.NowMs, code, patch.Patch!), idempotency.Token, context.RequestAborted);
+            }
+
             return result.Outcome switch
             {
                 CommandOutcome.Ok => Replayed(context, result, Results.Ok(LinkResponse.From(result.Link!, addresses.PublicBaseUrl, service.NowMs))),
@@ -252,13 +266,15 @@ public static class LinkEndpoints
 
     private static async Task<IResult> DeleteAsync(string code, HttpContext context, LinkService service)
     {
-        var idempotency = IdempotencyFor(context, new { code, delete = true });
+        var idempotency = IdempotencyFor(context, string.Empty);
         if (idempotency.Problem is not null)
         {
             return idempotency.Problem;
         }
 
-        var result = await service.SubmitAsync(new DeleteLink(service.NowMs, code), idempotency.Token, context.RequestAborted);
+        var result = idempotency.Token is { } token && service.FindIdempotent(token) is { } previous
+            ? previous
+            : await service.SubmitAsync(new DeleteLink(service.NowMs, code), idempotency.Token, context.RequestAborted);
         return result.Outcome switch
         {
             CommandOutcome.Ok => Replayed(context, result, Results.NoContent()),
@@ -282,10 +298,10 @@ public static class LinkEndpoints
     }
 
     /// <summary>
-    /// The idempotency token of a request: the client's key, scoped to its API key, with a hash of
-    /// the request as parsed (so formatting and field order do not matter, values do).
+    /// The idempotency token of a request: the client's key, scoped to its API key, bound to the
+    /// hash of the method, path and canonical body (see <see cref="CanonicalJson"/>).
     /// </summary>
-    private static (IdempotencyToken? Token, IResult? Problem) IdempotencyFor(HttpContext context, object canonicalRequest)
+    private static (IdempotencyToken? Token, IResult? Problem) IdempotencyFor(HttpContext context, string canonicalBody)
     {
         if (!context.Request.Headers.TryGetValue(IdempotencyHeader, out var values))
         {
@@ -299,8 +315,6 @@ public static class LinkEndpoints
         }
 
         var scope = context.User.FindFirstValue(ApiKeyAuthenticationHandler.KeyIdClaim) ?? "anonymous";
-        var canonical = $"{context.Request.Method} {context.Request.Path}\n{JsonSerializer.Serialize(canonicalRequest, JsonSerializerOptions.Web)}";
-        var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(canonical)));
-        return (new IdempotencyToken(scope, key, hash), null);
+        return (new IdempotencyToken(scope, key, CanonicalJson.RequestHash(context, canonicalBody)), null);
     }
 }

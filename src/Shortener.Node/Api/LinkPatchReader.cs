@@ -4,7 +4,11 @@ using Shortener.Core.Links;
 
 namespace Shortener.Node.Api;
 
-/// <summary>Turns a JSON merge patch body into a validated <see cref="LinkPatch"/>, telling absent fields from null ones.</summary>
+/// <summary>
+/// Turns a JSON merge patch body into a validated <see cref="LinkPatch"/>, telling absent fields
+/// from null ones. The body has passed <see cref="CanonicalJson.Parse"/>: an object, no duplicate
+/// fields, every string valid UTF-16.
+/// </summary>
 internal static class LinkPatchReader
 {
     public static (LinkPatch? Patch, IResult? Problem) Read(JsonElement body, TargetUrlRules urlRules, long nowMs)

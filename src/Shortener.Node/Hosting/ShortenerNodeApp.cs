@@ -54,27 +54,14 @@ public static class ShortenerNodeApp
     public static WebApplication Build(WebApplicationBuilder builder)
     {
         var app = builder.Build();
-        app.UseExceptionHandler(errors => errors.Run(async context =>
-        {
-            var error = context.Features.Get<IExceptionHandlerFeature>()?.Error;
-            var status = error is BadHttpRequestException bad ? bad.StatusCode : 500;
-            if (status == StatusCodes.Status413PayloadTooLarge)
-            {
-                await Problems.Write(context, ProblemKind.PayloadTooLarge, "the request body is too large");
-            }
-            else if (status is >= 400 and < 500)
-            {
-                await Problems.Write(context, ProblemKind.MalformedRequest, error?.Message ?? "bad request");
-            }
-            else
-            {
-                await Problems.Write(context, ProblemKind.Internal, "the node hit an unexpected error; it is logged with this trace id");
-            }
-        }));
+        // Errors become problems twice over: outside the redirect path (which has no activity) and
+        // again inside the request activity, so an API error's body and log line carry its trace id.
+        app.UseExceptionHandler(errors => errors.Run(WriteErrorProblem));
         // Redirects first: they need none of what follows, not even routing.
         var redirects = app.Services.GetRequiredService<RedirectHandler>();
         app.Use(redirects.InvokeAsync);
         app.Use(RequestActivityMiddleware.InvokeAsync);
+        app.UseExceptionHandler(errors => errors.Run(WriteErrorProblem));
         app.UseRouting();
         app.UseStatusCodePages(context =>
         {
@@ -108,6 +95,23 @@ public static class ShortenerNodeApp
 
         app.Services.GetRequiredService<LinkService>();
         return app;
+    }
+
+    private static Task WriteErrorProblem(HttpContext context)
+    {
+        var error = context.Features.Get<IExceptionHandlerFeature>()?.Error;
+        var status = error is BadHttpRequestException bad ? bad.StatusCode : 500;
+        if (status == StatusCodes.Status413PayloadTooLarge)
+        {
+            return Problems.Write(context, ProblemKind.PayloadTooLarge, "the request body is too large");
+        }
+
+        if (status is >= 400 and < 500)
+        {
+            return Problems.Write(context, ProblemKind.MalformedRequest, error?.Message ?? "bad request");
+        }
+
+        return Problems.Write(context, ProblemKind.Internal, "the node hit an unexpected error; it is logged with this trace id");
     }
 
     private static Dictionary<string, string?> MapShortEnvironmentNames()
@@ -264,7 +268,7 @@ public static class ShortenerNodeApp
 
         var partitionKey = perKey
             ? "key:" + (context.User.FindFirst(ApiKeyAuthenticationHandler.KeyIdClaim)?.Value ?? "anonymous")
-            : "ip:" + (context.Connection.RemoteIpAddress ?? IPAddress.None);
+            : "ip:" + ClientNetwork(context.Connection.RemoteIpAddress);
         return RateLimitPartition.GetTokenBucketLimiter(partitionKey, _ => new TokenBucketRateLimiterOptions
         {
             TokenLimit = Math.Max(burst, 1),
@@ -273,6 +277,32 @@ public static class ShortenerNodeApp
             QueueLimit = 0,
             AutoReplenishment = true,
         });
+    }
+
+    /// <summary>
+    /// The unit a per-IP limit applies to: the IPv4 address, or the /64 of an IPv6 address (one
+    /// host usually owns a whole /64, so single IPv6 addresses are free to rotate).
+    /// </summary>
+    internal static string ClientNetwork(IPAddress? address)
+    {
+        if (address is null)
+        {
+            return "unknown";
+        }
+
+        if (address.IsIPv4MappedToIPv6)
+        {
+            address = address.MapToIPv4();
+        }
+
+        if (address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6)
+        {
+            var bytes = address.GetAddressBytes();
+            Array.Clear(bytes, 8, 8);
+            return new IPAddress(bytes) + "/64";
+        }
+
+        return address.ToString();
     }
 
     private static void TryAddTimeProvider(this IServiceCollection services)

@@ -67,6 +67,23 @@ public sealed class LinkService : IAsyncDisposable
         return result;
     }
 
+    /// <summary>
+    /// The result a retry with <paramref name="token"/> gets without proposing anything: the first
+    /// result (replayed), a mismatch, or null when the key is new (or older than 24 h). Checked
+    /// before validation, so a retry is answered even if its input has since become invalid (an
+    /// expiry now in the past). The state machine checks again when it applies, which settles races.
+    /// </summary>
+    public CommandResult? FindIdempotent(IdempotencyToken token)
+    {
+        var record = _store.FindIdempotency(token.Scope, token.Key);
+        if (record is null || NowMs - record.CreatedAt >= LinkStateMachine.IdempotencyRetentionMs)
+        {
+            return null;
+        }
+
+        return record.RequestHash == token.RequestHash ? record.Result with { Replayed = true } : CommandResult.IdempotencyMismatch;
+    }
+
     public Link? Get(string code) => _store.Get(code);
 
     public LinkPage List(int limit, LinkCursor? after, string? tag) => _store.List(limit, after, tag);

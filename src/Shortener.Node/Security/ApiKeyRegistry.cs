@@ -78,7 +78,11 @@ public sealed class ApiKeyRegistry
     private static void WriteKeyFile(string path, string key)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write, Share = FileShare.None };
+
+        // A file left from an earlier data dir would keep its old mode while the new key is
+        // written into it: start from a new file, created 0600.
+        File.Delete(path);
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None };
         if (!OperatingSystem.IsWindows())
         {
             options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;

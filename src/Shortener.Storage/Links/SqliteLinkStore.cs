@@ -174,6 +174,13 @@ public sealed class SqliteLinkStore : IDisposable
         return new LinkPage(links, new LinkCursor(last.CreatedAt, last.Code));
     }
 
+    /// <summary>The remembered result for an idempotency key, if any (whatever its age).</summary>
+    public IdempotencyRecord? FindIdempotency(string scope, string key)
+    {
+        using var connection = OpenReader();
+        return new SqliteLinkTable(connection).FindIdempotency(scope, key);
+    }
+
     /// <summary>Removes idempotency records created before <paramref name="beforeMs"/>; returns how many.</summary>
     public int PurgeIdempotency(long beforeMs)
     {

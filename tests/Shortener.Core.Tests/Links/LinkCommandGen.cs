@@ -48,7 +48,14 @@ public static class LinkCommandGen
             LinkCommand command = Kind switch
             {
                 0 => new CreateLink(at, Code, Url, expires, max, Status, tags, Code == "aaa" ? "title" : null),
-                1 => new UpdateLink(at, Code, new LinkPatch(Url: Url, ExpiresAt: expires, Tags: tags, Clear: (LinkFields)Clear)),
+                1 => new UpdateLink(at, Code, new LinkPatch(
+                    Url: TagMask % 2 == 0 ? Url : null,
+                    ExpiresAt: expires,
+                    MaxVisits: max,
+                    RedirectStatus: TagMask > 3 ? Status : null,
+                    Tags: tags,
+                    Title: TagMask == 5 ? "patched" : null,
+                    Clear: (LinkFields)Clear)),
                 2 => new DeleteLink(at, Code),
                 3 or 4 => new RecordVisit(at, Code),
                 _ => new LeaseCodeBlock(at, (ulong)(MaxVisits * 100)),

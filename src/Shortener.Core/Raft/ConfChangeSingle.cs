@@ -1,0 +1,3 @@
+namespace Shortener.Core.Raft;
+
+public readonly record struct ConfChangeSingle(ConfChangeType Type, ulong NodeId);

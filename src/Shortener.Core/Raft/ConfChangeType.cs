@@ -1,0 +1,8 @@
+namespace Shortener.Core.Raft;
+
+public enum ConfChangeType : byte
+{
+    AddNode,
+    RemoveNode,
+    AddLearner,
+}

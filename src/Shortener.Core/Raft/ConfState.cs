@@ -1,0 +1,34 @@
+namespace Shortener.Core.Raft;
+
+/// <summary>
+/// A membership configuration. Outside a joint configuration, <see cref="VotersOutgoing"/> is
+/// empty. <see cref="LearnersNext"/> are voters of the outgoing configuration that become learners
+/// when the joint configuration is left. <see cref="AutoLeave"/> makes the leader leave the joint
+/// configuration on its own once it is committed.
+/// </summary>
+public sealed record ConfState(
+    IReadOnlyList<ulong> Voters,
+    IReadOnlyList<ulong> Learners,
+    IReadOnlyList<ulong> VotersOutgoing,
+    IReadOnlyList<ulong> LearnersNext,
+    bool AutoLeave)
+{
+    public static readonly ConfState Empty = new([], [], [], [], false);
+
+    public static ConfState Of(params ulong[] voters) => new(voters.Order().ToArray(), [], [], [], false);
+
+    public bool IsJoint => VotersOutgoing.Count > 0;
+
+    public bool SameAs(ConfState other) =>
+        Voters.Order().SequenceEqual(other.Voters.Order())
+        && Learners.Order().SequenceEqual(other.Learners.Order())
+        && VotersOutgoing.Order().SequenceEqual(other.VotersOutgoing.Order())
+        && LearnersNext.Order().SequenceEqual(other.LearnersNext.Order())
+        && AutoLeave == other.AutoLeave;
+
+    public override string ToString() =>
+        $"voters=({string.Join(' ', Voters)})" + (IsJoint ? $"&&({string.Join(' ', VotersOutgoing)})" : string.Empty)
+        + (Learners.Count > 0 ? $" learners=({string.Join(' ', Learners)})" : string.Empty)
+        + (LearnersNext.Count > 0 ? $" learners_next=({string.Join(' ', LearnersNext)})" : string.Empty)
+        + (AutoLeave ? " autoleave" : string.Empty);
+}

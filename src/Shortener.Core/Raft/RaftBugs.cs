@@ -1,0 +1,23 @@
+namespace Shortener.Core.Raft;
+
+/// <summary>
+/// Known bugs that tests plant on purpose to prove the simulator's checkers catch them. All are off
+/// in production; <see cref="RaftConfig.Bugs"/> is only ever set by tests and the simulator.
+/// </summary>
+[Flags]
+public enum RaftBugs
+{
+    None = 0,
+
+    /// <summary>Grant votes without checking that the candidate's log is at least as up to date.</summary>
+    VoteWithoutLogCheck = 1,
+
+    /// <summary>Commit any index a quorum has, even one from an earlier term (Raft §5.4.2, figure 8).</summary>
+    CommitPreviousTermByCounting = 2,
+
+    /// <summary>A follower answers ReadIndex from its own commit index without asking the leader.</summary>
+    FollowerLocalReads = 4,
+
+    /// <summary>The leader counts its own new entries towards a quorum before they are durable.</summary>
+    AcknowledgeBeforeFsync = 8,
+}

@@ -1,0 +1,9 @@
+namespace Shortener.Core.Raft;
+
+public enum RaftRole : byte
+{
+    Follower,
+    PreCandidate,
+    Candidate,
+    Leader,
+}

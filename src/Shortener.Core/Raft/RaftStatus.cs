@@ -1,0 +1,15 @@
+namespace Shortener.Core.Raft;
+
+/// <summary>A replica's state for status pages and tests.</summary>
+public sealed record RaftStatus(
+    ulong Id,
+    RaftRole Role,
+    ulong Term,
+    ulong Vote,
+    ulong Lead,
+    ulong Commit,
+    ulong Applied,
+    ulong LastIndex,
+    ConfState Config,
+    IReadOnlyDictionary<ulong, string> Progress,
+    ulong LeadTransferee);

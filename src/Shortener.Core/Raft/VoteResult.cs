@@ -1,0 +1,8 @@
+namespace Shortener.Core.Raft;
+
+public enum VoteResult : byte
+{
+    Pending,
+    Lost,
+    Won,
+}
