@@ -201,7 +201,8 @@ public sealed partial class RaftNode
         }
         else if (wasPaused)
         {
-            MaybeSendAppend(m.From, sendIfEmpty: false);
+            // It may have missed a commit index while paused: send one, even without entries.
+            MaybeSendAppend(m.From, sendIfEmpty: true);
         }
 
         // Keep the pipe full while there is more to send.

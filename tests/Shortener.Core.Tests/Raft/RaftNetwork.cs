@@ -60,6 +60,7 @@ internal sealed class RaftNetwork
         {
             // Bootstrap: every member starts from the same snapshot holding the initial configuration.
             storage.ApplySnapshot(new RaftSnapshot(new SnapshotMetadata(1, 1, confState), []));
+            storage.SetHardState(new HardState(1, 0, 1));
         }
 
         _replicas[id] = new Replica(storage, NewNode(id, storage));
