@@ -34,6 +34,14 @@ public sealed class Inflights(int capacity, long maxBytes)
         }
     }
 
+    public void FreeFirstOne()
+    {
+        if (_queue.TryDequeue(out var head))
+        {
+            _bytes -= head.Bytes;
+        }
+    }
+
     public void Reset()
     {
         _queue.Clear();

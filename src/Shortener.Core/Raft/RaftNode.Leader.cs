@@ -221,6 +221,12 @@ public sealed partial class RaftNode
         pr.RecentActive = true;
         pr.ProbeSent = false;
         pr.LastAckedHeartbeatTick = Math.Max(pr.LastAckedHeartbeatTick, m.SentAtTick);
+        if (pr.State == ProgressState.Replicate && pr.Inflights.Full)
+        {
+            // Acks may have been lost: the follower is alive, so let one more append through.
+            pr.Inflights.FreeFirstOne();
+        }
+
         if (pr.State == ProgressState.Snapshot && pr.SnapshotChunkInFlight)
         {
             // The chunk (or its answer) may be lost: send it again.

@@ -42,6 +42,9 @@ internal sealed class RaftNetwork
     /// <summary>When set, messages it returns false for are dropped (after being traced).</summary>
     public Func<RaftMessage, bool>? Filter { get; set; }
 
+    /// <summary>When set, every message is replaced by what it returns before delivery (say, an append cut short).</summary>
+    public Func<RaftMessage, RaftMessage>? Rewrite { get; set; }
+
     public RaftNode this[ulong id] => _replicas[id].Node;
 
     public MemoryRaftStorage Storage(ulong id) => _replicas[id].Storage;
@@ -136,9 +139,10 @@ internal sealed class RaftNetwork
                 moved |= ProcessReady(id);
             }
 
-            while (_inFlight.TryDequeue(out var m))
+            while (_inFlight.TryDequeue(out var sent))
             {
                 moved = true;
+                var m = Rewrite is null ? sent : Rewrite(sent);
                 var dropped = _cut.Contains((m.From, m.To)) || (Filter is not null && !Filter(m)) || !_replicas.ContainsKey(m.To);
                 Trace.Add((dropped ? "DROP " : string.Empty) + m);
                 if (!dropped)
