@@ -52,7 +52,9 @@ public sealed partial class RaftNode
 
         if (ready.Snapshot is { } snapshot)
         {
+            // The driver restored its state from the snapshot: that is applied too.
             _log.StableSnapshotTo(snapshot.Metadata.Index);
+            _log.AppliedTo(snapshot.Metadata.Index);
         }
 
         if (ready.Entries.Count > 0)
