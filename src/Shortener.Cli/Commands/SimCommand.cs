@@ -1,7 +1,9 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
+using Shortener.Core.Raft;
 using Shortener.Simulation.Codes;
+using Shortener.Simulation.Raft;
 
 namespace Shortener.Cli.Commands;
 
@@ -12,7 +14,141 @@ public static class SimCommand
     {
         var sim = new Command("sim", "Run deterministic simulations; a failing seed replays exactly");
         sim.Subcommands.Add(CodesCommand());
+        sim.Subcommands.Add(RaftCommand());
         return sim;
+    }
+
+    private static Command RaftCommand()
+    {
+        var seed = new Option<ulong?>("--seed") { Description = "Run only this seed (replays it exactly)" };
+        var seeds = new Option<int>("--seeds") { Description = "How many seeds to run, from --first-seed", DefaultValueFactory = _ => 100 };
+        var firstSeed = new Option<ulong>("--first-seed") { Description = "First seed of a range", DefaultValueFactory = _ => 1UL };
+        var nodes = new Option<int>("--nodes") { Description = "Replicas: 3 or 5", DefaultValueFactory = _ => 3 };
+        var faults = new Option<string>("--faults") { Description = "all, none, or a comma list of network, partition, crash, pause, disk, clock", DefaultValueFactory = _ => "all" };
+        var ops = new Option<int>("--ops") { Description = "Client operations per seed", DefaultValueFactory = _ => 200 };
+        var bug = new Option<string[]>("--bug") { Description = "Plant a known bug (checker tests): VoteWithoutLogCheck, CommitPreviousTermByCounting, FollowerLocalReads, AcknowledgeBeforeFsync, SendBeforeFsync" };
+        var leaseReads = new Option<bool>("--lease-reads") { Description = "Serve reads with leader leases instead of read-index rounds" };
+        var verbose = new Option<bool>("--verbose") { Description = "Print each failing seed's fault log and history" };
+        var command = new Command("raft", "Raft under partitions, crashes, pauses, disk and clock faults: checks safety, linearizability and liveness")
+        {
+            seed, seeds, firstSeed, nodes, faults, ops, bug, leaseReads, verbose,
+        };
+        command.SetAction(parse =>
+        {
+            var output = parse.InvocationConfiguration.Output;
+            var error = parse.InvocationConfiguration.Error;
+            if (!TryParseFaults(parse.GetValue(faults)!, out var faultSet))
+            {
+                error.WriteLine($"error: --faults takes all, none, or a comma list of {string.Join(", ", Enum.GetNames<SimFaults>().Where(n => n is not ("None" or "All")).Select(n => n.ToLowerInvariant()))}");
+                return 2;
+            }
+
+            var engineBugs = RaftBugs.None;
+            var driverBugs = SimDriverBugs.None;
+            foreach (var name in parse.GetValue(bug) ?? [])
+            {
+                if (Enum.TryParse<RaftBugs>(name, ignoreCase: true, out var b))
+                {
+                    engineBugs |= b;
+                }
+                else if (Enum.TryParse<SimDriverBugs>(name, ignoreCase: true, out var d))
+                {
+                    driverBugs |= d;
+                }
+                else
+                {
+                    error.WriteLine($"error: unknown bug '{name}'");
+                    return 2;
+                }
+            }
+
+            var nodeCount = parse.GetValue(nodes);
+            if (nodeCount is < 1 or > 9)
+            {
+                error.WriteLine("error: --nodes must be 1 to 9 (3 or 5 are the usual)");
+                return 2;
+            }
+
+            var list = parse.GetValue(seed) is { } one ? [one] : Enumerable.Range(0, Math.Max(1, parse.GetValue(seeds))).Select(i => parse.GetValue(firstSeed) + (ulong)i).ToList();
+            var template = new RaftSimulationSettings
+            {
+                Nodes = nodeCount,
+                Operations = Math.Max(1, parse.GetValue(ops)),
+                Faults = faultSet,
+                EngineBugs = engineBugs,
+                DriverBugs = driverBugs,
+                ReadOnlyOption = parse.GetValue(leaseReads) ? ReadOnlyOption.LeaseBased : ReadOnlyOption.Safe,
+            };
+            var progress = new ProgressBar(error, list.Count);
+            var clock = Stopwatch.StartNew();
+            long simulatedMs = 0;
+            var failures = new List<RaftSimulationReport>();
+            int ok = 0, failed = 0, unknown = 0;
+            foreach (var s in list)
+            {
+                var report = new RaftSimulation(template with { Seed = s }).Run();
+                simulatedMs += report.SimulatedMs;
+                ok += report.Ok;
+                failed += report.Failed;
+                unknown += report.Unknown;
+                if (!report.Passed)
+                {
+                    failures.Add(report);
+                }
+
+                progress.Advance(failures.Count);
+            }
+
+            progress.Done();
+            foreach (var report in failures)
+            {
+                output.WriteLine($"seed {report.Settings.Seed}: FAILED");
+                foreach (var violation in report.Violations)
+                {
+                    output.WriteLine("  " + violation.Replace("\n", "\n  ", StringComparison.Ordinal));
+                }
+
+                if (parse.GetValue(verbose))
+                {
+                    output.WriteLine("  faults:");
+                    foreach (var line in report.FaultLog)
+                    {
+                        output.WriteLine("    " + line);
+                    }
+
+                    output.WriteLine("  nodes at the end:");
+                    foreach (var line in report.FinalNodes)
+                    {
+                        output.WriteLine("    " + line);
+                    }
+                }
+
+                output.WriteLine($"  replay: {report.Settings.ReplayCommand}");
+            }
+
+            var wall = clock.Elapsed.TotalSeconds;
+            output.WriteLine(string.Create(
+                CultureInfo.InvariantCulture,
+                $"{list.Count - failures.Count} of {list.Count} seeds passed; operations ok {ok}, failed {failed}, unknown {unknown}; {simulatedMs / 1000.0:F0} simulated s in {wall:F1} wall s ({simulatedMs / 1000.0 / Math.Max(wall, 0.001):F0} simulated s per wall s)"));
+            return failures.Count == 0 ? 0 : 1;
+        });
+        return command;
+    }
+
+    private static bool TryParseFaults(string text, out SimFaults faults)
+    {
+        faults = SimFaults.None;
+        foreach (var part in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (!Enum.TryParse<SimFaults>(part, ignoreCase: true, out var f))
+            {
+                return false;
+            }
+
+            faults |= f;
+        }
+
+        return true;
     }
 
     private static Command CodesCommand()

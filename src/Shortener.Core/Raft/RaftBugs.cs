@@ -17,7 +17,8 @@ public enum RaftBugs
 
     /// <summary>A follower answers ReadIndex from its own commit index without asking the leader.</summary>
     FollowerLocalReads = 4,
-
-    /// <summary>The leader counts its own new entries towards a quorum before they are durable.</summary>
-    AcknowledgeBeforeFsync = 8,
 }
+
+// Skipping the fsync before acknowledging is planted in the simulated driver instead
+// (SimDriverBugs.SendBeforeFsync): under the Ready contract the engine never sees the disk, and a
+// leader counting its own unsynced entries changes nothing while its appends leave only after its write.

@@ -121,12 +121,6 @@ public sealed partial class RaftNode
         }
 
         _log.Append(stamped);
-        if (_config.Bugs.HasFlag(RaftBugs.AcknowledgeBeforeFsync))
-        {
-            _tracker.Progress[Id].MaybeUpdate(_log.LastIndex);
-            MaybeCommit();
-        }
-
         return true;
     }
 

@@ -41,9 +41,11 @@ public sealed partial class RaftNode
         SwitchToConfig(TrackerConfig.From(confState), NewProgressMap(TrackerConfig.From(confState)));
         if (!hardState.IsEmpty)
         {
-            if (hardState.Commit < _log.Committed || hardState.Commit > _log.LastIndex)
+            // A crash between writing a received snapshot and the hard state after it leaves the
+            // stored commit index below the snapshot; the snapshot itself proves it is committed.
+            if (hardState.Commit > _log.LastIndex)
             {
-                throw new InvalidOperationException($"stored commit {hardState.Commit} is outside [{_log.Committed}, {_log.LastIndex}]");
+                throw new InvalidOperationException($"stored commit {hardState.Commit} is beyond the last log index {_log.LastIndex}: the log lost entries it had committed");
             }
 
             _log.CommitTo(hardState.Commit);
@@ -77,6 +79,12 @@ public sealed partial class RaftNode
     public ulong Applied => _log.Applied;
 
     public ulong LastIndex => _log.LastIndex;
+
+    /// <summary>The first index still held as an entry (below it: the snapshot).</summary>
+    public ulong FirstIndex => _log.FirstIndex;
+
+    /// <summary>The term of the entry at <paramref name="index"/>, or null if compacted or beyond the end. For checkers and status.</summary>
+    public ulong? TermAt(ulong index) => _log.Term(index);
 
     public ulong LeadTransferee { get; private set; }
 

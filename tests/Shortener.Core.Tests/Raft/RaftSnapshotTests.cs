@@ -104,3 +104,28 @@ public class RaftSnapshotTests
         Assert.Equal(net[1].LastIndex, net[2].LastIndex);
     }
 }
+
+public class RaftRecoveryTests
+{
+    /// <summary>Found by the simulator: a crash after a received snapshot is written but before the hard state after it is.</summary>
+    [Fact]
+    public void A_snapshot_newer_than_the_stored_commit_index_is_accepted_on_restart()
+    {
+        var storage = new MemoryRaftStorage();
+        storage.ApplySnapshot(new RaftSnapshot(new SnapshotMetadata(40, 3, ConfState.Of(1, 2, 3)), [1]));
+        storage.SetHardState(new HardState(3, 2, 25));
+        var node = new RaftNode(new RaftConfig { Id = 1, Random = new SeededRandom(1) }, storage);
+        Assert.Equal(40UL, node.Committed);
+        Assert.Equal(3UL, node.Term);
+    }
+
+    [Fact]
+    public void A_stored_commit_index_beyond_the_log_is_refused()
+    {
+        var storage = new MemoryRaftStorage();
+        storage.ApplySnapshot(new RaftSnapshot(new SnapshotMetadata(5, 1, ConfState.Of(1, 2, 3)), []));
+        storage.SetHardState(new HardState(1, 0, 9));
+        var error = Assert.Throws<InvalidOperationException>(() => new RaftNode(new RaftConfig { Id = 1, Random = new SeededRandom(1) }, storage));
+        Assert.Contains("lost entries", error.Message);
+    }
+}

@@ -1,0 +1,8 @@
+namespace Shortener.Simulation.Checkers;
+
+public enum RegisterOperationKind : byte
+{
+    Read,
+    Write,
+    CompareAndSet,
+}

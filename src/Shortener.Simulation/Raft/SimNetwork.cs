@@ -1,0 +1,102 @@
+using Shortener.Core;
+using Shortener.Core.Raft;
+
+namespace Shortener.Simulation.Raft;
+
+/// <summary>
+/// Carries Raft messages between simulated nodes with random delay (so messages reorder), loss
+/// and duplication, and honours partitions as a set of blocked one-way links.
+/// </summary>
+public sealed class SimNetwork(SimScheduler scheduler, SeededRandom random, Action<RaftMessage> deliver)
+{
+    private readonly HashSet<(ulong From, ulong To)> _blocked = [];
+
+    public double DropRate { get; set; }
+
+    public double DuplicateRate { get; set; }
+
+    public long MinDelayMs { get; set; } = 1;
+
+    public long MaxDelayMs { get; set; } = 5;
+
+    /// <summary>Chance that a message is held much longer than usual (a long reorder).</summary>
+    public double SlowRate { get; set; }
+
+    public long Sent { get; private set; }
+
+    public long Dropped { get; private set; }
+
+    public string Partition { get; private set; } = "none";
+
+    public void Send(RaftMessage message)
+    {
+        Sent++;
+        if (_blocked.Contains((message.From, message.To)) || random.Chance(DropRate))
+        {
+            Dropped++;
+            return;
+        }
+
+        var copies = random.Chance(DuplicateRate) ? 2 : 1;
+        for (var i = 0; i < copies; i++)
+        {
+            var delay = MinDelayMs + random.Next((int)(MaxDelayMs - MinDelayMs + 1));
+            if (random.Chance(SlowRate))
+            {
+                delay += random.Next(20, 300);
+            }
+
+            scheduler.After(delay, () =>
+            {
+                // A partition that starts while a message is in flight cuts it too.
+                if (!_blocked.Contains((message.From, message.To)))
+                {
+                    deliver(message);
+                }
+            });
+        }
+    }
+
+    public bool CanReach(ulong from, ulong to) => !_blocked.Contains((from, to));
+
+    public void Heal()
+    {
+        _blocked.Clear();
+        Partition = "none";
+    }
+
+    /// <summary>Cuts every link between the two groups, both ways (or only from <paramref name="a"/> to <paramref name="b"/>).</summary>
+    public void Split(IReadOnlyCollection<ulong> a, IReadOnlyCollection<ulong> b, string name, bool oneWay = false)
+    {
+        foreach (var x in a)
+        {
+            foreach (var y in b)
+            {
+                _blocked.Add((x, y));
+                if (!oneWay)
+                {
+                    _blocked.Add((y, x));
+                }
+            }
+        }
+
+        Partition = name;
+    }
+
+    /// <summary>Cuts every link not in <paramref name="allowed"/> (undirected pairs).</summary>
+    public void AllowOnly(IReadOnlyList<ulong> nodes, IReadOnlyCollection<(ulong, ulong)> allowed, string name)
+    {
+        foreach (var x in nodes)
+        {
+            foreach (var y in nodes)
+            {
+                if (x != y && !allowed.Contains((x, y)) && !allowed.Contains((y, x)))
+                {
+                    _blocked.Add((x, y));
+                }
+            }
+        }
+
+        Partition = name;
+    }
+}
