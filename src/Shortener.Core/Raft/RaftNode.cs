@@ -53,7 +53,9 @@ public sealed partial class RaftNode
             Vote = hardState.Vote;
         }
 
-        if (config.Applied > 0)
+        // The log already counts everything up to its snapshot as applied: the driver restores its
+        // state from a stored snapshot newer than what it applied before it starts the engine.
+        if (config.Applied > _log.Applied)
         {
             _log.AppliedTo(Math.Min(config.Applied, _log.Committed));
         }

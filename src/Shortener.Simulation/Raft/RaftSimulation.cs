@@ -30,7 +30,7 @@ public sealed class RaftSimulation(RaftSimulationSettings settings)
             }
         });
         var config = ConfState.Of([.. ids]);
-        long[] messageSizes = [32, 128, 1024, 4096];
+        long[] messageSizes = [1, 1, 64, 4096];
         var maxSize = messageSizes[random.Next(messageSizes.Length)];
         foreach (var id in ids)
         {
@@ -155,6 +155,11 @@ public sealed class RaftSimulation(RaftSimulationSettings settings)
     private void ScheduleNemesis(SimScheduler scheduler, SeededRandom random, SimNetwork network, IReadOnlyList<SimNode> nodes)
     {
         var faults = settings.Faults;
+        if (faults.HasFlag(SimFaults.Churn) && (!faults.HasFlag(SimFaults.Partition) || random.Chance(0.3)))
+        {
+            ScheduleChurn(scheduler, random, network, nodes);
+            faults &= ~SimFaults.Partition;
+        }
         if (faults.HasFlag(SimFaults.Network))
         {
             network.DropRate = random.NextDouble() * 0.15;
@@ -175,6 +180,29 @@ public sealed class RaftSimulation(RaftSimulationSettings settings)
         var actions = new List<Action>();
         if (faults.HasFlag(SimFaults.Partition))
         {
+            // Now and then cut a brand-new leader off before its first entries replicate: the
+            // window in which figure-8 histories (entries on too few nodes, in several terms) form.
+            foreach (var node in nodes)
+            {
+                node.BecameLeader += leader =>
+                {
+                    if (scheduler.Now < settings.FaultPhaseMs && random.Chance(0.35))
+                    {
+                        scheduler.After(random.Next(80), () =>
+                        {
+                            if (scheduler.Now >= settings.FaultPhaseMs)
+                            {
+                                return;
+                            }
+
+                            network.Heal();
+                            network.Split([leader.Id], nodes.Select(n => n.Id).Where(i => i != leader.Id).ToList(), $"new leader {leader.Id} isolated");
+                            Log(scheduler, "partition: " + network.Partition);
+                        });
+                    }
+                };
+            }
+
             actions.Add(() => Partition(scheduler, random, network, nodes));
             actions.Add(() =>
             {
@@ -187,7 +215,18 @@ public sealed class RaftSimulation(RaftSimulationSettings settings)
                 }
 
                 network.Heal();
-                network.Split([leader.Id], nodes.Select(n => n.Id).Where(i => i != leader.Id).ToList(), $"leader {leader.Id} isolated");
+                var others = nodes.Select(n => n.Id).Where(i => i != leader.Id).OrderBy(_ => random.Next(1000)).ToList();
+                if (random.Chance(0.5) || nodes.Count < 5)
+                {
+                    network.Split([leader.Id], others, $"leader {leader.Id} isolated");
+                }
+                else
+                {
+                    // The leader keeps a minority: it appends entries that reach too few to commit.
+                    var minority = others.Take((nodes.Count / 2) - 1).Append(leader.Id).ToList();
+                    network.Split(minority, others.Except(minority).ToList(), $"leader {leader.Id} with minority [{string.Join(',', minority)}]");
+                }
+
                 Log(scheduler, "partition: " + network.Partition);
             });
             actions.Add(() =>
@@ -268,6 +307,49 @@ public sealed class RaftSimulation(RaftSimulationSettings settings)
         }
 
         scheduler.After(random.Next(500), Next);
+    }
+
+    /// <summary>
+    /// Cuts off whoever leads, each time at a random moment soon after it wins (before or while
+    /// its first entries replicate), then lets the rest elect someone else, over and over.
+    /// </summary>
+    private void ScheduleChurn(SimScheduler scheduler, SeededRandom random, SimNetwork network, IReadOnlyList<SimNode> nodes)
+    {
+        ulong lastCut = 0;
+        ulong lastTerm = 0;
+
+        void Watch()
+        {
+            if (scheduler.Now >= settings.FaultPhaseMs)
+            {
+                return;
+            }
+
+            var leader = nodes.Where(n => n.Up && !n.Paused && n.Raft.Role == RaftRole.Leader).OrderByDescending(n => n.Raft.Term).FirstOrDefault();
+            if (leader is not null && (leader.Id != lastCut || leader.Raft.Term != lastTerm))
+            {
+                lastCut = leader.Id;
+                lastTerm = leader.Raft.Term;
+                var delay = random.Chance(0.2) ? 200 + random.Next(800) : random.Next(80);
+                scheduler.After(delay, () =>
+                {
+                    if (scheduler.Now >= settings.FaultPhaseMs)
+                    {
+                        return;
+                    }
+
+                    network.Heal();
+                    var others = nodes.Select(n => n.Id).Where(i => i != leader.Id).ToList();
+                    network.Split([leader.Id], others, $"churn: leader {leader.Id} of term {lastTerm} cut off");
+                    Log(scheduler, "partition: " + network.Partition);
+                });
+            }
+
+            scheduler.After(5, Watch);
+        }
+
+        Log(scheduler, "nemesis: leader churn");
+        scheduler.After(random.Next(200), Watch);
     }
 
     private void Partition(SimScheduler scheduler, SeededRandom random, SimNetwork network, IReadOnlyList<SimNode> nodes)

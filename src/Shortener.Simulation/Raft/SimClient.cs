@@ -38,8 +38,11 @@ public sealed class SimClient(int id, RaftSimulationSettings settings, SimSchedu
 
     private void Next()
     {
-        if (_issued >= Quota)
+        // Once the cluster has healed, clients only finish what they started: liveness is about
+        // pending operations completing, not about an arbitrary backlog.
+        if (_issued >= Quota || scheduler.Now > settings.FaultPhaseMs + (settings.LivenessBoundMs / 2))
         {
+            Quota = _issued;
             return;
         }
 

@@ -24,5 +24,12 @@ public enum SimFaults
     /// <summary>Node clocks tick at different rates.</summary>
     Clock = 32,
 
-    All = Network | Partition | Crash | Pause | Disk | Clock,
+    /// <summary>
+    /// Leader churn: cut off each new leader in turn, soon after it wins, so entries of several
+    /// terms end up on too few nodes (the situation of figure 8 in the Raft paper). When chosen for
+    /// a run, it replaces the random partitions.
+    /// </summary>
+    Churn = 64,
+
+    All = Network | Partition | Crash | Pause | Disk | Clock | Churn,
 }

@@ -28,6 +28,7 @@ public sealed class SimNode
     private long _epoch;
     private ulong _lastSnapshotIndex;
     private ulong _observedCommit;
+    private ulong _ledTerm;
 
     public SimNode(ulong id, ConfState initialConfig, RaftSimulationSettings settings, SimScheduler scheduler, SimNetwork network, SeededRandom random, RaftInvariants invariants, long maxSizePerMessage = 4096)
     {
@@ -64,6 +65,9 @@ public sealed class SimNode
     public double ClockSkew { get; set; } = 1.0;
 
     public int Crashes { get; private set; }
+
+    /// <summary>Raised when this node becomes leader of a term (the nemesis may react).</summary>
+    public event Action<SimNode>? BecameLeader;
 
     /// <summary>A Ready is being written (the window in which a crash loses or tears it).</summary>
     public bool Writing => _inFlight is not null;
@@ -138,6 +142,15 @@ public sealed class SimNode
         if (Up)
         {
             return;
+        }
+
+        // A crash may have come after a received snapshot was written but before the state
+        // machine was restored from it: restore now, or entries it replaced would never be applied.
+        var stored = Storage.Snapshot();
+        if (stored.Metadata.Index > Kv.AppliedIndex)
+        {
+            Kv = KvStateMachine.Restore(stored.Data);
+            _lastSnapshotIndex = stored.Metadata.Index;
         }
 
         try
@@ -338,6 +351,12 @@ public sealed class SimNode
         {
             _observedCommit = Raft.Committed;
             return;
+        }
+
+        if (_ledTerm != Raft.Term)
+        {
+            _ledTerm = Raft.Term;
+            BecameLeader?.Invoke(this);
         }
 
         _invariants.Leader(Raft.Term, Id, Raft);

@@ -114,8 +114,9 @@ public class RaftRecoveryTests
         var storage = new MemoryRaftStorage();
         storage.ApplySnapshot(new RaftSnapshot(new SnapshotMetadata(40, 3, ConfState.Of(1, 2, 3)), [1]));
         storage.SetHardState(new HardState(3, 2, 25));
-        var node = new RaftNode(new RaftConfig { Id = 1, Random = new SeededRandom(1) }, storage);
+        var node = new RaftNode(new RaftConfig { Id = 1, Random = new SeededRandom(1), Applied = 25 }, storage);
         Assert.Equal(40UL, node.Committed);
+        Assert.Equal(40UL, node.Applied);
         Assert.Equal(3UL, node.Term);
     }
 
