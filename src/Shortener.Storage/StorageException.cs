@@ -1,7 +1,7 @@
 namespace Shortener.Storage;
 
 /// <summary>Durable state cannot be used as it is: corrupt, from a newer version, or unreadable. The message says what to do.</summary>
-public sealed class StorageException : Exception
+public class StorageException : Exception
 {
     public StorageException(string message)
         : base(message)

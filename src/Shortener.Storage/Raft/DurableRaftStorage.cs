@@ -1,0 +1,119 @@
+using Shortener.Core.Raft;
+
+namespace Shortener.Storage.Raft;
+
+/// <summary>
+/// A replica's Raft state on disk, and the in-memory log the engine reads, kept in step: the driver
+/// hands each Ready to <see cref="Persist"/> (snapshot file, then WAL records, then one fsync, then
+/// memory) and takes snapshots with <see cref="Compact"/>. Opening replays the WAL on top of the
+/// newest intact snapshot file.
+/// </summary>
+public sealed class DurableRaftStorage : IDisposable
+{
+    private readonly RaftWal _wal;
+    private readonly SnapshotFileStore _snapshots;
+
+    private DurableRaftStorage(RaftWal wal, SnapshotFileStore snapshots, MemoryRaftStorage memory, RecoveredRaftState recovered)
+    {
+        _wal = wal;
+        _snapshots = snapshots;
+        Memory = memory;
+        Recovered = recovered;
+    }
+
+    public MemoryRaftStorage Memory { get; }
+
+    public RecoveredRaftState Recovered { get; }
+
+    public RaftWal Wal => _wal;
+
+    public static DurableRaftStorage Open(string directory, long segmentBytes = RaftWal.DefaultSegmentBytes)
+    {
+        var snapshots = new SnapshotFileStore(Path.Combine(directory, "snap"));
+        var snapshot = snapshots.LoadNewest(out var skipped);
+        var (wal, recovered) = RaftWal.Open(Path.Combine(directory, "wal"), segmentBytes);
+        try
+        {
+            var snapshotIndex = snapshot?.Metadata.Index ?? 0;
+            if (recovered.SnapshotIndex > snapshotIndex)
+            {
+                var why = skipped.Count > 0 ? $"the newer snapshot file {skipped[0]} is damaged" : "no snapshot file holds it";
+                throw new StorageException($"the WAL in {directory} starts after a snapshot at index {recovered.SnapshotIndex}, but {why}. Restore this node's data from a replica or a backup.");
+            }
+
+            var memory = new MemoryRaftStorage();
+            if (snapshot is not null && snapshotIndex > 0)
+            {
+                memory.ApplySnapshot(snapshot);
+            }
+
+            // A snapshot file newer than the WAL's marker (a crash between the two) covers the entries it replaced.
+            var entries = recovered.Entries.Where(e => e.Index > snapshotIndex).ToList();
+            if (entries.Count > 0 && entries[0].Index != snapshotIndex + 1)
+            {
+                throw new StorageException($"the WAL in {directory} resumes at index {entries[0].Index} but the snapshot ends at {snapshotIndex}: entries are missing");
+            }
+
+            memory.Append(entries);
+            if (!recovered.HardState.IsEmpty)
+            {
+                memory.SetHardState(recovered.HardState);
+            }
+
+            return new DurableRaftStorage(wal, snapshots, memory, recovered);
+        }
+        catch
+        {
+            wal.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Step 1 of the Ready contract: makes the Ready's snapshot, entries and hard state durable, then visible to the engine.</summary>
+    public void Persist(Ready ready)
+    {
+        if (ready.Snapshot is { } snapshot)
+        {
+            _snapshots.Save(snapshot);
+            _wal.AppendSnapshot(snapshot.Metadata.Index, snapshot.Metadata.Term, installed: true);
+        }
+
+        _wal.Append(ready.HardState, ready.Entries);
+
+        // Only a change of commit index needs no fsync: it can be relearned from the leader.
+        _wal.Sync(fsync: ready.MustSync);
+        if (ready.Snapshot is { } installed)
+        {
+            Memory.ApplySnapshot(installed);
+        }
+
+        Memory.Append(ready.Entries);
+        if (!ready.HardState.IsEmpty)
+        {
+            Memory.SetHardState(ready.HardState);
+        }
+    }
+
+    /// <summary>
+    /// Records a snapshot the application took at <paramref name="index"/> (applied), drops log
+    /// entries up to <paramref name="index"/> minus <paramref name="keepEntries"/> (kept so slightly
+    /// lagging followers need no snapshot), and deletes WAL segments and old snapshot files it covers.
+    /// </summary>
+    public RaftSnapshot Compact(ulong index, ConfState confState, byte[] data, ulong keepEntries = 0)
+    {
+        var snapshot = Memory.CreateSnapshot(index, confState, data);
+        _snapshots.Save(snapshot);
+        _wal.AppendSnapshot(index, snapshot.Metadata.Term, installed: false);
+        _wal.Sync();
+        if (index > keepEntries)
+        {
+            Memory.Compact(index - keepEntries);
+        }
+
+        _wal.ReleaseTo(index);
+        _snapshots.Purge(keep: 2);
+        return snapshot;
+    }
+
+    public void Dispose() => _wal.Dispose();
+}
