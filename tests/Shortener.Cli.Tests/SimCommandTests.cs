@@ -1,0 +1,35 @@
+namespace Shortener.Cli.Tests;
+
+public class SimCommandTests
+{
+    [Fact]
+    public async Task Sim_raft_runs_seeds_and_reports_speed()
+    {
+        var output = new StringWriter();
+        var exit = await ShortenerCli.RunAsync(["sim", "raft", "--seeds", "3"], output, new StringWriter());
+        Assert.Equal(0, exit);
+        Assert.Matches(@"3 of 3 seeds passed; operations ok \d+, failed \d+, unknown \d+; \d+ simulated s in [\d.]+ wall s \(\d+ simulated s per wall s\)", output.ToString());
+    }
+
+    [Fact]
+    public async Task A_failing_seed_exits_non_zero_and_prints_how_to_replay_it()
+    {
+        var output = new StringWriter();
+        var exit = await ShortenerCli.RunAsync(["sim", "raft", "--seed", "1", "--bug", "VoteWithoutLogCheck"], output, new StringWriter());
+        Assert.Equal(1, exit);
+        Assert.Contains("seed 1: FAILED", output.ToString());
+        Assert.Contains("replay: shortener sim raft --seed 1 --nodes 3 --ops 200 --faults all --bug VoteWithoutLogCheck", output.ToString());
+    }
+
+    [Theory]
+    [InlineData("--faults", "earthquake")]
+    [InlineData("--bug", "NoSuchBug")]
+    [InlineData("--nodes", "0")]
+    public async Task Bad_options_are_refused(string option, string value)
+    {
+        var error = new StringWriter();
+        var exit = await ShortenerCli.RunAsync(["sim", "raft", "--seeds", "1", option, value], new StringWriter(), error);
+        Assert.Equal(2, exit);
+        Assert.StartsWith("error:", error.ToString());
+    }
+}
