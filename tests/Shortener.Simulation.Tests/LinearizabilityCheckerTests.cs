@@ -106,3 +106,23 @@ public class LinearizabilityCheckerTests
         Assert.False(result.Inconclusive);
     }
 }
+
+public class LinearizabilityBudgetTests
+{
+    [Fact]
+    public void A_search_that_runs_out_of_budget_is_inconclusive_not_a_pass()
+    {
+        // 30 concurrent unknown writes, each read once, and a read of a value nobody wrote: no
+        // order explains it, but proving that takes more steps than the budget allows.
+        var ops = new List<RegisterOperation>();
+        for (var i = 0; i < 30; i++)
+        {
+            ops.Add(new RegisterOperation(i, "k", RegisterOperationKind.Write, $"v{i}", null, null, 0, long.MaxValue, OperationStatus.Unknown));
+            ops.Add(new RegisterOperation(100 + i, "k", RegisterOperationKind.Read, null, null, $"v{i}", 1 + (2 * i), 2 + (2 * i), OperationStatus.Ok));
+        }
+
+        ops.Add(new RegisterOperation(999, "k", RegisterOperationKind.Read, null, null, "never-written", 100, 101, OperationStatus.Ok));
+        var result = LinearizabilityChecker.Check(ops, maxStepsPerKey: 10_000);
+        Assert.True(!result.Linearizable || result.Inconclusive, "a budget-limited search reported a clean pass");
+    }
+}

@@ -14,6 +14,7 @@ public class PlantedBugTests
     [InlineData(RaftBugs.VoteWithoutLogCheck, SimFaults.All, 3, 40)]
     [InlineData(RaftBugs.FollowerLocalReads, SimFaults.All, 3, 40)]
     [InlineData(RaftBugs.CommitPreviousTermByCounting, SimFaults.Churn | SimFaults.Network, 3, 400)]
+    [InlineData(RaftBugs.ForgetMembershipOnRestart, SimFaults.All, 3, 300)]
     public void The_simulator_catches_a_planted_engine_bug(RaftBugs bug, SimFaults faults, int nodes, int maxSeeds) =>
         AssertCaught(new RaftSimulationSettings { EngineBugs = bug, Faults = faults, Nodes = nodes }, maxSeeds);
 

@@ -24,9 +24,9 @@ public static class SimCommand
         var seeds = new Option<int>("--seeds") { Description = "How many seeds to run, from --first-seed", DefaultValueFactory = _ => 100 };
         var firstSeed = new Option<ulong>("--first-seed") { Description = "First seed of a range", DefaultValueFactory = _ => 1UL };
         var nodes = new Option<int>("--nodes") { Description = "Replicas: 3 or 5", DefaultValueFactory = _ => 3 };
-        var faults = new Option<string>("--faults") { Description = "all, none, or a comma list of network, partition, crash, pause, disk, clock, churn", DefaultValueFactory = _ => "all" };
+        var faults = new Option<string>("--faults") { Description = "all, none, or a comma list of network, partition, crash, pause, disk, clock, churn, membership", DefaultValueFactory = _ => "all" };
         var ops = new Option<int>("--ops") { Description = "Client operations per seed", DefaultValueFactory = _ => 200 };
-        var bug = new Option<string[]>("--bug") { Description = "Plant a known bug (checker tests): VoteWithoutLogCheck, CommitPreviousTermByCounting, FollowerLocalReads, SendBeforeFsync" };
+        var bug = new Option<string[]>("--bug") { Description = "Plant a known bug (checker tests): VoteWithoutLogCheck, CommitPreviousTermByCounting, FollowerLocalReads, ForgetMembershipOnRestart, SendBeforeFsync" };
         var leaseReads = new Option<bool>("--lease-reads") { Description = "Serve reads with leader leases instead of read-index rounds" };
         var verbose = new Option<bool>("--verbose") { Description = "Print each failing seed's fault log and history" };
         var command = new Command("raft", "Raft under partitions, crashes, pauses, disk and clock faults: checks safety, linearizability and liveness")

@@ -23,6 +23,9 @@ public sealed class Progress(ulong next, int maxInflight, long maxInflightBytes,
     /// <summary>In Snapshot: a chunk is on its way and not yet answered.</summary>
     public bool SnapshotChunkInFlight { get; set; }
 
+    /// <summary>In Snapshot: the leader's tick when the chunk in flight was sent.</summary>
+    public ulong SnapshotChunkSentAt { get; set; }
+
     /// <summary>The leader's tick at which the newest heartbeat this follower acknowledged was sent.</summary>
     public ulong LastAckedHeartbeatTick { get; set; }
 

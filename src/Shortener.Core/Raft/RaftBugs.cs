@@ -17,6 +17,9 @@ public enum RaftBugs
 
     /// <summary>A follower answers ReadIndex from its own commit index without asking the leader.</summary>
     FollowerLocalReads = 4,
+
+    /// <summary>On restart, take the membership from the snapshot and forget changes applied after it.</summary>
+    ForgetMembershipOnRestart = 8,
 }
 
 // Skipping the fsync before acknowledging is planted in the simulated driver instead

@@ -206,7 +206,7 @@ public sealed partial class RaftNode
 
         if (m.From == LeadTransferee && pr.Match == _log.LastIndex)
         {
-            Send(new RaftMessage { Type = MessageType.TimeoutNow, To = m.From });
+            SendTimeoutNow(m.From);
         }
     }
 
@@ -221,9 +221,9 @@ public sealed partial class RaftNode
             pr.Inflights.FreeFirstOne();
         }
 
-        if (pr.State == ProgressState.Snapshot && pr.SnapshotChunkInFlight)
+        if (pr.State == ProgressState.Snapshot && pr.SnapshotChunkInFlight && _ticks - pr.SnapshotChunkSentAt >= (ulong)Math.Max(2, ElectionTimeout / 2))
         {
-            // The chunk (or its answer) may be lost: send it again.
+            // No answer for half an election timeout: the chunk (or its answer) is lost; send it again.
             SendSnapshotChunk(m.From, pr);
         }
         else if (pr.Match < _log.LastIndex)
@@ -231,7 +231,9 @@ public sealed partial class RaftNode
             MaybeSendAppend(m.From, sendIfEmpty: true);
         }
 
-        if (_config.ReadOnlyOption == ReadOnlyOption.Safe && m.Context.Length > 0)
+        // Reads confirmed by a heartbeat round: all of them in Safe mode, and in lease mode those
+        // that came while the lease was not valid.
+        if (m.Context.Length > 0)
         {
             var acks = _readOnly.Ack(m.From, m.Context);
             if (acks is not null && _tracker.Config.Voters.Vote(WithSelf(acks)) == VoteResult.Won)
@@ -276,10 +278,17 @@ public sealed partial class RaftNode
     /// The lease holds while fewer than an election timeout of ticks have passed since the send
     /// time of the heartbeats a quorum has acknowledged: until then no voter of that quorum can have
     /// voted for anyone else (they refuse votes for an election timeout after hearing from us),
-    /// provided ticks run at the same rate everywhere.
+    /// provided ticks run at the same rate everywhere. (A replica that restarts refuses votes for an
+    /// election timeout too.) Once this leader has sent TimeoutNow its lease is gone for the term:
+    /// that message, however late it arrives, lets its target win votes despite any lease.
     /// </summary>
     private bool LeaseValid()
     {
+        if (_leaseRevoked || LeadTransferee != None)
+        {
+            return false;
+        }
+
         var start = _tracker.Config.Voters.CommittedIndex(id =>
             id == Id ? _ticks : _tracker.Progress.TryGetValue(id, out var p) ? p.LastAckedHeartbeatTick : 0);
         return start > 0 && _ticks < start + (ulong)ElectionTimeout - 1;
@@ -302,6 +311,12 @@ public sealed partial class RaftNode
         pr.RecentActive = true;
         if (pr.State != ProgressState.Snapshot || m.SnapshotMetadata?.Index != pr.PendingSnapshot)
         {
+            return;
+        }
+
+        if (!m.SnapshotDone && (long)m.Index != pr.SnapshotOffset)
+        {
+            // The answer to a chunk sent earlier (a duplicate, or one overtaken by a resend).
             return;
         }
 
@@ -329,12 +344,18 @@ public sealed partial class RaftNode
         LeadTransferee = transferee;
         if (pr.Match == _log.LastIndex)
         {
-            Send(new RaftMessage { Type = MessageType.TimeoutNow, To = transferee });
+            SendTimeoutNow(transferee);
         }
         else
         {
             MaybeSendAppend(transferee, sendIfEmpty: true);
         }
+    }
+
+    private void SendTimeoutNow(ulong to)
+    {
+        _leaseRevoked = true;
+        Send(new RaftMessage { Type = MessageType.TimeoutNow, To = to });
     }
 
     private void BroadcastAppend()
@@ -451,5 +472,6 @@ public sealed partial class RaftNode
             SnapshotDone = offset + length == snapshot.Data.Length,
         });
         pr.SnapshotChunkInFlight = true;
+        pr.SnapshotChunkSentAt = _ticks;
     }
 }

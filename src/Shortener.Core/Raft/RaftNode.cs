@@ -28,6 +28,8 @@ public sealed partial class RaftNode
     private ulong _ticks;
     private ulong _pendingConfIndex;
     private long _uncommittedSize;
+    private bool _startupEmbargo;
+    private bool _leaseRevoked;
     private HardState _prevHardState;
     private SoftState _prevSoftState;
 
@@ -57,10 +59,27 @@ public sealed partial class RaftNode
         // state from a stored snapshot newer than what it applied before it starts the engine.
         if (config.Applied > _log.Applied)
         {
+            var snapshotIndex = _log.Applied;
             _log.AppliedTo(Math.Min(config.Applied, _log.Committed));
+
+            // Membership changes applied after the snapshot live only in the log: apply them again,
+            // or this replica would restart with the snapshot's (older) configuration.
+            if (_log.Applied > snapshotIndex && !config.Bugs.HasFlag(RaftBugs.ForgetMembershipOnRestart))
+            {
+                foreach (var entry in _log.Slice(snapshotIndex + 1, _log.Applied + 1, long.MaxValue).Where(e => e.Type == EntryType.ConfChange))
+                {
+                    var (replayed, progress) = new ConfChanger(_tracker, _log.LastIndex).Apply(ConfChange.Decode(entry.Data));
+                    SwitchToConfig(replayed, progress);
+                }
+            }
         }
 
         BecomeFollower(Term, None);
+
+        // Just started, this replica cannot know whether it heard from a leader a moment ago: under
+        // lease reads it may have promised that leader a lease, so it refuses votes for one election
+        // timeout (a restart must not shorten a lease).
+        _startupEmbargo = config.ReadOnlyOption == ReadOnlyOption.LeaseBased;
         _prevHardState = CurrentHardState;
         _prevSoftState = CurrentSoftState;
     }
@@ -175,7 +194,7 @@ public sealed partial class RaftNode
             if (m.Type is MessageType.Vote or MessageType.PreVote)
             {
                 var force = m.Context.AsSpan().SequenceEqual(TransferContext);
-                var inLease = _config.CheckQuorum && Lead != None && _electionElapsed < ElectionTimeout;
+                var inLease = _config.CheckQuorum && (Lead != None || _startupEmbargo) && _electionElapsed < ElectionTimeout;
                 if (!force && inLease)
                 {
                     // We heard from a live leader within the election timeout: refuse to help
@@ -281,6 +300,11 @@ public sealed partial class RaftNode
     private void TickElection()
     {
         _electionElapsed++;
+        if (_electionElapsed >= ElectionTimeout)
+        {
+            _startupEmbargo = false;
+        }
+
         if (Promotable && _electionElapsed >= _randomizedElectionTimeout)
         {
             _electionElapsed = 0;
@@ -551,29 +575,34 @@ public sealed partial class RaftNode
             return;
         }
 
-        if (_incomingSnapshot is null || _incomingSnapshot.Metadata != meta)
+        // Compared by position: a transport that deserialises messages hands over equal, not identical, metadata.
+        if (_incomingSnapshot is null || _incomingSnapshot.Metadata.Index != meta.Index || _incomingSnapshot.Metadata.Term != meta.Term)
         {
             _incomingSnapshot = m.SnapshotOffset == 0 ? new SnapshotAssembly(meta) : null;
         }
 
+        // Responses name the chunk they answer (Index) and the offset wanted next (SnapshotOffset).
         if (_incomingSnapshot is null || m.SnapshotOffset != _incomingSnapshot.Received)
         {
             // A chunk out of order (or of a snapshot we did not start): ask for what we need.
-            Send(new RaftMessage { Type = MessageType.SnapshotResponse, To = m.From, SnapshotMetadata = meta, SnapshotOffset = _incomingSnapshot?.Received ?? 0 });
+            Send(new RaftMessage { Type = MessageType.SnapshotResponse, To = m.From, SnapshotMetadata = meta, Index = (ulong)m.SnapshotOffset, SnapshotOffset = _incomingSnapshot?.Received ?? 0 });
             return;
         }
 
         _incomingSnapshot.Add(m.SnapshotChunk);
         if (!m.SnapshotDone)
         {
-            Send(new RaftMessage { Type = MessageType.SnapshotResponse, To = m.From, SnapshotMetadata = meta, SnapshotOffset = _incomingSnapshot.Received });
+            Send(new RaftMessage { Type = MessageType.SnapshotResponse, To = m.From, SnapshotMetadata = meta, Index = (ulong)m.SnapshotOffset, SnapshotOffset = _incomingSnapshot.Received });
             return;
         }
 
         var snapshot = _incomingSnapshot.Complete();
         _incomingSnapshot = null;
         RestoreSnapshot(snapshot);
-        Send(new RaftMessage { Type = MessageType.SnapshotResponse, To = m.From, Index = _log.LastIndex, SnapshotDone = true, SnapshotMetadata = meta });
+
+        // Only what is known to match: after a restore that is the snapshot; if our log already had
+        // the snapshot's last entry, the commit index (entries after it may be a deposed leader's).
+        Send(new RaftMessage { Type = MessageType.SnapshotResponse, To = m.From, Index = _log.Committed, SnapshotDone = true, SnapshotMetadata = meta, SnapshotOffset = m.SnapshotOffset });
     }
 
     private void RestoreSnapshot(RaftSnapshot snapshot)
@@ -661,6 +690,7 @@ public sealed partial class RaftNode
         _heartbeatElapsed = 0;
         _randomizedElectionTimeout = ElectionTimeout + _config.Random.Next(ElectionTimeout);
         LeadTransferee = None;
+        _leaseRevoked = false;
         _tracker.ResetVotes();
         foreach (var (id, _) in _tracker.Progress.ToList())
         {
@@ -719,7 +749,7 @@ public sealed partial class RaftNode
         // The quorum changed: maybe more is committed now; bring new members up to date.
         if (MaybeCommit())
         {
-            BroadcastAppend();
+            OnCommitAdvanced();
         }
         else
         {

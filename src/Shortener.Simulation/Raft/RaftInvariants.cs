@@ -54,10 +54,22 @@ public sealed class RaftInvariants(SimScheduler scheduler)
     {
         for (var i = Math.Max(from + 1, raft.FirstIndex); i <= to; i++)
         {
-            if (raft.TermAt(i) is { } entryTerm && !_committed.ContainsKey(i))
+            if (raft.TermAt(i) is not { } entryTerm)
             {
-                _committed[i] = (entryTerm, term);
+                continue;
             }
+
+            if (_committed.TryGetValue(i, out var earlier))
+            {
+                if (earlier.EntryTerm != entryTerm)
+                {
+                    Fail($"commit safety: index {i} was committed with term {earlier.EntryTerm} in term {earlier.CommitTerm}, and again with term {entryTerm} in term {term}");
+                }
+
+                continue;
+            }
+
+            _committed[i] = (entryTerm, term);
         }
     }
 

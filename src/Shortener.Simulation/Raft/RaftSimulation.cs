@@ -65,6 +65,11 @@ public sealed class RaftSimulation(RaftSimulationSettings settings)
 
         HealAll(network, nodeList, scheduler.Now);
         var healedAt = scheduler.Now;
+        if (settings.Faults.HasFlag(SimFaults.Membership))
+        {
+            RestoreMembership(scheduler, nodeList, healedAt + (settings.LivenessBoundMs / 2));
+        }
+
         var deadline = healedAt + settings.LivenessBoundMs;
         bool HasLeader() => nodeList.Any(n => n.Up && !n.Paused && n.Raft.Role == RaftRole.Leader);
         scheduler.Run(deadline, () => Stop() || (clients.All(c => c.Done) && HasLeader()));
@@ -124,6 +129,11 @@ public sealed class RaftSimulation(RaftSimulationSettings settings)
         if (!linearizability.Linearizable)
         {
             violations.Add("linearizability: " + linearizability.Describe());
+        }
+        else if (linearizability.Inconclusive)
+        {
+            // A check that ran out of budget proved nothing: it is not a pass.
+            violations.Add("linearizability: " + linearizability.Describe() + " (the history is too concurrent for the search budget)");
         }
 
         if (scheduler.EventsRun > settings.MaxEvents)
@@ -258,6 +268,59 @@ public sealed class RaftSimulation(RaftSimulationSettings settings)
                     node.Restart();
                     Log(scheduler, $"restart node {node.Id}");
                 });
+            });
+        }
+
+        if (faults.HasFlag(SimFaults.Membership))
+        {
+            actions.Add(() =>
+            {
+                var leader = CurrentLeader(nodes);
+                if (leader is null)
+                {
+                    return;
+                }
+
+                var conf = leader.Raft.ConfState;
+                var all = nodes.Select(n => n.Id).ToList();
+                var missing = all.Where(id => !conf.Voters.Contains(id) && !conf.Learners.Contains(id)).ToList();
+                var learner = conf.Learners.FirstOrDefault();
+                ConfChange change;
+                if (learner != 0)
+                {
+                    change = ConfChange.Single(ConfChangeType.AddNode, learner);
+                }
+                else if (missing.Count > 0)
+                {
+                    change = ConfChange.Single(ConfChangeType.AddLearner, missing[random.Next(missing.Count)]);
+                }
+                else if (conf.Voters.Count >= 3 && !conf.IsJoint)
+                {
+                    var others = conf.Voters.Where(v => v != leader.Id).ToList();
+                    change = random.Chance(0.8)
+                        ? ConfChange.Single(ConfChangeType.RemoveNode, others[random.Next(others.Count)])
+                        : ConfChange.Single(ConfChangeType.RemoveNode, leader.Id);
+                }
+                else
+                {
+                    return;
+                }
+
+                leader.Request(raft => raft.ProposeConfChange(change));
+                Log(scheduler, $"membership: leader {leader.Id} proposes {change}");
+            });
+            actions.Add(() =>
+            {
+                var leader = CurrentLeader(nodes);
+                var voters = leader?.Raft.ConfState.Voters.Where(v => v != leader.Id).ToList();
+                if (leader is null || voters!.Count == 0)
+                {
+                    return;
+                }
+
+                var target = voters[random.Next(voters.Count)];
+                leader.Request(raft => raft.TransferLeadership(target));
+                Log(scheduler, $"transfer: leader {leader.Id} hands over to {target}");
             });
         }
 
@@ -404,6 +467,41 @@ public sealed class RaftSimulation(RaftSimulationSettings settings)
         }
 
         Log(scheduler, "partition: " + network.Partition);
+    }
+
+    private static SimNode? CurrentLeader(IReadOnlyList<SimNode> nodes) =>
+        nodes.Where(n => n.Up && !n.Paused && n.Raft.Role == RaftRole.Leader).OrderByDescending(n => n.Raft.Term).FirstOrDefault();
+
+    /// <summary>After the heal, brings every node back in as a voter (the clients may use any of them), until <paramref name="until"/>.</summary>
+    private void RestoreMembership(SimScheduler scheduler, IReadOnlyList<SimNode> nodes, long until)
+    {
+        if (scheduler.Now > until)
+        {
+            return;
+        }
+
+        var leader = CurrentLeader(nodes);
+        if (leader is not null)
+        {
+            var conf = leader.Raft.ConfState;
+            var next = nodes.Select(n => n.Id).FirstOrDefault(id => !conf.Voters.Contains(id));
+            if (conf.IsJoint)
+            {
+                leader.Request(raft => raft.ProposeConfChange(ConfChange.LeaveJoint));
+            }
+            else if (next != 0)
+            {
+                var type = conf.Learners.Contains(next) ? ConfChangeType.AddNode : ConfChangeType.AddLearner;
+                leader.Request(raft =>
+                {
+                    var result = raft.ProposeConfChange(ConfChange.Single(type, next));
+                    Log(scheduler, $"restore membership: {type} {next}: {result.Status}{(result.Reason is null ? string.Empty : " (" + result.Reason + ")")}");
+                });
+            }
+        }
+
+        // Keep watching: a change proposed during the faults may still commit after the heal.
+        scheduler.After(50, () => RestoreMembership(scheduler, nodes, until));
     }
 
     private void HealAll(SimNetwork network, IReadOnlyList<SimNode> nodes, long now)

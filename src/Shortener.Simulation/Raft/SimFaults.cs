@@ -31,5 +31,8 @@ public enum SimFaults
     /// </summary>
     Churn = 64,
 
-    All = Network | Partition | Crash | Pause | Disk | Clock | Churn,
+    /// <summary>Membership changes (a voter removed, then back as a learner, then a voter) and leadership transfers.</summary>
+    Membership = 128,
+
+    All = Network | Partition | Crash | Pause | Disk | Clock | Churn | Membership,
 }

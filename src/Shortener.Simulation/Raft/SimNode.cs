@@ -25,6 +25,7 @@ public sealed class SimNode
     private readonly Dictionary<(int Client, long Request), Action<string>> _pendingWrites = [];
     private readonly Dictionary<string, (string Key, Action<bool, string?> Respond, ulong? Index)> _pendingReads = [];
     private Ready? _inFlight;
+    private bool _writeDoneWhilePaused;
     private long _epoch;
     private ulong _lastSnapshotIndex;
     private ulong _observedCommit;
@@ -76,6 +77,9 @@ public sealed class SimNode
     public long MaxSizePerMessage { get; }
 
     public void Receive(RaftMessage message) => Enqueue(() => Raft.Step(message));
+
+    /// <summary>Runs <paramref name="request"/> against the engine as a local request (a membership change, a transfer).</summary>
+    public void Request(Action<RaftNode> request) => Enqueue(() => request(Raft));
 
     public void SubmitWrite(KvCommand command, Action<string> respond)
     {
@@ -129,6 +133,7 @@ public sealed class SimNode
 
         _epoch++;
         _inFlight = null;
+        _writeDoneWhilePaused = false;
         Up = false;
         Paused = false;
         Crashes++;
@@ -178,6 +183,12 @@ public sealed class SimNode
         }
 
         Paused = false;
+        if (_writeDoneWhilePaused && _inFlight is { } ready)
+        {
+            _writeDoneWhilePaused = false;
+            Guarded(() => Complete(ready));
+        }
+
         DrainInbox();
         MaybeProcess();
     }
@@ -295,6 +306,13 @@ public sealed class SimNode
         {
             if (epoch != _epoch)
             {
+                return;
+            }
+
+            if (Paused)
+            {
+                // The disk finished, but the process is stopped: it sends and applies on resume.
+                _writeDoneWhilePaused = true;
                 return;
             }
 
@@ -456,7 +474,8 @@ public sealed class SimNode
     }
 
     public override string ToString() =>
-        $"node {Id}: {(Up ? Paused ? "paused" : "up" : "down")} {Raft.Role} term={Raft.Term} commit={Raft.Committed} applied={Kv.AppliedIndex} last={Raft.LastIndex} skew={ClockSkew:F2}";
+        $"node {Id}: {(Up ? Paused ? "paused" : "up" : "down")} {Raft.Role} term={Raft.Term} commit={Raft.Committed} applied={Kv.AppliedIndex} last={Raft.LastIndex} skew={ClockSkew:F2} config={Raft.ConfState}"
+        + (Raft.Role == RaftRole.Leader ? " progress: " + string.Join("; ", Raft.Status().Progress.Select(p => $"{p.Key}: {p.Value}")) : string.Empty);
 
     internal static byte[] ReadContext(int client, long request) => Encoding.UTF8.GetBytes($"{client}:{request}");
 }

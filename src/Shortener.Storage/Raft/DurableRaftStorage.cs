@@ -47,8 +47,20 @@ public sealed class DurableRaftStorage : IDisposable
                 memory.ApplySnapshot(snapshot);
             }
 
-            // A snapshot file newer than the WAL's marker (a crash between the two) covers the entries it replaced.
+            // A snapshot file newer than the WAL's marker means a crash between the two. If it was
+            // taken here, the WAL's log goes through its last entry and continues after it; if it was
+            // received from a leader, the log did not have that entry (else the engine would not
+            // have installed it) and everything after it is a deposed leader's: drop it all.
             var entries = recovered.Entries.Where(e => e.Index > snapshotIndex).ToList();
+            if (snapshot is not null && snapshotIndex > recovered.SnapshotIndex)
+            {
+                var atSnapshot = recovered.Entries.FirstOrDefault(e => e.Index == snapshotIndex);
+                if (atSnapshot is null || atSnapshot.Term != snapshot.Metadata.Term)
+                {
+                    entries.Clear();
+                }
+            }
+
             if (entries.Count > 0 && entries[0].Index != snapshotIndex + 1)
             {
                 throw new StorageException($"the WAL in {directory} resumes at index {entries[0].Index} but the snapshot ends at {snapshotIndex}: entries are missing");

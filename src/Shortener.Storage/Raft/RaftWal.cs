@@ -29,6 +29,8 @@ public sealed class RaftWal : IDisposable
     private uint _batch;
     private HardState _hardState;
     private (ulong Index, ulong Term) _snapshot;
+    private HardState _syncedHardState;
+    private (ulong Index, ulong Term) _syncedSnapshot;
     private ulong _nextIndex;
     private ulong? _pendingFirstIndex;
 
@@ -41,6 +43,8 @@ public sealed class RaftWal : IDisposable
         _batch = batch;
         _hardState = hardState;
         _snapshot = snapshot;
+        _syncedHardState = hardState;
+        _syncedSnapshot = snapshot;
         _nextIndex = nextIndex;
     }
 
@@ -158,6 +162,8 @@ public sealed class RaftWal : IDisposable
         BytesWritten += _pending.WrittenCount;
         _pending.Clear();
         _pendingFirstIndex = null;
+        _syncedHardState = _hardState;
+        _syncedSnapshot = _snapshot;
         _batch++;
         if (fsync)
         {
@@ -258,7 +264,13 @@ public sealed class RaftWal : IDisposable
         }
 
         uint? ownBatch = null;
-        if (data.Length - offset >= HeaderBytes && offset + HeaderBytes + (long)BinaryPrimitives.ReadUInt32LittleEndian(data.AsSpan(offset)) <= data.Length)
+        if (data.Length - offset >= HeaderBytes && !data.AsSpan(offset, HeaderBytes).ContainsAnyExcept((byte)0))
+        {
+            // Zeros where a header should be: a sector that was never written, so this is the
+            // start of the unfinished last batch.
+            ownBatch = lastGoodBatch + 1;
+        }
+        else if (data.Length - offset >= HeaderBytes && offset + HeaderBytes + (long)BinaryPrimitives.ReadUInt32LittleEndian(data.AsSpan(offset)) <= data.Length)
         {
             ownBatch = BinaryPrimitives.ReadUInt32LittleEndian(data.AsSpan(offset + 5));
         }
@@ -376,8 +388,9 @@ public sealed class RaftWal : IDisposable
         _current.Flush(flushToDisk: true);
         _current.Dispose();
         // Named for the first entry it will hold: the pending batch's, which may rewrite a suffix.
+        // It restates the state as of the last written batch, not the pending one (which follows it).
         var first = Math.Min(_pendingFirstIndex ?? _nextIndex, _nextIndex);
-        var seg = CreateSegment(_directory, _segments[^1].Seq + 1, first, _hardState, _snapshot, _batch);
+        var seg = CreateSegment(_directory, _segments[^1].Seq + 1, first, _syncedHardState, _syncedSnapshot, _batch);
         _segments.Add(seg.Segment);
         _current = seg.Stream;
     }
@@ -461,8 +474,10 @@ public sealed class RaftWal : IDisposable
 
                     if (entry.Index < next)
                     {
-                        // A later write replaced this suffix of the log (a new leader's entries).
-                        Entries.RemoveRange(Entries.Count - (int)(next - entry.Index), (int)(next - entry.Index));
+                        // A later write replaced this suffix of the log (a new leader's entries); it
+                        // may reach below what this replay holds when older segments were released.
+                        var drop = (int)Math.Min(next - entry.Index, (ulong)Entries.Count);
+                        Entries.RemoveRange(Entries.Count - drop, drop);
                     }
 
                     Entries.Add(entry);

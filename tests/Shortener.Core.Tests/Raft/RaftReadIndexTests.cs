@@ -90,7 +90,13 @@ public class RaftReadIndexTests
     public void Lease_reads_skip_the_heartbeat_round_while_the_lease_holds()
     {
         var net = new RaftNetwork(3, (_, c) => c with { ReadOnlyOption = ReadOnlyOption.LeaseBased });
+
+        // Under lease reads a replica refuses votes for an election timeout after it starts.
         net.Campaign(1);
+        Assert.NotEqual(RaftRole.Leader, net[1].Role);
+        net.TickAll(10);
+        net.Campaign(1);
+        Assert.Equal(RaftRole.Leader, net[1].Role);
         net.TickAll(2);
         net.Delivered.Clear();
         net[1].ReadIndex(Ctx("lease"));

@@ -67,7 +67,7 @@ public class RaftSnapshotTests
 
             return true;
         };
-        net.TickAll(5);
+        net.TickAll(15);
         Assert.True(droppedOnce);
         Assert.Equal(data, net.Storage(3).Snapshot().Data);
         Assert.Equal(net[1].LastIndex, net[3].LastIndex);
