@@ -170,7 +170,7 @@ public sealed class ConfChanger(ProgressTracker tracker, ulong lastIndex)
         {
             // A new member starts probing from the end of the leader's log, and counts as active so
             // that adding it cannot make the leader step down before it answers.
-            p = new Progress(Math.Max(lastIndex, 1), tracker.MaxInflight, tracker.MaxInflightBytes, isLearner: false) { RecentActive = true };
+            p = new Progress(Math.Max(lastIndex, 1), tracker.MaxInflight, isLearner: false) { RecentActive = true };
             progress[id] = p;
         }
 

@@ -19,13 +19,6 @@ public sealed record ConfState(
 
     public bool IsJoint => VotersOutgoing.Count > 0;
 
-    public bool SameAs(ConfState other) =>
-        Voters.Order().SequenceEqual(other.Voters.Order())
-        && Learners.Order().SequenceEqual(other.Learners.Order())
-        && VotersOutgoing.Order().SequenceEqual(other.VotersOutgoing.Order())
-        && LearnersNext.Order().SequenceEqual(other.LearnersNext.Order())
-        && AutoLeave == other.AutoLeave;
-
     public override string ToString() =>
         $"voters=({string.Join(' ', Voters)})" + (IsJoint ? $"&&({string.Join(' ', VotersOutgoing)})" : string.Empty)
         + (Learners.Count > 0 ? $" learners=({string.Join(' ', Learners)})" : string.Empty)

@@ -1,7 +1,7 @@
 namespace Shortener.Core.Raft;
 
 /// <summary>The leader's view of one follower: how far its log matches, and how to send it more.</summary>
-public sealed class Progress(ulong next, int maxInflight, long maxInflightBytes, bool isLearner)
+public sealed class Progress(ulong next, int maxInflight, bool isLearner)
 {
     /// <summary>Highest index known to match the leader's log.</summary>
     public ulong Match { get; set; }
@@ -34,7 +34,7 @@ public sealed class Progress(ulong next, int maxInflight, long maxInflightBytes,
 
     public bool IsLearner { get; set; } = isLearner;
 
-    public Inflights Inflights { get; } = new(maxInflight, maxInflightBytes);
+    public Inflights Inflights { get; } = new(maxInflight);
 
     /// <summary>True when nothing more should be sent now.</summary>
     public bool IsPaused => State switch
@@ -73,7 +73,7 @@ public sealed class Progress(ulong next, int maxInflight, long maxInflightBytes,
     }
 
     /// <summary>An append up to <paramref name="lastIndex"/> was sent.</summary>
-    public void SentEntries(ulong lastIndex, long bytes)
+    public void SentEntries(ulong lastIndex)
     {
         switch (State)
         {
@@ -81,7 +81,7 @@ public sealed class Progress(ulong next, int maxInflight, long maxInflightBytes,
                 if (lastIndex >= Next)
                 {
                     Next = lastIndex + 1;
-                    Inflights.Add(lastIndex, bytes);
+                    Inflights.Add(lastIndex);
                 }
 
                 break;

@@ -1,7 +1,7 @@
 namespace Shortener.Core.Raft;
 
 /// <summary>The leader's view of everyone: the configuration, one <see cref="Progress"/> per member, and the votes of an election.</summary>
-public sealed class ProgressTracker(int maxInflight, long maxInflightBytes)
+public sealed class ProgressTracker(int maxInflight)
 {
     private readonly Dictionary<ulong, bool> _votes = [];
 
@@ -10,8 +10,6 @@ public sealed class ProgressTracker(int maxInflight, long maxInflightBytes)
     public Dictionary<ulong, Progress> Progress { get; private set; } = [];
 
     public int MaxInflight => maxInflight;
-
-    public long MaxInflightBytes => maxInflightBytes;
 
     public bool IsSingleton => Config.Voters.Incoming.Count == 1 && !Config.Voters.IsJoint;
 

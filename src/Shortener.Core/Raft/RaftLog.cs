@@ -9,12 +9,13 @@ internal sealed class RaftLog
     private readonly IRaftStorage _storage;
     private readonly UnstableLog _unstable;
 
-    public RaftLog(IRaftStorage storage, ulong applied)
+    /// <summary>A log over <paramref name="storage"/>: everything up to its snapshot counts as committed and applied.</summary>
+    public RaftLog(IRaftStorage storage)
     {
         _storage = storage;
         _unstable = new UnstableLog(storage.LastIndex + 1);
         Committed = storage.FirstIndex - 1;
-        Applied = Math.Max(applied, storage.FirstIndex - 1);
+        Applied = storage.FirstIndex - 1;
     }
 
     public ulong Committed { get; private set; }

@@ -447,7 +447,7 @@ public sealed partial class RaftNode
             Entries = entries,
             Commit = _log.Committed,
         });
-        pr.SentEntries(entries.Count == 0 ? prevIndex : entries[^1].Index, entries.Sum(e => (long)e.PayloadSize));
+        pr.SentEntries(entries.Count == 0 ? prevIndex : entries[^1].Index);
         return true;
     }
 

@@ -37,8 +37,8 @@ public sealed partial class RaftNode
     {
         config.Validate();
         _config = config;
-        _log = new RaftLog(storage, 0);
-        _tracker = new ProgressTracker(config.MaxInflightMessages, 0);
+        _log = new RaftLog(storage);
+        _tracker = new ProgressTracker(config.MaxInflightMessages);
         var (hardState, confState) = storage.InitialState();
         SwitchToConfig(TrackerConfig.From(confState), NewProgressMap(TrackerConfig.From(confState)));
         if (!hardState.IsEmpty)
@@ -695,7 +695,7 @@ public sealed partial class RaftNode
         foreach (var (id, _) in _tracker.Progress.ToList())
         {
             var old = _tracker.Progress[id];
-            var fresh = new Progress(_log.LastIndex + 1, _tracker.MaxInflight, _tracker.MaxInflightBytes, old.IsLearner);
+            var fresh = new Progress(_log.LastIndex + 1, _tracker.MaxInflight, old.IsLearner);
             if (id == Id)
             {
                 fresh.Match = _log.StableLastIndex;
@@ -715,7 +715,7 @@ public sealed partial class RaftNode
         var map = new Dictionary<ulong, Progress>();
         foreach (var id in config.Voters.AllVoters.Concat(config.Learners).Concat(config.LearnersNext).Distinct())
         {
-            map[id] = new Progress(_log.LastIndex + 1, _tracker.MaxInflight, _tracker.MaxInflightBytes, config.Learners.Contains(id));
+            map[id] = new Progress(_log.LastIndex + 1, _tracker.MaxInflight, config.Learners.Contains(id));
         }
 
         return map;

@@ -49,11 +49,11 @@ internal static class JsonBody
         return new BodyRead(buffer.ToArray(), null);
     }
 
-    public static IResult? TryDeserialize<T>(byte[] body, out T? value)
+    public static IResult? TryDeserialize<T>(JsonElement body, out T? value)
     {
         try
         {
-            value = JsonSerializer.Deserialize<T>(body, Strict);
+            value = body.Deserialize<T>(Strict);
             return value is null ? Problems.Result(ProblemKind.MalformedRequest, "the body must be a JSON object, not null") : null;
         }
         catch (JsonException e)

@@ -75,22 +75,25 @@ public static class LinkEndpoints
             return unreadable;
         }
 
-        document!.Dispose();
+        CreateLinkRequest? request;
         var idempotency = IdempotencyFor(context, canonical!);
-        if (idempotency.Problem is not null)
+        using (document)
         {
-            return idempotency.Problem;
-        }
+            if (idempotency.Problem is not null)
+            {
+                return idempotency.Problem;
+            }
 
-        // A retry is answered from the first result before anything is validated again.
-        if (idempotency.Token is { } token && service.FindIdempotent(token) is { } previous)
-        {
-            return CreateResponse(context, previous, generated: false, addresses, service);
-        }
+            // A retry is answered from the first result before anything is validated again.
+            if (idempotency.Token is { } token && service.FindIdempotent(token) is { } previous)
+            {
+                return CreateResponse(context, previous, generated: false, addresses, service);
+            }
 
-        if (JsonBody.TryDeserialize<CreateLinkRequest>(read.Body!, out var request) is { } malformed)
-        {
-            return malformed;
+            if (JsonBody.TryDeserialize(document!.RootElement, out request) is { } malformed)
+            {
+                return malformed;
+            }
         }
 
         var now = service.NowMs;

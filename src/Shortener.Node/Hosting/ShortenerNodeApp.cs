@@ -170,7 +170,6 @@ public static class ShortenerNodeApp
             }
         });
         services.AddOpenApi();
-        services.ConfigureHttpJsonOptions(o => o.SerializerOptions.DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.Never);
 
         services.AddSingleton(sp =>
         {

@@ -76,8 +76,6 @@ public sealed class KvStateMachine
         };
     }
 
-    public KvStateMachine Clone() => Restore(Snapshot());
-
     private sealed record Image(ulong Applied, Dictionary<string, string> Values, Dictionary<int, SessionImage> Sessions);
 
     private sealed record SessionImage(long Request, string Result);

@@ -55,8 +55,8 @@ public sealed class RaftSimulation(RaftSimulationSettings settings)
         }
 
         // Phase 1: faults. Phase 2: healed, until the clients are done or the liveness bound passes.
-        // A safety violation ends the run at once (unless asked otherwise), as does a message storm.
-        bool Stop() => (!settings.ContinueAfterViolation && invariants.Violations.Count > 0) || scheduler.EventsRun > settings.MaxEvents;
+        // A safety violation ends the run at once, as does a message storm.
+        bool Stop() => invariants.Violations.Count > 0 || scheduler.EventsRun > settings.MaxEvents;
         scheduler.Run(settings.FaultPhaseMs, Stop);
         if (Stop())
         {

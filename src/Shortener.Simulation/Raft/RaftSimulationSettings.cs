@@ -36,9 +36,6 @@ public sealed record RaftSimulationSettings
     /// <summary>Events after which a run is stopped as a message storm (a liveness failure).</summary>
     public long MaxEvents { get; init; } = 5_000_000;
 
-    /// <summary>Keep running after the first safety violation (to see everything that goes wrong).</summary>
-    public bool ContinueAfterViolation { get; init; }
-
     public RaftBugs EngineBugs { get; init; }
 
     public SimDriverBugs DriverBugs { get; init; }

@@ -13,8 +13,6 @@ public sealed class SimClient(int id, RaftSimulationSettings settings, SimSchedu
     private long _request;
     private int _issued;
 
-    public int Id => id;
-
     public int Quota { get; set; }
 
     public bool Done => _issued >= Quota && !Busy;
@@ -23,9 +21,6 @@ public sealed class SimClient(int id, RaftSimulationSettings settings, SimSchedu
 
     /// <summary>Mean think time between operations, so that the operations spread over the fault phase.</summary>
     public long ThinkMs { get; set; } = 50;
-
-    /// <summary>Invoked when an operation finishes (or times out).</summary>
-    public event Action<RegisterOperation>? Completed;
 
     public void Start() => scheduler.After(random.Next((int)Math.Max(1, ThinkMs)), Next);
 
@@ -74,7 +69,6 @@ public sealed class SimClient(int id, RaftSimulationSettings settings, SimSchedu
             Busy = false;
             var op = new RegisterOperation(id, key, kind, value, expected, output, invoked, returned, status);
             history.Add(op);
-            Completed?.Invoke(op);
             then(op);
         }
 

@@ -57,8 +57,6 @@ public sealed class SimNetwork(SimScheduler scheduler, SeededRandom random, Acti
         }
     }
 
-    public bool CanReach(ulong from, ulong to) => !_blocked.Contains((from, to));
-
     public void Heal()
     {
         _blocked.Clear();

@@ -55,8 +55,6 @@ public sealed class RaftWal : IDisposable
     /// <summary>fsyncs done (for metrics and the benchmark).</summary>
     public long Syncs { get; private set; }
 
-    public long BytesWritten { get; private set; }
-
     public static (RaftWal Wal, RecoveredRaftState State) Open(string directory, long segmentBytes = DefaultSegmentBytes)
     {
         Directory.CreateDirectory(directory);
@@ -159,7 +157,6 @@ public sealed class RaftWal : IDisposable
         }
 
         _current.Write(_pending.WrittenSpan);
-        BytesWritten += _pending.WrittenCount;
         _pending.Clear();
         _pendingFirstIndex = null;
         _syncedHardState = _hardState;
@@ -199,8 +196,6 @@ public sealed class RaftWal : IDisposable
     {
         _current.Dispose();
     }
-
-    internal static int RecordSize(int payload) => HeaderBytes + payload;
 
     private static ulong ParseSeq(string path)
     {
