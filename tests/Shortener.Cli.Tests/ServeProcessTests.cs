@@ -53,6 +53,19 @@ public sealed partial class ServeProcessTests : IDisposable
         Assert.Contains("error: cannot open link database", error);
     }
 
+    [Fact]
+    public async Task Serve_on_a_port_in_use_exits_one_with_the_reason()
+    {
+        using var occupied = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        occupied.Start();
+        var port = ((IPEndPoint)occupied.LocalEndpoint).Port;
+        using var process = Start("serve", "--data", _dir.Path, "--urls", $"http://127.0.0.1:{port}");
+        var error = await process.StandardError.ReadToEndAsync();
+        Assert.True(process.WaitForExit(30_000));
+        Assert.Equal(1, process.ExitCode);
+        Assert.Contains("error: cannot listen", error);
+    }
+
     private static Process Start(params string[] args)
     {
         var info = new ProcessStartInfo("dotnet")

@@ -226,3 +226,17 @@ public sealed class NodeLifecycleTests : IDisposable
         return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("code").GetString()!;
     }
 }
+
+public sealed class ApiKeyConfigurationTests : IDisposable
+{
+    private readonly TempDirectory _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    [Fact]
+    public async Task A_configured_key_shorter_than_16_characters_stops_the_start()
+    {
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => TestNode.StartAsync(_dir.Path, new Dictionary<string, string?> { ["Shortener:ApiKey"] = "too-short" }));
+        Assert.Contains("at least 16 characters", error.Message);
+    }
+}

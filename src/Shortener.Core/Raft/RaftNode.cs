@@ -68,8 +68,7 @@ public sealed partial class RaftNode
             {
                 foreach (var entry in _log.Slice(snapshotIndex + 1, _log.Applied + 1, long.MaxValue).Where(e => e.Type == EntryType.ConfChange))
                 {
-                    var (replayed, progress) = new ConfChanger(_tracker, _log.LastIndex).Apply(ConfChange.Decode(entry.Data));
-                    SwitchToConfig(replayed, progress);
+                    ApplyConfChange(ConfChange.Decode(entry.Data));
                 }
             }
         }

@@ -229,3 +229,28 @@ public sealed class DurableRaftStorageTests : IDisposable
         }
     }
 }
+
+public sealed class DurableRaftStorageRefusalTests : IDisposable
+{
+    private readonly TempDirectory _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    [Fact]
+    public void A_wal_that_resumes_past_its_snapshot_is_refused()
+    {
+        var dir = _dir.File("n1");
+        new SnapshotFileStore(Path.Combine(dir, "snap")).Save(new RaftSnapshot(new SnapshotMetadata(5, 1, ConfState.Of(1)), []));
+        var (wal, _) = RaftWal.Open(Path.Combine(dir, "wal"));
+        using (wal)
+        {
+            // The log picks up at 20, but the snapshot ends at 5: 6..19 are gone.
+            wal.AppendSnapshot(5, 1, installed: false);
+            wal.Append(new HardState(1, 1, 5), [RaftWalTests.E(1, 20), RaftWalTests.E(1, 21)]);
+            wal.Sync();
+        }
+
+        var error = Assert.Throws<StorageException>(() => DurableRaftStorage.Open(dir));
+        Assert.Contains("resumes at index 20 but the snapshot ends at 5", error.Message);
+    }
+}

@@ -270,3 +270,44 @@ public sealed class RaftWalTests : IDisposable
 
     private string SegmentPath() => Directory.GetFiles(WalDir).Single();
 }
+
+public sealed class RaftWalRefusalTests : IDisposable
+{
+    private readonly TempDirectory _dir = new();
+
+    private string WalDir => _dir.File("wal");
+
+    public void Dispose() => _dir.Dispose();
+
+    [Fact]
+    public void A_log_with_entries_missing_in_the_middle_is_refused()
+    {
+        var (wal, _) = RaftWal.Open(WalDir);
+        using (wal)
+        {
+            wal.Append(new HardState(1, 1, 0), [RaftWalTests.E(1, 1), RaftWalTests.E(1, 2)]);
+            wal.Append(HardState.Empty, [RaftWalTests.E(1, 5)]);
+            wal.Sync();
+        }
+
+        var error = Assert.Throws<WalCorruptionException>(() => RaftWal.Open(WalDir).Wal.Dispose());
+        Assert.Contains("jumps from index 2 to 5", error.Message);
+    }
+
+    [Fact]
+    public void A_segment_that_does_not_start_with_its_own_header_is_refused()
+    {
+        var (wal, _) = RaftWal.Open(WalDir);
+        using (wal)
+        {
+            wal.Append(new HardState(1, 1, 0), [RaftWalTests.E(1, 1)]);
+            wal.Sync();
+        }
+
+        // Renamed to another sequence number, the header no longer matches the file.
+        var path = Directory.GetFiles(WalDir).Single();
+        File.Move(path, Path.Combine(WalDir, $"{7:x16}-{1:x16}{RaftWal.Extension}"));
+        var error = Assert.Throws<WalCorruptionException>(() => RaftWal.Open(WalDir).Wal.Dispose());
+        Assert.Contains("does not start with its own header", error.Message);
+    }
+}
