@@ -45,7 +45,7 @@ public sealed partial class ServeProcessTests : IDisposable
     [Fact]
     public async Task Serve_with_a_damaged_database_exits_one_with_the_reason()
     {
-        await File.WriteAllBytesAsync(Path.Combine(_dir.Path, "links.db"), Enumerable.Repeat((byte)0x42, 10_000).ToArray());
+        await File.WriteAllBytesAsync(Path.Combine(_dir.Path, "node.db"), Enumerable.Repeat((byte)0x42, 10_000).ToArray());
         using var process = Start("serve", "--data", _dir.Path, "--urls", $"http://127.0.0.1:{FreePort()}");
         var error = await process.StandardError.ReadToEndAsync();
         Assert.True(process.WaitForExit(30_000));

@@ -65,8 +65,8 @@ public sealed class NodeLifecycleTests : IDisposable
             }
 
             // The database holds only the hash.
-            var db = await File.ReadAllBytesAsync(Path.Combine(_dir.Path, "links.db"));
-            var wal = File.Exists(Path.Combine(_dir.Path, "links.db-wal")) ? await File.ReadAllBytesAsync(Path.Combine(_dir.Path, "links.db-wal")) : [];
+            var db = await File.ReadAllBytesAsync(Path.Combine(_dir.Path, "node.db"));
+            var wal = File.Exists(Path.Combine(_dir.Path, "node.db-wal")) ? await File.ReadAllBytesAsync(Path.Combine(_dir.Path, "node.db-wal")) : [];
             var needle = System.Text.Encoding.UTF8.GetBytes(generated);
             Assert.False(db.AsSpan().IndexOf(needle) >= 0 || wal.AsSpan().IndexOf(needle) >= 0, "the key itself was stored");
 
@@ -197,7 +197,7 @@ public sealed class NodeLifecycleTests : IDisposable
     {
         await using var node = await TestNode.StartAsync(_dir.Path);
         Assert.Equal(HttpStatusCode.OK, (await node.Anonymous.GetAsync("/readyz")).StatusCode);
-        File.Move(Path.Combine(_dir.Path, "links.db"), Path.Combine(_dir.Path, "links.db.moved"));
+        File.Move(Path.Combine(_dir.Path, "node.db"), Path.Combine(_dir.Path, "node.db.moved"));
         var response = await node.Anonymous.GetAsync("/readyz");
         Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
         Assert.Equal("urn:shortener:problem:not-ready", (await LinkApiTests.ProblemAsync(response)).GetProperty("type").GetString());
@@ -207,9 +207,30 @@ public sealed class NodeLifecycleTests : IDisposable
     [Fact]
     public async Task A_damaged_database_stops_the_start_with_a_clear_error()
     {
-        await File.WriteAllBytesAsync(Path.Combine(_dir.Path, "links.db"), Enumerable.Repeat((byte)0x42, 10_000).ToArray());
+        await File.WriteAllBytesAsync(Path.Combine(_dir.Path, "node.db"), Enumerable.Repeat((byte)0x42, 10_000).ToArray());
         var error = await Assert.ThrowsAsync<Storage.StorageException>(() => TestNode.StartAsync(_dir.Path));
-        Assert.Contains("links.db", error.Message);
+        Assert.Contains("node.db", error.Message);
+    }
+
+    [Fact]
+    public async Task A_data_dir_from_the_single_node_layout_is_refused_and_left_alone()
+    {
+        var legacy = Path.Combine(_dir.Path, "links.db");
+        await File.WriteAllTextAsync(legacy, "old links");
+        var error = await Assert.ThrowsAsync<Storage.StorageException>(() => TestNode.StartAsync(_dir.Path));
+        Assert.Contains("before link data was sharded", error.Message);
+        Assert.Equal("old links", await File.ReadAllTextAsync(legacy));
+    }
+
+    [Fact]
+    public async Task A_node_that_is_not_a_member_of_its_cluster_refuses_to_start()
+    {
+        await using (await TestNode.StartAsync(_dir.Path))
+        {
+        }
+
+        var error = await Assert.ThrowsAsync<Storage.StorageException>(() => TestNode.StartAsync(_dir.Path, new Dictionary<string, string?> { ["Shortener:Cluster:NodeId"] = "7" }));
+        Assert.Contains("node 7 is not a member", error.Message);
     }
 
     private static async Task<HttpResponseMessage> PostWithKey(TestNode node, string key)

@@ -1,7 +1,7 @@
 namespace Shortener.Core.Links;
 
 /// <summary>What applying a command did. <see cref="Replayed"/> is set when an idempotent retry got the first result back.</summary>
-public sealed record CommandResult(CommandOutcome Outcome, Link? Link = null, CodeBlock? Block = null, bool Replayed = false)
+public sealed record CommandResult(CommandOutcome Outcome, Link? Link = null, CodeBlock? Block = null, bool Replayed = false, int Purged = 0)
 {
     public static CommandResult NotFound { get; } = new(CommandOutcome.NotFound);
 

@@ -18,4 +18,7 @@ public interface ILinkTable
     IdempotencyRecord? FindIdempotency(string scope, string key);
 
     void PutIdempotency(IdempotencyRecord record);
+
+    /// <summary>Removes idempotency records created before <paramref name="beforeMs"/>; returns how many.</summary>
+    int PurgeIdempotency(long beforeMs);
 }

@@ -29,4 +29,11 @@ public sealed class InMemoryLinkTable : ILinkTable
     public IdempotencyRecord? FindIdempotency(string scope, string key) => _idempotency.GetValueOrDefault((scope, key));
 
     public void PutIdempotency(IdempotencyRecord record) => _idempotency[(record.Scope, record.Key)] = record;
+
+    public int PurgeIdempotency(long beforeMs)
+    {
+        var old = _idempotency.Where(r => r.Value.CreatedAt < beforeMs).Select(r => r.Key).ToList();
+        old.ForEach(k => _idempotency.Remove(k));
+        return old.Count;
+    }
 }

@@ -12,6 +12,7 @@ namespace Shortener.Core.Links;
 [JsonDerivedType(typeof(DeleteLink), "delete")]
 [JsonDerivedType(typeof(RecordVisit), "visit")]
 [JsonDerivedType(typeof(LeaseCodeBlock), "lease")]
+[JsonDerivedType(typeof(PurgeIdempotency), "purge")]
 public abstract record LinkCommand(long At);
 
 /// <summary>
@@ -42,3 +43,9 @@ public sealed record RecordVisit(long At, string Code) : LinkCommand(At);
 
 /// <summary>Reserve the next <paramref name="Size"/> numbers of the link sequence for one allocator.</summary>
 public sealed record LeaseCodeBlock(long At, ulong Size) : LinkCommand(At);
+
+/// <summary>
+/// Forget idempotency records older than the retention as of <paramref name="At"/>. Replicated like
+/// any other command, so every replica forgets the same records at the same point of the log.
+/// </summary>
+public sealed record PurgeIdempotency(long At) : LinkCommand(At);

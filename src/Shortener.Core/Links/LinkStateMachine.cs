@@ -43,6 +43,7 @@ public static class LinkStateMachine
         DeleteLink d => Delete(table, d),
         RecordVisit v => Visit(table, v),
         LeaseCodeBlock l => Lease(table, l),
+        PurgeIdempotency p => new CommandResult(CommandOutcome.Ok, Purged: table.PurgeIdempotency(p.At - IdempotencyRetentionMs)),
         _ => throw new ArgumentOutOfRangeException(nameof(command), command.GetType().Name, "unknown link command"),
     };
 

@@ -1,13 +1,16 @@
 namespace Shortener.Core.Links;
 
 /// <summary>
-/// Hands out short codes from leased blocks of the link sequence with no coordination per code:
+/// Hands out short codes from leased blocks of a link sequence with no coordination per code:
 /// the owner leases a block (one replicated command per <c>Count</c> links), then numbers inside
 /// it are turned into codes by the keyed <see cref="CodeScrambler"/>. Blocks never overlap, and the
 /// scrambler is a bijection, so codes from different allocators never collide.
+/// A sharded cluster gives each shard its own sequence: block number k stands for the code number
+/// <c>offset + stride·k</c> (offset = shard, stride = shard count), so the numbers of different
+/// shards never meet and a code's number tells which shard it belongs to.
 /// Not thread-safe; the owner serialises calls.
 /// </summary>
-public sealed class ShortCodeAllocator(CodeScrambler scrambler)
+public sealed class ShortCodeAllocator(CodeScrambler scrambler, ulong offset = 0, ulong stride = 1)
 {
     private readonly Queue<CodeBlock> _blocks = new();
     private ulong _next;
@@ -23,7 +26,8 @@ public sealed class ShortCodeAllocator(CodeScrambler scrambler)
             return;
         }
 
-        if (block.End > scrambler.Domain)
+        var last = block.End - 1;
+        if (last > (scrambler.Domain - 1 - offset) / stride)
         {
             throw new ArgumentOutOfRangeException(nameof(block), block, $"block exceeds the {scrambler.Length}-character code space");
         }
@@ -45,7 +49,7 @@ public sealed class ShortCodeAllocator(CodeScrambler scrambler)
             _end = block.End;
         }
 
-        code = scrambler.ToCode(_next++);
+        code = scrambler.ToCode(offset + (stride * _next++));
         if (AliasRules.Reserved.Contains(code))
         {
             // A number whose code spells one of the service's own paths (say "healthz") is skipped.

@@ -179,7 +179,8 @@ public sealed partial class RaftNode
         _log.LastIndex,
         _tracker.Config.ToConfState(),
         Role == RaftRole.Leader ? _tracker.Progress.ToDictionary(p => p.Key, p => p.Value.ToString()) : new Dictionary<ulong, string>(),
-        LeadTransferee);
+        LeadTransferee,
+        Role == RaftRole.Leader ? _tracker.Progress.ToDictionary(p => p.Key, p => p.Value.Match) : new Dictionary<ulong, ulong>());
 
     /// <summary>Feeds a message into the state machine.</summary>
     public void Step(RaftMessage m)

@@ -12,4 +12,5 @@ public sealed record RaftStatus(
     ulong LastIndex,
     ConfState Config,
     IReadOnlyDictionary<ulong, string> Progress,
-    ulong LeadTransferee);
+    ulong LeadTransferee,
+    IReadOnlyDictionary<ulong, ulong> Match);

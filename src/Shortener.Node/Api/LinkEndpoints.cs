@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Options;
 using Shortener.Core.Links;
+using Shortener.Node.Cluster;
 using Shortener.Node.Hosting;
 using Shortener.Node.Links;
 using Shortener.Node.Security;
@@ -22,7 +23,7 @@ public static class LinkEndpoints
 
     public static void Map(IEndpointRouteBuilder app)
     {
-        var links = app.MapGroup("/api/v1/links").WithTags("links");
+        var links = app.MapGroup("/api/v1/links").WithTags("links").AddEndpointFilter(AnswerNoQuorum);
 
         links.MapPost("", CreateAsync)
             .RequireAuthorization()
@@ -30,7 +31,7 @@ public static class LinkEndpoints
             .WithSummary("Create a short link")
             .Accepts<CreateLinkRequest>("application/json")
             .Produces<LinkResponse>(StatusCodes.Status201Created)
-            .ProducesProblem(400).ProducesProblem(401).ProducesProblem(409).ProducesProblem(415).ProducesProblem(422).ProducesProblem(429);
+            .ProducesProblem(400).ProducesProblem(401).ProducesProblem(409).ProducesProblem(415).ProducesProblem(422).ProducesProblem(429).ProducesProblem(503);
 
         links.MapGet("", List)
             .RequireAuthorization()
@@ -39,11 +40,11 @@ public static class LinkEndpoints
             .Produces<LinkListResponse>()
             .ProducesProblem(400).ProducesProblem(401);
 
-        links.MapGet("/{code}", Get)
+        links.MapGet("/{code}", GetAsync)
             .WithName("GetLink")
-            .WithSummary("Read one link")
+            .WithSummary("Read one link; consistency=linearizable (default) or local")
             .Produces<LinkResponse>()
-            .ProducesProblem(404).ProducesProblem(410);
+            .ProducesProblem(400).ProducesProblem(404).ProducesProblem(410).ProducesProblem(503);
 
         links.MapPatch("/{code}", UpdateAsync)
             .RequireAuthorization()
@@ -51,14 +52,14 @@ public static class LinkEndpoints
             .WithSummary("Change a link (JSON merge patch)")
             .Accepts<UpdateLinkRequest>("application/merge-patch+json", "application/json")
             .Produces<LinkResponse>()
-            .ProducesProblem(400).ProducesProblem(401).ProducesProblem(404).ProducesProblem(410).ProducesProblem(422).ProducesProblem(429);
+            .ProducesProblem(400).ProducesProblem(401).ProducesProblem(404).ProducesProblem(410).ProducesProblem(422).ProducesProblem(429).ProducesProblem(503);
 
         links.MapDelete("/{code}", DeleteAsync)
             .RequireAuthorization()
             .WithName("DeleteLink")
             .WithSummary("Delete a link; its code then answers 410 and is never reused")
             .Produces(StatusCodes.Status204NoContent)
-            .ProducesProblem(401).ProducesProblem(404).ProducesProblem(429);
+            .ProducesProblem(401).ProducesProblem(404).ProducesProblem(429).ProducesProblem(503);
     }
 
     private static async Task<IResult> CreateAsync(HttpContext context, LinkService service, NodeAddresses addresses, IOptions<NodeOptions> options)
@@ -85,7 +86,7 @@ public static class LinkEndpoints
             }
 
             // A retry is answered from the first result before anything is validated again.
-            if (idempotency.Token is { } token && service.FindIdempotent(token) is { } previous)
+            if (idempotency.Token is { } token && service.FindIdempotent(token, AliasIn(document!.RootElement)) is { } previous)
             {
                 return CreateResponse(context, previous, generated: false, addresses, service);
             }
@@ -205,9 +206,22 @@ public static class LinkEndpoints
             page.Next?.Encode()));
     }
 
-    private static IResult Get(string code, LinkService service, NodeAddresses addresses)
+    private static async Task<IResult> GetAsync(string code, HttpContext context, LinkService service, NodeAddresses addresses)
     {
-        var link = service.Get(code);
+        var consistency = context.Request.Query["consistency"].ToString();
+        Link? link;
+        switch (consistency)
+        {
+            case "" or "linearizable":
+                link = await service.GetLinearizableAsync(code, context.RequestAborted);
+                break;
+            case "local":
+                link = service.Get(code);
+                break;
+            default:
+                return Problems.Result(ProblemKind.MalformedRequest, "consistency must be linearizable (the default) or local");
+        }
+
         if (link is null)
         {
             return Problems.Result(ProblemKind.NotFound, $"no link has the code '{code}'");
@@ -241,7 +255,7 @@ public static class LinkEndpoints
             }
 
             CommandResult result;
-            if (idempotency.Token is { } token && service.FindIdempotent(token) is { } previous)
+            if (idempotency.Token is { } token && service.FindIdempotent(token, code) is { } previous)
             {
                 result = previous;
             }
@@ -275,7 +289,7 @@ public static class LinkEndpoints
             return idempotency.Problem;
         }
 
-        var result = idempotency.Token is { } token && service.FindIdempotent(token) is { } previous
+        var result = idempotency.Token is { } token && service.FindIdempotent(token, code) is { } previous
             ? previous
             : await service.SubmitAsync(new DeleteLink(service.NowMs, code), idempotency.Token, context.RequestAborted);
         return result.Outcome switch
@@ -285,6 +299,25 @@ public static class LinkEndpoints
             CommandOutcome.IdempotencyMismatch => Problems.Result(ProblemKind.IdempotencyKeyReused, $"this {IdempotencyHeader} was already used with a different request"),
             _ => Problems.Result(ProblemKind.Internal, $"unexpected outcome {result.Outcome}"),
         };
+    }
+
+    /// <summary>The alias a create request names, as sent (it picks the shard a retry's first result is in).</summary>
+    private static string? AliasIn(JsonElement root) =>
+        root.ValueKind == JsonValueKind.Object && root.TryGetProperty("alias", out var alias) && alias.ValueKind == JsonValueKind.String ? alias.GetString() : null;
+
+    /// <summary>A shard without a quorum in time becomes 503 no-quorum, with advice on retrying.</summary>
+    private static async ValueTask<object?> AnswerNoQuorum(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        try
+        {
+            return await next(context);
+        }
+        catch (ShardUnavailableException e)
+        {
+            context.HttpContext.Response.Headers.RetryAfter = "1";
+            var advice = e.MayHaveApplied ? " The write may still be applied: retry with the same Idempotency-Key to learn its outcome safely." : " Nothing was written; retry later.";
+            return Problems.Result(ProblemKind.NoQuorum, e.Message + "." + advice, new Dictionary<string, object?> { ["shard"] = e.Shard });
+        }
     }
 
     private static IResult Invalid(string field, string message) =>

@@ -16,5 +16,7 @@ public enum ProblemKind
     IdempotencyKeyReused,
     RateLimited,
     NotReady,
+    NoQuorum,
+    NotLeader,
     Internal,
 }

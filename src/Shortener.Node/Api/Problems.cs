@@ -26,6 +26,8 @@ public static class Problems
         ProblemKind.IdempotencyKeyReused => (422, "idempotency-key-reused", "The idempotency key was used with a different request"),
         ProblemKind.RateLimited => (429, "rate-limited", "Too many requests"),
         ProblemKind.NotReady => (503, "not-ready", "The node is not ready"),
+        ProblemKind.NotLeader => (409, "not-leader", "This node does not lead the shard"),
+        ProblemKind.NoQuorum => (503, "no-quorum", "The link's shard has no quorum reachable from this node"),
         ProblemKind.Internal => (500, "internal", "Internal error"),
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
     };

@@ -16,6 +16,9 @@ namespace Shortener.Node.Api;
 /// </summary>
 public sealed class RedirectHandler(LinkService links, ShortenerMetrics metrics, TimeProvider time)
 {
+    /// <summary>How stale the answer may be: milliseconds since this node's replica of the code's shard last knew it was caught up.</summary>
+    public const string AppliedAgeHeader = "Shortener-Applied-Age-Ms";
+
     /// <summary>Middleware entry: answers requests for /{code}, passes everything else on.</summary>
     public Task InvokeAsync(HttpContext context, RequestDelegate next)
     {
@@ -50,6 +53,8 @@ public sealed class RedirectHandler(LinkService links, ShortenerMetrics metrics,
 
     private async Task HandleAsync(HttpContext context, string code, long start)
     {
+        var shards = links.Shards;
+        context.Response.Headers[AppliedAgeHeader] = shards.AppliedAgeHeader(shards.Router.ShardOf(code));
         var link = links.Resolve(code);
         if (link is null)
         {
@@ -66,7 +71,20 @@ public sealed class RedirectHandler(LinkService links, ShortenerMetrics metrics,
 
         if (link.MaxVisits is not null && HttpMethods.IsGet(context.Request.Method))
         {
-            var result = await links.SubmitAsync(new RecordVisit(now, code), null, context.RequestAborted);
+            CommandResult result;
+            try
+            {
+                result = await links.SubmitAsync(new RecordVisit(now, code), null, context.RequestAborted);
+            }
+            catch (Cluster.ShardUnavailableException e)
+            {
+                // A visit-limited link counts every visit through its shard's quorum; without one it cannot redirect.
+                metrics.Redirect(StatusCodes.Status503ServiceUnavailable, start);
+                context.Response.Headers.RetryAfter = "1";
+                await Problems.Write(context, ProblemKind.NoQuorum, $"the link '{code}' has a visit limit, and its visit cannot be counted now: {e.Reason}");
+                return;
+            }
+
             if (result.Outcome != CommandOutcome.Ok)
             {
                 await Gone(context, result.Link ?? link, now, start);

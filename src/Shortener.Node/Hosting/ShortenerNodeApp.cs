@@ -12,7 +12,9 @@ using Microsoft.Extensions.Options;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
 using Shortener.Core.Links;
+using Shortener.Core.Cluster;
 using Shortener.Node.Api;
+using Shortener.Node.Cluster;
 using Shortener.Node.Links;
 using Shortener.Node.Observability;
 using Shortener.Node.Security;
@@ -23,7 +25,8 @@ namespace Shortener.Node.Hosting;
 /// <summary>Builds one Shortener node: the HTTP API, redirects, health, metrics and OpenAPI over its link store.</summary>
 public static class ShortenerNodeApp
 {
-    public const string DatabaseFileName = "links.db";
+    /// <summary>The node's own database: API keys and node settings (link data lives in the shards).</summary>
+    public const string DatabaseFileName = "node.db";
 
     /// <summary>
     /// A builder with the node's services registered. Configuration comes from appsettings.json,
@@ -84,6 +87,7 @@ public static class ShortenerNodeApp
         app.MapPrometheusScrapingEndpoint("/metrics");
         HealthEndpoints.Map(app);
         LinkEndpoints.Map(app);
+        AdminEndpoints.Map(app);
 
         // Open storage and keys now, so a bad data dir fails the start with its own message.
         var keys = app.Services.GetRequiredService<ApiKeyRegistry>();
@@ -123,6 +127,11 @@ public static class ShortenerNodeApp
             map[$"{NodeOptions.Section}:ApiKey"] = key;
         }
 
+        if (Environment.GetEnvironmentVariable("SHORTENER_CLUSTER_SECRET") is { Length: > 0 } secret)
+        {
+            map[$"{ClusterOptions.Section}:Secret"] = secret;
+        }
+
         if (Environment.GetEnvironmentVariable("SHORTENER_DATA") is { Length: > 0 } data)
         {
             map[$"{NodeOptions.Section}:DataDir"] = data;
@@ -156,6 +165,9 @@ public static class ShortenerNodeApp
     private static void ConfigureServices(WebApplicationBuilder builder)
     {
         var services = builder.Services;
+        services.AddOptions<ClusterOptions>().Bind(builder.Configuration.GetSection(ClusterOptions.Section)).Validate(
+            o => o.NodeId > 0 && o.TickMs >= 10 && o.ElectionTicks > o.HeartbeatTicks && o.HeartbeatTicks >= 1 && o.RequestTimeoutMs >= 100 && o.SnapshotEntries >= 10 && o.PeerQueueCapacity >= 16 && o.Shards is >= 1 and <= 1024,
+            "Cluster options out of range: NodeId > 0, TickMs >= 10, ElectionTicks > HeartbeatTicks >= 1, RequestTimeoutMs >= 100, SnapshotEntries >= 10, PeerQueueCapacity >= 16, Shards 1..1024");
         services.AddOptions<NodeOptions>().Bind(builder.Configuration.GetSection(NodeOptions.Section)).Validate(
             o => o.CodeLength is >= 5 and <= 10 && o.CodeBlockSize >= 1 && o.RedirectCacheCapacity >= 100 && o.MaxRequestBodyBytes >= 1024,
             "Shortener options out of range: CodeLength 5..10, CodeBlockSize >= 1, RedirectCacheCapacity >= 100, MaxRequestBodyBytes >= 1024");
@@ -190,22 +202,51 @@ public static class ShortenerNodeApp
         services.AddSingleton<ShortenerMetrics>();
         services.AddSingleton<NodeAddresses>();
         services.AddSingleton(sp => new RedirectCache(sp.GetRequiredService<IOptions<NodeOptions>>().Value.RedirectCacheCapacity));
-        services.AddSingleton<CodeAllocator.Factory>(sp => writer =>
+        services.AddSingleton<AppliedLinkObserver>();
+        services.AddSingleton<NetworkFaults>();
+        services.AddSingleton(sp => ClusterBootstrap.LoadOrCreate(
+            sp.GetRequiredService<IOptions<NodeOptions>>().Value,
+            sp.GetRequiredService<IOptions<ClusterOptions>>().Value,
+            sp.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ClusterBootstrap))));
+        services.AddSingleton(sp =>
         {
             var options = sp.GetRequiredService<IOptions<NodeOptions>>().Value;
-            var store = sp.GetRequiredService<SqliteLinkStore>();
-            var key = ulong.Parse(
-                store.GetOrAddMeta("code_key", BitConverter.ToUInt64(System.Security.Cryptography.RandomNumberGenerator.GetBytes(8)).ToString(System.Globalization.CultureInfo.InvariantCulture)),
-                System.Globalization.CultureInfo.InvariantCulture);
-            var metrics = sp.GetRequiredService<ShortenerMetrics>();
-            return new CodeAllocator(
-                new ShortCodeAllocator(new CodeScrambler(key, options.CodeLength)),
-                writer,
-                (ulong)options.CodeBlockSize,
-                sp.GetRequiredService<TimeProvider>(),
-                metrics.CodeBlockLeased);
+            var cluster = sp.GetRequiredService<IOptions<ClusterOptions>>().Value;
+            var topology = sp.GetRequiredService<ClusterTopology>();
+            var secret = cluster.Secret;
+            if (string.IsNullOrEmpty(secret))
+            {
+                if (topology.Members.Count > 1)
+                {
+                    throw new Storage.StorageException("this node is in a cluster of several nodes but has no cluster secret: set SHORTENER_CLUSTER_SECRET (the same on every node)");
+                }
+
+                // Alone, nobody calls the peer protocol; a random secret refuses anyone who tries.
+                secret = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
+            }
+
+            var observer = sp.GetRequiredService<AppliedLinkObserver>();
+            return new ShardHost(
+                topology,
+                cluster,
+                options.DataDir,
+                secret,
+                sp.GetRequiredService<NetworkFaults>(),
+                observer.OnApplied,
+                observer.OnRestored,
+                sp.GetRequiredService<ShortenerMetrics>(),
+                sp.GetRequiredService<ILoggerFactory>());
         });
-        services.AddSingleton<LinkService>();
+        services.AddSingleton(sp => new LinkService(
+            sp.GetRequiredService<ShardHost>(),
+            sp.GetRequiredService<RedirectCache>(),
+            sp.GetRequiredService<ShortenerMetrics>(),
+            sp.GetRequiredService<TimeProvider>(),
+            (ulong)sp.GetRequiredService<IOptions<NodeOptions>>().Value.CodeBlockSize,
+            sp.GetRequiredService<ILoggerFactory>().CreateLogger<LinkService>()));
+        services.AddSingleton<FaultInjector>();
+        services.AddSingleton<PeerServer>();
+        services.AddHostedService(sp => sp.GetRequiredService<PeerServer>());
         services.AddSingleton<RedirectHandler>();
         services.AddHostedService<IdempotencyPurgeService>();
 

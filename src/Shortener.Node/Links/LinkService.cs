@@ -1,39 +1,54 @@
 using Microsoft.Extensions.Logging;
 using Shortener.Core.Links;
+using Shortener.Node.Cluster;
 using Shortener.Node.Observability;
 using Shortener.Storage.Links;
 
 namespace Shortener.Node.Links;
 
 /// <summary>
-/// The node's link operations: proposes commands through group commit, keeps the redirect cache in
-/// step with what committed, and answers redirects from the cache. Inputs arrive validated.
+/// The node's link operations over the cluster's shards: each command goes to the shard that owns
+/// its code, through that shard's Raft log (the local replica forwards to the leader), and is
+/// answered once this node has applied it. Reads come from the local replicas, linearizable ones
+/// after a ReadIndex. The redirect cache follows every applied change. Inputs arrive validated.
 /// </summary>
-public sealed class LinkService : IAsyncDisposable
+public sealed class LinkService
 {
     private const int GeneratedCodeAttempts = 8;
 
-    private readonly SqliteLinkStore _store;
-    private readonly GroupCommitWriter _writer;
-    private readonly CodeAllocator _codes;
+    private readonly ShardHost _shards;
+    private readonly CodeAllocator[] _codes;
     private readonly RedirectCache _cache;
     private readonly ShortenerMetrics _metrics;
     private readonly TimeProvider _time;
     private readonly ILogger<LinkService> _logger;
+    private int _nextShard;
 
-    public LinkService(SqliteLinkStore store, CodeAllocator.Factory codes, RedirectCache cache, ShortenerMetrics metrics, TimeProvider time, ILogger<LinkService> logger)
+    public LinkService(ShardHost shards, RedirectCache cache, ShortenerMetrics metrics, TimeProvider time, ulong codeBlockSize, ILogger<LinkService> logger)
     {
-        _store = store;
+        _shards = shards;
         _cache = cache;
         _metrics = metrics;
         _time = time;
         _logger = logger;
-        _writer = new GroupCommitWriter(store, OnCommitted);
-        _codes = codes(_writer);
+        _codes = shards.Replicas
+            .Select(replica => new CodeAllocator(
+                shards.Router.AllocatorFor(replica.Shard),
+                (lease, ct) => Propose(replica, new LinkCommandEnvelope(lease), ct),
+                codeBlockSize,
+                time,
+                metrics.CodeBlockLeased))
+            .ToArray();
     }
 
     public long NowMs => _time.GetUtcNow().ToUnixTimeMilliseconds();
 
+    public ShardHost Shards => _shards;
+
+    /// <summary>
+    /// Creates a link. A generated code is drawn from the shard that a client's idempotency key
+    /// names (so a retry finds its first result there), or from the next shard in turn.
+    /// </summary>
     public async Task<CommandResult> CreateAsync(CreateLink command, IdempotencyToken? idempotency, CancellationToken cancellationToken)
     {
         if (!command.Generated)
@@ -41,9 +56,12 @@ public sealed class LinkService : IAsyncDisposable
             return await SubmitAsync(command, idempotency, cancellationToken).ConfigureAwait(false);
         }
 
+        var shard = idempotency is { } token
+            ? _shards.Router.ShardOfIdempotencyKey(token.Scope, token.Key)
+            : (int)((uint)Interlocked.Increment(ref _nextShard) % (uint)_codes.Length);
         for (var attempt = 1; ; attempt++)
         {
-            var code = await _codes.NextAsync(cancellationToken).ConfigureAwait(false);
+            var code = await _codes[shard].NextAsync(cancellationToken).ConfigureAwait(false);
             var result = await SubmitAsync(command with { Code = code }, idempotency, cancellationToken).ConfigureAwait(false);
             if (result.Outcome != CommandOutcome.Conflict || result.Replayed || attempt == GeneratedCodeAttempts)
             {
@@ -54,28 +72,57 @@ public sealed class LinkService : IAsyncDisposable
         }
     }
 
+    /// <summary>Runs a command that names a code (update, delete, visit, an aliased create) on the code's shard.</summary>
     public async Task<CommandResult> SubmitAsync(LinkCommand command, IdempotencyToken? idempotency, CancellationToken cancellationToken)
     {
-        var result = await _writer.SubmitAsync(new LinkCommandEnvelope(command, idempotency), cancellationToken).ConfigureAwait(false);
+        var code = command switch
+        {
+            CreateLink c => c.Code,
+            UpdateLink u => u.Code,
+            DeleteLink d => d.Code,
+            RecordVisit v => v.Code,
+            _ => throw new ArgumentException($"{command.GetType().Name} names no code", nameof(command)),
+        };
+        var result = await Propose(_shards.For(code), new LinkCommandEnvelope(command, idempotency), cancellationToken).ConfigureAwait(false);
 
         // Logged here, on the caller's flow, so the line carries the request's trace id.
         if (command is CreateLink or UpdateLink or DeleteLink && result.Succeeded && !result.Replayed)
         {
-            _logger.LogInformation("Link {Code} {Operation}d", result.Link!.Code, CommandName(command));
+            _logger.LogInformation("Link {Code} {Operation}d", result.Link!.Code, AppliedLinkObserver.CommandName(command));
         }
 
         return result;
     }
 
+    /// <summary>Proposes a command on one shard; throws <see cref="ShardUnavailableException"/> when it has no quorum in time.</summary>
+    public async Task<CommandResult> Propose(ShardReplica replica, LinkCommandEnvelope envelope, CancellationToken cancellationToken)
+    {
+        using var activity = ShortenerMetrics.ActivitySource.StartActivity("shard.propose");
+        activity?.SetTag("shard", replica.Shard);
+        activity?.SetTag("command", AppliedLinkObserver.CommandName(envelope.Command));
+        try
+        {
+            return await replica.ProposeAsync(envelope, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ShardUnavailableException e)
+        {
+            _metrics.ShardUnavailable(replica.Shard);
+            activity?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, e.Reason);
+            throw;
+        }
+    }
+
     /// <summary>
     /// The result a retry with <paramref name="token"/> gets without proposing anything: the first
-    /// result (replayed), a mismatch, or null when the key is new (or older than 24 h). Checked
-    /// before validation, so a retry is answered even if its input has since become invalid (an
-    /// expiry now in the past). The state machine checks again when it applies, which settles races.
+    /// result (replayed), a mismatch, or null when the key is new (or older than 24 h) or this
+    /// replica has not applied the first attempt yet. Looked up in the shard the command goes to
+    /// (<paramref name="code"/>, or the key's own shard for a generated create); the state machine
+    /// checks again when it applies, which settles races and lagging replicas.
     /// </summary>
-    public CommandResult? FindIdempotent(IdempotencyToken token)
+    public CommandResult? FindIdempotent(IdempotencyToken token, string? code)
     {
-        var record = _store.FindIdempotency(token.Scope, token.Key);
+        var shard = code is null ? _shards.Router.ShardOfIdempotencyKey(token.Scope, token.Key) : _shards.Router.ShardOf(code);
+        var record = Read(shard, store => store.FindIdempotency(token.Scope, token.Key));
         if (record is null || NowMs - record.CreatedAt >= LinkStateMachine.IdempotencyRetentionMs)
         {
             return null;
@@ -84,11 +131,51 @@ public sealed class LinkService : IAsyncDisposable
         return record.RequestHash == token.RequestHash ? record.Result with { Replayed = true } : CommandResult.IdempotencyMismatch;
     }
 
-    public Link? Get(string code) => _store.Get(code);
+    /// <summary>The link as this node's replica has applied it (consistency=local).</summary>
+    public Link? Get(string code) => Read(_shards.Router.ShardOf(code), store => store.Get(code));
 
-    public LinkPage List(int limit, LinkCursor? after, string? tag) => _store.List(limit, after, tag);
+    /// <summary>The link as of now (consistency=linearizable): after its shard's leader confirmed the read point.</summary>
+    public async Task<Link?> GetLinearizableAsync(string code, CancellationToken cancellationToken)
+    {
+        var replica = _shards.For(code);
+        try
+        {
+            await replica.WaitLinearizableAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (ShardUnavailableException)
+        {
+            _metrics.ShardUnavailable(replica.Shard);
+            throw;
+        }
 
-    /// <summary>The link behind <paramref name="code"/> as the redirect path sees it: from the cache, else from disk.</summary>
+        return Get(code);
+    }
+
+    /// <summary>Live links of every shard, newest first, from this node's replicas: each shard's page merged by (created, code).</summary>
+    public LinkPage List(int limit, LinkCursor? after, string? tag)
+    {
+        var merged = new List<Link>();
+        foreach (var replica in _shards.Replicas)
+        {
+            merged.AddRange(Read(replica.Shard, store => store.List(limit, after, tag)).Links);
+        }
+
+        var page = merged
+            .OrderByDescending(l => l.CreatedAt)
+            .ThenByDescending(l => l.Code, StringComparer.Ordinal)
+            .Take(limit + 1)
+            .ToList();
+        if (page.Count <= limit)
+        {
+            return new LinkPage(page, null);
+        }
+
+        page.RemoveAt(limit);
+        var last = page[^1];
+        return new LinkPage(page, new LinkCursor(last.CreatedAt, last.Code));
+    }
+
+    /// <summary>The link behind <paramref name="code"/> as the redirect path sees it: from the cache, else from the local replica.</summary>
     public Link? Resolve(string code)
     {
         if (_cache.TryGet(code, out var link))
@@ -97,47 +184,21 @@ public sealed class LinkService : IAsyncDisposable
         }
 
         var version = _cache.Version(code);
-        link = _store.Get(code);
+        link = Get(code);
         _cache.TryFill(code, link, version);
         return link;
     }
 
-    public ValueTask DisposeAsync() => _writer.DisposeAsync();
-
-    private void OnCommitted(IReadOnlyList<LinkCommandEnvelope> envelopes, IReadOnlyList<BatchItemResult> results)
+    /// <summary>Reads a shard's local store, retrying once if a snapshot install swapped it underneath.</summary>
+    private T Read<T>(int shard, Func<SqliteLinkStore, T> read)
     {
-        _metrics.CommitBatch(envelopes.Count);
-        for (var i = 0; i < envelopes.Count; i++)
+        try
         {
-            var command = envelopes[i].Command;
-            var name = CommandName(command);
-            if (results[i].Result is not { } result)
-            {
-                _metrics.Command(name, "error");
-                continue;
-            }
-
-            _metrics.Command(name, result.Replayed ? "replayed" : result.Outcome.ToString().ToLowerInvariant());
-            if (result.Replayed || result.Link is null || !result.Succeeded)
-            {
-                continue;
-            }
-
-            _cache.Committed(result.Link);
-            if (result.Outcome == CommandOutcome.Created)
-            {
-                _metrics.LinkCreated();
-            }
+            return read(_shards.Replicas[shard].Store);
+        }
+        catch (ObjectDisposedException)
+        {
+            return read(_shards.Replicas[shard].Store);
         }
     }
-
-    private static string CommandName(LinkCommand command) => command switch
-    {
-        CreateLink => "create",
-        UpdateLink => "update",
-        DeleteLink => "delete",
-        RecordVisit => "visit",
-        LeaseCodeBlock => "lease",
-        _ => "unknown",
-    };
 }

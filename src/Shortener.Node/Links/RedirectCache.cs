@@ -88,6 +88,34 @@ public sealed class RedirectCache(int capacity)
         Interlocked.Increment(ref stripe);
     }
 
+    /// <summary>
+    /// Forgets everything (after a snapshot replaced a shard's state wholesale). Every stripe moves
+    /// first, so a reader that loaded before the clear cannot put back what it read.
+    /// </summary>
+    public void Clear()
+    {
+        for (var i = 0; i < Stripes; i++)
+        {
+            Interlocked.Increment(ref _stripeVersions[i]);
+        }
+
+        foreach (var code in _links.Keys)
+        {
+            if (_links.TryRemove(code, out _))
+            {
+                Decrement(0);
+            }
+        }
+
+        foreach (var code in _misses.Keys)
+        {
+            if (_misses.TryRemove(code, out _))
+            {
+                Decrement(1);
+            }
+        }
+    }
+
     private static int Stripe(string code) => (int)((uint)StringComparer.Ordinal.GetHashCode(code) % Stripes);
 
     private void Increment(int which) => Interlocked.Increment(ref which == 0 ? ref _linkCount : ref _missCount);

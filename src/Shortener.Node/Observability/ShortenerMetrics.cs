@@ -22,6 +22,9 @@ public sealed class ShortenerMetrics : IDisposable
     private readonly Counter<long> _commands;
     private readonly Histogram<int> _commitBatch;
     private readonly Counter<long> _codeBlocksLeased;
+    private readonly Counter<long> _peerMessagesSent;
+    private readonly Counter<long> _peerMessagesDropped;
+    private readonly Counter<long> _unavailable;
     private long _redirectCount;
 
     public ShortenerMetrics(IMeterFactory meterFactory)
@@ -41,6 +44,9 @@ public sealed class ShortenerMetrics : IDisposable
             "Commands committed together with one fsync",
             advice: new InstrumentAdvice<int> { HistogramBucketBoundaries = [1, 2, 4, 8, 16, 32, 64, 128, 256] });
         _codeBlocksLeased = _meter.CreateCounter<long>("shortener.code_blocks.leased", "{block}", "Blocks of the code sequence leased by this node");
+        _peerMessagesSent = _meter.CreateCounter<long>("shortener.peer.messages.sent", "{message}", "Raft messages sent to each peer");
+        _peerMessagesDropped = _meter.CreateCounter<long>("shortener.peer.messages.dropped", "{message}", "Raft messages to each peer dropped, by reason (queue-full, unreachable, fault)");
+        _unavailable = _meter.CreateCounter<long>("shortener.shard.unavailable", "{request}", "Writes and linearizable reads answered 503 because their shard had no quorum in time, by shard");
     }
 
     public void LinkCreated() => _linksCreated.Add(1);
@@ -68,5 +74,25 @@ public sealed class ShortenerMetrics : IDisposable
 
     public void CodeBlockLeased() => _codeBlocksLeased.Add(1);
 
+    public void PeerBatchSent(ulong peer, int messages) => _peerMessagesSent.Add(messages, new KeyValuePair<string, object?>("peer", peer));
+
+    public void PeerMessageDropped(ulong peer, string reason) =>
+        _peerMessagesDropped.Add(1, new KeyValuePair<string, object?>("peer", peer), new KeyValuePair<string, object?>("reason", reason));
+
+    public void ShardUnavailable(int shard) => _unavailable.Add(1, new KeyValuePair<string, object?>("shard", shard));
+
+    /// <summary>Per-shard gauges read from the replicas' latest status at each scrape.</summary>
+    public void ObserveShards(Cluster.ShardHost host)
+    {
+        _meter.CreateObservableGauge("shortener.shard.applied_age", () => Each(host, r => r.AppliedAgeMs), "ms", "How long ago this replica last knew it had applied all its leader committed: the staleness of redirects from this shard");
+        _meter.CreateObservableGauge("shortener.shard.applied_index", () => Each(host, r => (long)r.Status.Applied), "{entry}", "Log index this replica has applied");
+        _meter.CreateObservableGauge("shortener.shard.commit_index", () => Each(host, r => (long)r.Status.Commit), "{entry}", "Log index this replica knows committed");
+        _meter.CreateObservableGauge("shortener.shard.term", () => Each(host, r => (long)r.Status.Term), "{term}", "Raft term this replica is in");
+        _meter.CreateObservableGauge("shortener.shard.leader", () => Each(host, r => r.Status.Role == Core.Raft.RaftRole.Leader ? 1 : 0), "{bool}", "1 where this node leads the shard");
+    }
+
     public void Dispose() => _meter.Dispose();
+
+    private static IEnumerable<Measurement<long>> Each(Cluster.ShardHost host, Func<Cluster.ShardReplica, long> value) =>
+        host.Replicas.Select(r => new Measurement<long>(value(r), new KeyValuePair<string, object?>("shard", r.Shard)));
 }

@@ -28,7 +28,16 @@ public sealed class SqliteLinkStore : IDisposable
 
     public string Path { get; }
 
-    public static SqliteLinkStore Open(string path)
+    /// <summary>The meta key holding the Raft log index the database has applied through.</summary>
+    public const string AppliedIndexKey = "raft_applied";
+
+    /// <param name="path">The database file.</param>
+    /// <param name="synchronousFull">
+    /// fsync every commit (the default, for a store that is its own source of truth). A shard's
+    /// state machine passes false: its Raft WAL is the durable record and replays whatever the
+    /// database lost, so the database only needs to stay consistent (synchronous=NORMAL).
+    /// </param>
+    public static SqliteLinkStore Open(string path, bool synchronousFull = true)
     {
         var directory = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path));
         if (directory is not null)
@@ -50,7 +59,7 @@ public sealed class SqliteLinkStore : IDisposable
         {
             writer.Open();
             Pragma(writer, "PRAGMA journal_mode = WAL");
-            Pragma(writer, "PRAGMA synchronous = FULL");
+            Pragma(writer, synchronousFull ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
             Pragma(writer, "PRAGMA busy_timeout = 5000");
             using (var check = writer.CreateCommand())
             {
@@ -84,7 +93,14 @@ public sealed class SqliteLinkStore : IDisposable
     /// Applies commands in order in one transaction and one fsync. Each command runs in its own
     /// savepoint: one that throws is rolled back alone and reported in its slot; the rest commit.
     /// </summary>
-    public IReadOnlyList<BatchItemResult> ApplyBatch(IReadOnlyList<LinkCommandEnvelope> envelopes)
+    public IReadOnlyList<BatchItemResult> ApplyBatch(IReadOnlyList<LinkCommandEnvelope> envelopes) => ApplyBatch(envelopes, null);
+
+    /// <summary>
+    /// As <see cref="ApplyBatch(IReadOnlyList{LinkCommandEnvelope})"/>, and records in the same
+    /// transaction that the log is applied through <paramref name="appliedIndex"/>, so after a crash
+    /// the store and its applied index agree and replay resumes exactly after it.
+    /// </summary>
+    public IReadOnlyList<BatchItemResult> ApplyBatch(IReadOnlyList<LinkCommandEnvelope> envelopes, ulong? appliedIndex)
     {
         lock (_writeLock)
         {
@@ -110,6 +126,16 @@ public sealed class SqliteLinkStore : IDisposable
                     }
                 }
 
+                if (appliedIndex is { } index)
+                {
+                    using var mark = _writer.CreateCommand();
+                    mark.Transaction = transaction;
+                    mark.CommandText = "INSERT INTO meta (key, value) VALUES ($key, $value) ON CONFLICT (key) DO UPDATE SET value = excluded.value";
+                    mark.Parameters.AddWithValue("$key", AppliedIndexKey);
+                    mark.Parameters.AddWithValue("$value", index.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                    mark.ExecuteNonQuery();
+                }
+
                 transaction.Commit();
             }
             finally
@@ -119,6 +145,57 @@ public sealed class SqliteLinkStore : IDisposable
 
             return results;
         }
+    }
+
+    /// <summary>The Raft log index this store has applied through (0 when it never applied one).</summary>
+    public ulong AppliedIndex => GetMeta(AppliedIndexKey) is { } text ? ulong.Parse(text, System.Globalization.CultureInfo.InvariantCulture) : 0;
+
+    /// <summary>
+    /// A consistent copy of the whole database as bytes (VACUUM INTO, so compact and free of the
+    /// WAL), taken between two applies: its applied index is <see cref="AppliedIndex"/> at the time.
+    /// </summary>
+    public byte[] ExportSnapshot()
+    {
+        lock (_writeLock)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            var copy = Path + ".snapshot-" + Guid.NewGuid().ToString("N");
+            try
+            {
+                using (var command = _writer.CreateCommand())
+                {
+                    command.CommandText = "VACUUM INTO $path";
+                    command.Parameters.AddWithValue("$path", copy);
+                    command.ExecuteNonQuery();
+                }
+
+                return File.ReadAllBytes(copy);
+            }
+            finally
+            {
+                File.Delete(copy);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Replaces the database at <paramref name="path"/> (which must not be open) with a snapshot from
+    /// <see cref="ExportSnapshot"/>: written beside it, fsynced, then renamed over it, so a crash
+    /// leaves either the old database or the new one.
+    /// </summary>
+    public static void ReplaceWithSnapshot(string path, byte[] snapshot)
+    {
+        var temporary = path + ".incoming";
+        using (var file = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None))
+        {
+            file.Write(snapshot);
+            file.Flush(flushToDisk: true);
+        }
+
+        File.Delete(path + "-wal");
+        File.Delete(path + "-shm");
+        File.Move(temporary, path, overwrite: true);
+        Raft.DirectorySync.Fsync(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!);
     }
 
     public Link? Get(string code)

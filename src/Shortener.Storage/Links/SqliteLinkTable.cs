@@ -89,6 +89,12 @@ internal sealed class SqliteLinkTable(SqliteConnection connection) : ILinkTable
         ("$result", LinkJson.Serialize(record.Result with { Replayed = false })),
         ("$created", record.CreatedAt));
 
+    public int PurgeIdempotency(long beforeMs)
+    {
+        using var command = Command("DELETE FROM idempotency WHERE created_at < $t", ("$t", beforeMs));
+        return command.ExecuteNonQuery();
+    }
+
     internal static Link ReadLink(SqliteDataReader reader) => new(
         Code: reader.GetString(0),
         Url: reader.GetString(1),

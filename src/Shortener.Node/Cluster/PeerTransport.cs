@@ -1,0 +1,220 @@
+using System.Diagnostics;
+using System.Threading.Channels;
+using Grpc.Core;
+using Grpc.Net.Client;
+using Microsoft.Extensions.Logging;
+using Shortener.Core.Cluster;
+using Shortener.Core.Raft;
+using Shortener.Node.Cluster.Protocol;
+using Shortener.Node.Observability;
+
+namespace Shortener.Node.Cluster;
+
+/// <summary>
+/// Raft traffic to the other nodes: per peer, a bounded queue and one long-lived gRPC stream that
+/// carries whatever is queued as one batch (so the heartbeats of every shard in a tick travel
+/// together). A full queue drops new messages, never blocks the sender: Raft resends what matters,
+/// and a slow or dead peer holds up nobody but itself.
+/// </summary>
+public sealed class PeerTransport : IAsyncDisposable
+{
+    public const string SecretHeader = "x-shortener-cluster-secret";
+    public const int MaxMessageBytes = 64 << 20;
+    private const int MaxBatchMessages = 1024;
+    private const int MaxBatchBytes = 4 << 20;
+
+    private readonly Dictionary<ulong, PeerLink> _links = [];
+
+    public PeerTransport(ClusterTopology topology, ulong self, string secret, int queueCapacity, NetworkFaults faults, ShortenerMetrics metrics, Action<ulong> unreachable, ILogger<PeerTransport> logger)
+    {
+        foreach (var member in topology.Members.Where(m => m.Id != self))
+        {
+            _links[member.Id] = new PeerLink(member, self, secret, queueCapacity, faults, metrics, unreachable, logger);
+        }
+    }
+
+    /// <summary>Queues <paramref name="message"/> for its receiver; never blocks.</summary>
+    public void Send(int shard, RaftMessage message)
+    {
+        if (_links.TryGetValue(message.To, out var link))
+        {
+            link.Enqueue(shard, message);
+        }
+    }
+
+    /// <summary>A unary call to <paramref name="peer"/>'s Peer service, with the secret and the current trace context.</summary>
+    public async Task<FaultReply> InjectFaultAsync(ulong peer, FaultRequest request, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var link = _links[peer];
+        return await link.Client.InjectFaultAsync(request, link.Headers(), DateTime.UtcNow + timeout, cancellationToken).ConfigureAwait(false);
+    }
+
+    public IReadOnlyCollection<ulong> Peers => _links.Keys;
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var link in _links.Values)
+        {
+            await link.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    private sealed class PeerLink : IAsyncDisposable
+    {
+        private readonly ClusterMember _peer;
+        private readonly ulong _self;
+        private readonly string _secret;
+        private readonly NetworkFaults _faults;
+        private readonly ShortenerMetrics _metrics;
+        private readonly Action<ulong> _unreachable;
+        private readonly ILogger _logger;
+        private readonly GrpcChannel _channel;
+        private readonly Channel<ShardMessage> _queue;
+        private readonly CancellationTokenSource _stop = new();
+        private readonly Task _loop;
+
+        public PeerLink(ClusterMember peer, ulong self, string secret, int capacity, NetworkFaults faults, ShortenerMetrics metrics, Action<ulong> unreachable, ILogger logger)
+        {
+            _peer = peer;
+            _self = self;
+            _secret = secret;
+            _faults = faults;
+            _metrics = metrics;
+            _unreachable = unreachable;
+            _logger = logger;
+            _queue = Channel.CreateBounded<ShardMessage>(
+                new BoundedChannelOptions(capacity) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true },
+                _ => _metrics.PeerMessageDropped(_peer.Id, "queue-full"));
+            _channel = GrpcChannel.ForAddress(peer.PeerUrl, new GrpcChannelOptions
+            {
+                HttpHandler = new SocketsHttpHandler
+                {
+                    ConnectTimeout = TimeSpan.FromSeconds(2),
+                    KeepAlivePingDelay = TimeSpan.FromSeconds(2),
+                    KeepAlivePingTimeout = TimeSpan.FromSeconds(3),
+                    KeepAlivePingPolicy = HttpKeepAlivePingPolicy.Always,
+                    EnableMultipleHttp2Connections = true,
+                    PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan,
+                },
+                MaxSendMessageSize = MaxMessageBytes,
+                MaxReceiveMessageSize = MaxMessageBytes,
+            });
+            Client = new Peer.PeerClient(_channel);
+            _loop = Task.Run(RunAsync);
+        }
+
+        public Peer.PeerClient Client { get; }
+
+        public void Enqueue(int shard, RaftMessage message)
+        {
+            if (_faults.DropOutbound(message.To))
+            {
+                _metrics.PeerMessageDropped(_peer.Id, "fault");
+                return;
+            }
+
+            _queue.Writer.TryWrite(RaftMessageCodec.Encode(shard, message));
+        }
+
+        public Metadata Headers()
+        {
+            var headers = new Metadata { { SecretHeader, _secret } };
+            if (Activity.Current is { } activity)
+            {
+                headers.Add("traceparent", activity.Id!);
+            }
+
+            return headers;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await _stop.CancelAsync().ConfigureAwait(false);
+            _queue.Writer.TryComplete();
+            try
+            {
+                await _loop.ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+
+            _channel.Dispose();
+            _stop.Dispose();
+        }
+
+        private async Task RunAsync()
+        {
+            var failures = 0;
+            var reader = _queue.Reader;
+            while (!_stop.IsCancellationRequested)
+            {
+                try
+                {
+                    // Wait for traffic before dialling, so an idle link to a dead peer costs nothing.
+                    if (!await reader.WaitToReadAsync(_stop.Token).ConfigureAwait(false))
+                    {
+                        return;
+                    }
+
+                    using var activity = ShortenerMetrics.ActivitySource.StartActivity("peer.raft-stream");
+                    activity?.SetTag("peer.id", _peer.Id);
+                    using var call = Client.Raft(Headers(), cancellationToken: _stop.Token);
+                    activity?.Dispose();
+                    while (await reader.WaitToReadAsync(_stop.Token).ConfigureAwait(false))
+                    {
+                        var batch = new RaftBatch { From = _self };
+                        var bytes = 0;
+                        while (batch.Messages.Count < MaxBatchMessages && bytes < MaxBatchBytes && reader.TryRead(out var m))
+                        {
+                            batch.Messages.Add(m);
+                            bytes += m.CalculateSize();
+                        }
+
+                        var delay = _faults.DelayTo(_peer.Id);
+                        if (delay > TimeSpan.Zero)
+                        {
+                            await Task.Delay(delay, _stop.Token).ConfigureAwait(false);
+                        }
+
+                        await call.RequestStream.WriteAsync(batch, _stop.Token).ConfigureAwait(false);
+                        _metrics.PeerBatchSent(_peer.Id, batch.Messages.Count);
+                        if (failures > 0)
+                        {
+                            _logger.LogInformation("Peer {Peer} ({Url}) reachable again after {Failures} failed attempts", _peer.Id, _peer.PeerUrl, failures);
+                            failures = 0;
+                        }
+                    }
+                }
+                catch (Exception e) when (!_stop.IsCancellationRequested)
+                {
+                    failures++;
+                    if (failures == 1)
+                    {
+                        _logger.LogWarning("Peer {Peer} ({Url}) unreachable: {Error}", _peer.Id, _peer.PeerUrl, e is RpcException rpc ? $"{rpc.StatusCode}: {rpc.Status.Detail}" : e.Message);
+                    }
+
+                    // What was queued for a peer we cannot reach is stale by the time it is back.
+                    while (reader.TryRead(out _))
+                    {
+                        _metrics.PeerMessageDropped(_peer.Id, "unreachable");
+                    }
+
+                    _unreachable(_peer.Id);
+                    try
+                    {
+                        await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(1000, 50 * failures)), _stop.Token).ConfigureAwait(false);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                        return;
+                    }
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,21 @@
+using Shortener.Core.Links;
+using Shortener.Core.Raft;
+
+namespace Shortener.Node.Cluster;
+
+/// <summary>What reaches a <see cref="ShardReplica"/>'s loop.</summary>
+internal abstract record ShardEvent
+{
+    public sealed record Tick : ShardEvent
+    {
+        public static readonly Tick Instance = new();
+    }
+
+    public sealed record Inbound(RaftMessage Message) : ShardEvent;
+
+    public sealed record Propose(byte[] Data, ulong Id, TaskCompletionSource<CommandResult> Completion) : ShardEvent;
+
+    public sealed record Read(TaskCompletionSource Completion) : ShardEvent;
+
+    public sealed record Run(Action<RaftNode> Action) : ShardEvent;
+}

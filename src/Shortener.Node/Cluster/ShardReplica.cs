@@ -1,0 +1,599 @@
+using System.Buffers.Binary;
+using System.Collections.Concurrent;
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using Shortener.Core;
+using Shortener.Core.Links;
+using Shortener.Core.Raft;
+using Shortener.Storage;
+using Shortener.Storage.Links;
+using Shortener.Storage.Raft;
+
+namespace Shortener.Node.Cluster;
+
+/// <summary>
+/// This node's replica of one link shard: the Raft driver. One loop owns the <see cref="RaftNode"/>
+/// and follows the Ready contract: persist (WAL, fsync) → send → apply committed entries to the
+/// shard's SQLite state machine (with the applied index in the same transaction) → advance. Callers
+/// on other threads talk to it through its inbox: proposals, linearizable reads, ticks, messages.
+/// </summary>
+public sealed class ShardReplica : IAsyncDisposable
+{
+    private const int MaxEventsPerRound = 4096;
+
+    private readonly ShardReplicaSettings _settings;
+    private readonly DurableRaftStorage _storage;
+    private readonly RaftNode _node;
+    private readonly Channel<ShardEvent> _inbox = Channel.CreateUnbounded<ShardEvent>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly ConcurrentDictionary<ulong, TaskCompletionSource<CommandResult>> _proposals = new();
+    private readonly List<TaskCompletionSource> _readBatch = [];
+    private readonly Dictionary<ulong, (ulong IssuedAtTick, List<TaskCompletionSource> Waiters)> _readsAwaitingIndex = [];
+    private readonly List<(ulong Index, List<TaskCompletionSource> Waiters)> _readsAwaitingApply = [];
+    private readonly ILogger _logger;
+    private readonly Task _loop;
+    private volatile SqliteLinkStore _store;
+    private volatile ShardStatus _status;
+    private ulong _storeApplied;
+    private ulong _lastSnapshotIndex;
+    private ulong _nextReadId;
+    private ulong _ticks;
+    private ulong _lastLead;
+    private RaftRole _lastRole;
+    private ulong _leaderCommitSeen;
+    private long _leaderContactAtMs;
+    private long _freshAtMs;
+
+    private ShardReplica(ShardReplicaSettings settings, DurableRaftStorage storage, SqliteLinkStore store, ulong applied, ILogger logger)
+    {
+        _settings = settings;
+        _storage = storage;
+        _store = store;
+        _storeApplied = applied;
+        _lastSnapshotIndex = storage.Memory.Snapshot().Metadata.Index;
+        _logger = logger;
+        _freshAtMs = settings.Time.GetUtcNow().ToUnixTimeMilliseconds();
+        _node = new RaftNode(
+            new RaftConfig
+            {
+                Id = settings.NodeId,
+                ElectionTick = settings.ElectionTicks,
+                HeartbeatTick = settings.HeartbeatTicks,
+                Applied = applied,
+                Random = new SeededRandom(BitConverter.ToUInt64(System.Security.Cryptography.RandomNumberGenerator.GetBytes(8))),
+                PreVote = true,
+                CheckQuorum = true,
+            },
+            storage.Memory);
+        _status = BuildStatus();
+
+        // The only voter of a shard needs no election timeout to know it wins.
+        var conf = _node.ConfState;
+        if (conf.Voters.Count == 1 && conf.Voters[0] == settings.NodeId && !conf.IsJoint)
+        {
+            _node.Campaign();
+        }
+
+        _loop = Task.Factory.StartNew(RunAsync, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
+    }
+
+    public int Shard => _settings.Shard;
+
+    /// <summary>The shard's state machine as this replica has applied it (for local reads).</summary>
+    public SqliteLinkStore Store => _store;
+
+    /// <summary>The latest status, refreshed after every round of the loop.</summary>
+    public ShardStatus Status => _status;
+
+    /// <summary>
+    /// Milliseconds since this replica last knew it had applied everything its leader had committed
+    /// (about 0 on a leader; counted from the replica's start until it first hears from one).
+    /// </summary>
+    public long AppliedAgeMs => Math.Max(0, _settings.Time.GetUtcNow().ToUnixTimeMilliseconds() - Volatile.Read(ref _freshAtMs));
+
+    /// <summary>
+    /// Opens (or, on first start, bootstraps) the replica in <paramref name="directory"/>: the Raft
+    /// WAL and snapshots under raft/, the state machine in links.db. A state machine behind the
+    /// stored snapshot (a crash mid-install, or a lost SQLite tail) is restored from it first.
+    /// </summary>
+    public static ShardReplica Open(string directory, ShardReplicaSettings settings, ConfState bootstrap, ILogger logger)
+    {
+        Directory.CreateDirectory(directory);
+        var storage = DurableRaftStorage.Open(Path.Combine(directory, "raft"));
+        SqliteLinkStore? store = null;
+        try
+        {
+            if (storage.Memory.Snapshot().IsEmpty && storage.Memory.LastIndex == 0 && storage.Recovered.HardState.IsEmpty)
+            {
+                // Every node writes the same first entry of the log: the shard's initial membership
+                // as a snapshot at index 1, term 1. They agree on it without talking.
+                storage.Persist(new Ready
+                {
+                    Snapshot = new RaftSnapshot(new SnapshotMetadata(1, 1, bootstrap), []),
+                    HardState = new HardState(1, 0, 1),
+                    MustSync = true,
+                });
+                logger.LogInformation("Shard {Shard}: bootstrapped with {Config}", settings.Shard, bootstrap);
+            }
+
+            var dbPath = Path.Combine(directory, "links.db");
+            store = SqliteLinkStore.Open(dbPath, synchronousFull: false);
+            var snapshot = storage.Memory.Snapshot();
+            var applied = store.AppliedIndex;
+            if (snapshot.Metadata.Index > applied)
+            {
+                store.Dispose();
+                store = null;
+                store = Restore(dbPath, snapshot);
+                applied = snapshot.Metadata.Index;
+                logger.LogInformation("Shard {Shard}: state machine restored from the snapshot at index {Index}", settings.Shard, applied);
+            }
+
+            return new ShardReplica(settings, storage, store, applied, logger);
+        }
+        catch
+        {
+            store?.Dispose();
+            storage.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Proposes a command and waits until this replica applied it, retrying while the shard has no
+    /// leader. Throws <see cref="ShardUnavailableException"/> when the deadline passes first: the
+    /// command may or may not commit later (a retry with the same idempotency key is safe).
+    /// </summary>
+    public async Task<CommandResult> ProposeAsync(LinkCommandEnvelope envelope, CancellationToken cancellationToken)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(_settings.RequestTimeout);
+        while (true)
+        {
+            var id = _settings.NextProposalId();
+            var completion = new TaskCompletionSource<CommandResult>(TaskCreationOptions.RunContinuationsAsynchronously);
+            _proposals[id] = completion;
+            try
+            {
+                var data = new ShardProposal(_settings.Proposer, id, envelope).Encode();
+                Post(new ShardEvent.Propose(data, id, completion));
+                return await completion.Task.WaitAsync(deadline.Token).ConfigureAwait(false);
+            }
+            catch (ShardUnavailableException e) when (e.Retryable && !deadline.IsCancellationRequested)
+            {
+                // Refused before anything was appended: no leader yet, or one busy handing over.
+                await DelayOrGiveUp(deadline, cancellationToken, mayHaveApplied: false).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                throw ShardUnavailableException.TimedOut(Shard, _settings.RequestTimeout, mayHaveApplied: true);
+            }
+            finally
+            {
+                _proposals.TryRemove(id, out _);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Waits until reading this replica's state is linearizable: the leader confirmed its
+    /// leadership with a quorum (ReadIndex) and this replica applied up to the index it named.
+    /// </summary>
+    public async Task WaitLinearizableAsync(CancellationToken cancellationToken)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(_settings.RequestTimeout);
+        while (true)
+        {
+            var completion = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            Post(new ShardEvent.Read(completion));
+            try
+            {
+                await completion.Task.WaitAsync(deadline.Token).ConfigureAwait(false);
+                return;
+            }
+            catch (ShardUnavailableException e) when (e.Retryable && !deadline.IsCancellationRequested)
+            {
+                await DelayOrGiveUp(deadline, cancellationToken, mayHaveApplied: false).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                throw ShardUnavailableException.TimedOut(Shard, _settings.RequestTimeout, mayHaveApplied: false);
+            }
+        }
+    }
+
+    /// <summary>Runs <paramref name="action"/> on the loop, with the engine, and returns its result.</summary>
+    public Task<T> OnLoopAsync<T>(Func<RaftNode, T> action)
+    {
+        var completion = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
+        Post(new ShardEvent.Run(node =>
+        {
+            try
+            {
+                completion.TrySetResult(action(node));
+            }
+            catch (Exception e)
+            {
+                completion.TrySetException(e);
+            }
+        }));
+        return completion.Task;
+    }
+
+    public void Tick() => Post(ShardEvent.Tick.Instance);
+
+    public void Deliver(RaftMessage message) => Post(new ShardEvent.Inbound(message));
+
+    public void ReportUnreachable(ulong peer) => Post(new ShardEvent.Run(node => node.ReportUnreachable(peer)));
+
+    public async ValueTask DisposeAsync()
+    {
+        _inbox.Writer.TryComplete();
+        await _loop.ConfigureAwait(false);
+        foreach (var pending in _proposals.Values)
+        {
+            pending.TrySetException(new ShardUnavailableException(Shard, "the node is shutting down", retryable: false));
+        }
+
+        _store.Dispose();
+        _storage.Dispose();
+    }
+
+    private static SqliteLinkStore Restore(string dbPath, RaftSnapshot snapshot)
+    {
+        if (snapshot.Data.Length == 0)
+        {
+            // The bootstrap snapshot: an empty state machine.
+            File.Delete(dbPath);
+            File.Delete(dbPath + "-wal");
+            File.Delete(dbPath + "-shm");
+        }
+        else
+        {
+            SqliteLinkStore.ReplaceWithSnapshot(dbPath, snapshot.Data);
+        }
+
+        var store = SqliteLinkStore.Open(dbPath, synchronousFull: false);
+        if (store.AppliedIndex != snapshot.Metadata.Index)
+        {
+            store.ApplyBatch([], snapshot.Metadata.Index);
+        }
+
+        return store;
+    }
+
+    private async Task DelayOrGiveUp(CancellationTokenSource deadline, CancellationToken caller, bool mayHaveApplied)
+    {
+        try
+        {
+            await Task.Delay(_settings.RetryDelay, deadline.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!caller.IsCancellationRequested)
+        {
+            throw ShardUnavailableException.TimedOut(Shard, _settings.RequestTimeout, mayHaveApplied);
+        }
+    }
+
+    private void Post(ShardEvent e)
+    {
+        if (!_inbox.Writer.TryWrite(e))
+        {
+            switch (e)
+            {
+                case ShardEvent.Propose p:
+                    p.Completion.TrySetException(new ShardUnavailableException(Shard, "the node is shutting down", retryable: false));
+                    break;
+                case ShardEvent.Read r:
+                    r.Completion.TrySetException(new ShardUnavailableException(Shard, "the node is shutting down", retryable: false));
+                    break;
+            }
+        }
+    }
+
+    private async Task RunAsync()
+    {
+        var reader = _inbox.Reader;
+        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        {
+            try
+            {
+                for (var n = 0; n < MaxEventsPerRound && reader.TryRead(out var e); n++)
+                {
+                    Handle(e);
+                }
+
+                IssueReads();
+                while (_node.HasReady)
+                {
+                    HandleReady(_node.GetReady());
+                }
+
+                MaybeCompact();
+                _status = BuildStatus();
+            }
+            catch (Exception e)
+            {
+                // A failed fsync or apply leaves memory and disk out of step: the only safe move is
+                // to stop this replica (the node keeps serving the other shards and local reads).
+                _logger.LogCritical(e, "Shard {Shard}: replica stopped after an unrecoverable error", Shard);
+                _inbox.Writer.TryComplete();
+                FailAll(new ShardUnavailableException(Shard, "this node's replica of the shard failed; see the node's log", retryable: false));
+                _status = _status with { Failed = true };
+                return;
+            }
+        }
+    }
+
+    private void Handle(ShardEvent e)
+    {
+        switch (e)
+        {
+            case ShardEvent.Tick:
+                if (_settings.Paused())
+                {
+                    return;
+                }
+
+                _ticks++;
+                _node.Tick();
+                if (_node.Role == RaftRole.Leader)
+                {
+                    Volatile.Write(ref _freshAtMs, NowMs());
+                }
+
+                ExpireReads();
+                break;
+            case ShardEvent.Inbound { Message: var m }:
+                if (_settings.Paused())
+                {
+                    return;
+                }
+
+                if (m.Type is MessageType.Append or MessageType.Heartbeat && m.Term >= _node.Term)
+                {
+                    _leaderCommitSeen = Math.Max(_leaderCommitSeen, m.Commit);
+                    _leaderContactAtMs = NowMs();
+                }
+
+                _node.Step(m);
+                break;
+            case ShardEvent.Propose p:
+                if (_settings.Paused())
+                {
+                    p.Completion.TrySetException(new ShardUnavailableException(Shard, "this node's Raft processing is paused", retryable: true));
+                    return;
+                }
+
+                var result = _node.Propose(p.Data);
+                if (!result.Accepted)
+                {
+                    var why = result.Status == ProposalStatus.NotLeader ? "the shard has no leader this node can reach" : $"the leader refused the proposal ({result.Reason})";
+                    p.Completion.TrySetException(new ShardUnavailableException(Shard, why, retryable: true));
+                }
+
+                break;
+            case ShardEvent.Read r:
+                _readBatch.Add(r.Completion);
+                break;
+            case ShardEvent.Run run:
+                run.Action(_node);
+                break;
+        }
+    }
+
+    /// <summary>One ReadIndex request for every read that arrived in this round (as etcd batches them).</summary>
+    private void IssueReads()
+    {
+        if (_readBatch.Count == 0)
+        {
+            return;
+        }
+
+        var waiters = new List<TaskCompletionSource>(_readBatch);
+        _readBatch.Clear();
+        if (_settings.Paused() || _node.Lead == RaftNode.None)
+        {
+            var error = new ShardUnavailableException(Shard, "the shard has no leader this node can reach", retryable: true);
+            waiters.ForEach(w => w.TrySetException(error));
+            return;
+        }
+
+        var id = ++_nextReadId;
+        var context = new byte[8];
+        BinaryPrimitives.WriteUInt64LittleEndian(context, id);
+        _readsAwaitingIndex[id] = (_ticks, waiters);
+        _node.ReadIndex(context);
+    }
+
+    /// <summary>A ReadIndex request whose answer was lost (leader change, dropped message) is failed after two election timeouts, to be retried.</summary>
+    private void ExpireReads()
+    {
+        foreach (var (id, (issued, waiters)) in _readsAwaitingIndex.ToList())
+        {
+            if (_ticks - issued > (ulong)(2 * _settings.ElectionTicks))
+            {
+                _readsAwaitingIndex.Remove(id);
+                var error = new ShardUnavailableException(Shard, "the leader did not confirm the read", retryable: true);
+                waiters.ForEach(w => w.TrySetException(error));
+            }
+        }
+    }
+
+    private void HandleReady(Ready ready)
+    {
+        _storage.Persist(ready);
+        foreach (var m in ready.Messages)
+        {
+            _settings.Send(Shard, m);
+        }
+
+        if (ready.Snapshot is { } snapshot)
+        {
+            InstallSnapshot(snapshot);
+        }
+
+        Apply(ready.CommittedEntries);
+        foreach (var rs in ready.ReadStates)
+        {
+            if (rs.RequestContext.Length == 8 && _readsAwaitingIndex.Remove(BinaryPrimitives.ReadUInt64LittleEndian(rs.RequestContext), out var pending))
+            {
+                _readsAwaitingApply.Add((rs.Index, pending.Waiters));
+            }
+        }
+
+        _node.Advance(ready);
+        CompleteReads();
+        if (ready.SoftState is { } soft && (soft.Lead != _lastLead || soft.Role != _lastRole))
+        {
+            _lastLead = soft.Lead;
+            _lastRole = soft.Role;
+            _logger.LogInformation("Shard {Shard}: this node is {Role} in term {Term}; leader {Leader}", Shard, soft.Role, _node.Term, soft.Lead);
+        }
+
+        if (_node.Role != RaftRole.Leader && _storeApplied >= _leaderCommitSeen && _leaderContactAtMs > 0)
+        {
+            Volatile.Write(ref _freshAtMs, _leaderContactAtMs);
+        }
+    }
+
+    private void InstallSnapshot(RaftSnapshot snapshot)
+    {
+        var path = _store.Path;
+        _store.Dispose();
+        _store = Restore(path, snapshot);
+        _storeApplied = snapshot.Metadata.Index;
+        _lastSnapshotIndex = snapshot.Metadata.Index;
+        _settings.Restored(Shard);
+        _logger.LogInformation("Shard {Shard}: installed a snapshot at index {Index} (term {Term}, {Bytes} bytes)", Shard, snapshot.Metadata.Index, snapshot.Metadata.Term, snapshot.Data.Length);
+    }
+
+    private void Apply(IReadOnlyList<RaftEntry> entries)
+    {
+        if (entries.Count == 0 || entries[^1].Index <= _storeApplied)
+        {
+            return;
+        }
+
+        var envelopes = new List<LinkCommandEnvelope>(entries.Count);
+        var owners = new List<(ulong Proposer, ulong Id)>(entries.Count);
+        foreach (var entry in entries)
+        {
+            if (entry.Index <= _storeApplied)
+            {
+                // Already in the database (it kept a later apply than the Raft hard state recorded).
+                continue;
+            }
+
+            if (entry.Type == EntryType.ConfChange)
+            {
+                var conf = _node.ApplyConfChange(ConfChange.Decode(entry.Data));
+                _logger.LogInformation("Shard {Shard}: membership is now {Config} (index {Index})", Shard, conf, entry.Index);
+                continue;
+            }
+
+            if (entry.Data.Length == 0)
+            {
+                continue;
+            }
+
+            ShardProposal proposal;
+            try
+            {
+                proposal = ShardProposal.Decode(entry.Data);
+            }
+            catch (Exception e) when (e is FormatException or System.Text.Json.JsonException)
+            {
+                // Every replica skips the same entry the same way, so they stay in step.
+                _logger.LogError(e, "Shard {Shard}: entry {Index} is not a link command; skipped", Shard, entry.Index);
+                continue;
+            }
+
+            envelopes.Add(proposal.Envelope);
+            owners.Add((proposal.Proposer, proposal.Id));
+        }
+
+        var last = entries[^1].Index;
+        var results = _store.ApplyBatch(envelopes, last);
+        _storeApplied = last;
+        _settings.Applied(Shard, envelopes, results);
+        for (var i = 0; i < owners.Count; i++)
+        {
+            if (owners[i].Proposer != _settings.Proposer || !_proposals.TryGetValue(owners[i].Id, out var waiter))
+            {
+                continue;
+            }
+
+            if (results[i].Result is { } result)
+            {
+                waiter.TrySetResult(result);
+            }
+            else
+            {
+                waiter.TrySetException(new StorageException($"applying the command failed: {results[i].Error!.Message}", results[i].Error!));
+            }
+        }
+    }
+
+    private void CompleteReads()
+    {
+        for (var i = _readsAwaitingApply.Count - 1; i >= 0; i--)
+        {
+            if (_readsAwaitingApply[i].Index <= _storeApplied)
+            {
+                _readsAwaitingApply[i].Waiters.ForEach(w => w.TrySetResult());
+                _readsAwaitingApply.RemoveAt(i);
+            }
+        }
+    }
+
+    private void MaybeCompact()
+    {
+        if (_storeApplied - _lastSnapshotIndex < (ulong)_settings.SnapshotEntries || _node.Applied != _storeApplied)
+        {
+            return;
+        }
+
+        var data = _store.ExportSnapshot();
+        _storage.Compact(_storeApplied, _node.ConfState, data, (ulong)_settings.SnapshotKeepEntries);
+        _lastSnapshotIndex = _storeApplied;
+        _logger.LogInformation("Shard {Shard}: snapshot at index {Index} ({Bytes} bytes); log compacted", Shard, _storeApplied, data.Length);
+    }
+
+    private void FailAll(Exception error)
+    {
+        foreach (var pending in _proposals.Values)
+        {
+            pending.TrySetException(error);
+        }
+
+        _readBatch.ForEach(w => w.TrySetException(error));
+        foreach (var (_, waiters) in _readsAwaitingIndex.Values)
+        {
+            waiters.ForEach(w => w.TrySetException(error));
+        }
+
+        foreach (var (_, waiters) in _readsAwaitingApply)
+        {
+            waiters.ForEach(w => w.TrySetException(error));
+        }
+    }
+
+    private ShardStatus BuildStatus()
+    {
+        var status = _node.Status();
+        return new ShardStatus(
+            Shard,
+            status.Role,
+            status.Term,
+            status.Lead,
+            status.Commit,
+            _storeApplied,
+            status.LastIndex,
+            _lastSnapshotIndex,
+            status.Config,
+            status.Match,
+            Failed: false);
+    }
+
+    private long NowMs() => _settings.Time.GetUtcNow().ToUnixTimeMilliseconds();
+}

@@ -1,0 +1,49 @@
+using System.Text.Json;
+using Shortener.Core.Cluster;
+using Shortener.Storage;
+
+namespace Shortener.Node.Cluster;
+
+/// <summary>Reads and writes a <see cref="ClusterTopology"/> as JSON (what `shortener up` writes and every node keeps a copy of).</summary>
+public static class TopologyFile
+{
+    public const string FileName = "cluster.json";
+
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
+
+    public static ClusterTopology Load(string path)
+    {
+        ClusterTopology? topology;
+        try
+        {
+            topology = JsonSerializer.Deserialize<ClusterTopology>(File.ReadAllText(path), Json);
+        }
+        catch (Exception e) when (e is JsonException or IOException or UnauthorizedAccessException)
+        {
+            throw new StorageException($"cannot read the cluster topology {path}: {e.Message}", e);
+        }
+
+        if (topology is null || topology.Members is null)
+        {
+            throw new StorageException($"the cluster topology {path} is empty");
+        }
+
+        var errors = topology.Validate();
+        if (errors.Count > 0)
+        {
+            throw new StorageException($"the cluster topology {path} is not usable: {string.Join("; ", errors)}");
+        }
+
+        return topology;
+    }
+
+    /// <summary>Writes atomically: a reader sees the old file or the new one.</summary>
+    public static void Save(string path, ClusterTopology topology)
+    {
+        var temporary = path + ".tmp";
+        File.WriteAllText(temporary, JsonSerializer.Serialize(topology, Json));
+        File.Move(temporary, path, overwrite: true);
+    }
+
+    public static string Serialize(ClusterTopology topology) => JsonSerializer.Serialize(topology, Json);
+}
