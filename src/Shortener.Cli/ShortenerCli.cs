@@ -9,6 +9,7 @@ public static class ShortenerCli
     public static RootCommand CreateRootCommand()
     {
         var root = new RootCommand("Shortener: a URL shortener that stays correct when machines disagree.");
+        root.Subcommands.Add(UpCommand.Create());
         root.Subcommands.Add(ServeCommand.Create());
         root.Subcommands.Add(LinksCommand.Create());
         root.Subcommands.Add(SimCommand.Create());

@@ -42,6 +42,15 @@ public sealed class ShortenerApiClient(HttpClient http, string? apiKey, int atte
         return SendAsync<LinkListResponse>(HttpMethod.Get, "/api/v1/links" + query, null, null, null, cancellationToken)!;
     }
 
+    public Task<T?> GetJsonAsync<T>(string path, CancellationToken cancellationToken) =>
+        SendAsync<T>(HttpMethod.Get, path, null, null, null, cancellationToken);
+
+    public Task<T?> PostJsonAsync<T>(string path, object body, CancellationToken cancellationToken) =>
+        SendAsync<T>(HttpMethod.Post, path, body, null, "application/json", cancellationToken);
+
+    public Task<T?> DeleteJsonAsync<T>(string path, CancellationToken cancellationToken) =>
+        SendAsync<T>(HttpMethod.Delete, path, null, null, null, cancellationToken);
+
     public void Dispose() => http.Dispose();
 
     private async Task<T?> SendAsync<T>(HttpMethod method, string path, object? body, string? idempotencyKey, string? contentType, CancellationToken cancellationToken)

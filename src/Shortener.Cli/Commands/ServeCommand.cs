@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Hosting;
+using Shortener.Node.Cluster;
 using Shortener.Node.Hosting;
 using Shortener.Storage;
 
@@ -14,7 +15,16 @@ public static class ServeCommand
         var data = new Option<string?>("--data") { Description = "Data directory (default ./data, or SHORTENER_DATA)" };
         var urls = new Option<string?>("--urls") { Description = "Addresses to listen on, ';'-separated (default http://127.0.0.1:8080)" };
         var publicUrl = new Option<string?>("--public-url") { Description = "Base of the short URLs handed out (default: the first listening address)" };
-        var command = new Command("serve", "Run a single Shortener node: the API, the redirects, /metrics and /openapi/v1.json") { data, urls, publicUrl };
+        var id = new Option<ulong?>("--id") { Description = "This node's id in the cluster (default 1)" };
+        var dc = new Option<string?>("--dc") { Description = "This node's data centre (default dc1)" };
+        var peerUrl = new Option<string?>("--peer-url") { Description = "Where peers reach this node (gRPC over HTTP/2), e.g. http://127.0.0.1:9080" };
+        var topology = new Option<string?>("--topology") { Description = "Cluster topology file to join at first start (see `shortener up`); without one the node is a cluster of one" };
+        var shards = new Option<int?>("--shards") { Description = "Shards of a new cluster of one (default 16)" };
+        var parent = new Option<int?>("--exit-with-parent") { Description = "Stop when the process with this id exits", Hidden = true };
+        var command = new Command("serve", "Run one Shortener node: the API, the redirects, /metrics and /openapi/v1.json; alone, or as a member of a cluster (cluster secret in SHORTENER_CLUSTER_SECRET)")
+        {
+            data, urls, publicUrl, id, dc, peerUrl, topology, shards, parent,
+        };
         command.SetAction(async (parse, cancellationToken) =>
         {
             var overrides = new Dictionary<string, string?>();
@@ -31,6 +41,31 @@ public static class ServeCommand
             if (parse.GetValue(publicUrl) is { } p)
             {
                 overrides[$"{NodeOptions.Section}:PublicBaseUrl"] = p;
+            }
+
+            if (parse.GetValue(id) is { } nodeId)
+            {
+                overrides[$"{ClusterOptions.Section}:NodeId"] = nodeId.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            }
+
+            if (parse.GetValue(dc) is { } dataCentre)
+            {
+                overrides[$"{ClusterOptions.Section}:Dc"] = dataCentre;
+            }
+
+            if (parse.GetValue(peerUrl) is { } peer)
+            {
+                overrides[$"{ClusterOptions.Section}:PeerUrl"] = peer;
+            }
+
+            if (parse.GetValue(topology) is { } file)
+            {
+                overrides[$"{ClusterOptions.Section}:TopologyFile"] = file;
+            }
+
+            if (parse.GetValue(shards) is { } count)
+            {
+                overrides[$"{ClusterOptions.Section}:Shards"] = count.ToString(System.Globalization.CultureInfo.InvariantCulture);
             }
 
             var output = parse.InvocationConfiguration.Output;
@@ -63,6 +98,11 @@ public static class ServeCommand
                 }
 
                 await output.WriteLineAsync($"Shortener is serving on {string.Join(", ", app.Urls)}; press Ctrl-C to stop.");
+                if (parse.GetValue(parent) is { } parentPid)
+                {
+                    _ = WatchParentAsync(parentPid, app.Lifetime, cancellationToken);
+                }
+
                 // Returns on Ctrl-C or SIGTERM (either through this token or the host's own
                 // console lifetime) after the host has stopped and the store is flushed.
                 await app.WaitForShutdownAsync(cancellationToken);
@@ -72,5 +112,22 @@ public static class ServeCommand
             return 0;
         });
         return command;
+    }
+
+    /// <summary>
+    /// Stops the node when the process that started it is gone (so `up` killed with -9 leaves no
+    /// orphans): this process is re-parented the moment its parent dies.
+    /// </summary>
+    private static async Task WatchParentAsync(int pid, IHostApplicationLifetime lifetime, CancellationToken cancellationToken)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(500));
+        while (await timer.WaitForNextTickAsync(cancellationToken))
+        {
+            if (Cluster.Signals.ParentProcessId() != pid)
+            {
+                lifetime.StopApplication();
+                return;
+            }
+        }
     }
 }

@@ -38,6 +38,7 @@ public sealed class PeerServer(ShardHost host, FaultInjector faults, ILoggerFact
             o.MaxReceiveMessageSize = PeerTransport.MaxMessageBytes;
             o.MaxSendMessageSize = PeerTransport.MaxMessageBytes;
         });
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(3));
         builder.Services.AddSingleton(host);
         builder.Services.AddSingleton(faults);
         builder.WebHost.ConfigureKestrel(kestrel =>

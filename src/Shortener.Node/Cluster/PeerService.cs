@@ -1,27 +1,31 @@
 using System.Security.Cryptography;
 using System.Text;
 using Grpc.Core;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Shortener.Node.Cluster.Protocol;
 
 namespace Shortener.Node.Cluster;
 
 /// <summary>The gRPC side peers call: Raft streams into the shards, and fault fan-out. Calls without the cluster secret are refused.</summary>
-public sealed class PeerService(ShardHost host, FaultInjector faults, ILogger<PeerService> logger) : Peer.PeerBase
+public sealed class PeerService(ShardHost host, FaultInjector faults, IHostApplicationLifetime lifetime, ILogger<PeerService> logger) : Peer.PeerBase
 {
     public override async Task<RaftStreamClosed> Raft(IAsyncStreamReader<RaftBatch> requestStream, ServerCallContext context)
     {
         Authorize(context);
+
+        // Streams never end on their own: a stopping node ends them, or its shutdown would wait for the peers.
+        using var ended = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, lifetime.ApplicationStopping);
         try
         {
-            while (await requestStream.MoveNext(context.CancellationToken).ConfigureAwait(false))
+            while (await requestStream.MoveNext(ended.Token).ConfigureAwait(false))
             {
                 host.Deliver(requestStream.Current);
             }
         }
-        catch (IOException) when (context.CancellationToken.IsCancellationRequested)
+        catch (Exception e) when (e is IOException || (e is OperationCanceledException && ended.IsCancellationRequested))
         {
-            // The peer went away mid-stream; it will dial again.
+            // The peer went away mid-stream (it will dial again), or this node is stopping.
         }
 
         return new RaftStreamClosed();

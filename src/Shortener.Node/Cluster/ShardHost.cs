@@ -23,6 +23,7 @@ public sealed class ShardHost : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _ticker;
     private readonly string[] _ageHeaders;
+    private readonly FileStream _lock;
     private long _proposalIds;
 
     public ShardHost(
@@ -42,6 +43,7 @@ public sealed class ShardHost : IAsyncDisposable
         Faults = faults;
         SecretHash = SHA256.HashData(Encoding.UTF8.GetBytes(secret));
         _logger = loggers.CreateLogger<ShardHost>();
+        _lock = LockDataDir(dataDir);
         Transport = new PeerTransport(topology, options.NodeId, secret, options.PeerQueueCapacity, faults, metrics, ReportUnreachable, loggers.CreateLogger<PeerTransport>());
         Proposer = BitConverter.ToUInt64(RandomNumberGenerator.GetBytes(8));
         _replicas = new ShardReplica[topology.Shards];
@@ -81,6 +83,7 @@ public sealed class ShardHost : IAsyncDisposable
                 replica.DisposeAsync().AsTask().GetAwaiter().GetResult();
             }
 
+            _lock.Dispose();
             throw;
         }
 
@@ -154,6 +157,22 @@ public sealed class ShardHost : IAsyncDisposable
         }
 
         _stop.Dispose();
+        await _lock.DisposeAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>Two processes on one data dir would interleave their WAL writes: the second is refused.</summary>
+    private static FileStream LockDataDir(string dataDir)
+    {
+        Directory.CreateDirectory(dataDir);
+        var path = Path.Combine(dataDir, "LOCK");
+        try
+        {
+            return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException e)
+        {
+            throw new Storage.StorageException($"another process is using the data dir {dataDir} ({e.Message}); stop it first", e);
+        }
     }
 
     private void ReportUnreachable(ulong peer)

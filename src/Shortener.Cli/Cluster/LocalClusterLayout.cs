@@ -1,0 +1,150 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using Shortener.Core.Cluster;
+using Shortener.Node.Cluster;
+
+namespace Shortener.Cli.Cluster;
+
+/// <summary>
+/// A cluster of node processes on 127.0.0.1 kept in one data directory: cluster.json (the
+/// topology), cluster-secret and api-key (both 0600, generated once), and node-N/ per node. Node i
+/// serves HTTP on port+i-1 and peers on peerPort+i-1; data centres are dealt round-robin.
+/// </summary>
+public sealed class LocalClusterLayout
+{
+    private LocalClusterLayout(string dataDir, ClusterTopology topology, string secret, string apiKey)
+    {
+        DataDir = dataDir;
+        Topology = topology;
+        Secret = secret;
+        ApiKey = apiKey;
+    }
+
+    public string DataDir { get; }
+
+    public ClusterTopology Topology { get; }
+
+    public string Secret { get; }
+
+    public string ApiKey { get; }
+
+    public bool Existing { get; private init; }
+
+    public string TopologyPath => Path.Combine(DataDir, TopologyFile.FileName);
+
+    public static ClusterTopology Plan(int nodes, int dcs, int shards, int port, int peerPort, string host = "127.0.0.1") => new(
+        Enumerable.Range(1, nodes).Select(i => new ClusterMember(
+            (ulong)i,
+            "dc" + (((i - 1) % dcs) + 1).ToString(CultureInfo.InvariantCulture),
+            $"http://{host}:{peerPort + i - 1}",
+            $"http://{host}:{port + i - 1}")).ToArray(),
+        shards,
+        ClusterTopology.DefaultReplicationFactor,
+        BitConverter.ToUInt64(RandomNumberGenerator.GetBytes(8)),
+        7);
+
+    /// <summary>
+    /// The cluster kept in <paramref name="dataDir"/>, or a new one planned from the arguments.
+    /// The API key is <paramref name="apiKey"/> when given, else the one kept, else a new one.
+    /// </summary>
+    public static LocalClusterLayout OpenOrCreate(string dataDir, Func<ClusterTopology> plan, string? apiKey, string? secret)
+    {
+        Directory.CreateDirectory(dataDir);
+        var topologyPath = Path.Combine(dataDir, TopologyFile.FileName);
+        var existing = File.Exists(topologyPath);
+        ClusterTopology topology;
+        if (existing)
+        {
+            topology = TopologyFile.Load(topologyPath);
+        }
+        else
+        {
+            topology = plan();
+            var errors = topology.Validate();
+            if (errors.Count > 0)
+            {
+                throw new ArgumentException(string.Join("; ", errors));
+            }
+
+            TopologyFile.Save(topologyPath, topology);
+        }
+
+        var key = apiKey is { Length: > 0 } ? apiKey : KeptSecret(Path.Combine(dataDir, "api-key"), 24);
+        var clusterSecret = secret is { Length: > 0 } ? secret : KeptSecret(Path.Combine(dataDir, "cluster-secret"), 32);
+        return new LocalClusterLayout(dataDir, topology, clusterSecret, key) { Existing = existing };
+    }
+
+    public string NodeDataDir(ulong id) => Path.Combine(DataDir, "node-" + id.ToString(CultureInfo.InvariantCulture));
+
+    /// <summary>The `shortener serve` arguments for member <paramref name="id"/>.</summary>
+    public IReadOnlyList<string> ServeArguments(ulong id)
+    {
+        var member = Topology.Member(id) ?? throw new ArgumentOutOfRangeException(nameof(id), id, "not a member");
+        return
+        [
+            "serve",
+            "--id", id.ToString(CultureInfo.InvariantCulture),
+            "--dc", member.Dc,
+            "--data", NodeDataDir(id),
+            "--urls", member.HttpUrl,
+            "--peer-url", member.PeerUrl,
+            "--topology", TopologyPath,
+        ];
+    }
+
+    /// <summary>Environment for a node process: the API key and the cluster secret (kept out of the process list).</summary>
+    public IReadOnlyDictionary<string, string> NodeEnvironment() => new Dictionary<string, string>
+    {
+        ["SHORTENER_API_KEY"] = ApiKey,
+        ["SHORTENER_CLUSTER_SECRET"] = Secret,
+    };
+
+    /// <summary>Addresses of the plan already taken by another program, as "host:port" strings.</summary>
+    public IReadOnlyList<string> BusyAddresses()
+    {
+        var busy = new List<string>();
+        foreach (var url in Topology.Members.SelectMany(m => new[] { m.HttpUrl, m.PeerUrl }))
+        {
+            var uri = new Uri(url);
+            try
+            {
+                using var listener = new TcpListener(IPAddress.Parse(uri.Host), uri.Port);
+                listener.Start();
+            }
+            catch (SocketException)
+            {
+                busy.Add($"{uri.Host}:{uri.Port}");
+            }
+        }
+
+        return busy;
+    }
+
+    private static string KeptSecret(string path, int bytes)
+    {
+        if (File.Exists(path))
+        {
+            var kept = File.ReadAllText(path).Trim();
+            if (kept.Length > 0)
+            {
+                return kept;
+            }
+        }
+
+        var value = Convert.ToHexString(RandomNumberGenerator.GetBytes(bytes)).ToLowerInvariant();
+        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows())
+        {
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+
+        using (var writer = new StreamWriter(path, options))
+        {
+            writer.WriteLine(value);
+        }
+
+        return value;
+    }
+}
