@@ -13,7 +13,8 @@ internal abstract record ShardEvent
 
     public sealed record Inbound(RaftMessage Message) : ShardEvent;
 
-    public sealed record Propose(byte[] Data, ulong Id, TaskCompletionSource<CommandResult> Completion) : ShardEvent;
+    /// <summary>A proposal attempt; <see cref="Accepted"/> completes when the engine took it and fails when it refused.</summary>
+    public sealed record Propose(byte[] Data, TaskCompletionSource Accepted) : ShardEvent;
 
     public sealed record Read(TaskCompletionSource Completion) : ShardEvent;
 

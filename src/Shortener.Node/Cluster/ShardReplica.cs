@@ -139,38 +139,70 @@ public sealed class ShardReplica : IAsyncDisposable
     }
 
     /// <summary>
-    /// Proposes a command and waits until this replica applied it, retrying while the shard has no
-    /// leader. Throws <see cref="ShardUnavailableException"/> when the deadline passes first: the
+    /// Proposes a command and waits until this replica applied it. While the shard has no leader it
+    /// retries; when the leader or term changes before the command applied (a forwarded proposal
+    /// can die with a leader), or after <see cref="ShardReplicaSettings.ReproposeInterval"/>, it
+    /// proposes the same command again under the same id, which the state machine applies at most
+    /// once. Throws <see cref="ShardUnavailableException"/> when the deadline passes first: the
     /// command may or may not commit later (a retry with the same idempotency key is safe).
     /// </summary>
     public async Task<CommandResult> ProposeAsync(LinkCommandEnvelope envelope, CancellationToken cancellationToken)
     {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(_settings.RequestTimeout);
-        while (true)
+        var id = _settings.NextProposalId();
+        var completion = new TaskCompletionSource<CommandResult>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _proposals[id] = completion;
+        var data = new ShardProposal(_settings.Proposer, id, envelope).Encode();
+        var appended = false;
+        try
         {
-            var id = _settings.NextProposalId();
-            var completion = new TaskCompletionSource<CommandResult>(TaskCreationOptions.RunContinuationsAsynchronously);
-            _proposals[id] = completion;
-            try
+            while (true)
             {
-                var data = new ShardProposal(_settings.Proposer, id, envelope).Encode();
-                Post(new ShardEvent.Propose(data, id, completion));
-                return await completion.Task.WaitAsync(deadline.Token).ConfigureAwait(false);
+                var attempt = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                var (term, leader) = (_status.Term, _status.Leader);
+                var posted = DateTime.UtcNow;
+                Post(new ShardEvent.Propose(data, attempt));
+                try
+                {
+                    // Refusals arrive on the attempt; results on the proposal's completion.
+                    await Task.WhenAny(attempt.Task, completion.Task).WaitAsync(deadline.Token).ConfigureAwait(false);
+                    if (attempt.Task.IsFaulted && !completion.Task.IsCompleted)
+                    {
+                        await attempt.Task.ConfigureAwait(false);
+                    }
+
+                    appended = true;
+                    while (!completion.Task.IsCompleted)
+                    {
+                        await Task.WhenAny(completion.Task, Task.Delay(_settings.RetryDelay, deadline.Token)).ConfigureAwait(false);
+                        deadline.Token.ThrowIfCancellationRequested();
+                        var status = _status;
+                        if (status.Term != term || status.Leader != leader || DateTime.UtcNow - posted > _settings.ReproposeInterval)
+                        {
+                            break;
+                        }
+                    }
+
+                    if (completion.Task.IsCompleted)
+                    {
+                        return await completion.Task.ConfigureAwait(false);
+                    }
+                }
+                catch (ShardUnavailableException e) when (e.Retryable && !deadline.IsCancellationRequested)
+                {
+                    // Refused before anything was appended: no leader yet, or one busy handing over.
+                    await DelayOrGiveUp(deadline, cancellationToken, appended).ConfigureAwait(false);
+                }
             }
-            catch (ShardUnavailableException e) when (e.Retryable && !deadline.IsCancellationRequested)
-            {
-                // Refused before anything was appended: no leader yet, or one busy handing over.
-                await DelayOrGiveUp(deadline, cancellationToken, mayHaveApplied: false).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-            {
-                throw ShardUnavailableException.TimedOut(Shard, _settings.RequestTimeout, mayHaveApplied: true);
-            }
-            finally
-            {
-                _proposals.TryRemove(id, out _);
-            }
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw ShardUnavailableException.TimedOut(Shard, _settings.RequestTimeout, mayHaveApplied: appended);
+        }
+        finally
+        {
+            _proposals.TryRemove(id, out _);
         }
     }
 
@@ -281,7 +313,7 @@ public sealed class ShardReplica : IAsyncDisposable
             switch (e)
             {
                 case ShardEvent.Propose p:
-                    p.Completion.TrySetException(new ShardUnavailableException(Shard, "the node is shutting down", retryable: false));
+                    p.Accepted.TrySetException(new ShardUnavailableException(Shard, "the node is shutting down", retryable: false));
                     break;
                 case ShardEvent.Read r:
                     r.Completion.TrySetException(new ShardUnavailableException(Shard, "the node is shutting down", retryable: false));
@@ -360,15 +392,20 @@ public sealed class ShardReplica : IAsyncDisposable
             case ShardEvent.Propose p:
                 if (_settings.Paused())
                 {
-                    p.Completion.TrySetException(new ShardUnavailableException(Shard, "this node's Raft processing is paused", retryable: true));
+                    p.Accepted.TrySetException(new ShardUnavailableException(Shard, "this node's Raft processing is paused", retryable: true));
                     return;
                 }
 
                 var result = _node.Propose(p.Data);
+                if (result.Accepted)
+                {
+                    p.Accepted.TrySetResult();
+                }
+
                 if (!result.Accepted)
                 {
                     var why = result.Status == ProposalStatus.NotLeader ? "the shard has no leader this node can reach" : $"the leader refused the proposal ({result.Reason})";
-                    p.Completion.TrySetException(new ShardUnavailableException(Shard, why, retryable: true));
+                    p.Accepted.TrySetException(new ShardUnavailableException(Shard, why, retryable: true));
                 }
 
                 break;
@@ -513,12 +550,12 @@ public sealed class ShardReplica : IAsyncDisposable
         }
 
         var last = entries[^1].Index;
-        var results = _store.ApplyBatch(envelopes, last);
+        var results = _store.ApplyBatch(envelopes, last, owners);
         _storeApplied = last;
         _settings.Applied(Shard, envelopes, results);
         for (var i = 0; i < owners.Count; i++)
         {
-            if (owners[i].Proposer != _settings.Proposer || !_proposals.TryGetValue(owners[i].Id, out var waiter))
+            if (results[i].Duplicate || owners[i].Proposer != _settings.Proposer || !_proposals.TryGetValue(owners[i].Id, out var waiter))
             {
                 continue;
             }

@@ -24,6 +24,9 @@ public sealed class ShardReplicaSettings
 
     public TimeSpan RetryDelay { get; init; } = TimeSpan.FromMilliseconds(50);
 
+    /// <summary>How long a proposal waits to apply, with no change of leader, before it is proposed again.</summary>
+    public TimeSpan ReproposeInterval { get; init; } = TimeSpan.FromSeconds(2);
+
     public int SnapshotEntries { get; init; } = 10_000;
 
     public int SnapshotKeepEntries { get; init; } = 1_000;

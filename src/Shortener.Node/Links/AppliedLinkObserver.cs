@@ -20,6 +20,11 @@ public sealed class AppliedLinkObserver(RedirectCache cache, ShortenerMetrics me
 
         for (var i = 0; i < envelopes.Count; i++)
         {
+            if (results[i].Duplicate)
+            {
+                continue;
+            }
+
             var command = envelopes[i].Command;
             var name = CommandName(command);
             if (results[i].Result is not { } result)

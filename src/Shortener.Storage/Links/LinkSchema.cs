@@ -48,5 +48,14 @@ public static class LinkSchema
                 created_at INTEGER NOT NULL
             ) WITHOUT ROWID
             """),
+        new(2, "proposals applied, so a re-proposed command applies once", """
+            CREATE TABLE applied_proposals (
+                proposer INTEGER NOT NULL,
+                id       INTEGER NOT NULL,
+                at       INTEGER NOT NULL,
+                PRIMARY KEY (proposer, id)
+            ) WITHOUT ROWID;
+            CREATE INDEX applied_proposals_age ON applied_proposals (at)
+            """),
     ];
 }

@@ -98,9 +98,12 @@ public sealed class SqliteLinkStore : IDisposable
     /// <summary>
     /// As <see cref="ApplyBatch(IReadOnlyList{LinkCommandEnvelope})"/>, and records in the same
     /// transaction that the log is applied through <paramref name="appliedIndex"/>, so after a crash
-    /// the store and its applied index agree and replay resumes exactly after it.
+    /// the store and its applied index agree and replay resumes exactly after it. With
+    /// <paramref name="proposals"/> (one per envelope), a proposal applied before is skipped as a
+    /// duplicate: a proposer may propose the same command again when it cannot tell whether a
+    /// leader change lost it, and it must still apply once.
     /// </summary>
-    public IReadOnlyList<BatchItemResult> ApplyBatch(IReadOnlyList<LinkCommandEnvelope> envelopes, ulong? appliedIndex)
+    public IReadOnlyList<BatchItemResult> ApplyBatch(IReadOnlyList<LinkCommandEnvelope> envelopes, ulong? appliedIndex, IReadOnlyList<(ulong Proposer, ulong Id)>? proposals = null)
     {
         lock (_writeLock)
         {
@@ -112,6 +115,12 @@ public sealed class SqliteLinkStore : IDisposable
             {
                 for (var i = 0; i < envelopes.Count; i++)
                 {
+                    if (proposals is not null && !_table.RecordProposal(proposals[i].Proposer, proposals[i].Id, envelopes[i].Command.At))
+                    {
+                        results[i] = new BatchItemResult(null, null, Duplicate: true);
+                        continue;
+                    }
+
                     transaction.Save("cmd");
                     try
                     {

@@ -91,8 +91,20 @@ internal sealed class SqliteLinkTable(SqliteConnection connection) : ILinkTable
 
     public int PurgeIdempotency(long beforeMs)
     {
+        Execute("DELETE FROM applied_proposals WHERE at < $t", ("$t", beforeMs));
         using var command = Command("DELETE FROM idempotency WHERE created_at < $t", ("$t", beforeMs));
         return command.ExecuteNonQuery();
+    }
+
+    /// <summary>Notes that a proposal was applied; false when it already was.</summary>
+    public bool RecordProposal(ulong proposer, ulong id, long at)
+    {
+        using var command = Command(
+            "INSERT INTO applied_proposals (proposer, id, at) VALUES ($p, $id, $at) ON CONFLICT DO NOTHING",
+            ("$p", unchecked((long)proposer)),
+            ("$id", unchecked((long)id)),
+            ("$at", at));
+        return command.ExecuteNonQuery() == 1;
     }
 
     internal static Link ReadLink(SqliteDataReader reader) => new(

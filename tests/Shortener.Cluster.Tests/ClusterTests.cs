@@ -1,0 +1,212 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Xunit.Abstractions;
+
+namespace Shortener.Cluster.Tests;
+
+/// <summary>Three and five node processes on loopback: writes through any node, redirects on every node, crashes, pauses and restarts.</summary>
+public sealed class ClusterTests(ITestOutputHelper output)
+{
+    [Fact]
+    public async Task Links_created_through_any_node_redirect_through_every_node()
+    {
+        await using var cluster = await TestCluster.StartAsync(nodes: 3);
+        var created = new List<(string Code, string Url)>();
+        foreach (var via in cluster.Ids)
+        {
+            for (var i = 0; i < 4; i++)
+            {
+                var url = $"https://example.com/{via}/{i}";
+                created.Add((await cluster.CreateAsync(via, url), url));
+            }
+        }
+
+        created.Add((await cluster.CreateAsync(2, "https://example.com/alias", alias: "cluster-alias"), "https://example.com/alias"));
+        var taken = await cluster.PostCreateAsync(3, "https://example.com/other", alias: "cluster-alias");
+        Assert.Equal(HttpStatusCode.Conflict, taken.StatusCode);
+
+        foreach (var via in cluster.Ids)
+        {
+            foreach (var (code, url) in created)
+            {
+                await cluster.AssertRedirectsAsync(via, code, url);
+                var read = await cluster.Client(via).GetFromJsonAsync<JsonElement>($"/api/v1/links/{code}?consistency=linearizable");
+                Assert.Equal(url, read.GetProperty("url").GetString());
+            }
+        }
+
+        // Generated codes are unique across nodes and shards, and every shard got some.
+        Assert.Equal(created.Count, created.Select(c => c.Code).Distinct().Count());
+        var list = await cluster.Client(1).GetFromJsonAsync<JsonElement>("/api/v1/links?limit=100");
+        Assert.Equal(created.Count, list.GetProperty("items").GetArrayLength());
+
+        using var redirect = await cluster.Client(3).GetAsync("/" + created[0].Code);
+        Assert.True(redirect.Headers.TryGetValues("Shortener-Applied-Age-Ms", out var age) && long.Parse(age.Single()) >= 0);
+        var metrics = await cluster.Client(2).GetStringAsync("/metrics");
+        Assert.Contains("shortener_shard_applied_age", metrics);
+        Assert.Contains("shortener_peer_messages_sent", metrics);
+    }
+
+    [Fact]
+    public async Task Killing_a_shard_leader_elects_another_within_two_election_timeouts_and_the_old_one_catches_up()
+    {
+        await using var cluster = await TestCluster.StartAsync(nodes: 3);
+        const int shard = 0;
+        var leader = await cluster.LeaderOfAsync(shard);
+        Assert.NotEqual(0UL, leader);
+        var survivor = cluster.Ids.First(id => id != leader);
+        var before = await cluster.CreateAsync(survivor, "https://example.com/before");
+
+        var killed = Stopwatch.StartNew();
+        cluster.Kill(leader);
+        ulong next = 0;
+        await TestCluster.WaitUntilAsync(async () => (next = await cluster.LeaderOfAsync(shard)) != 0, TimeSpan.FromSeconds(10), "no new leader");
+        var elapsed = killed.Elapsed;
+        output.WriteLine($"shard {shard}: leader {leader} killed, node {next} leads after {elapsed.TotalMilliseconds:0} ms");
+        Assert.True(elapsed <= 2 * TestCluster.MaxElectionTimeout + TimeSpan.FromMilliseconds(500), $"a new leader took {elapsed.TotalMilliseconds:0} ms");
+
+        // Writes keep working (every shard with two of three replicas).
+        var during = new List<string>();
+        for (var i = 0; i < 10; i++)
+        {
+            during.Add(await cluster.CreateAsync(survivor, $"https://example.com/during/{i}"));
+        }
+
+        await cluster.RestartAsync(leader);
+        foreach (var code in during.Append(before))
+        {
+            await cluster.AssertRedirectsAsync(leader, code, code == before ? "https://example.com/before" : $"https://example.com/during/{during.IndexOf(code)}", TimeSpan.FromSeconds(15));
+        }
+
+        await TestCluster.WaitUntilAsync(
+            async () =>
+            {
+                var mine = await cluster.ViewAsync(leader);
+                var theirs = await cluster.ViewAsync(next);
+                return mine is not null && theirs is not null && mine.Shards[shard].Applied >= theirs.Shards[shard].Commit;
+            },
+            TimeSpan.FromSeconds(15),
+            "the restarted node did not catch up");
+    }
+
+    [Fact]
+    public async Task A_paused_leader_is_replaced_and_steps_down_when_it_resumes()
+    {
+        await using var cluster = await TestCluster.StartAsync(nodes: 3);
+        const int shard = 1;
+        var leader = await cluster.LeaderOfAsync(shard);
+        var term = (await cluster.ViewAsync(leader))!.Shards[shard].Term;
+        var others = cluster.Ids.Where(id => id != leader).ToList();
+
+        cluster.Process(leader).Pause();
+        try
+        {
+            ulong next = 0;
+            await TestCluster.WaitUntilAsync(async () => (next = await cluster.LeaderOfAsync(shard, others)) != 0, TimeSpan.FromSeconds(10), "no leader while the old one is stopped");
+            var code = await cluster.CreateAsync(others[0], "https://example.com/while-paused");
+            await cluster.AssertRedirectsAsync(others[1], code, "https://example.com/while-paused");
+        }
+        finally
+        {
+            cluster.Process(leader).Resume();
+        }
+
+        await TestCluster.WaitUntilAsync(
+            async () => await cluster.ViewAsync(leader) is { } view && view.Shards[shard].Term > term && view.Shards[shard].Leader != 0,
+            TimeSpan.FromSeconds(10),
+            "the resumed leader did not learn the new term");
+        var after = await cluster.CreateAsync(leader, "https://example.com/after-resume");
+        await cluster.AssertRedirectsAsync(leader, after, "https://example.com/after-resume");
+    }
+
+    [Fact]
+    public async Task An_isolated_data_centre_refuses_writes_keeps_redirecting_and_converges_after_the_heal()
+    {
+        await using var cluster = await TestCluster.StartAsync(nodes: 3);
+        var old = await cluster.CreateAsync(1, "https://example.com/old");
+        await cluster.AssertRedirectsAsync(3, old, "https://example.com/old");
+
+        var fault = await cluster.Client(1).PostAsJsonAsync("/admin/v1/faults", new { action = "partition", isolate = new[] { "dc3" }, forSeconds = 60 });
+        Assert.Equal(HttpStatusCode.OK, fault.StatusCode);
+        var outcomes = await fault.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.All(outcomes.EnumerateArray(), o => Assert.True(o.GetProperty("applied").GetBoolean(), o.ToString()));
+
+        // The minority side: no quorum for any shard, answered 503 in bounded time; redirects still work.
+        var watch = Stopwatch.StartNew();
+        var refused = await cluster.PostCreateAsync(3, "https://example.com/minority");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
+        var problem = await refused.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("urn:shortener:problem:no-quorum", problem.GetProperty("type").GetString());
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(10), $"the refusal took {watch.Elapsed}");
+        Assert.Equal("https://example.com/old", await cluster.RedirectAsync(3, old));
+        var linearizable = await cluster.Client(3).GetAsync($"/api/v1/links/{old}");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, linearizable.StatusCode);
+        var local = await cluster.Client(3).GetFromJsonAsync<JsonElement>($"/api/v1/links/{old}?consistency=local");
+        Assert.Equal("https://example.com/old", local.GetProperty("url").GetString());
+
+        // The majority side keeps writing.
+        var during = await cluster.CreateAsync(1, "https://example.com/majority");
+        await cluster.AssertRedirectsAsync(2, during, "https://example.com/majority");
+        Assert.Null(await cluster.RedirectAsync(3, during));
+
+        var heal = await cluster.Client(2).DeleteAsync("/admin/v1/faults");
+        Assert.Equal(HttpStatusCode.OK, heal.StatusCode);
+        await cluster.AssertRedirectsAsync(3, during, "https://example.com/majority", TimeSpan.FromSeconds(10));
+        var after = await cluster.CreateAsync(3, "https://example.com/after-heal");
+        foreach (var id in cluster.Ids)
+        {
+            await cluster.AssertRedirectsAsync(id, after, "https://example.com/after-heal");
+        }
+    }
+
+    [Fact]
+    public async Task A_timed_partition_heals_itself_even_when_the_node_that_set_it_is_gone()
+    {
+        await using var cluster = await TestCluster.StartAsync(nodes: 3);
+        var fault = await cluster.Client(3).PostAsJsonAsync("/admin/v1/faults", new { action = "partition", isolate = new[] { "dc1" }, forSeconds = 8 });
+        Assert.Equal(HttpStatusCode.OK, fault.StatusCode);
+        cluster.Kill(3);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, (await cluster.PostCreateAsync(1, "https://example.com/cut-off")).StatusCode);
+
+        // Nodes 1 and 2 heal on their own at the deadline (a write waits 5 s at most, so the one
+        // above gave up before it); with 3 gone they are the majority again.
+        await TestCluster.WaitUntilAsync(
+            async () => (await cluster.PostCreateAsync(1, "https://example.com/healed")).StatusCode == HttpStatusCode.Created,
+            TimeSpan.FromSeconds(20),
+            "the partition did not heal itself");
+    }
+
+    [Fact]
+    public async Task Five_nodes_in_three_data_centres_serve_writes_and_redirects_everywhere()
+    {
+        await using var cluster = await TestCluster.StartAsync(nodes: 5);
+        var view = (await cluster.ViewAsync(1))!;
+        foreach (var shard in view.Shards)
+        {
+            Assert.Equal(3, shard.Voters.Count);
+            Assert.Equal(2, shard.Learners.Count);
+            Assert.Equal(3, shard.Voters.Select(v => view.Members.Single(m => m.Id == v).Dc).Distinct().Count());
+        }
+
+        var codes = new List<string>();
+        foreach (var via in cluster.Ids)
+        {
+            codes.Add(await cluster.CreateAsync(via, $"https://example.com/five/{via}"));
+        }
+
+        // A learner-only node still redirects from its own replica.
+        cluster.Kill(1);
+        foreach (var via in cluster.Ids.Where(id => id != 1))
+        {
+            for (var i = 0; i < codes.Count; i++)
+            {
+                await cluster.AssertRedirectsAsync(via, codes[i], $"https://example.com/five/{i + 1}");
+            }
+        }
+
+        codes.Add(await cluster.CreateAsync(5, "https://example.com/five/after"));
+        await cluster.AssertRedirectsAsync(4, codes[^1], "https://example.com/five/after");
+    }
+}
