@@ -156,13 +156,60 @@ public sealed class SqliteLinkStoreTests : IDisposable
     }
 
     [Fact]
-    public void Purges_idempotency_records_by_age()
+    public void Purges_idempotency_records_by_age_as_a_replicated_command()
     {
         using var store = SqliteLinkStore.Open(DbPath);
+        var day = LinkStateMachine.IdempotencyRetentionMs;
         store.Apply(new LinkCommandEnvelope(Create("a", at: 1_000), new IdempotencyToken("c", "old", "h")));
         store.Apply(new LinkCommandEnvelope(Create("b", at: 5_000), new IdempotencyToken("c", "new", "h")));
-        Assert.Equal(1, store.PurgeIdempotency(2_000));
-        Assert.Equal(0, store.PurgeIdempotency(2_000));
+        Assert.Equal(1, store.Apply(new LinkCommandEnvelope(new PurgeIdempotency(day + 2_000))).Purged);
+        Assert.Equal(0, store.Apply(new LinkCommandEnvelope(new PurgeIdempotency(day + 2_000))).Purged);
+        Assert.Null(store.FindIdempotency("c", "old"));
+        Assert.NotNull(store.FindIdempotency("c", "new"));
+    }
+
+    [Fact]
+    public void The_applied_index_commits_with_the_batch_and_a_reproposed_command_applies_once()
+    {
+        using (var store = SqliteLinkStore.Open(DbPath, synchronousFull: false))
+        {
+            Assert.Equal(0UL, store.AppliedIndex);
+            var results = store.ApplyBatch(
+                [Envelope(new LeaseCodeBlock(1, 10)), Envelope(new LeaseCodeBlock(1, 10)), Envelope(new LeaseCodeBlock(1, 10))],
+                appliedIndex: 7,
+                proposals: [(1, 1), (1, 1), (2, 1)]);
+            Assert.Equal(new CodeBlock(0, 10), results[0].Result!.Block);
+            Assert.True(results[1].Duplicate);
+            Assert.Equal(new CodeBlock(10, 10), results[2].Result!.Block);
+            Assert.Equal(7UL, store.AppliedIndex);
+
+            // Empty batches still move the applied index (conf changes, empty entries).
+            store.ApplyBatch([], appliedIndex: 9);
+            Assert.Equal(9UL, store.AppliedIndex);
+        }
+
+        using var reopened = SqliteLinkStore.Open(DbPath, synchronousFull: false);
+        Assert.Equal(9UL, reopened.AppliedIndex);
+        Assert.True(reopened.ApplyBatch([Envelope(new LeaseCodeBlock(1, 10))], 10, [(1, 1)])[0].Duplicate);
+    }
+
+    [Fact]
+    public void A_snapshot_replaces_the_database_whole()
+    {
+        byte[] snapshot;
+        using (var store = SqliteLinkStore.Open(DbPath))
+        {
+            store.ApplyBatch([Envelope(Create("kept"))], appliedIndex: 5);
+            snapshot = store.ExportSnapshot();
+            store.ApplyBatch([Envelope(Create("after-snapshot"))], appliedIndex: 6);
+        }
+
+        SqliteLinkStore.ReplaceWithSnapshot(DbPath, snapshot);
+        using var restored = SqliteLinkStore.Open(DbPath);
+        Assert.Equal(5UL, restored.AppliedIndex);
+        Assert.NotNull(restored.Get("kept"));
+        Assert.Null(restored.Get("after-snapshot"));
+        Assert.False(File.Exists(DbPath + ".incoming"));
     }
 
     [Fact]

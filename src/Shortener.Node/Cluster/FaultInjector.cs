@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
+using Shortener.Core.Cluster;
 using Shortener.Node.Cluster.Protocol;
 
 namespace Shortener.Node.Cluster;
@@ -84,7 +85,7 @@ public sealed class FaultInjector(ShardHost host, TimeProvider time, ILogger<Fau
 
         var tasks = host.Topology.Members.Select(async member =>
         {
-            var local = ForNode(spec, member.Id);
+            var local = ForNode(host.Topology, spec, member.Id);
             if (member.Id == host.Options.NodeId)
             {
                 Apply(local);
@@ -106,19 +107,19 @@ public sealed class FaultInjector(ShardHost host, TimeProvider time, ILogger<Fau
     }
 
     /// <summary>What <paramref name="node"/> must do for a cluster-wide spec: for an isolation, drop traffic across the cut.</summary>
-    internal FaultSpec ForNode(FaultSpec spec, ulong node)
+    internal static FaultSpec ForNode(ClusterTopology topology, FaultSpec spec, ulong node)
     {
         if (spec.Action != "partition" || spec.Isolate is not { Count: > 0 } isolate)
         {
             return spec with { Scope = "node" };
         }
 
-        var isolated = host.Topology.Members
+        var isolated = topology.Members
             .Where(m => isolate.Contains(m.Dc, StringComparer.OrdinalIgnoreCase) || isolate.Contains(m.Id.ToString(CultureInfo.InvariantCulture)))
             .Select(m => m.Id)
             .ToHashSet();
         var inside = isolated.Contains(node);
-        var across = host.Topology.Members.Select(m => m.Id).Where(id => isolated.Contains(id) != inside).ToArray();
+        var across = topology.Members.Select(m => m.Id).Where(id => isolated.Contains(id) != inside).ToArray();
 
         // Direction is given from the isolated side: "outbound" drops what it sends, which the others see as inbound.
         var direction = spec.Direction ?? "both";

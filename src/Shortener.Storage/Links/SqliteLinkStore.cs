@@ -267,19 +267,6 @@ public sealed class SqliteLinkStore : IDisposable
         return new SqliteLinkTable(connection).FindIdempotency(scope, key);
     }
 
-    /// <summary>Removes idempotency records created before <paramref name="beforeMs"/>; returns how many.</summary>
-    public int PurgeIdempotency(long beforeMs)
-    {
-        lock (_writeLock)
-        {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            using var command = _writer.CreateCommand();
-            command.CommandText = "DELETE FROM idempotency WHERE created_at < $t";
-            command.Parameters.AddWithValue("$t", beforeMs);
-            return command.ExecuteNonQuery();
-        }
-    }
-
     public string? GetMeta(string key)
     {
         using var connection = OpenReader();

@@ -1,0 +1,133 @@
+using CsCheck;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
+using Shortener.Core.Links;
+using Shortener.Core.Raft;
+using Shortener.Node.Cluster;
+using Shortener.Node.Cluster.Protocol;
+
+namespace Shortener.Node.Tests.Cluster;
+
+public class PeerProtocolTests
+{
+    private static readonly Gen<RaftMessage> Messages =
+        from type in Gen.Int[0, (int)MessageType.StorageAppended]
+        from ids in Gen.ULong[0, 9].Array[2]
+        from numbers in Gen.ULong.Array[5]
+        from entries in Gen.Select(Gen.ULong, Gen.ULong, Gen.Bool, Gen.Byte.Array[0, 40], (t, i, conf, d) => new RaftEntry(t, i, conf ? EntryType.ConfChange : EntryType.Normal, d)).Array[0, 4]
+        from reject in Gen.Bool
+        from context in Gen.Byte.Array[0, 9]
+        from snapshot in Gen.Bool
+        from chunk in Gen.Byte.Array[0, 30]
+        select new RaftMessage
+        {
+            Type = (MessageType)type,
+            From = ids[0],
+            To = ids[1],
+            Term = numbers[0],
+            LogTerm = numbers[1],
+            Index = numbers[2],
+            Commit = numbers[3],
+            RejectHint = numbers[4],
+            Reject = reject,
+            Entries = entries,
+            Context = context,
+            SentAtTick = numbers[0] ^ numbers[1],
+            SnapshotMetadata = snapshot ? new SnapshotMetadata(numbers[2], numbers[1], new ConfState([1, 2], [3], [4], [], reject)) : null,
+            SnapshotOffset = (long)(numbers[3] >> 2),
+            SnapshotChunk = chunk,
+            SnapshotDone = snapshot && reject,
+        };
+
+    [Fact]
+    public void Every_raft_message_survives_the_wire()
+    {
+        Messages.Sample(m =>
+        {
+            var wire = ShardMessage.Parser.ParseFrom(Google.Protobuf.MessageExtensions.ToByteArray(RaftMessageCodec.Encode(11, m)));
+            Assert.Equal(11u, wire.Shard);
+            var back = RaftMessageCodec.Decode(wire)!;
+            Assert.Equal(m.ToString(), back.ToString());
+            Assert.Equal(m.Context, back.Context);
+            Assert.Equal(m.SnapshotChunk, back.SnapshotChunk);
+            Assert.Equal(m.SentAtTick, back.SentAtTick);
+            Assert.Equal(m.SnapshotOffset, back.SnapshotOffset);
+            Assert.Equal(m.SnapshotMetadata?.ConfState.ToString(), back.SnapshotMetadata?.ConfState.ToString());
+            Assert.Equal(m.Entries.Select(e => Convert.ToHexString(e.Data)), back.Entries.Select(e => Convert.ToHexString(e.Data)));
+        });
+    }
+
+    [Fact]
+    public void A_message_of_an_unknown_type_is_refused_not_misread()
+    {
+        Assert.Null(RaftMessageCodec.Decode(new ShardMessage { Type = 200 }));
+        var entry = new ShardMessage { Type = (uint)MessageType.Append };
+        entry.Entries.Add(new Entry { Type = 9 });
+        Assert.Null(RaftMessageCodec.Decode(entry));
+    }
+
+    [Fact]
+    public void A_proposal_round_trips_and_garbage_is_a_format_error()
+    {
+        var proposal = new ShardProposal(ulong.MaxValue, 42, new LinkCommandEnvelope(new DeleteLink(5, "abc"), new IdempotencyToken("s", "k", "h")));
+        var back = ShardProposal.Decode(proposal.Encode());
+        Assert.Equal(proposal.Proposer, back.Proposer);
+        Assert.Equal(42UL, back.Id);
+        Assert.Equal(proposal.Envelope, back.Envelope);
+        Assert.Throws<FormatException>(() => ShardProposal.Decode([1, 2, 3]));
+        Assert.Throws<FormatException>(() => ShardProposal.Decode(new byte[20]));
+    }
+
+    [Fact]
+    public void A_timed_fault_expires_on_its_own()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UnixEpoch.AddDays(1));
+        var faults = new NetworkFaults(time, NullLogger<NetworkFaults>.Instance);
+        faults.Set(new FaultState { DropTo = new HashSet<ulong> { 2 }, DropFrom = new HashSet<ulong> { 3 }, Paused = true, ExpiresAtMs = time.GetUtcNow().ToUnixTimeMilliseconds() + 11_000 });
+        Assert.True(faults.DropOutbound(2));
+        Assert.False(faults.DropOutbound(3));
+        Assert.True(faults.DropInbound(3));
+        Assert.True(faults.Paused);
+        time.Advance(TimeSpan.FromSeconds(11));
+        Assert.False(faults.DropOutbound(2));
+        Assert.False(faults.DropInbound(3));
+        Assert.False(faults.Paused);
+        Assert.False(faults.Any);
+    }
+
+    [Fact]
+    public void Isolating_a_data_centre_cuts_every_link_across_it_and_only_those()
+    {
+        var topology = new Core.Cluster.ClusterTopology(
+            Enumerable.Range(1, 5).Select(i => new Core.Cluster.ClusterMember((ulong)i, $"dc{((i - 1) % 3) + 1}", $"http://p{i}", $"http://h{i}")).ToArray(), 16, 3, 1, 7);
+        var spec = new FaultSpec { Action = "partition", Isolate = ["dc3"], UntilMs = 99 };
+
+        // dc3 is node 3 alone; nodes 1, 2, 4, 5 are the other side.
+        Assert.Equal([1UL, 2, 4, 5], FaultInjector.ForNode(topology, spec, 3).Peers);
+        Assert.All(new ulong[] { 1, 2, 4, 5 }, n => Assert.Equal([3UL], FaultInjector.ForNode(topology, spec, n).Peers));
+        Assert.All(new ulong[] { 1, 3 }, n => Assert.Equal(99, FaultInjector.ForNode(topology, spec, n).UntilMs));
+
+        // One-way, seen from the isolated side: it cannot send; the others therefore cannot receive.
+        var oneWay = spec with { Direction = "outbound", Isolate = ["dc1"] };
+        Assert.Equal("outbound", FaultInjector.ForNode(topology, oneWay, 4).Direction);
+        Assert.Equal([2UL, 3, 5], FaultInjector.ForNode(topology, oneWay, 4).Peers);
+        Assert.Equal("inbound", FaultInjector.ForNode(topology, oneWay, 2).Direction);
+        Assert.Equal([1UL, 4], FaultInjector.ForNode(topology, oneWay, 2).Peers);
+    }
+
+    [Theory]
+    [InlineData("""{"action":"explode"}""", "unknown action")]
+    [InlineData("""{"action":"partition"}""", "needs 'isolate'")]
+    [InlineData("""{"action":"partition","peers":[2],"direction":"sideways"}""", "direction")]
+    [InlineData("""{"action":"delay"}""", "delayMs")]
+    [InlineData("""{"action":"loss","rate":2}""", "rate")]
+    [InlineData("""{"action":"pause","forSeconds":-1}""", "forSeconds")]
+    [InlineData("""{"action":"heal","scope":"galaxy"}""", "scope")]
+    [InlineData("""not json""", "not valid JSON")]
+    public void Bad_fault_specs_are_refused_with_a_reason(string json, string reason)
+    {
+        var (spec, error) = FaultInjector.Parse(json);
+        Assert.Null(spec);
+        Assert.Contains(reason, error);
+    }
+}

@@ -1,0 +1,181 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using Shortener.Core.Links;
+using Shortener.Core.Raft;
+using Shortener.Node.Cluster;
+
+namespace Shortener.Node.Tests.Cluster;
+
+/// <summary>
+/// Three replicas of one shard in this process, each over its own WAL and SQLite directory, wired
+/// by an in-memory network the test can cut: the driver's Ready loop, proposals, reads, snapshots
+/// and restarts without the cost of processes.
+/// </summary>
+public sealed class ShardReplicaTests : IAsyncLifetime
+{
+    private readonly TempDirectory _dir = new();
+    private readonly Dictionary<ulong, ShardReplica> _replicas = [];
+    private readonly HashSet<ulong> _cut = [];
+    private readonly CancellationTokenSource _stop = new();
+    private long _ids;
+    private Task _ticker = Task.CompletedTask;
+    private int _snapshotEntries = 10_000;
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        await _ticker;
+        foreach (var replica in _replicas.Values)
+        {
+            await replica.DisposeAsync();
+        }
+
+        _dir.Dispose();
+    }
+
+    [Fact]
+    public async Task A_command_proposed_on_a_follower_applies_everywhere_once()
+    {
+        await StartAsync();
+        var leader = await LeaderAsync();
+        var follower = _replicas.Keys.First(id => id != leader);
+        var result = await _replicas[follower].ProposeAsync(Create("abc", "https://example.com/1"), CancellationToken.None);
+        Assert.Equal(CommandOutcome.Created, result.Outcome);
+
+        await Eventually(() => _replicas.Values.All(r => r.Store.Get("abc")?.Url == "https://example.com/1"));
+        await _replicas[leader].WaitLinearizableAsync(CancellationToken.None);
+        await _replicas[follower].WaitLinearizableAsync(CancellationToken.None);
+        Assert.All(_replicas.Values, r => Assert.Equal(r.Status.Commit, r.Status.Applied));
+    }
+
+    [Fact]
+    public async Task A_replica_cut_off_from_the_others_answers_unavailable_within_its_timeout()
+    {
+        await StartAsync(timeout: TimeSpan.FromMilliseconds(1500));
+        var leader = await LeaderAsync();
+        _cut.Add(leader);
+        var started = DateTime.UtcNow;
+        var error = await Assert.ThrowsAsync<ShardUnavailableException>(() => _replicas[leader].ProposeAsync(Create("cut", "https://example.com/cut"), CancellationToken.None));
+        Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(3));
+        Assert.True(error.MayHaveApplied);
+        await Assert.ThrowsAsync<ShardUnavailableException>(() => _replicas[leader].WaitLinearizableAsync(CancellationToken.None));
+
+        // The other two elect a leader and serve; the cut-off one's entry never commits.
+        var others = _replicas.Keys.Where(id => id != leader).ToList();
+        await _replicas[others[0]].ProposeAsync(Create("ok", "https://example.com/ok"), CancellationToken.None);
+        _cut.Clear();
+        await Eventually(() => _replicas[leader].Store.Get("ok") is not null);
+        Assert.Null(_replicas[leader].Store.Get("cut"));
+    }
+
+    [Fact]
+    public async Task A_proposal_lost_with_its_leader_is_proposed_again_and_applied_once()
+    {
+        await StartAsync(timeout: TimeSpan.FromSeconds(8));
+        var leader = await LeaderAsync();
+        var follower = _replicas.Keys.First(id => id != leader);
+
+        // Cut the leader off: the follower's proposal is forwarded into the void, then a new leader
+        // is elected and the follower proposes it again under the same id.
+        _cut.Add(leader);
+        var result = await _replicas[follower].ProposeAsync(new LinkCommandEnvelope(new LeaseCodeBlock(1, 10)), CancellationToken.None);
+        Assert.Equal(new CodeBlock(0, 10), result.Block);
+        _cut.Clear();
+
+        var next = await _replicas[follower].ProposeAsync(new LinkCommandEnvelope(new LeaseCodeBlock(2, 10)), CancellationToken.None);
+        Assert.Equal(new CodeBlock(10, 10), next.Block);
+    }
+
+    [Fact]
+    public async Task A_replica_that_missed_compacted_entries_catches_up_from_a_snapshot_and_restarts_from_it()
+    {
+        _snapshotEntries = 20;
+        await StartAsync();
+        var leader = await LeaderAsync();
+        var lagging = _replicas.Keys.First(id => id != leader);
+        _cut.Add(lagging);
+        for (var i = 0; i < 60; i++)
+        {
+            await _replicas[leader].ProposeAsync(Create($"code{i}", $"https://example.com/{i}"), CancellationToken.None);
+        }
+
+        await Eventually(() => _replicas[leader].Status.SnapshotIndex >= 40);
+        _cut.Clear();
+        await Eventually(() => _replicas[lagging].Store.Get("code59") is not null);
+        Assert.True(_replicas[lagging].Status.SnapshotIndex >= 20, "the lagging replica caught up without a snapshot");
+        Assert.Equal(60, Enumerable.Range(0, 60).Count(i => _replicas[lagging].Store.Get($"code{i}") is not null));
+
+        // Restarted, it resumes from its own state: nothing lost, nothing applied twice.
+        var applied = _replicas[lagging].Status.Applied;
+        await _replicas[lagging].DisposeAsync();
+        _replicas[lagging] = Open(lagging);
+        Assert.Equal(applied, _replicas[lagging].Store.AppliedIndex);
+        await _replicas[lagging].ProposeAsync(Create("after", "https://example.com/after"), CancellationToken.None);
+        Assert.Equal(60, Enumerable.Range(0, 60).Count(i => _replicas[lagging].Store.Get($"code{i}") is not null));
+    }
+
+    private static LinkCommandEnvelope Create(string code, string url) =>
+        new(new CreateLink(1, code, url, null, null, 302, [], null));
+
+    private async Task StartAsync(TimeSpan? timeout = null)
+    {
+        foreach (var id in new ulong[] { 1, 2, 3 })
+        {
+            _replicas[id] = Open(id, timeout);
+        }
+
+        _ticker = Task.Run(async () =>
+        {
+            using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(20));
+            while (await timer.WaitForNextTickAsync(_stop.Token).ConfigureAwait(false))
+            {
+                foreach (var replica in _replicas.Values)
+                {
+                    replica.Tick();
+                }
+            }
+        }).ContinueWith(_ => { });
+        await Task.CompletedTask;
+    }
+
+    private ShardReplica Open(ulong id, TimeSpan? timeout = null) => ShardReplica.Open(
+        Path.Combine(_dir.Path, $"node{id}"),
+        new ShardReplicaSettings
+        {
+            Shard = 0,
+            NodeId = id,
+            Proposer = 1000 + id,
+            NextProposalId = () => (ulong)Interlocked.Increment(ref _ids),
+            RequestTimeout = timeout ?? TimeSpan.FromSeconds(10),
+            ReproposeInterval = TimeSpan.FromSeconds(1),
+            SnapshotEntries = _snapshotEntries,
+            SnapshotKeepEntries = 5,
+            Send = (_, m) =>
+            {
+                if (!_cut.Contains(m.From) && !_cut.Contains(m.To) && _replicas.TryGetValue(m.To, out var to))
+                {
+                    to.Deliver(m);
+                }
+            },
+        },
+        ConfState.Of(1, 2, 3),
+        NullLogger.Instance);
+
+    private async Task<ulong> LeaderAsync()
+    {
+        ulong leader = 0;
+        await Eventually(() => (leader = _replicas.Values.FirstOrDefault(r => r.Status.Role == RaftRole.Leader && !_cut.Contains(r.Status.Leader))?.Status.Leader ?? 0) != 0);
+        return leader;
+    }
+
+    private static async Task Eventually(Func<bool> condition)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "condition not met within 15 s");
+            await Task.Delay(20);
+        }
+    }
+}
