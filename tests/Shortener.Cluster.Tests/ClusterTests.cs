@@ -209,4 +209,57 @@ public sealed class ClusterTests(ITestOutputHelper output)
         codes.Add(await cluster.CreateAsync(5, "https://example.com/five/after"));
         await cluster.AssertRedirectsAsync(4, codes[^1], "https://example.com/five/after");
     }
+
+    [Fact]
+    public async Task A_peer_without_the_cluster_secret_is_refused()
+    {
+        await using var cluster = await TestCluster.StartAsync(nodes: 3, shards: 2);
+        using var channel = Grpc.Net.Client.GrpcChannel.ForAddress(cluster.Topology.Members[0].PeerUrl);
+        var client = new Node.Cluster.Protocol.Peer.PeerClient(channel);
+        foreach (var secret in new[] { "wrong", string.Empty })
+        {
+            var headers = new Grpc.Core.Metadata();
+            if (secret.Length > 0)
+            {
+                headers.Add(Node.Cluster.PeerTransport.SecretHeader, secret);
+            }
+
+            var error = await Assert.ThrowsAsync<Grpc.Core.RpcException>(async () =>
+                await client.InjectFaultAsync(new Node.Cluster.Protocol.FaultRequest { Json = """{"action":"pause"}""" }, headers));
+            Assert.Equal(Grpc.Core.StatusCode.PermissionDenied, error.StatusCode);
+        }
+
+        // Nothing was paused: the cluster still writes.
+        await cluster.CreateAsync(1, "https://example.com/still-fine");
+    }
+
+    [Fact]
+    public async Task A_node_down_while_its_shards_compacted_catches_up_from_snapshots()
+    {
+        await using var cluster = await TestCluster.StartAsync(nodes: 3, shards: 2, environment: new Dictionary<string, string>
+        {
+            ["Shortener__Cluster__SnapshotEntries"] = "40",
+            ["Shortener__Cluster__SnapshotKeepEntries"] = "5",
+        });
+        cluster.Kill(3);
+        var codes = new List<string>();
+        for (var i = 0; i < 150; i++)
+        {
+            codes.Add(await cluster.CreateAsync((ulong)(1 + (i % 2)), $"https://example.com/snap/{i}"));
+        }
+
+        var view = (await cluster.ViewAsync(1))!;
+        Assert.All(view.Shards, s => Assert.True(s.SnapshotIndex > 40, $"shard {s.Shard} did not compact (snapshot at {s.SnapshotIndex})"));
+
+        await cluster.RestartAsync(3);
+        for (var i = 0; i < codes.Count; i += 7)
+        {
+            await cluster.AssertRedirectsAsync(3, codes[i], $"https://example.com/snap/{i}", TimeSpan.FromSeconds(20));
+        }
+
+        var caughtUp = (await cluster.ViewAsync(3))!;
+        Assert.All(caughtUp.Shards, s => Assert.True(s.SnapshotIndex > 40, $"node 3 caught up shard {s.Shard} without a snapshot"));
+        var log = await File.ReadAllTextAsync(cluster.Process(3).LogPath);
+        Assert.Contains("installed a snapshot", log);
+    }
 }

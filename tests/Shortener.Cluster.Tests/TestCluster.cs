@@ -82,6 +82,10 @@ public sealed class TestCluster : IAsyncDisposable
             ["Shortener__Cluster__TickMs"] = TickMs.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Shortener__Cluster__ElectionTicks"] = ElectionTicks.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Logging__LogLevel__Default"] = "Information",
+
+            // Tests drive many writes from one key and one address; the limits have their own tests.
+            ["Shortener__RateLimits__PerKeyPerSecond"] = "0",
+            ["Shortener__RateLimits__PerIpPerSecond"] = "0",
         };
         foreach (var (k, v) in _extraEnvironment)
         {
