@@ -26,10 +26,12 @@ public sealed class TestCluster : IAsyncDisposable
     private readonly Dictionary<ulong, NodeProcess> _processes = [];
     private readonly Dictionary<ulong, HttpClient> _clients = [];
     private readonly IReadOnlyDictionary<string, string> _extraEnvironment;
+    private readonly NamespaceNetwork? _network;
 
-    private TestCluster(TempDirectory dir, LocalClusterLayout layout, IReadOnlyDictionary<string, string> extraEnvironment)
+    private TestCluster(TempDirectory dir, LocalClusterLayout layout, IReadOnlyDictionary<string, string> extraEnvironment, NamespaceNetwork? network)
     {
         _dir = dir;
+        _network = network;
         Layout = layout;
         _extraEnvironment = extraEnvironment;
         foreach (var member in layout.Topology.Members)
@@ -46,22 +48,24 @@ public sealed class TestCluster : IAsyncDisposable
 
     public IEnumerable<ulong> Ids => Topology.Members.Select(m => m.Id);
 
-    public static async Task<TestCluster> StartAsync(int nodes, int dcs = 3, int shards = 8, IReadOnlyDictionary<string, string>? environment = null)
+    /// <param name="network">Run node i in its own namespace of this network, at its own address (default: all on 127.0.0.1).</param>
+    public static async Task<TestCluster> StartAsync(int nodes, int dcs = 3, int shards = 8, IReadOnlyDictionary<string, string>? environment = null, NamespaceNetwork? network = null)
     {
         var dir = new TempDirectory();
-        var ports = FreePorts(2 * nodes);
+        var ports = network is null ? FreePorts(2 * nodes) : Enumerable.Range(0, 2 * nodes).Select(i => i % 2 == 0 ? 8080 : 9080).ToArray();
+        string Host(int i) => network?.Address(i) ?? "127.0.0.1";
         var topology = new ClusterTopology(
             Enumerable.Range(1, nodes).Select(i => new ClusterMember(
                 (ulong)i,
                 $"dc{((i - 1) % dcs) + 1}",
-                $"http://127.0.0.1:{ports[(2 * i) - 1]}",
-                $"http://127.0.0.1:{ports[2 * (i - 1)]}")).ToArray(),
+                $"http://{Host(i)}:{ports[(2 * i) - 1]}",
+                $"http://{Host(i)}:{ports[2 * (i - 1)]}")).ToArray(),
             shards,
             ClusterTopology.DefaultReplicationFactor,
             42,
             7);
         var layout = LocalClusterLayout.OpenOrCreate(dir.Path, () => topology, apiKey: null, secret: null);
-        var cluster = new TestCluster(dir, layout, environment ?? new Dictionary<string, string>());
+        var cluster = new TestCluster(dir, layout, environment ?? new Dictionary<string, string>(), network);
         foreach (var id in cluster.Ids)
         {
             cluster.Start(id);
@@ -92,7 +96,7 @@ public sealed class TestCluster : IAsyncDisposable
             environment[k] = v;
         }
 
-        _processes[id] = NodeProcess.Start(id, Layout.ServeArguments(id), environment, Path.Combine(Layout.NodeDataDir(id), "node.log"));
+        _processes[id] = NodeProcess.Start(id, Layout.ServeArguments(id), environment, Path.Combine(Layout.NodeDataDir(id), "node.log"), _network?.Wrapper((int)id));
     }
 
     /// <summary>kill -9.</summary>

@@ -31,9 +31,16 @@ public sealed class NodeProcess : IDisposable
 
     public int ExitCode => _process.ExitCode;
 
-    public static NodeProcess Start(ulong id, IReadOnlyList<string> arguments, IReadOnlyDictionary<string, string> environment, string logPath, string? entryAssembly = null)
+    /// <param name="wrapper">A command to run the node under, e.g. ["ip", "netns", "exec", "ns1"] (it must exec the node in place).</param>
+    public static NodeProcess Start(ulong id, IReadOnlyList<string> arguments, IReadOnlyDictionary<string, string> environment, string logPath, IReadOnlyList<string>? wrapper = null)
     {
-        var (executable, prefix) = Executable(entryAssembly);
+        var (executable, prefix) = Executable();
+        if (wrapper is { Count: > 0 })
+        {
+            prefix = [.. wrapper.Skip(1), executable, .. prefix];
+            executable = wrapper[0];
+        }
+
         var info = new ProcessStartInfo(executable)
         {
             RedirectStandardOutput = true,
@@ -135,10 +142,10 @@ public sealed class NodeProcess : IDisposable
     }
 
     /// <summary>How to run this program again: its own apphost, or dotnet with its dll.</summary>
-    private static (string Executable, string[] Prefix) Executable(string? entryAssembly)
+    private static (string Executable, string[] Prefix) Executable()
     {
         var self = Environment.ProcessPath ?? "dotnet";
-        var assembly = entryAssembly ?? Path.Combine(AppContext.BaseDirectory, "shortener.dll");
+        var assembly = Path.Combine(AppContext.BaseDirectory, "shortener.dll");
         var host = Path.GetFileNameWithoutExtension(self);
         return host == "shortener" ? (self, []) : ("dotnet", [assembly]);
     }
