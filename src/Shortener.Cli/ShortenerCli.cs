@@ -12,6 +12,8 @@ public static class ShortenerCli
         root.Subcommands.Add(UpCommand.Create());
         root.Subcommands.Add(ServeCommand.Create());
         root.Subcommands.Add(LinksCommand.Create());
+        root.Subcommands.Add(ClusterCommand.Create());
+        root.Subcommands.Add(FaultCommand.Create());
         root.Subcommands.Add(SimCommand.Create());
         return root;
     }

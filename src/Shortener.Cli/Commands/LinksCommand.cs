@@ -11,24 +11,13 @@ public static class LinksCommand
 {
     private static readonly JsonSerializerOptions Pretty = new(JsonSerializerOptions.Web) { WriteIndented = true };
 
-    private static readonly Option<string> Server = new("--server")
-    {
-        Description = "Node to talk to (default: SHORTENER_SERVER, else http://127.0.0.1:8080)",
-        Recursive = true,
-        DefaultValueFactory = _ => Environment.GetEnvironmentVariable("SHORTENER_SERVER") is { Length: > 0 } s ? s : "http://127.0.0.1:8080",
-    };
-
-    private static readonly Option<string?> ApiKey = new("--api-key")
-    {
-        Description = "API key (default: SHORTENER_API_KEY, else the api-key file in SHORTENER_DATA or ./data)",
-        Recursive = true,
-    };
+    private static readonly ServerConnection Connection = new();
 
     private static readonly Option<bool> AsJson = new("--json") { Description = "Print the server's JSON instead of a summary", Recursive = true };
 
     public static Command Create()
     {
-        var links = new Command("links", "Create, read, change, delete and list short links on a running node") { Server, ApiKey, AsJson };
+        var links = new Command("links", "Create, read, change, delete and list short links on a running node") { Connection.Server, Connection.ApiKey, AsJson };
         links.Subcommands.Add(CreateCommand());
         links.Subcommands.Add(GetCommand());
         links.Subcommands.Add(UpdateCommand());
@@ -192,51 +181,7 @@ public static class LinksCommand
         return command;
     }
 
-    private static async Task<int> RunAsync(ParseResult parse, Func<ShortenerApiClient, TextWriter, Task> action)
-    {
-        var output = parse.InvocationConfiguration.Output;
-        var error = parse.InvocationConfiguration.Error;
-        var server = parse.GetValue(Server)!;
-        if (!Uri.TryCreate(server, UriKind.Absolute, out var baseAddress) || baseAddress.Scheme is not ("http" or "https"))
-        {
-            await error.WriteLineAsync($"error: --server must be an http or https URL, got '{server}'");
-            return 2;
-        }
-
-        using var client = new ShortenerApiClient(new HttpClient { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(15) }, ResolveApiKey(parse));
-        try
-        {
-            await action(client, output);
-            return 0;
-        }
-        catch (ApiProblem problem)
-        {
-            await error.WriteLineAsync($"error: {problem.Message}");
-            return problem.Type == "usage" ? 2 : 1;
-        }
-        catch (FormatException e)
-        {
-            await error.WriteLineAsync($"error: {e.Message}");
-            return 2;
-        }
-    }
-
-    private static string? ResolveApiKey(ParseResult parse)
-    {
-        if (parse.GetValue(ApiKey) is { Length: > 0 } key)
-        {
-            return key;
-        }
-
-        if (Environment.GetEnvironmentVariable("SHORTENER_API_KEY") is { Length: > 0 } fromEnvironment)
-        {
-            return fromEnvironment;
-        }
-
-        var dataDir = Environment.GetEnvironmentVariable("SHORTENER_DATA") is { Length: > 0 } d ? d : "./data";
-        var file = Path.Combine(dataDir, "api-key");
-        return File.Exists(file) ? File.ReadAllText(file).Trim() : null;
-    }
+    private static Task<int> RunAsync(ParseResult parse, Func<ShortenerApiClient, TextWriter, Task> action) => Connection.RunAsync(parse, action);
 
     private static async Task PrintLink(ParseResult parse, TextWriter output, LinkResponse link)
     {

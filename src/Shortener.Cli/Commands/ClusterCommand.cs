@@ -1,0 +1,128 @@
+using System.CommandLine;
+using System.Text.Json;
+using Shortener.Cli.Client;
+using Shortener.Node.Api;
+
+namespace Shortener.Cli.Commands;
+
+/// <summary>`shortener cluster …`: the cluster's state as every node sees it, and leadership transfer.</summary>
+public static class ClusterCommand
+{
+    private static readonly ServerConnection Connection = new();
+    private static readonly Option<bool> AsJson = new("--json") { Description = "Print every node's JSON view instead of tables", Recursive = true };
+
+    public static Command Create()
+    {
+        var cluster = new Command("cluster", "Inspect the cluster and move shard leadership") { Connection.Server, Connection.ApiKey, AsJson };
+        cluster.Subcommands.Add(StatusCommand());
+        cluster.Subcommands.Add(TransferCommand());
+        return cluster;
+    }
+
+    private static Command StatusCommand()
+    {
+        var command = new Command("status", "Nodes, data centres, and per shard: leader, term, commit and applied indexes on every node, and lag");
+        command.SetAction((parse, ct) => Connection.RunAsync(parse, async (client, output) =>
+        {
+            var first = await client.GetJsonAsync<ClusterView>("/admin/v1/cluster", ct) ?? throw new ApiProblem(0, "empty", "the node sent no status");
+            var views = await ViewsAsync(parse, first, ct);
+            if (parse.GetValue(AsJson))
+            {
+                await output.WriteLineAsync(JsonSerializer.Serialize(views.Values.Where(v => v.View is not null).Select(v => v.View), new JsonSerializerOptions(JsonSerializerOptions.Web) { WriteIndented = true }));
+                return;
+            }
+
+            await output.WriteLineAsync($"{first.Members.Count} nodes in {first.Members.Select(m => m.Dc).Distinct().Count()} data centres, {first.Shards.Count} shards, {first.ReplicationFactor} voting replicas each");
+            await output.WriteLineAsync();
+            await output.WriteLineAsync($"{"NODE",-5} {"DC",-6} {"HTTP",-28} {"LEADS",-6} STATE");
+            foreach (var member in first.Members)
+            {
+                var (view, error) = views[member.Id];
+                var state = view is null ? $"unreachable: {error}" : view.Faults == "none" ? "up" : $"up, faults: {view.Faults}";
+                var leads = view?.Shards.Count(s => s.Role == "leader").ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "-";
+                await output.WriteLineAsync($"{member.Id,-5} {member.Dc,-6} {member.HttpUrl,-28} {leads,-6} {state}");
+            }
+
+            await output.WriteLineAsync();
+            var ids = first.Members.Select(m => m.Id).ToList();
+            var perNode = string.Join('/', ids.Select(id => $"n{id}"));
+            await output.WriteLineAsync($"{"SHARD",-6} {"LEADER",-7} {"TERM",-6} {"COMMIT",-8} {"APPLIED " + perNode,-30} {"LAG " + perNode,-22} VOTERS");
+            for (var shard = 0; shard < first.Shards.Count; shard++)
+            {
+                var leaderView = views.Values.Select(v => v.View?.Shards[shard]).FirstOrDefault(s => s?.Role == "leader");
+                var applied = string.Join('/', ids.Select(id => views[id].View?.Shards[shard].Applied.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "?"));
+                var lag = leaderView?.Lag is { } l ? string.Join('/', ids.Select(id => l.TryGetValue(id.ToString(System.Globalization.CultureInfo.InvariantCulture), out var behind) ? behind.ToString(System.Globalization.CultureInfo.InvariantCulture) : "?")) : "-";
+                var leader = leaderView is null ? "none" : views.First(v => v.Value.View?.Shards[shard].Role == "leader").Key.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                await output.WriteLineAsync($"{shard,-6} {leader,-7} {leaderView?.Term.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "-",-6} {leaderView?.Commit.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "-",-8} {applied,-30} {lag,-22} {string.Join(',', first.Shards[shard].Voters)}");
+            }
+        }));
+        return command;
+    }
+
+    private static Command TransferCommand()
+    {
+        var shard = new Option<int>("--shard") { Description = "The shard whose leadership moves", Required = true };
+        var to = new Option<ulong>("--to") { Description = "The voter to hand it to", Required = true };
+        var command = new Command("transfer-leader", "Hand a shard's leadership to another of its voters and wait until it leads") { shard, to };
+        command.SetAction((parse, ct) => Connection.RunAsync(parse, async (client, output) =>
+        {
+            var (s, target) = (parse.GetValue(shard), parse.GetValue(to));
+            var first = await client.GetJsonAsync<ClusterView>("/admin/v1/cluster", ct) ?? throw new ApiProblem(0, "empty", "the node sent no status");
+            if (s < 0 || s >= first.Shards.Count)
+            {
+                throw new ApiProblem(2, "usage", $"--shard must be 0..{first.Shards.Count - 1}");
+            }
+
+            var leaderId = first.Shards[s].Leader;
+            var leader = first.Members.FirstOrDefault(m => m.Id == leaderId) ?? throw new ApiProblem(0, "no-leader", $"shard {s} has no leader now; try again in a moment");
+            if (leaderId == target)
+            {
+                await output.WriteLineAsync($"node {target} already leads shard {s}");
+                return;
+            }
+
+            using (var leaderClient = Connection.Client(new Uri(leader.HttpUrl), parse))
+            {
+                await leaderClient.PostJsonAsync<JsonElement>($"/admin/v1/shards/{s}/transfer-leader", new { to = target }, ct);
+            }
+
+            var deadline = DateTime.UtcNow.AddSeconds(10);
+            while (DateTime.UtcNow < deadline)
+            {
+                var view = await client.GetJsonAsync<ClusterView>("/admin/v1/cluster", ct);
+                if (view!.Shards[s].Leader == target)
+                {
+                    await output.WriteLineAsync($"node {target} leads shard {s} (term {view.Shards[s].Term})");
+                    return;
+                }
+
+                await Task.Delay(100, ct);
+            }
+
+            throw new ApiProblem(0, "timeout", $"node {target} did not take over shard {s} within 10 s (is it caught up and reachable?)");
+        }));
+        return command;
+    }
+
+    private static async Task<Dictionary<ulong, (ClusterView? View, string? Error)>> ViewsAsync(ParseResult parse, ClusterView first, CancellationToken ct)
+    {
+        var tasks = first.Members.Select(async member =>
+        {
+            if (member.Id == first.Node)
+            {
+                return (member.Id, (View: (ClusterView?)first, Error: (string?)null));
+            }
+
+            using var client = Connection.Client(new Uri(member.HttpUrl), parse, attempts: 1);
+            try
+            {
+                return (member.Id, (await client.GetJsonAsync<ClusterView>("/admin/v1/cluster", ct), null));
+            }
+            catch (ApiProblem e)
+            {
+                return (member.Id, (null, e.Message));
+            }
+        });
+        return (await Task.WhenAll(tasks)).ToDictionary(t => t.Id, t => t.Item2);
+    }
+}
