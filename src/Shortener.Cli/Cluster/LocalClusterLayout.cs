@@ -52,6 +52,11 @@ public sealed class LocalClusterLayout
     public static LocalClusterLayout OpenOrCreate(string dataDir, Func<ClusterTopology> plan, string? apiKey, string? secret)
     {
         Directory.CreateDirectory(dataDir);
+        if (Directory.Exists(Path.Combine(dataDir, "shards")) || File.Exists(Path.Combine(dataDir, "node.db")))
+        {
+            throw new ArgumentException($"{dataDir} is one node's data dir (from `shortener serve`), not a cluster's; give `up` another --data");
+        }
+
         var topologyPath = Path.Combine(dataDir, TopologyFile.FileName);
         var existing = File.Exists(topologyPath);
         ClusterTopology topology;
