@@ -223,6 +223,24 @@ public sealed class NodeLifecycleTests : IDisposable
     }
 
     [Fact]
+    public async Task Shard_data_without_its_topology_and_a_whole_clusters_data_dir_are_refused()
+    {
+        await using (await TestNode.StartAsync(_dir.Path))
+        {
+        }
+
+        File.Delete(Path.Combine(_dir.Path, "cluster.json"));
+        var error = await Assert.ThrowsAsync<Storage.StorageException>(() => TestNode.StartAsync(_dir.Path));
+        Assert.Contains("holds shard data but no cluster.json", error.Message);
+
+        using var clusterRoot = new TempDirectory();
+        Directory.CreateDirectory(Path.Combine(clusterRoot.Path, "node-1"));
+        await File.WriteAllTextAsync(Path.Combine(clusterRoot.Path, "cluster-secret"), "s");
+        error = await Assert.ThrowsAsync<Storage.StorageException>(() => TestNode.StartAsync(clusterRoot.Path));
+        Assert.Contains("data dir of a whole cluster", error.Message);
+    }
+
+    [Fact]
     public async Task A_node_that_is_not_a_member_of_its_cluster_refuses_to_start()
     {
         await using (await TestNode.StartAsync(_dir.Path))

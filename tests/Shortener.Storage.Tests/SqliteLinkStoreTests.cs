@@ -194,6 +194,28 @@ public sealed class SqliteLinkStoreTests : IDisposable
     }
 
     [Fact]
+    public void Replicated_a_failure_that_is_not_the_datas_fault_stops_the_batch_instead_of_skipping_a_command()
+    {
+        using var store = SqliteLinkStore.Open(DbPath, synchronousFull: false);
+        store.ApplyBatch([Envelope(Create("before"))], appliedIndex: 3);
+        using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={DbPath};Pooling=False"))
+        {
+            connection.Open();
+            using var drop = connection.CreateCommand();
+            drop.CommandText = "DROP TABLE link_tags";
+            drop.ExecuteNonQuery();
+        }
+
+        // Not a constraint: another replica would have applied it, so this one must not move on.
+        Assert.Throws<Microsoft.Data.Sqlite.SqliteException>(() => store.ApplyBatch([Envelope(Create("tagged", tags: ["x"]))], appliedIndex: 4));
+        Assert.Equal(3UL, store.AppliedIndex);
+        Assert.Null(store.Get("tagged"));
+
+        // Unreplicated (no applied index), the same failure stays the command's own result.
+        Assert.NotNull(store.ApplyBatch([Envelope(Create("tagged", tags: ["x"]))])[0].Error);
+    }
+
+    [Fact]
     public void A_snapshot_replaces_the_database_whole()
     {
         byte[] snapshot;

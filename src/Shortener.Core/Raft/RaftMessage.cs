@@ -17,7 +17,11 @@ public sealed record RaftMessage
     /// <summary>Append: term of the entry before <see cref="Entries"/>. Reject: term at <see cref="RejectHint"/>. Votes: last log term.</summary>
     public ulong LogTerm { get; init; }
 
-    /// <summary>Append: index of the entry before <see cref="Entries"/>. Response: last index matched (or rejected). Votes: last log index.</summary>
+    /// <summary>
+    /// Append: index of the entry before <see cref="Entries"/>. Response: last index matched (or
+    /// rejected). Votes: last log index. Heartbeat: the leader's commit index (for staleness; Raft
+    /// itself commits by <see cref="Commit"/>).
+    /// </summary>
     public ulong Index { get; init; }
 
     public IReadOnlyList<RaftEntry> Entries { get; init; } = [];

@@ -378,12 +378,14 @@ public sealed partial class RaftNode
                 continue;
             }
 
-            // Never tell a follower to commit beyond what it is known to have.
+            // Never tell a follower to commit beyond what it is known to have. Index carries the
+            // leader's own commit index, which Raft does not use: drivers date their staleness by it.
             Send(new RaftMessage
             {
                 Type = MessageType.Heartbeat,
                 To = id,
                 Commit = Math.Min(pr.Match, _log.Committed),
+                Index = _log.Committed,
                 Context = context,
                 SentAtTick = _ticks,
             });

@@ -26,7 +26,7 @@ public static class AdminEndpoints
             .WithName("TransferLeader")
             .WithSummary("Hand a shard's leadership to another voter; must be sent to the current leader")
             .Produces(StatusCodes.Status202Accepted)
-            .ProducesProblem(400).ProducesProblem(404).ProducesProblem(409);
+            .ProducesProblem(400).ProducesProblem(404).ProducesProblem(409).ProducesProblem(422).ProducesProblem(503);
 
         admin.MapPost("/faults", InjectFaultAsync)
             .WithName("InjectFault")
@@ -71,6 +71,11 @@ public static class AdminEndpoints
             return Problems.Result(ProblemKind.InvalidField, $"'to' must be a voter of shard {shard}: one of {string.Join(", ", status.Config.Voters)}", new Dictionary<string, object?> { ["field"] = "to" });
         }
 
+        if (status.Failed)
+        {
+            return Problems.Result(ProblemKind.NotReady, $"this node's replica of shard {shard} stopped after an error; see the node's log");
+        }
+
         if (status.Role != RaftRole.Leader)
         {
             var leader = host.Topology.Member(status.Leader);
@@ -81,7 +86,7 @@ public static class AdminEndpoints
         {
             node.TransferLeadership(request.To);
             return true;
-        });
+        }).WaitAsync(TimeSpan.FromSeconds(5), context.RequestAborted);
         return Results.Accepted(value: new { shard, from = host.Options.NodeId, to = request.To });
     }
 

@@ -55,7 +55,19 @@ public sealed class RedirectHandler(LinkService links, ShortenerMetrics metrics,
     {
         var shards = links.Shards;
         context.Response.Headers[AppliedAgeHeader] = shards.AppliedAgeHeader(shards.Router.ShardOf(code));
-        var link = links.Resolve(code);
+        Link? link;
+        try
+        {
+            link = links.Resolve(code);
+        }
+        catch (Cluster.ShardUnavailableException e)
+        {
+            metrics.Redirect(StatusCodes.Status503ServiceUnavailable, start);
+            context.Response.Headers.RetryAfter = "1";
+            await Problems.Write(context, ProblemKind.NoQuorum, e.Message);
+            return;
+        }
+
         if (link is null)
         {
             await NotFound(context, code, start);

@@ -20,10 +20,26 @@ public static class ClusterBootstrap
         ClusterTopology topology;
         if (File.Exists(kept))
         {
+            if (File.Exists(Path.Combine(node.DataDir, "cluster-secret")))
+            {
+                throw new StorageException($"{node.DataDir} is the data dir of a whole cluster (from `shortener up`); a node's data dir is one of its node-N directories");
+            }
+
             topology = TopologyFile.Load(kept);
         }
         else
         {
+            if (Directory.Exists(Path.Combine(node.DataDir, "shards")))
+            {
+                // A new topology (a new code key) over existing shards would route their codes elsewhere.
+                throw new StorageException($"{node.DataDir} holds shard data but no {TopologyFile.FileName}; restore that file (every node has a copy) instead of starting a new cluster over the data");
+            }
+
+            if (File.Exists(Path.Combine(node.DataDir, "cluster-secret")) || Directory.EnumerateDirectories(node.DataDir, "node-*").Any())
+            {
+                throw new StorageException($"{node.DataDir} is the data dir of a whole cluster (from `shortener up`); a node's data dir is one of its node-N directories");
+            }
+
             if (File.Exists(Path.Combine(node.DataDir, "links.db")))
             {
                 throw new StorageException(

@@ -38,7 +38,7 @@ public sealed class FaultInjector(ShardHost host, TimeProvider time, ILogger<Fau
         {
             "partition" when (spec.Isolate?.Count ?? 0) == 0 && (spec.Peers?.Count ?? 0) == 0 => "a partition needs 'isolate' (data centres or node ids) or 'peers'",
             "partition" when spec.Direction is not (null or "both" or "outbound" or "inbound") => "direction must be both, outbound or inbound",
-            "delay" when spec.DelayMs is not > 0 || spec.DelayMs > 60_000 || spec.JitterMs is < 0 => "a delay needs delayMs from 1 to 60000 (and jitterMs >= 0)",
+            "delay" when spec.DelayMs is not > 0 || spec.DelayMs > 60_000 || spec.JitterMs is < 0 or > 60_000 => "a delay needs delayMs from 1 to 60000 (and jitterMs from 0 to 60000)",
             "loss" when spec.Rate is not (> 0 and <= 1) => "a loss needs rate in (0, 1]",
             "partition" or "delay" or "loss" or "pause" or "heal" => null,
             _ => $"unknown action '{spec.Action}': use partition, delay, loss, pause or heal",

@@ -18,5 +18,6 @@ internal abstract record ShardEvent
 
     public sealed record Read(TaskCompletionSource Completion) : ShardEvent;
 
-    public sealed record Run(Action<RaftNode> Action) : ShardEvent;
+    /// <summary>Work on the loop; <see cref="Fail"/> hears why it will never run (the replica stopped).</summary>
+    public sealed record Run(Action<RaftNode> Action, Action<Exception>? Fail) : ShardEvent;
 }

@@ -83,6 +83,7 @@ public sealed class ShardHost : IAsyncDisposable
                 replica.DisposeAsync().AsTask().GetAwaiter().GetResult();
             }
 
+            Transport.DisposeAsync().AsTask().GetAwaiter().GetResult();
             _lock.Dispose();
             throw;
         }

@@ -1,6 +1,5 @@
 using System.Buffers.Binary;
 using System.Collections.Concurrent;
-using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Shortener.Core;
 using Shortener.Core.Links;
@@ -24,7 +23,7 @@ public sealed class ShardReplica : IAsyncDisposable
     private readonly ShardReplicaSettings _settings;
     private readonly DurableRaftStorage _storage;
     private readonly RaftNode _node;
-    private readonly Channel<ShardEvent> _inbox = Channel.CreateUnbounded<ShardEvent>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly ShardInbox _inbox = new();
     private readonly ConcurrentDictionary<ulong, TaskCompletionSource<CommandResult>> _proposals = new();
     private readonly List<TaskCompletionSource> _readBatch = [];
     private readonly Dictionary<ulong, (ulong IssuedAtTick, List<TaskCompletionSource> Waiters)> _readsAwaitingIndex = [];
@@ -42,6 +41,7 @@ public sealed class ShardReplica : IAsyncDisposable
     private ulong _leaderCommitSeen;
     private long _leaderContactAtMs;
     private long _freshAtMs;
+    private HardState _persisted;
 
     private ShardReplica(ShardReplicaSettings settings, DurableRaftStorage storage, SqliteLinkStore store, ulong applied, ILogger logger)
     {
@@ -50,6 +50,7 @@ public sealed class ShardReplica : IAsyncDisposable
         _store = store;
         _storeApplied = applied;
         _lastSnapshotIndex = storage.Memory.Snapshot().Metadata.Index;
+        _persisted = storage.Memory.InitialState().HardState;
         _logger = logger;
         _freshAtMs = settings.Time.GetUtcNow().ToUnixTimeMilliseconds();
         _node = new RaftNode(
@@ -73,7 +74,9 @@ public sealed class ShardReplica : IAsyncDisposable
             _node.Campaign();
         }
 
-        _loop = Task.Factory.StartNew(RunAsync, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
+        // A thread of its own: the loop blocks in fsync and SQLite, which on pool threads would
+        // starve the requests waiting for it.
+        _loop = Task.Factory.StartNew(Run, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
     }
 
     public int Shard => _settings.Shard;
@@ -155,11 +158,12 @@ public sealed class ShardReplica : IAsyncDisposable
         _proposals[id] = completion;
         var data = new ShardProposal(_settings.Proposer, id, envelope).Encode();
         var appended = false;
+        TaskCompletionSource? attempt = null;
         try
         {
             while (true)
             {
-                var attempt = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                attempt = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
                 var (term, leader) = (_status.Term, _status.Leader);
                 var posted = DateTime.UtcNow;
                 Post(new ShardEvent.Propose(data, attempt));
@@ -191,14 +195,20 @@ public sealed class ShardReplica : IAsyncDisposable
                 }
                 catch (ShardUnavailableException e) when (e.Retryable && !deadline.IsCancellationRequested)
                 {
-                    // Refused before anything was appended: no leader yet, or one busy handing over.
+                    // This attempt was refused before anything was appended: no leader yet, or one
+                    // busy handing over. (An earlier attempt may have been: appended stays.)
                     await DelayOrGiveUp(deadline, cancellationToken, appended).ConfigureAwait(false);
                 }
             }
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            throw ShardUnavailableException.TimedOut(Shard, _settings.RequestTimeout, mayHaveApplied: appended);
+            // An attempt still waiting in the inbox will be proposed after this answer.
+            throw ShardUnavailableException.TimedOut(Shard, _settings.RequestTimeout, mayHaveApplied: appended || attempt is { Task.IsCompleted: false });
+        }
+        catch (ShardUnavailableException e) when (appended && !e.MayHaveApplied)
+        {
+            throw new ShardUnavailableException(Shard, e.Reason, retryable: false, mayHaveApplied: true);
         }
         finally
         {
@@ -238,17 +248,19 @@ public sealed class ShardReplica : IAsyncDisposable
     public Task<T> OnLoopAsync<T>(Func<RaftNode, T> action)
     {
         var completion = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
-        Post(new ShardEvent.Run(node =>
-        {
-            try
+        Post(new ShardEvent.Run(
+            node =>
             {
-                completion.TrySetResult(action(node));
-            }
-            catch (Exception e)
-            {
-                completion.TrySetException(e);
-            }
-        }));
+                try
+                {
+                    completion.TrySetResult(action(node));
+                }
+                catch (Exception e)
+                {
+                    completion.TrySetException(e);
+                }
+            },
+            e => completion.TrySetException(e)));
         return completion.Task;
     }
 
@@ -256,22 +268,36 @@ public sealed class ShardReplica : IAsyncDisposable
 
     public void Deliver(RaftMessage message) => Post(new ShardEvent.Inbound(message));
 
-    public void ReportUnreachable(ulong peer) => Post(new ShardEvent.Run(node => node.ReportUnreachable(peer)));
+    public void ReportUnreachable(ulong peer) => Post(new ShardEvent.Run(node => node.ReportUnreachable(peer), null));
 
     public async ValueTask DisposeAsync()
     {
-        _inbox.Writer.TryComplete();
+        _inbox.Complete();
         await _loop.ConfigureAwait(false);
+        var stopping = new ShardUnavailableException(Shard, "the node is shutting down", retryable: false);
         foreach (var pending in _proposals.Values)
         {
-            pending.TrySetException(new ShardUnavailableException(Shard, "the node is shutting down", retryable: false));
+            // It may have reached the leader already.
+            pending.TrySetException(new ShardUnavailableException(Shard, stopping.Reason, retryable: false, mayHaveApplied: true));
         }
+
+        // Whatever raced in behind the last round is answered, not left hanging.
+        while (_inbox.TryRead(out var left))
+        {
+            Refuse(left, stopping);
+        }
+
+        _inbox.Dispose();
 
         _store.Dispose();
         _storage.Dispose();
     }
 
-    private static SqliteLinkStore Restore(string dbPath, RaftSnapshot snapshot)
+    /// <summary>
+    /// Replaces the (closed) database at <paramref name="dbPath"/> with <paramref name="snapshot"/>,
+    /// staged beforehand when <paramref name="staged"/> is given, and opens it.
+    /// </summary>
+    private static SqliteLinkStore Restore(string dbPath, RaftSnapshot snapshot, string? staged = null)
     {
         if (snapshot.Data.Length == 0)
         {
@@ -282,10 +308,10 @@ public sealed class ShardReplica : IAsyncDisposable
         }
         else
         {
-            SqliteLinkStore.ReplaceWithSnapshot(dbPath, snapshot.Data);
+            SqliteLinkStore.SwapInSnapshot(dbPath, staged ?? SqliteLinkStore.StageSnapshot(dbPath, snapshot.Data));
         }
 
-        var store = SqliteLinkStore.Open(dbPath, synchronousFull: false);
+        var store = SqliteLinkStore.Open(dbPath, synchronousFull: false, check: false);
         if (store.AppliedIndex != snapshot.Metadata.Index)
         {
             store.ApplyBatch([], snapshot.Metadata.Index);
@@ -308,28 +334,36 @@ public sealed class ShardReplica : IAsyncDisposable
 
     private void Post(ShardEvent e)
     {
-        if (!_inbox.Writer.TryWrite(e))
+        if (!_inbox.TryWrite(e))
         {
-            switch (e)
-            {
-                case ShardEvent.Propose p:
-                    p.Accepted.TrySetException(new ShardUnavailableException(Shard, "the node is shutting down", retryable: false));
-                    break;
-                case ShardEvent.Read r:
-                    r.Completion.TrySetException(new ShardUnavailableException(Shard, "the node is shutting down", retryable: false));
-                    break;
-            }
+            Refuse(e, new ShardUnavailableException(Shard, "the node is shutting down", retryable: false));
         }
     }
 
-    private async Task RunAsync()
+    private static void Refuse(ShardEvent e, Exception error)
     {
-        var reader = _inbox.Reader;
-        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        switch (e)
+        {
+            case ShardEvent.Propose p:
+                p.Accepted.TrySetException(error);
+                break;
+            case ShardEvent.Read r:
+                r.Completion.TrySetException(error);
+                break;
+            case ShardEvent.Run { Fail: { } fail }:
+                fail(error);
+                break;
+        }
+    }
+
+    private void Run()
+    {
+        Thread.CurrentThread.Name = $"shard-{Shard}";
+        while (_inbox.WaitToRead())
         {
             try
             {
-                for (var n = 0; n < MaxEventsPerRound && reader.TryRead(out var e); n++)
+                for (var n = 0; n < MaxEventsPerRound && _inbox.TryRead(out var e); n++)
                 {
                     Handle(e);
                 }
@@ -348,8 +382,8 @@ public sealed class ShardReplica : IAsyncDisposable
                 // A failed fsync or apply leaves memory and disk out of step: the only safe move is
                 // to stop this replica (the node keeps serving the other shards and local reads).
                 _logger.LogCritical(e, "Shard {Shard}: replica stopped after an unrecoverable error", Shard);
-                _inbox.Writer.TryComplete();
-                FailAll(new ShardUnavailableException(Shard, "this node's replica of the shard failed; see the node's log", retryable: false));
+                _inbox.Complete();
+                FailAll(new ShardUnavailableException(Shard, "this node's replica of the shard failed; see the node's log", retryable: false, mayHaveApplied: true));
                 _status = _status with { Failed = true };
                 return;
             }
@@ -383,7 +417,9 @@ public sealed class ShardReplica : IAsyncDisposable
 
                 if (m.Type is MessageType.Append or MessageType.Heartbeat && m.Term >= _node.Term)
                 {
-                    _leaderCommitSeen = Math.Max(_leaderCommitSeen, m.Commit);
+                    // A heartbeat's Index is the leader's own commit index (its Commit is capped
+                    // at what this replica is known to have, which says nothing about lag).
+                    _leaderCommitSeen = Math.Max(_leaderCommitSeen, m.Type == MessageType.Heartbeat ? m.Index : m.Commit);
                     _leaderContactAtMs = NowMs();
                 }
 
@@ -435,9 +471,12 @@ public sealed class ShardReplica : IAsyncDisposable
             return;
         }
 
+        // The process's proposer number goes in too: an answer to a read asked before a restart
+        // must not match a new read that reuses its counter.
         var id = ++_nextReadId;
-        var context = new byte[8];
-        BinaryPrimitives.WriteUInt64LittleEndian(context, id);
+        var context = new byte[16];
+        BinaryPrimitives.WriteUInt64LittleEndian(context, _settings.Proposer);
+        BinaryPrimitives.WriteUInt64LittleEndian(context.AsSpan(8), id);
         _readsAwaitingIndex[id] = (_ticks, waiters);
         _node.ReadIndex(context);
     }
@@ -458,10 +497,25 @@ public sealed class ShardReplica : IAsyncDisposable
 
     private void HandleReady(Ready ready)
     {
-        _storage.Persist(ready);
-        foreach (var m in ready.Messages)
+        // A leader may send its appends before its own fsync (it counts itself only once Advance
+        // says the entries are durable), so followers write in parallel with it, as in etcd. Not
+        // when the Ready changes term or vote: a vote must be on disk before anyone hears of it.
+        var sendFirst = _node.Role == RaftRole.Leader && ready.Snapshot is null
+            && (ready.HardState.IsEmpty || (ready.HardState.Term == _persisted.Term && ready.HardState.Vote == _persisted.Vote));
+        if (sendFirst)
         {
-            _settings.Send(Shard, m);
+            Send(ready.Messages);
+        }
+
+        _storage.Persist(ready);
+        if (!ready.HardState.IsEmpty)
+        {
+            _persisted = ready.HardState;
+        }
+
+        if (!sendFirst)
+        {
+            Send(ready.Messages);
         }
 
         if (ready.Snapshot is { } snapshot)
@@ -472,7 +526,9 @@ public sealed class ShardReplica : IAsyncDisposable
         Apply(ready.CommittedEntries);
         foreach (var rs in ready.ReadStates)
         {
-            if (rs.RequestContext.Length == 8 && _readsAwaitingIndex.Remove(BinaryPrimitives.ReadUInt64LittleEndian(rs.RequestContext), out var pending))
+            if (rs.RequestContext.Length == 16
+                && BinaryPrimitives.ReadUInt64LittleEndian(rs.RequestContext) == _settings.Proposer
+                && _readsAwaitingIndex.Remove(BinaryPrimitives.ReadUInt64LittleEndian(rs.RequestContext.AsSpan(8)), out var pending))
             {
                 _readsAwaitingApply.Add((rs.Index, pending.Waiters));
             }
@@ -493,11 +549,22 @@ public sealed class ShardReplica : IAsyncDisposable
         }
     }
 
+    private void Send(IReadOnlyList<RaftMessage> messages)
+    {
+        foreach (var m in messages)
+        {
+            _settings.Send(Shard, m);
+        }
+    }
+
     private void InstallSnapshot(RaftSnapshot snapshot)
     {
+        // The slow part (writing and fsyncing the snapshot) happens while the old state still
+        // serves reads; they then wait only for the close, rename and open.
         var path = _store.Path;
+        var staged = snapshot.Data.Length == 0 ? null : SqliteLinkStore.StageSnapshot(path, snapshot.Data);
         _store.Dispose();
-        _store = Restore(path, snapshot);
+        _store = Restore(path, snapshot, staged);
         _storeApplied = snapshot.Metadata.Index;
         _lastSnapshotIndex = snapshot.Metadata.Index;
         _settings.Restored(Shard);
@@ -515,20 +582,16 @@ public sealed class ShardReplica : IAsyncDisposable
         var owners = new List<(ulong Proposer, ulong Id)>(entries.Count);
         foreach (var entry in entries)
         {
-            if (entry.Index <= _storeApplied)
-            {
-                // Already in the database (it kept a later apply than the Raft hard state recorded).
-                continue;
-            }
-
             if (entry.Type == EntryType.ConfChange)
             {
+                // The engine learns membership only here, even where the database is already past
+                // this entry (it kept a later apply than the Raft hard state recorded).
                 var conf = _node.ApplyConfChange(ConfChange.Decode(entry.Data));
                 _logger.LogInformation("Shard {Shard}: membership is now {Config} (index {Index})", Shard, conf, entry.Index);
                 continue;
             }
 
-            if (entry.Data.Length == 0)
+            if (entry.Index <= _storeApplied || entry.Data.Length == 0)
             {
                 continue;
             }
@@ -540,9 +603,9 @@ public sealed class ShardReplica : IAsyncDisposable
             }
             catch (Exception e) when (e is FormatException or System.Text.Json.JsonException)
             {
-                // Every replica skips the same entry the same way, so they stay in step.
-                _logger.LogError(e, "Shard {Shard}: entry {Index} is not a link command; skipped", Shard, entry.Index);
-                continue;
+                // A command this version cannot read (a newer node wrote it?): skipping it here while
+                // others apply it would split the replicas, so this replica stops instead.
+                throw new InvalidDataException($"shard {Shard}: entry {entry.Index} is not a link command this version can apply: {e.Message}", e);
             }
 
             envelopes.Add(proposal.Envelope);
@@ -555,7 +618,9 @@ public sealed class ShardReplica : IAsyncDisposable
         _settings.Applied(Shard, envelopes, results);
         for (var i = 0; i < owners.Count; i++)
         {
-            if (results[i].Duplicate || owners[i].Proposer != _settings.Proposer || !_proposals.TryGetValue(owners[i].Id, out var waiter))
+            // A duplicate carries the first copy's result: the proposer may have missed the first
+            // copy (it arrived inside a snapshot) and waits for the re-proposal.
+            if (owners[i].Proposer != _settings.Proposer || !_proposals.TryGetValue(owners[i].Id, out var waiter))
             {
                 continue;
             }
@@ -566,7 +631,9 @@ public sealed class ShardReplica : IAsyncDisposable
             }
             else
             {
-                waiter.TrySetException(new StorageException($"applying the command failed: {results[i].Error!.Message}", results[i].Error!));
+                waiter.TrySetException(results[i].Error is { } error
+                    ? new StorageException($"applying the command failed: {error.Message}", error)
+                    : new StorageException("applying the command failed the first time it was proposed"));
             }
         }
     }

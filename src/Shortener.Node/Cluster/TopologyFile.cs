@@ -37,12 +37,18 @@ public static class TopologyFile
         return topology;
     }
 
-    /// <summary>Writes atomically: a reader sees the old file or the new one.</summary>
+    /// <summary>Writes atomically and durably: a reader, or a restart after a crash, sees the old file or the new one.</summary>
     public static void Save(string path, ClusterTopology topology)
     {
         var temporary = path + ".tmp";
-        File.WriteAllText(temporary, JsonSerializer.Serialize(topology, Json));
+        using (var file = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None))
+        {
+            file.Write(System.Text.Encoding.UTF8.GetBytes(JsonSerializer.Serialize(topology, Json)));
+            file.Flush(flushToDisk: true);
+        }
+
         File.Move(temporary, path, overwrite: true);
+        Storage.Raft.DirectorySync.Fsync(Path.GetDirectoryName(Path.GetFullPath(path))!);
     }
 
     public static string Serialize(ClusterTopology topology) => JsonSerializer.Serialize(topology, Json);

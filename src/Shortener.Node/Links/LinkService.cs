@@ -59,16 +59,32 @@ public sealed class LinkService
         var shard = idempotency is { } token
             ? _shards.Router.ShardOfIdempotencyKey(token.Scope, token.Key)
             : (int)((uint)Interlocked.Increment(ref _nextShard) % (uint)_codes.Length);
-        for (var attempt = 1; ; attempt++)
-        {
-            var code = await _codes[shard].NextAsync(cancellationToken).ConfigureAwait(false);
-            var result = await SubmitAsync(command with { Code = code }, idempotency, cancellationToken).ConfigureAwait(false);
-            if (result.Outcome != CommandOutcome.Conflict || result.Replayed || attempt == GeneratedCodeAttempts)
-            {
-                return result;
-            }
 
-            _logger.LogInformation("Generated code {Code} is taken by an alias; drawing another", code);
+        // One deadline for the whole create: waiting for the allocator, leasing a block and the
+        // create itself together stay within the request timeout.
+        var timeout = TimeSpan.FromMilliseconds(_shards.Options.RequestTimeoutMs);
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(timeout);
+        var submitted = false;
+        try
+        {
+            for (var attempt = 1; ; attempt++)
+            {
+                var code = await _codes[shard].NextAsync(deadline.Token).ConfigureAwait(false);
+                submitted = true;
+                var result = await SubmitAsync(command with { Code = code }, idempotency, deadline.Token).ConfigureAwait(false);
+                if (result.Outcome != CommandOutcome.Conflict || result.Replayed || attempt == GeneratedCodeAttempts)
+                {
+                    return result;
+                }
+
+                _logger.LogInformation("Generated code {Code} is taken by an alias; drawing another", code);
+            }
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            _metrics.ShardUnavailable(shard);
+            throw ShardUnavailableException.TimedOut(shard, timeout, mayHaveApplied: submitted);
         }
     }
 
@@ -189,16 +205,27 @@ public sealed class LinkService
         return link;
     }
 
-    /// <summary>Reads a shard's local store, retrying once if a snapshot install swapped it underneath.</summary>
+    /// <summary>
+    /// Reads a shard's local store. A snapshot install swaps the store underneath for a moment: the
+    /// read waits for the new one (up to a second), and a replica that stopped answers 503.
+    /// </summary>
     private T Read<T>(int shard, Func<SqliteLinkStore, T> read)
     {
-        try
+        var replica = _shards.Replicas[shard];
+        for (var attempt = 0; ; attempt++)
         {
-            return read(_shards.Replicas[shard].Store);
-        }
-        catch (ObjectDisposedException)
-        {
-            return read(_shards.Replicas[shard].Store);
+            try
+            {
+                return read(replica.Store);
+            }
+            catch (ObjectDisposedException) when (attempt < 100 && !replica.Status.Failed)
+            {
+                Thread.Sleep(10);
+            }
+            catch (ObjectDisposedException)
+            {
+                throw new ShardUnavailableException(shard, "this node's replica of the shard is not serving (it stopped or is being replaced)", retryable: false);
+            }
         }
     }
 }

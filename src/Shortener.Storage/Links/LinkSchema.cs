@@ -53,6 +53,7 @@ public static class LinkSchema
                 proposer INTEGER NOT NULL,
                 id       INTEGER NOT NULL,
                 at       INTEGER NOT NULL,
+                result   TEXT,
                 PRIMARY KEY (proposer, id)
             ) WITHOUT ROWID;
             CREATE INDEX applied_proposals_age ON applied_proposals (at)

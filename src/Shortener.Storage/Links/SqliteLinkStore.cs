@@ -37,7 +37,8 @@ public sealed class SqliteLinkStore : IDisposable
     /// state machine passes false: its Raft WAL is the durable record and replays whatever the
     /// database lost, so the database only needs to stay consistent (synchronous=NORMAL).
     /// </param>
-    public static SqliteLinkStore Open(string path, bool synchronousFull = true)
+    /// <param name="check">Run <c>PRAGMA quick_check</c> first (skipped for a snapshot just written and checksummed).</param>
+    public static SqliteLinkStore Open(string path, bool synchronousFull = true, bool check = true)
     {
         var directory = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path));
         if (directory is not null)
@@ -61,10 +62,11 @@ public sealed class SqliteLinkStore : IDisposable
             Pragma(writer, "PRAGMA journal_mode = WAL");
             Pragma(writer, synchronousFull ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
             Pragma(writer, "PRAGMA busy_timeout = 5000");
-            using (var check = writer.CreateCommand())
+            if (check)
             {
-                check.CommandText = "PRAGMA quick_check";
-                var verdict = check.ExecuteScalar() as string;
+                using var quickCheck = writer.CreateCommand();
+                quickCheck.CommandText = "PRAGMA quick_check";
+                var verdict = quickCheck.ExecuteScalar() as string;
                 if (verdict != "ok")
                 {
                     throw new StorageException($"link database {path} failed its integrity check: {verdict}. Restore it from a backup or move it aside to start empty.");
@@ -100,8 +102,12 @@ public sealed class SqliteLinkStore : IDisposable
     /// transaction that the log is applied through <paramref name="appliedIndex"/>, so after a crash
     /// the store and its applied index agree and replay resumes exactly after it. With
     /// <paramref name="proposals"/> (one per envelope), a proposal applied before is skipped as a
-    /// duplicate: a proposer may propose the same command again when it cannot tell whether a
-    /// leader change lost it, and it must still apply once.
+    /// duplicate (its first result is returned): a proposer may propose the same command again
+    /// when it cannot tell whether a leader change lost it, and it must still apply once.
+    /// Replicated (an applied index given), only errors that every replica would meet alike become
+    /// a command's result: the state machine's own refusals and constraint violations. Anything
+    /// else (I/O, a full disk, a busy database) throws and commits nothing, so this replica stops
+    /// rather than silently skip a command the others applied.
     /// </summary>
     public IReadOnlyList<BatchItemResult> ApplyBatch(IReadOnlyList<LinkCommandEnvelope> envelopes, ulong? appliedIndex, IReadOnlyList<(ulong Proposer, ulong Id)>? proposals = null)
     {
@@ -115,34 +121,38 @@ public sealed class SqliteLinkStore : IDisposable
             {
                 for (var i = 0; i < envelopes.Count; i++)
                 {
-                    if (proposals is not null && !_table.RecordProposal(proposals[i].Proposer, proposals[i].Id, envelopes[i].Command.At))
+                    if (proposals is not null && _table.FindProposal(proposals[i].Proposer, proposals[i].Id) is { Applied: true } earlier)
                     {
-                        results[i] = new BatchItemResult(null, null, Duplicate: true);
+                        results[i] = new BatchItemResult(earlier.Result, null, Duplicate: true);
                         continue;
                     }
 
-                    transaction.Save("cmd");
+                    // Savepoints through the table's cached commands (the transaction's own helpers parse anew each time).
+                    _table.Execute("SAVEPOINT cmd");
                     try
                     {
                         results[i] = new BatchItemResult(LinkStateMachine.Apply(_table, envelopes[i]), null);
-                        transaction.Release("cmd");
+                        _table.Execute("RELEASE cmd");
                     }
-                    catch (Exception e) when (e is SqliteException or InvalidOperationException or System.Text.Json.JsonException)
+                    catch (Exception e) when (IsDeterministic(e, replicated: appliedIndex is not null))
                     {
-                        transaction.Rollback("cmd");
-                        transaction.Release("cmd");
+                        _table.Execute("ROLLBACK TO cmd");
+                        _table.Execute("RELEASE cmd");
                         results[i] = new BatchItemResult(null, e);
+                    }
+
+                    if (proposals is not null)
+                    {
+                        _table.RecordProposal(proposals[i].Proposer, proposals[i].Id, envelopes[i].Command.At, results[i].Result);
                     }
                 }
 
                 if (appliedIndex is { } index)
                 {
-                    using var mark = _writer.CreateCommand();
-                    mark.Transaction = transaction;
-                    mark.CommandText = "INSERT INTO meta (key, value) VALUES ($key, $value) ON CONFLICT (key) DO UPDATE SET value = excluded.value";
-                    mark.Parameters.AddWithValue("$key", AppliedIndexKey);
-                    mark.Parameters.AddWithValue("$value", index.ToString(System.Globalization.CultureInfo.InvariantCulture));
-                    mark.ExecuteNonQuery();
+                    _table.Execute(
+                        "INSERT INTO meta (key, value) VALUES ($key, $value) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                        ("$key", AppliedIndexKey),
+                        ("$value", index.ToString(System.Globalization.CultureInfo.InvariantCulture)));
                 }
 
                 transaction.Commit();
@@ -155,6 +165,16 @@ public sealed class SqliteLinkStore : IDisposable
             return results;
         }
     }
+
+    /// <summary>SQLITE_CONSTRAINT: the data, not the machine, refused the write.</summary>
+    private const int SqliteConstraint = 19;
+
+    private static bool IsDeterministic(Exception e, bool replicated) => e switch
+    {
+        InvalidOperationException or System.Text.Json.JsonException => true,
+        SqliteException sqlite => !replicated || sqlite.SqliteErrorCode == SqliteConstraint,
+        _ => false,
+    };
 
     /// <summary>The Raft log index this store has applied through (0 when it never applied one).</summary>
     public ulong AppliedIndex => GetMeta(AppliedIndexKey) is { } text ? ulong.Parse(text, System.Globalization.CultureInfo.InvariantCulture) : 0;
@@ -192,18 +212,27 @@ public sealed class SqliteLinkStore : IDisposable
     /// <see cref="ExportSnapshot"/>: written beside it, fsynced, then renamed over it, so a crash
     /// leaves either the old database or the new one.
     /// </summary>
-    public static void ReplaceWithSnapshot(string path, byte[] snapshot)
-    {
-        var temporary = path + ".incoming";
-        using (var file = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None))
-        {
-            file.Write(snapshot);
-            file.Flush(flushToDisk: true);
-        }
+    public static void ReplaceWithSnapshot(string path, byte[] snapshot) => SwapInSnapshot(path, StageSnapshot(path, snapshot));
 
+    /// <summary>
+    /// Step 1 of <see cref="ReplaceWithSnapshot"/>, while the old database may still be open and
+    /// serving: writes the snapshot beside it and fsyncs it. Returns the staged file.
+    /// </summary>
+    public static string StageSnapshot(string path, byte[] snapshot)
+    {
+        var staged = path + ".incoming";
+        using var file = new FileStream(staged, FileMode.Create, FileAccess.Write, FileShare.None);
+        file.Write(snapshot);
+        file.Flush(flushToDisk: true);
+        return staged;
+    }
+
+    /// <summary>Step 2, once the old database is closed: renames the staged snapshot over it (quick).</summary>
+    public static void SwapInSnapshot(string path, string staged)
+    {
         File.Delete(path + "-wal");
         File.Delete(path + "-shm");
-        File.Move(temporary, path, overwrite: true);
+        File.Move(staged, path, overwrite: true);
         Raft.DirectorySync.Fsync(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!);
     }
 
@@ -264,7 +293,8 @@ public sealed class SqliteLinkStore : IDisposable
     public IdempotencyRecord? FindIdempotency(string scope, string key)
     {
         using var connection = OpenReader();
-        return new SqliteLinkTable(connection).FindIdempotency(scope, key);
+        using var table = new SqliteLinkTable(connection);
+        return table.FindIdempotency(scope, key);
     }
 
     public string? GetMeta(string key)
@@ -357,6 +387,7 @@ public sealed class SqliteLinkStore : IDisposable
             }
 
             _disposed = true;
+            _table.Dispose();
             _writer.Dispose();
             SqliteConnection.ClearPool(new SqliteConnection(_connectionString));
         }
