@@ -16,7 +16,9 @@ public sealed class SqliteLinkStore : IDisposable
     private readonly SqliteConnection _writer;
     private readonly SqliteLinkTable _table;
     private readonly Lock _writeLock = new();
-    private bool _disposed;
+    private readonly System.Collections.Concurrent.ConcurrentBag<LinkLookup> _linkReaders = [];
+    private int _activeReaders;
+    private volatile bool _disposed;
 
     private SqliteLinkStore(string path, SqliteConnection writer, string connectionString)
     {
@@ -236,21 +238,46 @@ public sealed class SqliteLinkStore : IDisposable
         Raft.DirectorySync.Fsync(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!);
     }
 
+    /// <summary>
+    /// One link by code: the hot read (redirect cache misses, API reads). Served by a pool of open
+    /// connections each holding its prepared statement, so a read costs neither an open nor a parse.
+    /// </summary>
     public Link? Get(string code)
     {
-        using var connection = OpenReader();
-        using var command = connection.CreateCommand();
-        command.CommandText = $"SELECT {SqliteLinkTable.SelectColumns} FROM links WHERE code = $code";
-        command.Parameters.AddWithValue("$code", code);
-        using var reader = command.ExecuteReader();
-        return reader.Read() ? SqliteLinkTable.ReadLink(reader) : null;
+        EnterRead();
+        try
+        {
+            if (!_linkReaders.TryTake(out var lookup))
+            {
+                var connection = new SqliteConnection(_connectionString);
+                connection.Open();
+                lookup = new LinkLookup(connection);
+            }
+
+            try
+            {
+                var link = lookup.Find(code);
+                _linkReaders.Add(lookup);
+                return link;
+            }
+            catch
+            {
+                lookup.Dispose();
+                throw;
+            }
+        }
+        finally
+        {
+            ExitRead();
+        }
     }
 
     /// <summary>Live (not deleted) links, newest first, optionally only those with <paramref name="tag"/>.</summary>
     public LinkPage List(int limit, LinkCursor? after, string? tag)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
-        using var connection = OpenReader();
+        using var lease = OpenReader();
+        var connection = lease.Connection;
         using var command = connection.CreateCommand();
         var columns = string.Join(", ", SqliteLinkTable.SelectColumns.Split(", ").Select(c => "l." + c));
         var keyset = tag is null ? "l" : "k";
@@ -292,14 +319,16 @@ public sealed class SqliteLinkStore : IDisposable
     /// <summary>The remembered result for an idempotency key, if any (whatever its age).</summary>
     public IdempotencyRecord? FindIdempotency(string scope, string key)
     {
-        using var connection = OpenReader();
+        using var lease = OpenReader();
+        var connection = lease.Connection;
         using var table = new SqliteLinkTable(connection);
         return table.FindIdempotency(scope, key);
     }
 
     public string? GetMeta(string key)
     {
-        using var connection = OpenReader();
+        using var lease = OpenReader();
+        var connection = lease.Connection;
         using var command = connection.CreateCommand();
         command.CommandText = "SELECT value FROM meta WHERE key = $key";
         command.Parameters.AddWithValue("$key", key);
@@ -322,7 +351,8 @@ public sealed class SqliteLinkStore : IDisposable
 
     public IReadOnlyList<StoredApiKey> ApiKeys()
     {
-        using var connection = OpenReader();
+        using var lease = OpenReader();
+        var connection = lease.Connection;
         using var command = connection.CreateCommand();
         command.CommandText = "SELECT id, hash, source, created_at FROM api_keys ORDER BY created_at";
         using var reader = command.ExecuteReader();
@@ -365,7 +395,8 @@ public sealed class SqliteLinkStore : IDisposable
 
         try
         {
-            using var connection = OpenReader();
+            using var lease = OpenReader();
+        var connection = lease.Connection;
             using var command = connection.CreateCommand();
             command.CommandText = "SELECT count(*) FROM meta";
             command.ExecuteScalar();
@@ -387,6 +418,21 @@ public sealed class SqliteLinkStore : IDisposable
             }
 
             _disposed = true;
+            Interlocked.MemoryBarrier();
+
+            // Readers already inside finish first: a connection to this file closing after a
+            // snapshot replaced it would checkpoint into, and delete, the new file's WAL.
+            var wait = new SpinWait();
+            while (Volatile.Read(ref _activeReaders) > 0)
+            {
+                wait.SpinOnce();
+            }
+
+            while (_linkReaders.TryTake(out var lookup))
+            {
+                lookup.Dispose();
+            }
+
             _table.Dispose();
             _writer.Dispose();
             SqliteConnection.ClearPool(new SqliteConnection(_connectionString));
@@ -400,11 +446,72 @@ public sealed class SqliteLinkStore : IDisposable
         command.ExecuteNonQuery();
     }
 
-    private SqliteConnection OpenReader()
+    /// <summary>A pooled reader connection, counted as a reader until disposed (see <see cref="Dispose"/>).</summary>
+    private ReaderLease OpenReader()
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        var connection = new SqliteConnection(_connectionString);
-        connection.Open();
-        return connection;
+        EnterRead();
+        try
+        {
+            var connection = new SqliteConnection(_connectionString);
+            connection.Open();
+            return new ReaderLease(this, connection);
+        }
+        catch
+        {
+            ExitRead();
+            throw;
+        }
+    }
+
+    private void EnterRead()
+    {
+        Interlocked.Increment(ref _activeReaders);
+        if (_disposed)
+        {
+            ExitRead();
+            throw new ObjectDisposedException(nameof(SqliteLinkStore));
+        }
+    }
+
+    private void ExitRead() => Interlocked.Decrement(ref _activeReaders);
+
+    private readonly struct ReaderLease(SqliteLinkStore store, SqliteConnection connection) : IDisposable
+    {
+        public SqliteConnection Connection => connection;
+
+        public void Dispose()
+        {
+            connection.Dispose();
+            store.ExitRead();
+        }
+    }
+
+    /// <summary>An open reader connection with its prepared lookup of one link.</summary>
+    private sealed class LinkLookup : IDisposable
+    {
+        private readonly SqliteConnection _connection;
+        private readonly SqliteCommand _command;
+        private readonly SqliteParameter _code;
+
+        public LinkLookup(SqliteConnection connection)
+        {
+            _connection = connection;
+            _command = connection.CreateCommand();
+            _command.CommandText = $"SELECT {SqliteLinkTable.SelectColumns} FROM links WHERE code = $code";
+            _code = _command.Parameters.Add("$code", SqliteType.Text);
+        }
+
+        public Link? Find(string code)
+        {
+            _code.Value = code;
+            using var reader = _command.ExecuteReader();
+            return reader.Read() ? SqliteLinkTable.ReadLink(reader) : null;
+        }
+
+        public void Dispose()
+        {
+            _command.Dispose();
+            _connection.Dispose();
+        }
     }
 }

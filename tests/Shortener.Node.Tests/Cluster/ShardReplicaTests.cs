@@ -126,10 +126,32 @@ public sealed class ShardReplicaTests : IAsyncLifetime
         }
 
         await Eventually(() => _replicas[leader].Status.SnapshotIndex >= 40);
+
+        // Readers keep reading the lagging replica while it swaps its database for the snapshot.
+        using var stopReading = new CancellationTokenSource();
+        var reads = 0;
+        var reader = Task.Run(() =>
+        {
+            while (!stopReading.IsCancellationRequested)
+            {
+                try
+                {
+                    _replicas[lagging].Store.Get("code1");
+                    reads++;
+                }
+                catch (ObjectDisposedException)
+                {
+                    // The swap's moment: LinkService retries on the new store.
+                }
+            }
+        });
         _cut.Clear();
-        await Eventually(() => _replicas[lagging].Store.Get("code59") is not null);
+        await Eventually(() => Get(_replicas[lagging], "code59") is not null);
+        await stopReading.CancelAsync();
+        await reader;
+        Assert.True(reads > 0);
         Assert.True(Volatile.Read(ref _restored) >= 1, "the lagging replica caught up without installing a snapshot");
-        Assert.Equal(60, Enumerable.Range(0, 60).Count(i => _replicas[lagging].Store.Get($"code{i}") is not null));
+        Assert.Equal(60, Enumerable.Range(0, 60).Count(i => Get(_replicas[lagging], $"code{i}") is not null));
 
         // Restarted, it resumes from its own state: nothing lost, nothing applied twice.
         var applied = _replicas[lagging].Status.Applied;
@@ -193,6 +215,22 @@ public sealed class ShardReplicaTests : IAsyncLifetime
         ulong leader = 0;
         await Eventually(() => (leader = _replicas.Values.FirstOrDefault(r => r.Status.Role == RaftRole.Leader && !_cut.Contains(r.Status.Leader))?.Status.Leader ?? 0) != 0);
         return leader;
+    }
+
+    /// <summary>A read that, like LinkService's, retries across the moment a snapshot install swaps the store.</summary>
+    private static Link? Get(ShardReplica replica, string code)
+    {
+        while (true)
+        {
+            try
+            {
+                return replica.Store.Get(code);
+            }
+            catch (ObjectDisposedException)
+            {
+                Thread.Sleep(5);
+            }
+        }
     }
 
     private static async Task Eventually(Func<bool> condition)
