@@ -222,7 +222,9 @@ public sealed class SqliteLinkStoreTests : IDisposable
         using (var store = SqliteLinkStore.Open(DbPath))
         {
             store.ApplyBatch([Envelope(Create("kept"))], appliedIndex: 5);
-            snapshot = store.ExportSnapshot();
+            var (applied, data) = store.ExportSnapshot();
+            Assert.Equal(5UL, applied);
+            snapshot = data;
             store.ApplyBatch([Envelope(Create("after-snapshot"))], appliedIndex: 6);
         }
 

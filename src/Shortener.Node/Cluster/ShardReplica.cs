@@ -42,6 +42,10 @@ public sealed class ShardReplica : IAsyncDisposable
     private long _leaderContactAtMs;
     private long _freshAtMs;
     private HardState _persisted;
+    private bool _compacting;
+
+    /// <summary>Membership after each change applied since the last snapshot (for snapshots taken off the loop).</summary>
+    private readonly List<(ulong Index, ConfState Conf)> _confHistory = [];
 
     private ShardReplica(ShardReplicaSettings settings, DurableRaftStorage storage, SqliteLinkStore store, ulong applied, ILogger logger)
     {
@@ -66,6 +70,7 @@ public sealed class ShardReplica : IAsyncDisposable
             },
             storage.Memory);
         _status = BuildStatus();
+        _confHistory.Add((applied, _node.ConfState));
 
         // The only voter of a shard needs no election timeout to know it wins.
         var conf = _node.ConfState;
@@ -567,6 +572,8 @@ public sealed class ShardReplica : IAsyncDisposable
         _store = Restore(path, snapshot, staged);
         _storeApplied = snapshot.Metadata.Index;
         _lastSnapshotIndex = snapshot.Metadata.Index;
+        _confHistory.Clear();
+        _confHistory.Add((snapshot.Metadata.Index, snapshot.Metadata.ConfState));
         _settings.Restored(Shard);
         _logger.LogInformation("Shard {Shard}: installed a snapshot at index {Index} (term {Term}, {Bytes} bytes)", Shard, snapshot.Metadata.Index, snapshot.Metadata.Term, snapshot.Data.Length);
     }
@@ -587,6 +594,7 @@ public sealed class ShardReplica : IAsyncDisposable
                 // The engine learns membership only here, even where the database is already past
                 // this entry (it kept a later apply than the Raft hard state recorded).
                 var conf = _node.ApplyConfChange(ConfChange.Decode(entry.Data));
+                _confHistory.Add((entry.Index, conf));
                 _logger.LogInformation("Shard {Shard}: membership is now {Config} (index {Index})", Shard, conf, entry.Index);
                 continue;
             }
@@ -650,17 +658,66 @@ public sealed class ShardReplica : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Every <see cref="ShardReplicaSettings.SnapshotEntries"/> applied entries, copies the database
+    /// off the loop (the loop keeps applying and heartbeating meanwhile), then compacts the log up to
+    /// the index the copy holds, on the loop.
+    /// </summary>
     private void MaybeCompact()
     {
-        if (_storeApplied - _lastSnapshotIndex < (ulong)_settings.SnapshotEntries || _node.Applied != _storeApplied)
+        if (_compacting || _storeApplied - _lastSnapshotIndex < (ulong)_settings.SnapshotEntries)
         {
             return;
         }
 
-        var data = _store.ExportSnapshot();
-        _storage.Compact(_storeApplied, _node.ConfState, data, (ulong)_settings.SnapshotKeepEntries);
-        _lastSnapshotIndex = _storeApplied;
-        _logger.LogInformation("Shard {Shard}: snapshot at index {Index} ({Bytes} bytes); log compacted", Shard, _storeApplied, data.Length);
+        _compacting = true;
+        var store = _store;
+        _ = Task.Run(() =>
+        {
+            (ulong Index, byte[] Data)? export = null;
+            try
+            {
+                export = store.ExportSnapshot();
+            }
+            catch (Exception e) when (e is Microsoft.Data.Sqlite.SqliteException or IOException or ObjectDisposedException)
+            {
+                _logger.LogWarning("Shard {Shard}: taking a snapshot failed; will try again: {Error}", Shard, e.Message);
+            }
+
+            Post(new ShardEvent.Run(_ => FinishCompaction(export), null));
+        });
+    }
+
+    private void FinishCompaction((ulong Index, byte[] Data)? export)
+    {
+        _compacting = false;
+
+        // A snapshot installed meanwhile (the copy was of the replaced store) overtakes this one.
+        if (export is not { } copy || copy.Index <= _lastSnapshotIndex || copy.Index > _node.Applied)
+        {
+            return;
+        }
+
+        var conf = ConfAt(copy.Index);
+        _storage.Compact(copy.Index, conf, copy.Data, (ulong)_settings.SnapshotKeepEntries);
+        _lastSnapshotIndex = copy.Index;
+        _confHistory.RemoveAll(c => c.Index <= copy.Index);
+        _confHistory.Insert(0, (copy.Index, conf));
+        _logger.LogInformation("Shard {Shard}: snapshot at index {Index} ({Bytes} bytes); log compacted", Shard, copy.Index, copy.Data.Length);
+    }
+
+    /// <summary>The membership in force once entry <paramref name="index"/> was applied.</summary>
+    private ConfState ConfAt(ulong index)
+    {
+        for (var i = _confHistory.Count - 1; i >= 0; i--)
+        {
+            if (_confHistory[i].Index <= index)
+            {
+                return _confHistory[i].Conf;
+            }
+        }
+
+        return _node.ConfState;
     }
 
     private void FailAll(Exception error)

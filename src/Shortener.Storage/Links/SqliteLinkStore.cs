@@ -183,29 +183,37 @@ public sealed class SqliteLinkStore : IDisposable
 
     /// <summary>
     /// A consistent copy of the whole database as bytes (VACUUM INTO, so compact and free of the
-    /// WAL), taken between two applies: its applied index is <see cref="AppliedIndex"/> at the time.
+    /// WAL) and the applied index it holds. It reads through a connection of its own, so applies
+    /// go on meanwhile; the copy is the database as of one committed apply.
     /// </summary>
-    public byte[] ExportSnapshot()
+    public (ulong AppliedIndex, byte[] Data) ExportSnapshot()
     {
-        lock (_writeLock)
+        var copy = Path + ".snapshot-" + Guid.NewGuid().ToString("N");
+        try
         {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            var copy = Path + ".snapshot-" + Guid.NewGuid().ToString("N");
-            try
+            using (var lease = OpenReader())
             {
-                using (var command = _writer.CreateCommand())
-                {
-                    command.CommandText = "VACUUM INTO $path";
-                    command.Parameters.AddWithValue("$path", copy);
-                    command.ExecuteNonQuery();
-                }
+                using var command = lease.Connection.CreateCommand();
+                command.CommandText = "VACUUM INTO $path";
+                command.Parameters.AddWithValue("$path", copy);
+                command.ExecuteNonQuery();
+            }
 
-                return File.ReadAllBytes(copy);
-            }
-            finally
+            ulong applied;
+            using (var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = copy, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString()))
             {
-                File.Delete(copy);
+                connection.Open();
+                using var command = connection.CreateCommand();
+                command.CommandText = "SELECT value FROM meta WHERE key = $key";
+                command.Parameters.AddWithValue("$key", AppliedIndexKey);
+                applied = command.ExecuteScalar() is string text ? ulong.Parse(text, System.Globalization.CultureInfo.InvariantCulture) : 0;
             }
+
+            return (applied, File.ReadAllBytes(copy));
+        }
+        finally
+        {
+            File.Delete(copy);
         }
     }
 
