@@ -167,13 +167,17 @@ public sealed class LinkService
         return Get(code);
     }
 
-    /// <summary>Live links of every shard, newest first, from this node's replicas: each shard's page merged by (created, code).</summary>
+    /// <summary>
+    /// Live links of every shard, newest first, from this node's replicas: each shard's first
+    /// <paramref name="limit"/> + 1 after the cursor, merged by (created, code). The global first
+    /// limit + 1 are among those, so the page and whether another follows are both exact.
+    /// </summary>
     public LinkPage List(int limit, LinkCursor? after, string? tag)
     {
         var merged = new List<Link>();
         foreach (var replica in _shards.Replicas)
         {
-            merged.AddRange(Read(replica.Shard, store => store.List(limit, after, tag)).Links);
+            merged.AddRange(Read(replica.Shard, store => store.List(limit + 1, after, tag)).Links);
         }
 
         var page = merged
