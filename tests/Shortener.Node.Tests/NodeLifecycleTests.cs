@@ -6,6 +6,7 @@ using Shortener.Node.Security;
 
 namespace Shortener.Node.Tests;
 
+[Collection(ProcessWideMetrics.Name)]
 public sealed class NodeLifecycleTests : IDisposable
 {
     private readonly TempDirectory _dir = new();

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 
 namespace Shortener.Node.Tests;
 
+[Collection(ProcessWideMetrics.Name)]
 public sealed class ObservabilityTests : IDisposable
 {
     private readonly TempDirectory _dir = new();
