@@ -18,7 +18,7 @@ public sealed partial class ServeProcessTests : IDisposable
     public async Task Serve_runs_until_signalled_then_exits_zero(int signal, string name)
     {
         var port = FreePort();
-        using var process = Start("serve", "--data", _dir.Path, "--urls", $"http://127.0.0.1:{port}");
+        using var process = ShortenerProcess.Start("serve", "--data", _dir.Path, "--urls", $"http://127.0.0.1:{port}");
         var stdout = new System.Text.StringBuilder();
         process.OutputDataReceived += (_, e) => { lock (stdout) { stdout.AppendLine(e.Data); } };
         process.BeginOutputReadLine();
@@ -46,7 +46,7 @@ public sealed partial class ServeProcessTests : IDisposable
     public async Task Serve_with_a_damaged_database_exits_one_with_the_reason()
     {
         await File.WriteAllBytesAsync(Path.Combine(_dir.Path, "node.db"), Enumerable.Repeat((byte)0x42, 10_000).ToArray());
-        using var process = Start("serve", "--data", _dir.Path, "--urls", $"http://127.0.0.1:{FreePort()}");
+        using var process = ShortenerProcess.Start("serve", "--data", _dir.Path, "--urls", $"http://127.0.0.1:{FreePort()}");
         var error = await process.StandardError.ReadToEndAsync();
         Assert.True(process.WaitForExit(30_000));
         Assert.Equal(1, process.ExitCode);
@@ -59,30 +59,11 @@ public sealed partial class ServeProcessTests : IDisposable
         using var occupied = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
         occupied.Start();
         var port = ((IPEndPoint)occupied.LocalEndpoint).Port;
-        using var process = Start("serve", "--data", _dir.Path, "--urls", $"http://127.0.0.1:{port}");
+        using var process = ShortenerProcess.Start("serve", "--data", _dir.Path, "--urls", $"http://127.0.0.1:{port}");
         var error = await process.StandardError.ReadToEndAsync();
         Assert.True(process.WaitForExit(30_000));
         Assert.Equal(1, process.ExitCode);
         Assert.Contains("error: cannot listen", error);
-    }
-
-    private static Process Start(params string[] args)
-    {
-        var info = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "shortener.dll"));
-        foreach (var arg in args)
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        info.Environment.Remove("SHORTENER_API_KEY");
-        info.Environment["Logging__LogLevel__Default"] = "Warning";
-        return Process.Start(info)!;
     }
 
     private static async Task WaitUntilReady(HttpClient http, Process process)

@@ -22,7 +22,7 @@ public sealed partial class UpCommandTests : IDisposable
         var peerPort = FreePortRange(3);
         string code;
         string key;
-        using (var up = Start("up", "--data", _dir.Path, "--port", port.ToString(), "--peer-port", peerPort.ToString(), "--shards", "4"))
+        using (var up = ShortenerProcess.Start("up", "--data", _dir.Path, "--port", port.ToString(), "--peer-port", peerPort.ToString(), "--shards", "4"))
         {
             var banner = await ReadUntilAsync(up, "Press Ctrl-C");
             Assert.Contains($"node 1 (dc1): http://127.0.0.1:{port}", banner);
@@ -46,7 +46,7 @@ public sealed partial class UpCommandTests : IDisposable
             Assert.Contains("Stopped.", rest);
         }
 
-        using (var again = Start("up", "--data", _dir.Path))
+        using (var again = ShortenerProcess.Start("up", "--data", _dir.Path))
         {
             var banner = await ReadUntilAsync(again, "Press Ctrl-C");
             Assert.Contains("Restarting the 3-node cluster", banner);
@@ -63,20 +63,6 @@ public sealed partial class UpCommandTests : IDisposable
 
     [GeneratedRegex("API key: ([0-9a-f]+)")]
     private static partial Regex ApiKey();
-
-    private static Process Start(params string[] args)
-    {
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "shortener.dll"));
-        foreach (var arg in args)
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        info.Environment.Remove("SHORTENER_API_KEY");
-        info.Environment.Remove("SHORTENER_CLUSTER_SECRET");
-        return Process.Start(info)!;
-    }
 
     private static async Task<string> ReadUntilAsync(Process process, string marker)
     {

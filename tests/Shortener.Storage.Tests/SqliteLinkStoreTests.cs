@@ -180,6 +180,7 @@ public sealed class SqliteLinkStoreTests : IDisposable
                 proposals: [(1, 1), (1, 1), (2, 1)]);
             Assert.Equal(new CodeBlock(0, 10), results[0].Result!.Block);
             Assert.True(results[1].Duplicate);
+            Assert.Equal(new CodeBlock(0, 10), results[1].Result!.Block);
             Assert.Equal(new CodeBlock(10, 10), results[2].Result!.Block);
             Assert.Equal(7UL, store.AppliedIndex);
 

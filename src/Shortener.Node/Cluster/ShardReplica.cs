@@ -36,8 +36,6 @@ public sealed class ShardReplica : IAsyncDisposable
     private ulong _lastSnapshotIndex;
     private ulong _nextReadId;
     private ulong _ticks;
-    private ulong _lastLead;
-    private RaftRole _lastRole;
     private ulong _leaderCommitSeen;
     private long _leaderContactAtMs;
     private long _freshAtMs;
@@ -541,10 +539,9 @@ public sealed class ShardReplica : IAsyncDisposable
 
         _node.Advance(ready);
         CompleteReads();
-        if (ready.SoftState is { } soft && (soft.Lead != _lastLead || soft.Role != _lastRole))
+        // A Ready carries a soft state only when the leader or role changed.
+        if (ready.SoftState is { } soft)
         {
-            _lastLead = soft.Lead;
-            _lastRole = soft.Role;
             _logger.LogInformation("Shard {Shard}: this node is {Role} in term {Term}; leader {Leader}", Shard, soft.Role, _node.Term, soft.Lead);
         }
 

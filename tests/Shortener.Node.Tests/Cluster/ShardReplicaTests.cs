@@ -162,6 +162,56 @@ public sealed class ShardReplicaTests : IAsyncLifetime
         Assert.Equal(60, Enumerable.Range(0, 60).Count(i => _replicas[lagging].Store.Get($"code{i}") is not null));
     }
 
+    [Fact]
+    public async Task A_replica_whose_storage_fails_stops_instead_of_skipping_what_the_others_apply()
+    {
+        await StartAsync();
+        var leader = await LeaderAsync();
+        var broken = _replicas.Keys.First(id => id != leader);
+        using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={_replicas[broken].Store.Path};Pooling=False"))
+        {
+            connection.Open();
+            using var drop = connection.CreateCommand();
+            drop.CommandText = "DROP TABLE links";
+            drop.ExecuteNonQuery();
+        }
+
+        var applied = _replicas[broken].Status.Applied;
+        await _replicas[leader].ProposeAsync(Create("after-break", "https://example.com/b"), CancellationToken.None);
+        await Eventually(() => _replicas[broken].Status.Failed);
+        Assert.Equal(applied, _replicas[broken].Store.AppliedIndex);
+        await Assert.ThrowsAsync<ShardUnavailableException>(() => _replicas[broken].ProposeAsync(Create("x", "https://example.com/x"), CancellationToken.None));
+
+        // The other two keep a quorum and keep writing.
+        var third = _replicas.Keys.Single(id => id != leader && id != broken);
+        Assert.Equal(CommandOutcome.Created, (await _replicas[third].ProposeAsync(Create("still", "https://example.com/s"), CancellationToken.None)).Outcome);
+    }
+
+    [Fact]
+    public async Task An_entry_no_replica_can_read_stops_them_all_rather_than_being_skipped()
+    {
+        await StartAsync();
+        var leader = await LeaderAsync();
+        await _replicas[leader].OnLoopAsync(node => node.Propose([9, 9, 9]));
+        await Eventually(() => _replicas.Values.All(r => r.Status.Failed));
+    }
+
+    [Fact]
+    public async Task A_cut_off_replica_reports_its_growing_staleness()
+    {
+        await StartAsync();
+        var leader = await LeaderAsync();
+        var follower = _replicas.Keys.First(id => id != leader);
+        await Eventually(() => _replicas[follower].AppliedAgeMs < 500);
+        _cut.Add(follower);
+        await Task.Delay(TimeSpan.FromSeconds(1.5));
+        Assert.True(_replicas[follower].AppliedAgeMs >= 1_000, $"age {_replicas[follower].AppliedAgeMs} ms");
+        var newLeader = await LeaderAsync();
+        Assert.True(_replicas[newLeader].AppliedAgeMs < 500, $"leader age {_replicas[newLeader].AppliedAgeMs} ms");
+        _cut.Clear();
+        await Eventually(() => _replicas[follower].AppliedAgeMs < 500);
+    }
+
     private static LinkCommandEnvelope Create(string code, string url) =>
         new(new CreateLink(1, code, url, null, null, 302, [], null));
 
