@@ -169,6 +169,25 @@ public sealed class SqliteLinkStoreTests : IDisposable
     }
 
     [Fact]
+    public void The_member_list_is_kept_in_meta_and_travels_in_snapshots()
+    {
+        byte[] snapshot;
+        using (var store = SqliteLinkStore.Open(DbPath))
+        {
+            Assert.Null(store.ClusterMembers());
+            Assert.Equal(CommandOutcome.Ok, store.Apply(new LinkCommandEnvelope(new SetClusterMembers(1, 0, "{\"members\":[]}\nline two"))).Outcome);
+            Assert.Equal(CommandOutcome.Conflict, store.Apply(new LinkCommandEnvelope(new SetClusterMembers(2, 0, "lost"))).Outcome);
+            Assert.Equal((1L, "{\"members\":[]}\nline two"), store.ClusterMembers());
+            snapshot = store.ExportSnapshot().Data;
+        }
+
+        var other = Path.Combine(Path.GetDirectoryName(DbPath)!, "other.db");
+        SqliteLinkStore.ReplaceWithSnapshot(other, snapshot);
+        using var restored = SqliteLinkStore.Open(other);
+        Assert.Equal((1L, "{\"members\":[]}\nline two"), restored.ClusterMembers());
+    }
+
+    [Fact]
     public void The_applied_index_commits_with_the_batch_and_a_reproposed_command_applies_once()
     {
         using (var store = SqliteLinkStore.Open(DbPath, synchronousFull: false))

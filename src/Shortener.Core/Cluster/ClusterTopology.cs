@@ -3,17 +3,22 @@ using Shortener.Core.Links;
 namespace Shortener.Core.Cluster;
 
 /// <summary>
-/// The cluster as it was created: its members, the number of link shards and their replication
-/// factor, and the code key and length every node must share (a code's shard depends on them).
-/// Every node bootstraps every shard from the same topology, so they agree on the first
-/// configuration without talking.
+/// The cluster: its members, the number of link shards and their replication factor, and the code
+/// key and length every node must share (a code's shard depends on them). The members change
+/// through shard 0's log (<see cref="Version"/> counts the changes); the founders, the members the
+/// cluster was created with, never do: each founder bootstraps every shard from their placement, so
+/// they agree on the first configuration without talking. A node added later starts its shards
+/// empty and is brought in by the shard leaders.
 /// </summary>
 public sealed record ClusterTopology(
     IReadOnlyList<ClusterMember> Members,
     int Shards,
     int ReplicationFactor,
     ulong CodeKey,
-    int CodeLength)
+    int CodeLength,
+    long Version = 0,
+    IReadOnlyList<ClusterMember>? Founders = null,
+    ulong HighestId = 0)
 {
     public const int DefaultShards = 16;
 
@@ -23,7 +28,28 @@ public sealed record ClusterTopology(
 
     public ShardRouter CreateRouter() => new(new CodeScrambler(CodeKey, CodeLength), Shards);
 
-    public IReadOnlyList<ShardReplicas> Placement() => ShardPlacement.Place(Members, Shards, ReplicationFactor);
+    /// <summary>Where each shard should be now: on the members that are not leaving.</summary>
+    public IReadOnlyList<ShardReplicas> Placement() => ShardPlacement.Place(Members.Where(m => !m.Leaving).ToArray(), Shards, ReplicationFactor);
+
+    /// <summary>Where each shard started: on the founders.</summary>
+    public IReadOnlyList<ShardReplicas> BootstrapPlacement() => ShardPlacement.Place(Founders ?? Members, Shards, ReplicationFactor);
+
+    public bool IsFounder(ulong id) => (Founders ?? Members).Any(m => m.Id == id);
+
+    /// <summary>The smallest id never used in this cluster: ids are not reused, so a new node cannot be mistaken for an old one's replicas.</summary>
+    public ulong NextId => Math.Max(HighestId, Members.Concat(Founders ?? []).Max(m => m.Id)) + 1;
+
+    /// <summary>This topology with another member list (from shard 0), keeping the founders.</summary>
+    public ClusterTopology WithMembers(ClusterMembership membership, long version) => this with
+    {
+        Members = membership.Members,
+        Version = version,
+        Founders = Founders ?? Members,
+        HighestId = Math.Max(NextId - 1, membership.HighestId),
+    };
+
+    /// <summary>The member list as shard 0 keeps it.</summary>
+    public ClusterMembership Membership() => new(Members, NextId - 1);
 
     /// <summary>Problems that make this topology unusable, in words an operator can act on; empty when it is fine.</summary>
     public IReadOnlyList<string> Validate()

@@ -1,7 +1,10 @@
 namespace Shortener.Core.Links;
 
-/// <summary>What applying a command did. <see cref="Replayed"/> is set when an idempotent retry got the first result back.</summary>
-public sealed record CommandResult(CommandOutcome Outcome, Link? Link = null, CodeBlock? Block = null, bool Replayed = false, int Purged = 0)
+/// <summary>
+/// What applying a command did. <see cref="Replayed"/> is set when an idempotent retry got the first
+/// result back; <see cref="MembersVersion"/> is the member list's version after a <see cref="SetClusterMembers"/>.
+/// </summary>
+public sealed record CommandResult(CommandOutcome Outcome, Link? Link = null, CodeBlock? Block = null, bool Replayed = false, int Purged = 0, long MembersVersion = 0)
 {
     public static CommandResult NotFound { get; } = new(CommandOutcome.NotFound);
 

@@ -21,4 +21,7 @@ public interface ILinkTable
 
     /// <summary>Removes idempotency records created before <paramref name="beforeMs"/>; returns how many.</summary>
     int PurgeIdempotency(long beforeMs);
+
+    /// <summary>The cluster's member list and its version (see <see cref="SetClusterMembers"/>); null before the first change.</summary>
+    (long Version, string Document)? ClusterMembers { get; set; }
 }

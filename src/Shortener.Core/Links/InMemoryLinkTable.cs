@@ -12,6 +12,8 @@ public sealed class InMemoryLinkTable : ILinkTable
 
     public ulong NextSequence { get; set; }
 
+    public (long Version, string Document)? ClusterMembers { get; set; }
+
     public Link? Find(string code) => _links.GetValueOrDefault(code);
 
     public void Insert(Link link) => _links.Add(link.Code, link);

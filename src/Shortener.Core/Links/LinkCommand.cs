@@ -13,6 +13,7 @@ namespace Shortener.Core.Links;
 [JsonDerivedType(typeof(RecordVisit), "visit")]
 [JsonDerivedType(typeof(LeaseCodeBlock), "lease")]
 [JsonDerivedType(typeof(PurgeIdempotency), "purge")]
+[JsonDerivedType(typeof(SetClusterMembers), "members")]
 public abstract record LinkCommand(long At);
 
 /// <summary>
@@ -49,3 +50,11 @@ public sealed record LeaseCodeBlock(long At, ulong Size) : LinkCommand(At);
 /// any other command, so every replica forgets the same records at the same point of the log.
 /// </summary>
 public sealed record PurgeIdempotency(long At) : LinkCommand(At);
+
+/// <summary>
+/// Replace the cluster's member list (kept in shard 0, which every node holds) with
+/// <paramref name="Document"/>, if it is still at <paramref name="ExpectedVersion"/>; refused with
+/// Conflict otherwise, so two operators' changes cannot overwrite each other. The document is
+/// opaque here: the node reads it. Applied, the version is one more than expected.
+/// </summary>
+public sealed record SetClusterMembers(long At, long ExpectedVersion, string Document) : LinkCommand(At);

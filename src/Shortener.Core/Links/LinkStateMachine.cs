@@ -44,8 +44,21 @@ public static class LinkStateMachine
         RecordVisit v => Visit(table, v),
         LeaseCodeBlock l => Lease(table, l),
         PurgeIdempotency p => new CommandResult(CommandOutcome.Ok, Purged: table.PurgeIdempotency(p.At - IdempotencyRetentionMs)),
+        SetClusterMembers m => SetMembers(table, m),
         _ => throw new ArgumentOutOfRangeException(nameof(command), command.GetType().Name, "unknown link command"),
     };
+
+    private static CommandResult SetMembers(ILinkTable table, SetClusterMembers m)
+    {
+        var version = table.ClusterMembers?.Version ?? 0;
+        if (version != m.ExpectedVersion)
+        {
+            return new CommandResult(CommandOutcome.Conflict, MembersVersion: version);
+        }
+
+        table.ClusterMembers = (version + 1, m.Document);
+        return new CommandResult(CommandOutcome.Ok, MembersVersion: version + 1);
+    }
 
     private static CommandResult Create(ILinkTable table, CreateLink c)
     {

@@ -343,6 +343,10 @@ public sealed class SqliteLinkStore : IDisposable
         return command.ExecuteScalar() as string;
     }
 
+    /// <summary>The cluster's member list as last applied here (see <see cref="SetClusterMembers"/>), or null.</summary>
+    public (long Version, string Document)? ClusterMembers() =>
+        GetMeta("cluster_members") is { } text ? SqliteLinkTable.ParseMembers(text) : null;
+
     /// <summary>Sets <paramref name="key"/> only if it has no value yet; returns the value it has afterwards.</summary>
     public string GetOrAddMeta(string key, string value)
     {

@@ -32,6 +32,27 @@ internal sealed class SqliteLinkTable(SqliteConnection connection) : ILinkTable,
             ("$v", value.ToString(CultureInfo.InvariantCulture)));
     }
 
+    public (long Version, string Document)? ClusterMembers
+    {
+        get
+        {
+            var text = Scalar("SELECT value FROM meta WHERE key = 'cluster_members'") as string;
+            return text is null ? null : ParseMembers(text);
+        }
+
+        set
+        {
+            if (value is not { } members)
+            {
+                throw new InvalidOperationException("the member list cannot be unset");
+            }
+
+            Execute(
+                "INSERT INTO meta (key, value) VALUES ('cluster_members', $v) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                ("$v", members.Version.ToString(CultureInfo.InvariantCulture) + "\n" + members.Document));
+        }
+    }
+
     public Link? Find(string code)
     {
         var command = Command($"SELECT {SelectColumns} FROM links WHERE code = $code", ("$code", code));
@@ -123,6 +144,13 @@ internal sealed class SqliteLinkTable(SqliteConnection connection) : ILinkTable,
         ("$id", unchecked((long)id)),
         ("$at", at),
         ("$result", result is null ? null : LinkJson.Serialize(result with { Replayed = false })));
+
+    /// <summary>The meta value of the member list: its version, a newline, the document.</summary>
+    internal static (long Version, string Document) ParseMembers(string text)
+    {
+        var newline = text.IndexOf('\n', StringComparison.Ordinal);
+        return (long.Parse(text.AsSpan(0, newline), CultureInfo.InvariantCulture), text[(newline + 1)..]);
+    }
 
     internal static Link ReadLink(SqliteDataReader reader) => new(
         Code: reader.GetString(0),

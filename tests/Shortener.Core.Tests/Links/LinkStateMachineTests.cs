@@ -167,6 +167,7 @@ public class LinkStateMachineTests
             new DeleteLink(6, "abc"),
             new RecordVisit(7, "abc"),
             new LeaseCodeBlock(8, 1000),
+            new SetClusterMembers(9, 3, "{}"),
         ];
         foreach (var command in commands)
         {
@@ -178,6 +179,22 @@ public class LinkStateMachineTests
         var back = LinkJson.Deserialize<CommandResult>(LinkJson.Serialize(result));
         Assert.Equal(result.Outcome, back.Outcome);
         Assert.True(result.Link!.SameAs(back.Link));
+    }
+
+    [Fact]
+    public void The_member_list_changes_only_from_the_version_the_proposer_saw()
+    {
+        Assert.Null(_table.ClusterMembers);
+        var first = Apply(new SetClusterMembers(1, 0, "a"));
+        Assert.Equal((CommandOutcome.Ok, 1L), (first.Outcome, first.MembersVersion));
+
+        // A second operator who also read version 0 is refused and told the current version.
+        var stale = Apply(new SetClusterMembers(2, 0, "b"));
+        Assert.Equal((CommandOutcome.Conflict, 1L), (stale.Outcome, stale.MembersVersion));
+        Assert.Equal((1L, "a"), _table.ClusterMembers);
+
+        Assert.Equal(2L, Apply(new SetClusterMembers(3, 1, "c")).MembersVersion);
+        Assert.Equal((2L, "c"), _table.ClusterMembers);
     }
 
     private CommandResult Apply(LinkCommand command) => LinkStateMachine.Apply(_table, command);

@@ -1,0 +1,106 @@
+using Shortener.Core.Raft;
+
+namespace Shortener.Core.Cluster;
+
+/// <summary>
+/// Decides a shard leader's next membership step toward the placement of the current members. Pure:
+/// the driver asks it on the leader every second or so and carries out what it returns, one step at
+/// a time (the engine refuses a change while another is pending). The steps, in order:
+/// <list type="number">
+/// <item>a node the placement names but the configuration lacks is added as a learner;</item>
+/// <item>a learner the placement names a voter is promoted once caught up (its match within
+/// <c>maxLag</c> entries of the leader's last index), by one joint change that also demotes (or, if it left
+/// the cluster, removes) a voter the placement no longer names, so the voter count never drops;</item>
+/// <item>a voter beyond the placement's count is demoted or removed on its own;</item>
+/// <item>a learner of a node that left the cluster is removed.</item>
+/// </list>
+/// The leader never demotes itself: when it is the voter to go, it hands leadership to a caught-up
+/// voter that stays, whose own reconciler then finishes the job.
+/// </summary>
+public static class ShardReconciler
+{
+    public static ReconcileStep Next(ConfState conf, ShardReplicas target, ulong self, IReadOnlyDictionary<ulong, ulong> match, ulong lastIndex, ulong maxLag)
+    {
+        if (conf.IsJoint)
+        {
+            // The engine leaves a joint configuration on its own (auto-leave); wait for it.
+            return ReconcileStep.None;
+        }
+
+        var voters = conf.Voters.ToHashSet();
+        var learners = conf.Learners.ToHashSet();
+        var targetVoters = target.Voters.ToHashSet();
+        var targetAll = target.Voters.Concat(target.Learners).ToHashSet();
+        bool CaughtUp(ulong id) => id == self || (match.TryGetValue(id, out var m) && m + maxLag >= lastIndex);
+
+        if (targetAll.Where(id => !voters.Contains(id) && !learners.Contains(id)).Order().FirstOrDefault() is var missing and > 0)
+        {
+            return ReconcileStep.Change(ConfChange.Single(ConfChangeType.AddLearner, missing), $"add node {missing} as a learner");
+        }
+
+        var displaced = voters.Where(v => !targetVoters.Contains(v)).Order().ToList();
+        var promotable = target.Voters.Where(id => learners.Contains(id) && CaughtUp(id)).Order().ToList();
+        if (promotable.Count > 0 && (displaced.Count > 0 || voters.Count < targetVoters.Count))
+        {
+            var promote = promotable[0];
+            if (displaced.Count == 0)
+            {
+                return ReconcileStep.Change(ConfChange.Single(ConfChangeType.AddNode, promote), $"promote node {promote} to voter");
+            }
+
+            return Displace(displaced, voters, targetVoters, targetAll, self, CaughtUp, d => ReconcileStep.Change(
+                new ConfChange(ConfChangeTransition.Auto, [new ConfChangeSingle(ConfChangeType.AddNode, promote), Demotion(d, targetAll)]),
+                $"promote node {promote} to voter and {Verb(d, targetAll)} node {d}"));
+        }
+
+        if (displaced.Count > 0 && voters.Count > targetVoters.Count)
+        {
+            return Displace(displaced, voters, targetVoters, targetAll, self, CaughtUp, d => ReconcileStep.Change(
+                new ConfChange(ConfChangeTransition.Auto, [Demotion(d, targetAll)]),
+                $"{Verb(d, targetAll)} voter {d}"));
+        }
+
+        if (learners.Where(id => !targetAll.Contains(id)).Order().FirstOrDefault() is var departed and > 0)
+        {
+            return ReconcileStep.Change(ConfChange.Single(ConfChangeType.RemoveNode, departed), $"remove learner {departed}, which left the cluster");
+        }
+
+        return ReconcileStep.None;
+    }
+
+    private static ReconcileStep Displace(
+        List<ulong> displaced,
+        HashSet<ulong> voters,
+        HashSet<ulong> targetVoters,
+        HashSet<ulong> targetAll,
+        ulong self,
+        Func<ulong, bool> caughtUp,
+        Func<ulong, ReconcileStep> step)
+    {
+        if (displaced.FirstOrDefault(d => d != self) is var other and > 0)
+        {
+            return step(other);
+        }
+
+        // Only this leader is to go: hand over to a caught-up voter that stays.
+        var heir = voters.Where(v => v != self && targetVoters.Contains(v) && caughtUp(v)).Order().FirstOrDefault();
+        return heir > 0 ? ReconcileStep.Transfer(heir, $"hand leadership to node {heir} before node {self} stops voting") : ReconcileStep.None;
+    }
+
+    private static ConfChangeSingle Demotion(ulong voter, HashSet<ulong> targetAll) =>
+        new(targetAll.Contains(voter) ? ConfChangeType.AddLearner : ConfChangeType.RemoveNode, voter);
+
+    private static string Verb(ulong voter, HashSet<ulong> targetAll) => targetAll.Contains(voter) ? "demote" : "remove";
+}
+
+/// <summary>What <see cref="ShardReconciler"/> wants done next: nothing, a membership change, or a leadership transfer.</summary>
+public sealed record ReconcileStep(ConfChange? ConfChange, ulong TransferTo, string Description)
+{
+    public static readonly ReconcileStep None = new(null, 0, "nothing to do");
+
+    public static ReconcileStep Change(ConfChange change, string description) => new(change, 0, description);
+
+    public static ReconcileStep Transfer(ulong to, string description) => new(null, to, description);
+
+    public bool IsNone => ConfChange is null && TransferTo == 0;
+}
