@@ -43,6 +43,41 @@ public sealed class CliAgainstClusterTests
         Assert.Contains("needs 'isolate'", error);
     }
 
+    [Fact]
+    public async Task Add_node_prints_how_to_start_it_and_remove_node_waits_until_the_node_is_gone()
+    {
+        await using var cluster = await TestCluster.StartAsync(nodes: 3, shards: 4);
+        var key = cluster.Layout.ApiKey;
+        var server = cluster.Topology.Members[2].HttpUrl;
+
+        var (code, output, error) = await RunAsync("cluster", "add-node", "--dc", "dc2", "--peer-url", "http://127.0.0.1:19999", "--http-url", "http://127.0.0.1:18999", "--server", server, "--api-key", key);
+        Assert.True(code == 0, error);
+        Assert.Contains("node 4 is a member (member list version 1)", output);
+        Assert.Contains("--join " + cluster.Topology.Members[2].PeerUrl, output);
+        (code, _, error) = await RunAsync("cluster", "add-node", "--id", "2", "--dc", "dc2", "--peer-url", "http://127.0.0.1:19998", "--http-url", "http://127.0.0.1:18998", "--server", server, "--api-key", key);
+        Assert.Equal(1, code);
+        Assert.Contains("already a member", error);
+
+        // Node 4 never started: removing it only drops learners nobody heard from. Then node 3, the
+        // node the command talks to, which makes it ask another.
+        foreach (var id in new[] { "4", "3" })
+        {
+            (code, output, error) = await RunAsync("cluster", "remove-node", id, "--timeout", "60", "--server", server, "--api-key", key);
+            Assert.True(code == 0, error);
+            Assert.Contains($"node {id} is removed", output);
+        }
+
+        (code, output, error) = await RunAsync("cluster", "status", "--server", cluster.Topology.Members[0].HttpUrl, "--api-key", key);
+        Assert.True(code == 0, error);
+        Assert.Contains("2 nodes in 2 data centres, 4 shards", output);
+        Assert.Equal(4, output.Split('\n').Count(l => l.Length > 0 && char.IsDigit(l[0]) && l.TrimEnd().EndsWith("1,2", StringComparison.Ordinal)));
+        await cluster.CreateAsync(1, "https://example.com/cli/two-left");
+
+        (code, _, error) = await RunAsync("cluster", "remove-node", "9", "--server", cluster.Topology.Members[0].HttpUrl, "--api-key", key);
+        Assert.Equal(1, code);
+        Assert.Contains("not a member", error);
+    }
+
     private static async Task<(int Code, string Output, string Error)> RunAsync(params string[] args)
     {
         var output = new StringWriter();

@@ -25,6 +25,7 @@ public sealed class TestCluster : IAsyncDisposable
     private readonly TempDirectory _dir;
     private readonly Dictionary<ulong, NodeProcess> _processes = [];
     private readonly Dictionary<ulong, HttpClient> _clients = [];
+    private readonly Dictionary<ulong, IReadOnlyList<string>> _joined = [];
     private readonly IReadOnlyDictionary<string, string> _extraEnvironment;
     private readonly NamespaceNetwork? _network;
 
@@ -79,7 +80,38 @@ public sealed class TestCluster : IAsyncDisposable
 
     public NodeProcess Process(ulong id) => _processes[id];
 
-    public void Start(ulong id)
+    public void Start(ulong id) =>
+        _processes[id] = NodeProcess.Start(id, _joined.TryGetValue(id, out var joined) ? joined : Layout.ServeArguments(id), Environment(), Path.Combine(Layout.NodeDataDir(id), "node.log"), _network?.Wrapper((int)id));
+
+    /// <summary>Adds a member on new loopback ports through <paramref name="via"/>'s admin API (the answer is returned as is).</summary>
+    public async Task<(HttpResponseMessage Response, ClusterMember Member)> AddMemberAsync(ulong via, ulong id, string dc)
+    {
+        var ports = FreePorts(2);
+        var member = new ClusterMember(id, dc, $"http://127.0.0.1:{ports[1]}", $"http://127.0.0.1:{ports[0]}");
+        var response = await _clients[via].PostAsJsonAsync("/admin/v1/cluster/nodes", new { id, dc, member.PeerUrl, member.HttpUrl }, Json);
+        return (response, member);
+    }
+
+    /// <summary>Starts <paramref name="member"/> with `serve --join`, through <paramref name="seed"/>'s peer address.</summary>
+    public void StartJoining(ClusterMember member, ulong seed)
+    {
+        var client = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false }) { BaseAddress = new Uri(member.HttpUrl), Timeout = TimeSpan.FromSeconds(15) };
+        client.DefaultRequestHeaders.Add("X-Api-Key", Layout.ApiKey);
+        _clients[member.Id] = client;
+        _joined[member.Id] =
+        [
+            "serve",
+            "--id", member.Id.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "--dc", member.Dc,
+            "--data", Layout.NodeDataDir(member.Id),
+            "--urls", member.HttpUrl,
+            "--peer-url", member.PeerUrl,
+            "--join", Topology.Member(seed)!.PeerUrl,
+        ];
+        Start(member.Id);
+    }
+
+    private Dictionary<string, string> Environment()
     {
         var environment = new Dictionary<string, string>(Layout.NodeEnvironment())
         {
@@ -96,7 +128,7 @@ public sealed class TestCluster : IAsyncDisposable
             environment[k] = v;
         }
 
-        _processes[id] = NodeProcess.Start(id, Layout.ServeArguments(id), environment, Path.Combine(Layout.NodeDataDir(id), "node.log"), _network?.Wrapper((int)id));
+        return environment;
     }
 
     /// <summary>kill -9.</summary>

@@ -5,7 +5,7 @@ using Shortener.Node.Api;
 
 namespace Shortener.Cli.Commands;
 
-/// <summary>`shortener cluster …`: the cluster's state as every node sees it, and leadership transfer.</summary>
+/// <summary>`shortener cluster …`: the cluster's state as every node sees it, leadership transfer, and adding and removing nodes.</summary>
 public static class ClusterCommand
 {
     private static readonly ServerConnection Connection = new();
@@ -13,10 +13,90 @@ public static class ClusterCommand
 
     public static Command Create()
     {
-        var cluster = new Command("cluster", "Inspect the cluster and move shard leadership") { Connection.Server, Connection.ApiKey, AsJson };
+        var cluster = new Command("cluster", "Inspect the cluster, move shard leadership, add and remove nodes") { Connection.Server, Connection.ApiKey, AsJson };
         cluster.Subcommands.Add(StatusCommand());
         cluster.Subcommands.Add(TransferCommand());
+        cluster.Subcommands.Add(AddNodeCommand());
+        cluster.Subcommands.Add(RemoveNodeCommand());
         return cluster;
+    }
+
+    private static Command AddNodeCommand()
+    {
+        var id = new Option<ulong?>("--id") { Description = "The new node's id (default: the next free one; ids are never reused)" };
+        var dc = new Option<string>("--dc") { Description = "The new node's data centre", Required = true };
+        var peerUrl = new Option<string>("--peer-url") { Description = "Where peers will reach the new node (gRPC over HTTP/2), e.g. http://127.0.0.1:9083", Required = true };
+        var httpUrl = new Option<string>("--http-url") { Description = "Where clients will reach the new node, e.g. http://127.0.0.1:8083", Required = true };
+        var command = new Command("add-node", "Add a node to the member list; then start it with the `serve --join` line this prints. It joins every shard as a learner and becomes a voter where the placement puts one once it has caught up") { id, dc, peerUrl, httpUrl };
+        command.SetAction((parse, ct) => Connection.RunAsync(parse, async (client, output) =>
+        {
+            var body = new Dictionary<string, object?>
+            {
+                ["id"] = parse.GetValue(id),
+                ["dc"] = parse.GetValue(dc),
+                ["peerUrl"] = parse.GetValue(peerUrl),
+                ["httpUrl"] = parse.GetValue(httpUrl),
+            };
+            var added = await client.PostJsonAsync<MembershipResponse>("/admin/v1/cluster/nodes", body, ct) ?? throw new ApiProblem(0, "empty", "the node sent no answer");
+            await output.WriteLineAsync($"node {added.Id} is a member (member list version {added.MembersVersion}); start it with:");
+            await output.WriteLineAsync($"  {added.Join}");
+        }));
+        return command;
+    }
+
+    private static Command RemoveNodeCommand()
+    {
+        var id = new Argument<ulong>("id") { Description = "The node to remove" };
+        var noWait = new Option<bool>("--no-wait") { Description = "Only mark it leaving; its shards move on their own (run the command again to finish)" };
+        var timeout = new Option<int>("--timeout") { Description = "Seconds to wait for its shards to move before giving up (the move goes on; run the command again)", DefaultValueFactory = _ => 300 };
+        var command = new Command("remove-node", "Remove a node: its shards move to the other nodes (voters replaced first), then it leaves the member list and can be stopped") { id, noWait, timeout };
+        command.SetAction((parse, ct) => Connection.RunAsync(parse, async (client, output) =>
+        {
+            var target = parse.GetValue(id);
+            var view = await client.GetJsonAsync<ClusterView>("/admin/v1/cluster", ct) ?? throw new ApiProblem(0, "empty", "the node sent no status");
+            var via = client;
+            ShortenerApiClient? other = null;
+            if (view.Node == target && view.Members.FirstOrDefault(m => m.Id != target && !m.Leaving) is { } stays)
+            {
+                // The node being removed will not hear the end of it: ask one that stays.
+                other = Connection.Client(new Uri(stays.HttpUrl), parse);
+                via = other;
+            }
+
+            using (other)
+            {
+                var deadline = DateTime.UtcNow.AddSeconds(parse.GetValue(timeout));
+                var lastCount = -1;
+                while (true)
+                {
+                    var state = await via.DeleteJsonAsync<MembershipResponse>($"/admin/v1/cluster/nodes/{target}", ct) ?? throw new ApiProblem(0, "empty", "the node sent no answer");
+                    if (state.State == "removed")
+                    {
+                        await output.WriteLineAsync($"node {target} is removed (member list version {state.MembersVersion}); no shard names it, so it can be stopped");
+                        return;
+                    }
+
+                    if (state.Shards.Count != lastCount)
+                    {
+                        await output.WriteLineAsync($"node {target} is leaving: {state.Shards.Count} shard(s) still name it ({string.Join(',', state.Shards)})");
+                        lastCount = state.Shards.Count;
+                    }
+
+                    if (parse.GetValue(noWait))
+                    {
+                        return;
+                    }
+
+                    if (DateTime.UtcNow > deadline)
+                    {
+                        throw new ApiProblem(0, "timeout", $"node {target}'s shards have not all moved yet ({string.Join(',', state.Shards)} left); the move goes on: run the command again to follow it");
+                    }
+
+                    await Task.Delay(1000, ct);
+                }
+            }
+        }));
+        return command;
     }
 
     private static Command StatusCommand()
@@ -38,7 +118,7 @@ public static class ClusterCommand
             foreach (var member in first.Members)
             {
                 var (view, error) = views[member.Id];
-                var state = view is null ? $"unreachable: {error}" : view.Faults == "none" ? "up" : $"up, faults: {view.Faults}";
+                var state = (view is null ? $"unreachable: {error}" : view.Faults == "none" ? "up" : $"up, faults: {view.Faults}") + (member.Leaving ? ", leaving" : string.Empty);
                 var leads = view?.Shards.Count(s => s.Role == "leader").ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "-";
                 await output.WriteLineAsync($"{member.Id,-5} {member.Dc,-6} {member.HttpUrl,-28} {leads,-6} {state}");
             }

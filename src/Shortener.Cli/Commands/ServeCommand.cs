@@ -19,11 +19,12 @@ public static class ServeCommand
         var dc = new Option<string?>("--dc") { Description = "This node's data centre (default dc1)" };
         var peerUrl = new Option<string?>("--peer-url") { Description = "Where peers reach this node (gRPC over HTTP/2), e.g. http://127.0.0.1:9080" };
         var topology = new Option<string?>("--topology") { Description = "Cluster topology file to join at first start (see `shortener up`); without one the node is a cluster of one" };
+        var join = new Option<string?>("--join") { Description = "Peer URL of any member of a running cluster to join at first start; add this node first with `shortener cluster add-node`" };
         var shards = new Option<int?>("--shards") { Description = "Shards of a new cluster of one (default 16)" };
         var parent = new Option<int?>("--exit-with-parent") { Description = "Stop when the process with this id exits", Hidden = true };
         var command = new Command("serve", "Run one Shortener node: the API, the redirects, /metrics and /openapi/v1.json; alone, or as a member of a cluster (cluster secret in SHORTENER_CLUSTER_SECRET)")
         {
-            data, urls, publicUrl, id, dc, peerUrl, topology, shards, parent,
+            data, urls, publicUrl, id, dc, peerUrl, topology, join, shards, parent,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -61,6 +62,11 @@ public static class ServeCommand
             if (parse.GetValue(topology) is { } file)
             {
                 overrides[$"{ClusterOptions.Section}:TopologyFile"] = file;
+            }
+
+            if (parse.GetValue(join) is { } seed)
+            {
+                overrides[$"{ClusterOptions.Section}:Join"] = seed;
             }
 
             if (parse.GetValue(shards) is { } count)

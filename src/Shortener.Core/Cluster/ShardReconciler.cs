@@ -35,7 +35,7 @@ public static class ShardReconciler
 
         if (targetAll.Where(id => !voters.Contains(id) && !learners.Contains(id)).Order().FirstOrDefault() is var missing and > 0)
         {
-            return ReconcileStep.Change(ConfChange.Single(ConfChangeType.AddLearner, missing), $"add node {missing} as a learner");
+            return ReconcileStep.Change("add-learner", ConfChange.Single(ConfChangeType.AddLearner, missing), $"add node {missing} as a learner");
         }
 
         var displaced = voters.Where(v => !targetVoters.Contains(v)).Order().ToList();
@@ -45,10 +45,11 @@ public static class ShardReconciler
             var promote = promotable[0];
             if (displaced.Count == 0)
             {
-                return ReconcileStep.Change(ConfChange.Single(ConfChangeType.AddNode, promote), $"promote node {promote} to voter");
+                return ReconcileStep.Change("promote", ConfChange.Single(ConfChangeType.AddNode, promote), $"promote node {promote} to voter");
             }
 
             return Displace(displaced, voters, targetVoters, targetAll, self, CaughtUp, d => ReconcileStep.Change(
+                "replace-voter",
                 new ConfChange(ConfChangeTransition.Auto, [new ConfChangeSingle(ConfChangeType.AddNode, promote), Demotion(d, targetAll)]),
                 $"promote node {promote} to voter and {Verb(d, targetAll)} node {d}"));
         }
@@ -56,13 +57,14 @@ public static class ShardReconciler
         if (displaced.Count > 0 && voters.Count > targetVoters.Count)
         {
             return Displace(displaced, voters, targetVoters, targetAll, self, CaughtUp, d => ReconcileStep.Change(
+                Verb(d, targetAll) + "-voter",
                 new ConfChange(ConfChangeTransition.Auto, [Demotion(d, targetAll)]),
                 $"{Verb(d, targetAll)} voter {d}"));
         }
 
         if (learners.Where(id => !targetAll.Contains(id)).Order().FirstOrDefault() is var departed and > 0)
         {
-            return ReconcileStep.Change(ConfChange.Single(ConfChangeType.RemoveNode, departed), $"remove learner {departed}, which left the cluster");
+            return ReconcileStep.Change("remove-learner", ConfChange.Single(ConfChangeType.RemoveNode, departed), $"remove learner {departed}, which left the cluster");
         }
 
         return ReconcileStep.None;
@@ -93,14 +95,18 @@ public static class ShardReconciler
     private static string Verb(ulong voter, HashSet<ulong> targetAll) => targetAll.Contains(voter) ? "demote" : "remove";
 }
 
-/// <summary>What <see cref="ShardReconciler"/> wants done next: nothing, a membership change, or a leadership transfer.</summary>
-public sealed record ReconcileStep(ConfChange? ConfChange, ulong TransferTo, string Description)
+/// <summary>
+/// What <see cref="ShardReconciler"/> wants done next: nothing, a membership change, or a leadership
+/// transfer. <see cref="Kind"/> names the step for metrics (add-learner, promote, replace-voter,
+/// demote-voter, remove-voter, remove-learner, transfer).
+/// </summary>
+public sealed record ReconcileStep(string Kind, ConfChange? ConfChange, ulong TransferTo, string Description)
 {
-    public static readonly ReconcileStep None = new(null, 0, "nothing to do");
+    public static readonly ReconcileStep None = new("none", null, 0, "nothing to do");
 
-    public static ReconcileStep Change(ConfChange change, string description) => new(change, 0, description);
+    public static ReconcileStep Change(string kind, ConfChange change, string description) => new(kind, change, 0, description);
 
-    public static ReconcileStep Transfer(ulong to, string description) => new(null, to, description);
+    public static ReconcileStep Transfer(ulong to, string description) => new("transfer", null, to, description);
 
     public bool IsNone => ConfChange is null && TransferTo == 0;
 }

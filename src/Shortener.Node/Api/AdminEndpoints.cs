@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Shortener.Core.Raft;
 using Shortener.Node.Cluster;
+using Shortener.Core.Cluster;
 using Shortener.Node.Hosting;
 
 namespace Shortener.Node.Api;
@@ -21,6 +22,23 @@ public static class AdminEndpoints
             .WithName("ClusterStatus")
             .WithSummary("The cluster's members and this node's replica of every shard (role, term, leader, commit, applied, lag)")
             .Produces<ClusterView>();
+
+        admin.MapPost("/cluster/nodes", AddNodeAsync)
+            .AddEndpointFilter(LinkEndpoints.AnswerNoQuorum)
+            .WithName("AddNode")
+            .WithSummary("Add a member (id, dc, peerUrl, httpUrl); start it with `serve --join`: it joins every shard as a learner and is promoted where the placement makes it a voter once caught up")
+            .Accepts<AddNodeRequest>("application/json")
+            .Produces<MembershipResponse>(StatusCodes.Status201Created)
+            .Produces<MembershipResponse>()
+            .ProducesProblem(400).ProducesProblem(409).ProducesProblem(422).ProducesProblem(503);
+
+        admin.MapDelete("/cluster/nodes/{id}", RemoveNodeAsync)
+            .AddEndpointFilter(LinkEndpoints.AnswerNoQuorum)
+            .WithName("RemoveNode")
+            .WithSummary("Remove a member: 202 while its shards move to the others (repeat the call to follow), 200 once no shard names it and it is gone from the member list")
+            .Produces<MembershipResponse>()
+            .Produces<MembershipResponse>(StatusCodes.Status202Accepted)
+            .ProducesProblem(404).ProducesProblem(409).ProducesProblem(503);
 
         admin.MapPost("/shards/{shard:int}/transfer-leader", TransferLeaderAsync)
             .WithName("TransferLeader")
@@ -105,6 +123,93 @@ public static class AdminEndpoints
         }
 
         return Results.Ok(await faults.ApplyAsync(spec, context.RequestAborted));
+    }
+
+    private static async Task<IResult> AddNodeAsync(HttpContext context, ShardHost host)
+    {
+        var body = await JsonBody.ReadBytesAsync(context, 4096);
+        if (body.Problem is not null)
+        {
+            return body.Problem;
+        }
+
+        AddNodeRequest? request;
+        try
+        {
+            request = System.Text.Json.JsonSerializer.Deserialize<AddNodeRequest>(body.Body!, System.Text.Json.JsonSerializerOptions.Web);
+        }
+        catch (System.Text.Json.JsonException e)
+        {
+            return Problems.Result(ProblemKind.MalformedRequest, $"the body must be {{\"id\": <new id, optional>, \"dc\": ..., \"peerUrl\": ..., \"httpUrl\": ...}}: {e.Message}");
+        }
+
+        if (request is null || string.IsNullOrWhiteSpace(request.Dc) || string.IsNullOrWhiteSpace(request.PeerUrl) || string.IsNullOrWhiteSpace(request.HttpUrl))
+        {
+            return Problems.Result(ProblemKind.InvalidField, "dc, peerUrl and httpUrl are required");
+        }
+
+        var canGrow = host.Topology.Members.Count > 1 || (host.SecretConfigured && host.Options.PeerUrl is not null);
+        ClusterMember? added = null;
+        var before = host.Topology.Version;
+        var result = await ChangeAsync(context, host, topology =>
+        {
+            added = new ClusterMember(request.Id ?? topology.NextId, request.Dc.Trim(), request.PeerUrl.Trim(), request.HttpUrl.Trim());
+            return MembershipChanges.Add(topology, added, canGrow);
+        }, topology =>
+        {
+            var seed = topology.Member(host.Options.NodeId) ?? topology.Members.First(m => m.Id != added!.Id);
+            var join = $"SHORTENER_CLUSTER_SECRET=... shortener serve --id {added!.Id} --dc {added.Dc} --peer-url {added.PeerUrl} --urls {added.HttpUrl} --data <new dir> --join {seed.PeerUrl}";
+            var response = new MembershipResponse(added.Id, "member", topology.Version, [], join);
+            return topology.Version > before ? Results.Created($"/admin/v1/cluster", response) : Results.Ok(response);
+        });
+        return result!;
+    }
+
+    private static async Task<IResult> RemoveNodeAsync(ulong id, HttpContext context, ShardHost host)
+    {
+        var leaving = await ChangeAsync(context, host, topology => MembershipChanges.Leave(topology, id), _ => null);
+        if (leaving is not null)
+        {
+            return leaving;
+        }
+
+        var topology = host.Topology;
+        if (topology.Member(id) is not null)
+        {
+            var listing = await host.ShardsListingAsync(id, context.RequestAborted);
+            if (listing.Count > 0)
+            {
+                return Results.Accepted(value: new MembershipResponse(id, "leaving", topology.Version, listing, null));
+            }
+
+            topology = await host.ChangeMembersAsync(t => MembershipChanges.Drop(t, id), context.RequestAborted);
+        }
+
+        return Results.Ok(new MembershipResponse(id, "removed", topology.Version, [], null));
+    }
+
+    /// <summary>Runs a member-list change and answers its refusals as problems; <paramref name="answer"/> makes the success answer (null: carry on).</summary>
+    private static async Task<IResult?> ChangeAsync(HttpContext context, ShardHost host, Func<Core.Cluster.ClusterTopology, Core.Cluster.ClusterMembership?> change, Func<Core.Cluster.ClusterTopology, IResult?> answer)
+    {
+        try
+        {
+            return answer(await host.ChangeMembersAsync(change, context.RequestAborted));
+        }
+        catch (MembershipRefusedException e)
+        {
+            return Problems.Result(
+                e.Refusal switch
+                {
+                    MembershipRefusal.NotFound => ProblemKind.NoSuchMember,
+                    MembershipRefusal.Conflict => ProblemKind.MembershipConflict,
+                    _ => ProblemKind.InvalidField,
+                },
+                e.Message);
+        }
+        catch (InvalidOperationException e)
+        {
+            return Problems.Result(ProblemKind.MembershipConflict, e.Message);
+        }
     }
 
     private sealed record TransferRequest(ulong To);

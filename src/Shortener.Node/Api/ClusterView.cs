@@ -4,17 +4,22 @@ using Shortener.Node.Cluster;
 namespace Shortener.Node.Api;
 
 /// <summary>GET /admin/v1/cluster: the members, and this node's replica of each shard.</summary>
-public sealed record ClusterView(ulong Node, string Dc, IReadOnlyList<ClusterMember> Members, int ReplicationFactor, string Faults, IReadOnlyList<ShardView> Shards)
+/// <param name="MembersVersion">How many membership changes the member list has been through.</param>
+public sealed record ClusterView(ulong Node, string Dc, IReadOnlyList<ClusterMember> Members, int ReplicationFactor, string Faults, IReadOnlyList<ShardView> Shards, long MembersVersion = 0)
 {
     public static ClusterView Of(ShardHost host)
     {
-        var self = host.Topology.Member(host.Options.NodeId)!;
+        var topology = host.Topology;
+
+        // A node removed from the cluster still answers, under the data centre it was started with.
+        var dc = topology.Member(host.Options.NodeId)?.Dc ?? host.Options.Dc;
         return new ClusterView(
-            self.Id,
-            self.Dc,
-            host.Topology.Members,
-            host.Topology.ReplicationFactor,
+            host.Options.NodeId,
+            dc,
+            topology.Members,
+            topology.ReplicationFactor,
             host.Faults.Current().Describe(),
-            host.Replicas.Select(r => ShardView.Of(r.Status, r.AppliedAgeMs)).ToList());
+            host.Replicas.Select(r => ShardView.Of(r.Status, r.AppliedAgeMs)).ToList(),
+            topology.Version);
     }
 }

@@ -306,7 +306,7 @@ public static class LinkEndpoints
         root.ValueKind == JsonValueKind.Object && root.TryGetProperty("alias", out var alias) && alias.ValueKind == JsonValueKind.String ? alias.GetString() : null;
 
     /// <summary>A shard without a quorum in time becomes 503 no-quorum, with advice on retrying.</summary>
-    private static async ValueTask<object?> AnswerNoQuorum(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    internal static async ValueTask<object?> AnswerNoQuorum(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         try
         {

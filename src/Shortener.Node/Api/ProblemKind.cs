@@ -18,5 +18,7 @@ public enum ProblemKind
     NotReady,
     NoQuorum,
     NotLeader,
+    NoSuchMember,
+    MembershipConflict,
     Internal,
 }

@@ -28,6 +28,8 @@ public static class Problems
         ProblemKind.NotReady => (503, "not-ready", "The node is not ready"),
         ProblemKind.NotLeader => (409, "not-leader", "This node does not lead the shard"),
         ProblemKind.NoQuorum => (503, "no-quorum", "The link's shard has no quorum reachable from this node"),
+        ProblemKind.NoSuchMember => (404, "no-such-member", "No such cluster member"),
+        ProblemKind.MembershipConflict => (409, "membership-conflict", "The change conflicts with the cluster's members"),
         ProblemKind.Internal => (500, "internal", "Internal error"),
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
     };

@@ -46,7 +46,16 @@ public static class ClusterBootstrap
                     $"{node.DataDir} holds a single-node links.db from before link data was sharded; this version keeps links in shards/. Start with a new data dir (the old links.db is left untouched).");
             }
 
-            if (!string.IsNullOrEmpty(cluster.TopologyFile))
+            if (!string.IsNullOrEmpty(cluster.Join))
+            {
+                if (!string.IsNullOrEmpty(cluster.TopologyFile))
+                {
+                    throw new StorageException("give either a topology file or a cluster to join, not both");
+                }
+
+                topology = FetchToJoin(cluster, logger);
+            }
+            else if (!string.IsNullOrEmpty(cluster.TopologyFile))
             {
                 topology = TopologyFile.Load(cluster.TopologyFile);
                 logger.LogInformation("Joining the cluster described in {File}", cluster.TopologyFile);
@@ -73,7 +82,7 @@ public static class ClusterBootstrap
 
         if (topology.Member(cluster.NodeId) is not { } self)
         {
-            throw new StorageException($"node {cluster.NodeId} is not a member of the cluster in {kept} (members: {string.Join(", ", topology.Members.Select(m => m.Id))}); check --id and --data");
+            throw new StorageException($"node {cluster.NodeId} is not a member of the cluster in {kept} (members: {string.Join(", ", topology.Members.Select(m => m.Id))}); check --id and --data, or, if it was removed, start it over with a new id and data dir");
         }
 
         if (!string.Equals(self.Dc, cluster.Dc, StringComparison.Ordinal) && cluster.Dc != new ClusterOptions().Dc)
@@ -81,6 +90,48 @@ public static class ClusterBootstrap
             logger.LogWarning("This node was configured for {Configured} but the cluster places it in {Dc}; the cluster's topology wins", cluster.Dc, self.Dc);
         }
 
+        return topology;
+    }
+
+    /// <summary>Asks a member of a running cluster for its topology, which must already list this node.</summary>
+    private static ClusterTopology FetchToJoin(ClusterOptions cluster, ILogger logger)
+    {
+        if (string.IsNullOrEmpty(cluster.Secret))
+        {
+            throw new StorageException("joining a cluster needs its secret: set SHORTENER_CLUSTER_SECRET (the same on every node)");
+        }
+
+        if (!Uri.TryCreate(cluster.Join, UriKind.Absolute, out var seed) || seed.Scheme is not ("http" or "https"))
+        {
+            throw new StorageException($"--join needs a member's peer URL, such as http://10.0.0.1:9080 (got '{cluster.Join}')");
+        }
+
+        string json;
+        try
+        {
+            using var channel = Grpc.Net.Client.GrpcChannel.ForAddress(seed);
+            var client = new Protocol.Peer.PeerClient(channel);
+            var headers = new Grpc.Core.Metadata { { PeerTransport.SecretHeader, cluster.Secret } };
+            json = client.Join(new Protocol.JoinRequest { NodeId = cluster.NodeId }, headers, DateTime.UtcNow.AddSeconds(15)).TopologyJson;
+        }
+        catch (Grpc.Core.RpcException e)
+        {
+            throw new StorageException($"cannot join through {seed}: {e.Status.StatusCode}: {e.Status.Detail}", e);
+        }
+
+        var topology = TopologyFile.Parse(json, seed.ToString());
+        if (topology.Member(cluster.NodeId) is not { } self)
+        {
+            throw new StorageException(
+                $"node {cluster.NodeId} is not a member of the cluster at {seed} (members: {string.Join(", ", topology.Members.Select(m => m.Id))}); add it first: shortener cluster add-node --id {cluster.NodeId} --dc DC --peer-url URL --http-url URL");
+        }
+
+        if (self.Leaving)
+        {
+            throw new StorageException($"node {cluster.NodeId} is leaving the cluster at {seed}; a node that leaves cannot join again under the same id");
+        }
+
+        logger.LogInformation("Joining the cluster at {Seed} as node {Node} ({Dc}); its shards start empty and fill from the leaders' snapshots", seed, self.Id, self.Dc);
         return topology;
     }
 }

@@ -26,6 +26,12 @@ public sealed class ClusterOptions
     /// </summary>
     public string? TopologyFile { get; set; }
 
+    /// <summary>
+    /// The peer URL of a member of a running cluster, to fetch the topology from at first start (a node
+    /// added with `shortener cluster add-node`). Its shards then start empty and are filled by snapshots.
+    /// </summary>
+    public string? Join { get; set; }
+
     /// <summary>The secret every peer call must carry (SHORTENER_CLUSTER_SECRET); calls without it are refused.</summary>
     public string? Secret { get; set; }
 

@@ -22,9 +22,10 @@ public sealed class PeerServer(ShardHost host, FaultInjector faults, ILoggerFact
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        if (host.Topology.Members.Count == 1)
+        if (host.Topology.Members.Count == 1 && (host.Options.PeerUrl is null || !host.SecretConfigured))
         {
-            // A cluster of one has no peers to listen for.
+            // A cluster of one has no peers to listen for, unless it was given a peer address and a
+            // secret, which lets nodes join it.
             return;
         }
 

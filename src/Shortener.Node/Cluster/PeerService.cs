@@ -38,6 +38,17 @@ public sealed class PeerService(ShardHost host, FaultInjector faults, IHostAppli
         return new FaultReply { Json = reply };
     }
 
+    public override async Task<JoinReply> Join(JoinRequest request, ServerCallContext context)
+    {
+        Authorize(context);
+
+        // Up to date with shard 0, so a member added a moment ago is in the answer.
+        await host.Replicas[0].WaitLinearizableAsync(context.CancellationToken).ConfigureAwait(false);
+        var topology = host.Topology;
+        logger.LogInformation("Node {Node} fetched the topology to join (it is {Member})", request.NodeId, topology.Member(request.NodeId) is null ? "not a member" : "a member");
+        return new JoinReply { TopologyJson = TopologyFile.Serialize(topology with { Founders = topology.Founders ?? topology.Members }) };
+    }
+
     private void Authorize(ServerCallContext context)
     {
         var presented = context.RequestHeaders.GetValue(PeerTransport.SecretHeader);

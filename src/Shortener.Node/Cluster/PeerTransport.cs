@@ -23,13 +23,53 @@ public sealed class PeerTransport : IAsyncDisposable
     private const int MaxBatchMessages = 1024;
     private const int MaxBatchBytes = 4 << 20;
 
-    private readonly Dictionary<ulong, PeerLink> _links = [];
+    private readonly ulong _self;
+    private readonly string _secret;
+    private readonly int _queueCapacity;
+    private readonly NetworkFaults _faults;
+    private readonly ShortenerMetrics _metrics;
+    private readonly Action<ulong> _unreachable;
+    private readonly ILogger<PeerTransport> _logger;
+    private readonly Lock _update = new();
+
+    // Replaced whole on a membership change, so senders read it without a lock.
+    private volatile Dictionary<ulong, PeerLink> _links = [];
 
     public PeerTransport(ClusterTopology topology, ulong self, string secret, int queueCapacity, NetworkFaults faults, ShortenerMetrics metrics, Action<ulong> unreachable, ILogger<PeerTransport> logger)
     {
-        foreach (var member in topology.Members.Where(m => m.Id != self))
+        _self = self;
+        _secret = secret;
+        _queueCapacity = queueCapacity;
+        _faults = faults;
+        _metrics = metrics;
+        _unreachable = unreachable;
+        _logger = logger;
+        UpdateMembers(topology.Members);
+    }
+
+    /// <summary>
+    /// Follows a membership change: links to new members are opened, links to members that left are
+    /// closed. (A member's addresses do not change; a node that moves rejoins under a new id.)
+    /// </summary>
+    public void UpdateMembers(IReadOnlyList<ClusterMember> members)
+    {
+        List<PeerLink> closed;
+        lock (_update)
         {
-            _links[member.Id] = new PeerLink(member, self, secret, queueCapacity, faults, metrics, unreachable, logger);
+            var links = new Dictionary<ulong, PeerLink>(_links);
+            foreach (var member in members.Where(m => m.Id != _self && !links.ContainsKey(m.Id)))
+            {
+                links[member.Id] = new PeerLink(member, _self, _secret, _queueCapacity, _faults, _metrics, _unreachable, _logger);
+            }
+
+            closed = links.Values.Where(l => members.All(m => m.Id != l.Id)).ToList();
+            closed.ForEach(l => links.Remove(l.Id));
+            _links = links;
+        }
+
+        foreach (var link in closed)
+        {
+            _ = link.DisposeAsync().AsTask();
         }
     }
 
@@ -45,7 +85,11 @@ public sealed class PeerTransport : IAsyncDisposable
     /// <summary>A unary call to <paramref name="peer"/>'s Peer service, with the secret and the current trace context.</summary>
     public async Task<FaultReply> InjectFaultAsync(ulong peer, FaultRequest request, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        var link = _links[peer];
+        if (!_links.TryGetValue(peer, out var link))
+        {
+            throw new RpcException(new Status(StatusCode.Unavailable, $"node {peer} is no longer a member"));
+        }
+
         return await link.Client.InjectFaultAsync(request, link.Headers(), DateTime.UtcNow + timeout, cancellationToken).ConfigureAwait(false);
     }
 
@@ -104,6 +148,8 @@ public sealed class PeerTransport : IAsyncDisposable
         }
 
         public Peer.PeerClient Client { get; }
+
+        public ulong Id => _peer.Id;
 
         public void Enqueue(int shard, RaftMessage message)
         {

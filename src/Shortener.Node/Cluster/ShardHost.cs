@@ -24,6 +24,10 @@ public sealed class ShardHost : IAsyncDisposable
     private readonly Task _ticker;
     private readonly string[] _ageHeaders;
     private readonly FileStream _lock;
+    private readonly string _dataDir;
+    private readonly Lock _membersLock = new();
+    private volatile ClusterTopology _topology;
+    private volatile IReadOnlyList<ShardReplicas> _placement;
     private long _proposalIds;
 
     public ShardHost(
@@ -35,9 +39,13 @@ public sealed class ShardHost : IAsyncDisposable
         Action<IReadOnlyList<LinkCommandEnvelope>, IReadOnlyList<BatchItemResult>> applied,
         Action restored,
         ShortenerMetrics metrics,
-        ILoggerFactory loggers)
+        ILoggerFactory loggers,
+        bool secretConfigured = true)
     {
-        Topology = topology;
+        _topology = topology;
+        _placement = topology.Placement();
+        _dataDir = dataDir;
+        SecretConfigured = secretConfigured;
         Options = options;
         Router = topology.CreateRouter();
         Faults = faults;
@@ -48,13 +56,14 @@ public sealed class ShardHost : IAsyncDisposable
         Proposer = BitConverter.ToUInt64(RandomNumberGenerator.GetBytes(8));
         _replicas = new ShardReplica[topology.Shards];
         _ageHeaders = new string[topology.Shards];
-        var placement = topology.Placement();
+        // Founders start every shard from the founders' placement; a node added later starts empty.
+        var bootstrap = topology.IsFounder(options.NodeId) ? topology.BootstrapPlacement() : null;
         var replicaLogger = loggers.CreateLogger<ShardReplica>();
         try
         {
             for (var shard = 0; shard < topology.Shards; shard++)
             {
-                var replicas = placement[shard];
+                var index = shard;
                 var settings = new ShardReplicaSettings
                 {
                     Shard = shard,
@@ -67,12 +76,30 @@ public sealed class ShardHost : IAsyncDisposable
                     SnapshotEntries = options.SnapshotEntries,
                     SnapshotKeepEntries = options.SnapshotKeepEntries,
                     Send = Transport.Send,
-                    Applied = (_, envelopes, results) => applied(envelopes, results),
-                    Restored = _ => restored(),
+                    Applied = (s, envelopes, results) =>
+                    {
+                        if (s == 0)
+                        {
+                            OnMembersApplied(envelopes, results);
+                        }
+
+                        applied(envelopes, results);
+                    },
+                    Restored = s =>
+                    {
+                        if (s == 0)
+                        {
+                            AdoptStoredMembers();
+                        }
+
+                        restored();
+                    },
                     Paused = () => faults.Paused,
+                    Target = () => TargetOf(index),
+                    MembershipStep = metrics.MembershipStep,
                 };
-                var bootstrap = new ConfState(replicas.Voters, replicas.Learners, [], [], false);
-                _replicas[shard] = ShardReplica.Open(Path.Combine(dataDir, "shards", shard.ToString("D3", CultureInfo.InvariantCulture)), settings, bootstrap, replicaLogger);
+                var first = bootstrap is null ? null : new ConfState(bootstrap[shard].Voters, bootstrap[shard].Learners, [], [], false);
+                _replicas[shard] = ShardReplica.Open(Path.Combine(dataDir, "shards", shard.ToString("D3", CultureInfo.InvariantCulture)), settings, first, replicaLogger);
                 _ageHeaders[shard] = "0";
             }
         }
@@ -88,18 +115,24 @@ public sealed class ShardHost : IAsyncDisposable
             throw;
         }
 
+        // Shard 0 may know a newer member list than the cluster.json this node started from.
+        AdoptStoredMembers();
         metrics.ObserveShards(this);
         _ticker = Task.Run(TickAsync);
         _logger.LogInformation(
-            "Node {Node} ({Dc}) hosts {Shards} shards of a {Members}-node cluster; voter in [{Voting}]",
+            "Node {Node} ({Dc}) hosts {Shards} shards of a {Members}-node cluster (member list version {Version})",
             options.NodeId,
             options.Dc,
             topology.Shards,
-            topology.Members.Count,
-            string.Join(',', placement.Where(p => p.Voters.Contains(options.NodeId)).Select(p => p.Shard)));
+            Topology.Members.Count,
+            Topology.Version);
     }
 
-    public ClusterTopology Topology { get; }
+    /// <summary>The cluster as this node knows it: the member list follows shard 0's log.</summary>
+    public ClusterTopology Topology => _topology;
+
+    /// <summary>False when the node runs alone with a random secret: nobody can join it.</summary>
+    public bool SecretConfigured { get; }
 
     public ClusterOptions Options { get; }
 
@@ -119,6 +152,54 @@ public sealed class ShardHost : IAsyncDisposable
 
     /// <summary>The applied-age header value of <paramref name="shard"/> in milliseconds, refreshed every tick.</summary>
     public string AppliedAgeHeader(int shard) => _ageHeaders[shard];
+
+    /// <summary>
+    /// Changes the member list through shard 0: reads the current list linearizably, lets
+    /// <paramref name="change"/> compute the new one (it throws to refuse), and proposes it against
+    /// the version it read; a concurrent change makes it start over. Returns the topology once this
+    /// node applied the change.
+    /// </summary>
+    public async Task<ClusterTopology> ChangeMembersAsync(Func<ClusterTopology, ClusterMembership?> change, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            await _replicas[0].WaitLinearizableAsync(cancellationToken).ConfigureAwait(false);
+            var current = Topology;
+            if (change(current) is not { } membership)
+            {
+                return current;
+            }
+
+            var command = new SetClusterMembers(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), current.Version, membership.Serialize());
+            var result = await _replicas[0].ProposeAsync(new LinkCommandEnvelope(command), cancellationToken).ConfigureAwait(false);
+            if (result.Outcome == CommandOutcome.Ok)
+            {
+                return Topology;
+            }
+
+            if (attempt == 5)
+            {
+                throw new InvalidOperationException($"the member list kept changing underneath (now at version {result.MembersVersion}); try again");
+            }
+        }
+    }
+
+    /// <summary>The shards whose configuration still names <paramref name="id"/>, each checked after a linearizable read.</summary>
+    public async Task<IReadOnlyList<int>> ShardsListingAsync(ulong id, CancellationToken cancellationToken)
+    {
+        var listing = new List<int>();
+        foreach (var replica in _replicas)
+        {
+            await replica.WaitLinearizableAsync(cancellationToken).ConfigureAwait(false);
+            var conf = replica.Status.Config;
+            if (conf.Voters.Concat(conf.Learners).Concat(conf.VotersOutgoing).Concat(conf.LearnersNext).Contains(id))
+            {
+                listing.Add(replica.Shard);
+            }
+        }
+
+        return listing;
+    }
 
     /// <summary>Hands an inbound batch's messages to their shards.</summary>
     public void Deliver(RaftBatch batch)
@@ -173,6 +254,77 @@ public sealed class ShardHost : IAsyncDisposable
         catch (IOException e)
         {
             throw new Storage.StorageException($"another process is using the data dir {dataDir} ({e.Message}); stop it first", e);
+        }
+    }
+
+    /// <summary>
+    /// Where <paramref name="shard"/> should be, for its leader's reconciler; null while this node's
+    /// shard 0 is behind (a stale member list could undo a newer one's changes) or nobody is placed.
+    /// </summary>
+    private ShardReplicas? TargetOf(int shard)
+    {
+        var zero = _replicas[0];
+        if (zero is null || zero.AppliedAgeMs > 4L * Options.ElectionTicks * Options.TickMs)
+        {
+            return null;
+        }
+
+        var target = _placement[shard];
+        return target.Voters.Count == 0 ? null : target;
+    }
+
+    private void OnMembersApplied(IReadOnlyList<LinkCommandEnvelope> envelopes, IReadOnlyList<BatchItemResult> results)
+    {
+        for (var i = 0; i < envelopes.Count; i++)
+        {
+            if (envelopes[i].Command is SetClusterMembers set && results[i].Result is { Outcome: CommandOutcome.Ok } result)
+            {
+                Adopt(ClusterMembership.Parse(set.Document), result.MembersVersion);
+            }
+        }
+    }
+
+    private void AdoptStoredMembers()
+    {
+        if (_replicas[0]?.Store.ClusterMembers() is { } stored)
+        {
+            Adopt(ClusterMembership.Parse(stored.Document), stored.Version);
+        }
+    }
+
+    /// <summary>Takes a member list from shard 0 if it is newer than the one in use: peers, placement, and the cluster.json kept for restarts.</summary>
+    private void Adopt(ClusterMembership membership, long version)
+    {
+        ClusterTopology updated;
+        lock (_membersLock)
+        {
+            if (version <= _topology.Version)
+            {
+                return;
+            }
+
+            updated = _topology.WithMembers(membership, version);
+            _topology = updated;
+            _placement = updated.Placement();
+            Transport.UpdateMembers(updated.Members);
+            try
+            {
+                TopologyFile.Save(Path.Combine(_dataDir, TopologyFile.FileName), updated);
+            }
+            catch (IOException e)
+            {
+                // Shard 0 holds the list durably; the file is for the next start, which also reads shard 0.
+                _logger.LogError(e, "Could not save the member list to {File}", TopologyFile.FileName);
+            }
+        }
+
+        _logger.LogInformation(
+            "Cluster members are now {Members} (version {Version})",
+            string.Join(", ", updated.Members.Select(m => $"{m.Id}@{m.Dc}{(m.Leaving ? " (leaving)" : string.Empty)}")),
+            version);
+        if (updated.Member(Options.NodeId) is null)
+        {
+            _logger.LogWarning("This node (id {Node}) was removed from the cluster; it holds no shard any more and can be stopped", Options.NodeId);
         }
     }
 

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using Shortener.Core;
+using Shortener.Core.Cluster;
 using Shortener.Core.Links;
 using Shortener.Core.Raft;
 using Shortener.Storage;
@@ -100,15 +101,17 @@ public sealed class ShardReplica : IAsyncDisposable
     /// Opens (or, on first start, bootstraps) the replica in <paramref name="directory"/>: the Raft
     /// WAL and snapshots under raft/, the state machine in links.db. A state machine behind the
     /// stored snapshot (a crash mid-install, or a lost SQLite tail) is restored from it first.
+    /// Without <paramref name="bootstrap"/> (a node that joined after the cluster was created) a new
+    /// replica starts empty, in no configuration, until the shard's leader adds it and sends it a snapshot.
     /// </summary>
-    public static ShardReplica Open(string directory, ShardReplicaSettings settings, ConfState bootstrap, ILogger logger)
+    public static ShardReplica Open(string directory, ShardReplicaSettings settings, ConfState? bootstrap, ILogger logger)
     {
         Directory.CreateDirectory(directory);
         var storage = DurableRaftStorage.Open(Path.Combine(directory, "raft"));
         SqliteLinkStore? store = null;
         try
         {
-            if (storage.Memory.Snapshot().IsEmpty && storage.Memory.LastIndex == 0 && storage.Recovered.HardState.IsEmpty)
+            if (bootstrap is not null && storage.Memory.Snapshot().IsEmpty && storage.Memory.LastIndex == 0 && storage.Recovered.HardState.IsEmpty)
             {
                 // Every node writes the same first entry of the log: the shard's initial membership
                 // as a snapshot at index 1, term 1. They agree on it without talking.
@@ -408,6 +411,10 @@ public sealed class ShardReplica : IAsyncDisposable
                 if (_node.Role == RaftRole.Leader)
                 {
                     Volatile.Write(ref _freshAtMs, NowMs());
+                    if (_ticks % (ulong)_settings.ReconcileTicks == 0)
+                    {
+                        Reconcile();
+                    }
                 }
 
                 ExpireReads();
@@ -454,6 +461,37 @@ public sealed class ShardReplica : IAsyncDisposable
             case ShardEvent.Run run:
                 run.Action(_node);
                 break;
+        }
+    }
+
+    /// <summary>The leader's step toward the shard's placement over the current members, if one is due.</summary>
+    private void Reconcile()
+    {
+        if (_settings.Target() is not { } target || _node.LeadTransferee != RaftNode.None)
+        {
+            return;
+        }
+
+        var status = _node.Status();
+        var step = ShardReconciler.Next(status.Config, target, _settings.NodeId, status.Match, status.LastIndex, _settings.PromoteMaxLag);
+        if (step.TransferTo != 0)
+        {
+            _logger.LogInformation("Shard {Shard}: membership: {Step}", Shard, step.Description);
+            _node.TransferLeadership(step.TransferTo);
+            _settings.MembershipStep(step.Kind);
+        }
+        else if (step.ConfChange is { } change)
+        {
+            var result = _node.ProposeConfChange(change);
+            if (result.Accepted)
+            {
+                _logger.LogInformation("Shard {Shard}: membership: proposed to {Step}", Shard, step.Description);
+                _settings.MembershipStep(step.Kind);
+            }
+            else
+            {
+                _logger.LogDebug("Shard {Shard}: membership: could not yet {Step}: {Reason}", Shard, step.Description, result.Reason);
+            }
         }
     }
 

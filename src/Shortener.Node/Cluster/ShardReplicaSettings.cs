@@ -42,6 +42,21 @@ public sealed class ShardReplicaSettings
     /// <summary>Called after the state machine was replaced by a snapshot (caches of it are stale).</summary>
     public Action<int> Restored { get; init; } = _ => { };
 
+    /// <summary>
+    /// Where the shard should be placed now, for the leader's reconciler (<see cref="Core.Cluster.ShardReconciler"/>);
+    /// null while this node is not sure it knows the current member list.
+    /// </summary>
+    public Func<Core.Cluster.ShardReplicas?> Target { get; init; } = () => null;
+
+    /// <summary>Called on the loop when the leader's reconciler takes a step (its kind).</summary>
+    public Action<string> MembershipStep { get; init; } = _ => { };
+
+    /// <summary>Ticks between two looks of the leader's reconciler at the shard's membership.</summary>
+    public int ReconcileTicks { get; init; } = 10;
+
+    /// <summary>How many entries behind the leader's log a learner may be and still be promoted to voter.</summary>
+    public ulong PromoteMaxLag { get; init; } = 100;
+
     /// <summary>True while fault injection pauses this node's Raft processing.</summary>
     public Func<bool> Paused { get; init; } = () => false;
 }

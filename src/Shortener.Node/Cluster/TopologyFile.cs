@@ -13,12 +13,29 @@ public static class TopologyFile
 
     public static ClusterTopology Load(string path)
     {
+        string text;
+        try
+        {
+            text = File.ReadAllText(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new StorageException($"cannot read the cluster topology {path}: {e.Message}", e);
+        }
+
+        return Parse(text, path);
+    }
+
+    /// <summary>Reads a topology from JSON that came from <paramref name="source"/> (named in errors).</summary>
+    public static ClusterTopology Parse(string json, string source)
+    {
+        var path = source;
         ClusterTopology? topology;
         try
         {
-            topology = JsonSerializer.Deserialize<ClusterTopology>(File.ReadAllText(path), Json);
+            topology = JsonSerializer.Deserialize<ClusterTopology>(json, Json);
         }
-        catch (Exception e) when (e is JsonException or IOException or UnauthorizedAccessException)
+        catch (JsonException e)
         {
             throw new StorageException($"cannot read the cluster topology {path}: {e.Message}", e);
         }

@@ -235,7 +235,8 @@ public static class ShortenerNodeApp
                 observer.OnApplied,
                 observer.OnRestored,
                 sp.GetRequiredService<ShortenerMetrics>(),
-                sp.GetRequiredService<ILoggerFactory>());
+                sp.GetRequiredService<ILoggerFactory>(),
+                secretConfigured: !string.IsNullOrEmpty(cluster.Secret));
         });
         services.AddSingleton(sp => new LinkService(
             sp.GetRequiredService<ShardHost>(),

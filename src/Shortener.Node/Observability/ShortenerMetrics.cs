@@ -25,6 +25,7 @@ public sealed class ShortenerMetrics : IDisposable
     private readonly Counter<long> _peerMessagesSent;
     private readonly Counter<long> _peerMessagesDropped;
     private readonly Counter<long> _unavailable;
+    private readonly Counter<long> _membershipSteps;
     private long _redirectCount;
 
     public ShortenerMetrics(IMeterFactory meterFactory)
@@ -46,6 +47,7 @@ public sealed class ShortenerMetrics : IDisposable
         _codeBlocksLeased = _meter.CreateCounter<long>("shortener.code_blocks.leased", "{block}", "Blocks of the code sequence leased by this node");
         _peerMessagesSent = _meter.CreateCounter<long>("shortener.peer.messages.sent", "{message}", "Raft messages sent to each peer");
         _peerMessagesDropped = _meter.CreateCounter<long>("shortener.peer.messages.dropped", "{message}", "Raft messages to each peer dropped, by reason (queue-full, unreachable, fault)");
+        _membershipSteps = _meter.CreateCounter<long>("shortener.membership.steps", "{step}", "Membership steps this node's shard leaders took toward the placement, by kind (add-learner, promote, replace-voter, demote-voter, remove-voter, remove-learner, transfer)");
         _unavailable = _meter.CreateCounter<long>("shortener.shard.unavailable", "{request}", "Writes and linearizable reads answered 503 because their shard had no quorum in time, by shard");
     }
 
@@ -79,6 +81,8 @@ public sealed class ShortenerMetrics : IDisposable
     public void PeerMessageDropped(ulong peer, string reason) =>
         _peerMessagesDropped.Add(1, new KeyValuePair<string, object?>("peer", peer), new KeyValuePair<string, object?>("reason", reason));
 
+    public void MembershipStep(string kind) => _membershipSteps.Add(1, new KeyValuePair<string, object?>("kind", kind));
+
     public void ShardUnavailable(int shard) => _unavailable.Add(1, new KeyValuePair<string, object?>("shard", shard));
 
     /// <summary>Per-shard gauges read from the replicas' latest status at each scrape.</summary>
@@ -89,6 +93,13 @@ public sealed class ShortenerMetrics : IDisposable
         _meter.CreateObservableGauge("shortener.shard.commit_index", () => Each(host, r => (long)r.Status.Commit), "{entry}", "Log index this replica knows committed");
         _meter.CreateObservableGauge("shortener.shard.term", () => Each(host, r => (long)r.Status.Term), "{term}", "Raft term this replica is in");
         _meter.CreateObservableGauge("shortener.shard.leader", () => Each(host, r => r.Status.Role == Core.Raft.RaftRole.Leader ? 1 : 0), "{bool}", "1 where this node leads the shard");
+        _meter.CreateObservableGauge("shortener.shard.voter", () => Each(host, r => r.Status.Config.Voters.Contains(host.Options.NodeId) ? 1 : 0), "{bool}", "1 where this node votes in the shard (0: a learner, or not in its configuration yet)");
+        _meter.CreateObservableGauge(
+            "shortener.cluster.members",
+            () => host.Topology.Members.GroupBy(m => m.Leaving).Select(g => new Measurement<long>(g.Count(), new KeyValuePair<string, object?>("state", g.Key ? "leaving" : "member"))),
+            "{node}",
+            "Members of the cluster as this node knows them, by state");
+        _meter.CreateObservableGauge("shortener.cluster.members_version", () => host.Topology.Version, "{change}", "Changes the member list has been through");
     }
 
     public void Dispose() => _meter.Dispose();
