@@ -54,6 +54,10 @@ public sealed class MembershipTests(ITestOutputHelper output)
         var grown = cluster.Topology with { Members = [.. cluster.Topology.Members, member] };
         await WaitForPlacementAsync(cluster, grown, watchers: [1, 2, 3, 4]);
         Assert.Contains(grown.Placement(), p => p.Voters.Contains(4UL));
+        using (var ready = await cluster.Client(4).GetAsync("/readyz"))
+        {
+            Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
+        }
 
         foreach (var (code, url) in before)
         {

@@ -6,7 +6,7 @@ using Shortener.Storage.Links;
 
 namespace Shortener.Node.Api;
 
-/// <summary>/healthz: the process answers. /readyz: its database answers and no shard replica has stopped.</summary>
+/// <summary>/healthz: the process answers. /readyz: its database answers, no shard replica has stopped, and every shard has reached it (a joining node).</summary>
 public static class HealthEndpoints
 {
     public static void Map(IEndpointRouteBuilder app)
@@ -21,9 +21,16 @@ public static class HealthEndpoints
                 }
 
                 var failed = shards.Replicas.Where(r => r.Status.Failed).Select(r => r.Shard).ToList();
-                return failed.Count == 0
+                if (failed.Count > 0)
+                {
+                    return Problems.Result(ProblemKind.NotReady, $"this node's replicas of shards {string.Join(", ", failed)} stopped after an error; see the log");
+                }
+
+                // A node that joined serves its shards' data only once their leaders sent it.
+                var empty = shards.Replicas.Where(r => r.Status.Config.Voters.Count == 0 && r.Status.Config.Learners.Count == 0).Select(r => r.Shard).ToList();
+                return empty.Count == 0
                     ? Results.Text("ready\n")
-                    : Problems.Result(ProblemKind.NotReady, $"this node's replicas of shards {string.Join(", ", failed)} stopped after an error; see the log");
+                    : Problems.Result(ProblemKind.NotReady, $"this node is joining: shards {string.Join(", ", empty)} have not reached it yet");
             })
             .WithTags("operations").WithSummary("Readiness: the node can serve reads and writes")
             .ProducesProblem(503);
