@@ -50,6 +50,11 @@ public sealed class MembershipTests(ITestOutputHelper output)
         var again = (await cluster.AddMemberAsync(via: 3, id: 4, dc: "dc1")).Response;
         Assert.Equal(HttpStatusCode.Conflict, again.StatusCode);
 
+        // Until it runs, node 4 is a learner everywhere and votes nowhere, however short the logs are.
+        await TestCluster.WaitUntilAsync(async () => (await cluster.ViewAsync(1))!.Shards.All(s => s.Learners.Contains(4UL)), Settle, "node 4 was not added as a learner");
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        Assert.All((await cluster.ViewAsync(2))!.Shards, s => Assert.DoesNotContain(4UL, s.Voters));
+
         cluster.StartJoining(member, seed: 3);
         var grown = cluster.Topology with { Members = [.. cluster.Topology.Members, member] };
         await WaitForPlacementAsync(cluster, grown, watchers: [1, 2, 3, 4]);
@@ -96,6 +101,23 @@ public sealed class MembershipTests(ITestOutputHelper output)
         var shrunk = grown with { Members = grown.Members.Where(m => m.Id != 1).ToArray() };
         await WaitForPlacementAsync(cluster, shrunk, watchers: [2, 3, 4]);
         Assert.DoesNotContain((await cluster.ViewAsync(3))!.Members, m => m.Id == 1);
+
+        // The removed node no longer claims to be ready (its data stops being updated).
+        using (var notReady = await cluster.Client(1).GetAsync("/readyz"))
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, notReady.StatusCode);
+            Assert.Contains("leaving", await notReady.Content.ReadAsStringAsync());
+        }
+
+        // A node that votes (here node 4, not a founder) cannot join again, as it would with an empty data dir.
+        using (var channel = Grpc.Net.Client.GrpcChannel.ForAddress(cluster.Topology.Member(3)!.PeerUrl))
+        {
+            var peer = new Node.Cluster.Protocol.Peer.PeerClient(channel);
+            var headers = new Grpc.Core.Metadata { { Node.Cluster.PeerTransport.SecretHeader, cluster.Layout.Secret } };
+            var refused = await Assert.ThrowsAsync<Grpc.Core.RpcException>(async () => await peer.JoinAsync(new Node.Cluster.Protocol.JoinRequest { NodeId = 4 }, headers));
+            Assert.Equal(Grpc.Core.StatusCode.FailedPrecondition, refused.StatusCode);
+            Assert.Contains("already holds shard data", refused.Status.Detail);
+        }
 
         // Removing it again is a harmless no-op.
         using (var twice = await cluster.Client(3).DeleteAsync("/admin/v1/cluster/nodes/1"))

@@ -62,7 +62,7 @@ public sealed class LocalClusterLayout
         ClusterTopology topology;
         if (existing)
         {
-            topology = TopologyFile.Load(topologyPath);
+            topology = Current(dataDir, TopologyFile.Load(topologyPath));
         }
         else
         {
@@ -79,6 +79,36 @@ public sealed class LocalClusterLayout
         var key = apiKey is { Length: > 0 } ? apiKey : KeptSecret(Path.Combine(dataDir, "api-key"), 24);
         var clusterSecret = secret is { Length: > 0 } ? secret : KeptSecret(Path.Combine(dataDir, "cluster-secret"), 32);
         return new LocalClusterLayout(dataDir, topology, clusterSecret, key) { Existing = existing };
+    }
+
+    /// <summary>
+    /// The cluster as its nodes last knew it: the member list changes (`cluster add-node`,
+    /// `remove-node`) reach each node's own cluster.json, not the one `up` wrote. Of a changed list,
+    /// the members to run are those with a node dir here (a node added by hand was started once
+    /// with `serve --join` into data/node-N) that are not leaving.
+    /// </summary>
+    private static ClusterTopology Current(string dataDir, ClusterTopology created)
+    {
+        var newest = created;
+        foreach (var dir in Directory.EnumerateDirectories(dataDir, "node-*"))
+        {
+            var kept = Path.Combine(dir, TopologyFile.FileName);
+            try
+            {
+                if (File.Exists(kept) && TopologyFile.Load(kept) is { } known && known.Version > newest.Version)
+                {
+                    newest = known;
+                }
+            }
+            catch (Storage.StorageException)
+            {
+                // That node will say what is wrong with its file when it starts.
+            }
+        }
+
+        return newest.Version == 0
+            ? newest
+            : newest with { Members = newest.Members.Where(m => !m.Leaving && Directory.Exists(Path.Combine(dataDir, "node-" + m.Id.ToString(CultureInfo.InvariantCulture)))).ToArray() };
     }
 
     public string NodeDataDir(ulong id) => Path.Combine(DataDir, "node-" + id.ToString(CultureInfo.InvariantCulture));

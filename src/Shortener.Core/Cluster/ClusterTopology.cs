@@ -82,9 +82,9 @@ public sealed record ClusterTopology(
                 errors.Add($"member {member.Id} has no data centre");
             }
 
-            if (!Uri.TryCreate(member.PeerUrl, UriKind.Absolute, out _) || !Uri.TryCreate(member.HttpUrl, UriKind.Absolute, out _))
+            if (!IsHttpUrl(member.PeerUrl) || !IsHttpUrl(member.HttpUrl))
             {
-                errors.Add($"member {member.Id} needs absolute peer and HTTP URLs (got '{member.PeerUrl}', '{member.HttpUrl}')");
+                errors.Add($"member {member.Id} needs absolute http:// or https:// peer and HTTP URLs (got '{member.PeerUrl}', '{member.HttpUrl}')");
             }
         }
 
@@ -105,4 +105,7 @@ public sealed record ClusterTopology(
 
         return errors;
     }
+
+    private static bool IsHttpUrl(string? url) =>
+        Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https" && !string.IsNullOrEmpty(uri.Host);
 }

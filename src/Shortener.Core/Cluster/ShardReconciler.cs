@@ -8,18 +8,28 @@ namespace Shortener.Core.Cluster;
 /// a time (the engine refuses a change while another is pending). The steps, in order:
 /// <list type="number">
 /// <item>a node the placement names but the configuration lacks is added as a learner;</item>
-/// <item>a learner the placement names a voter is promoted once caught up (its match within
-/// <c>maxLag</c> entries of the leader's last index), by one joint change that also demotes (or, if it left
-/// the cluster, removes) a voter the placement no longer names, so the voter count never drops;</item>
+/// <item>a learner the placement names a voter is promoted once caught up (heard from recently, and
+/// its match, which must be past 0, within <c>maxLag</c> entries of the leader's last index), by one
+/// joint change that also demotes (or, if it left the cluster, removes) a voter the placement no
+/// longer names, so the voter count never drops;</item>
 /// <item>a voter beyond the placement's count is demoted or removed on its own;</item>
 /// <item>a learner of a node that left the cluster is removed.</item>
 /// </list>
 /// The leader never demotes itself: when it is the voter to go, it hands leadership to a caught-up
-/// voter that stays, whose own reconciler then finishes the job.
+/// voter that stays, whose own reconciler then finishes the job. And it changes voters only when
+/// the voters it would have are a quorum of replicas heard from recently: removing a live voter
+/// while another is down would leave a configuration that needs the dead one.
 /// </summary>
 public static class ShardReconciler
 {
-    public static ReconcileStep Next(ConfState conf, ShardReplicas target, ulong self, IReadOnlyDictionary<ulong, ulong> match, ulong lastIndex, ulong maxLag)
+    public static ReconcileStep Next(
+        ConfState conf,
+        ShardReplicas target,
+        ulong self,
+        IReadOnlyDictionary<ulong, ulong> match,
+        IReadOnlySet<ulong> active,
+        ulong lastIndex,
+        ulong maxLag)
     {
         if (conf.IsJoint)
         {
@@ -31,7 +41,13 @@ public static class ShardReconciler
         var learners = conf.Learners.ToHashSet();
         var targetVoters = target.Voters.ToHashSet();
         var targetAll = target.Voters.Concat(target.Learners).ToHashSet();
-        bool CaughtUp(ulong id) => id == self || (match.TryGetValue(id, out var m) && m + maxLag >= lastIndex);
+        bool Live(ulong id) => id == self || active.Contains(id);
+        bool CaughtUp(ulong id) => id == self || (Live(id) && match.TryGetValue(id, out var m) && m > 0 && m + maxLag >= lastIndex);
+        bool KeepsQuorum(IEnumerable<ulong> next)
+        {
+            var voting = next.ToList();
+            return voting.Count(Live) > voting.Count / 2;
+        }
 
         if (targetAll.Where(id => !voters.Contains(id) && !learners.Contains(id)).Order().FirstOrDefault() is var missing and > 0)
         {
@@ -45,10 +61,12 @@ public static class ShardReconciler
             var promote = promotable[0];
             if (displaced.Count == 0)
             {
-                return ReconcileStep.Change("promote", ConfChange.Single(ConfChangeType.AddNode, promote), $"promote node {promote} to voter");
+                return KeepsQuorum(voters.Append(promote))
+                    ? ReconcileStep.Change("promote", ConfChange.Single(ConfChangeType.AddNode, promote), $"promote node {promote} to voter")
+                    : ReconcileStep.None;
             }
 
-            return Displace(displaced, voters, targetVoters, targetAll, self, CaughtUp, d => ReconcileStep.Change(
+            return Displace(displaced, voters, targetVoters, self, Live, CaughtUp, d => !KeepsQuorum(voters.Where(v => v != d).Append(promote)) ? ReconcileStep.None : ReconcileStep.Change(
                 "replace-voter",
                 new ConfChange(ConfChangeTransition.Auto, [new ConfChangeSingle(ConfChangeType.AddNode, promote), Demotion(d, targetAll)]),
                 $"promote node {promote} to voter and {Verb(d, targetAll)} node {d}"));
@@ -56,7 +74,7 @@ public static class ShardReconciler
 
         if (displaced.Count > 0 && voters.Count > targetVoters.Count)
         {
-            return Displace(displaced, voters, targetVoters, targetAll, self, CaughtUp, d => ReconcileStep.Change(
+            return Displace(displaced, voters, targetVoters, self, Live, CaughtUp, d => !KeepsQuorum(voters.Where(v => v != d)) ? ReconcileStep.None : ReconcileStep.Change(
                 Verb(d, targetAll) + "-voter",
                 new ConfChange(ConfChangeTransition.Auto, [Demotion(d, targetAll)]),
                 $"{Verb(d, targetAll)} voter {d}"));
@@ -70,21 +88,30 @@ public static class ShardReconciler
         return ReconcileStep.None;
     }
 
+    /// <summary>The first step that displaces a voter other than this leader (dead ones first), else a hand-over if this leader is to go.</summary>
     private static ReconcileStep Displace(
         List<ulong> displaced,
         HashSet<ulong> voters,
         HashSet<ulong> targetVoters,
-        HashSet<ulong> targetAll,
         ulong self,
+        Func<ulong, bool> live,
         Func<ulong, bool> caughtUp,
         Func<ulong, ReconcileStep> step)
     {
-        if (displaced.FirstOrDefault(d => d != self) is var other and > 0)
+        foreach (var voter in displaced.Where(d => d != self).OrderBy(live))
         {
-            return step(other);
+            if (step(voter) is { IsNone: false } next)
+            {
+                return next;
+            }
         }
 
-        // Only this leader is to go: hand over to a caught-up voter that stays.
+        if (!displaced.Contains(self))
+        {
+            return ReconcileStep.None;
+        }
+
+        // Only this leader can go: hand over to a caught-up voter that stays.
         var heir = voters.Where(v => v != self && targetVoters.Contains(v) && caughtUp(v)).Order().FirstOrDefault();
         return heir > 0 ? ReconcileStep.Transfer(heir, $"hand leadership to node {heir} before node {self} stops voting") : ReconcileStep.None;
     }

@@ -180,7 +180,8 @@ public sealed partial class RaftNode
         _tracker.Config.ToConfState(),
         Role == RaftRole.Leader ? _tracker.Progress.ToDictionary(p => p.Key, p => p.Value.ToString()) : new Dictionary<ulong, string>(),
         LeadTransferee,
-        Role == RaftRole.Leader ? _tracker.Progress.ToDictionary(p => p.Key, p => p.Value.Match) : new Dictionary<ulong, ulong>());
+        Role == RaftRole.Leader ? _tracker.Progress.ToDictionary(p => p.Key, p => p.Value.Match) : new Dictionary<ulong, ulong>(),
+        Role == RaftRole.Leader ? _tracker.Progress.Where(p => p.Key == Id || p.Value.RecentActive).Select(p => p.Key).ToHashSet() : new HashSet<ulong>());
 
     /// <summary>Feeds a message into the state machine.</summary>
     public void Step(RaftMessage m)

@@ -148,7 +148,7 @@ public static class AdminEndpoints
             return Problems.Result(ProblemKind.InvalidField, "dc, peerUrl and httpUrl are required");
         }
 
-        var canGrow = host.Topology.Members.Count > 1 || (host.SecretConfigured && host.Options.PeerUrl is not null);
+        var canGrow = host.CanGrow;
         ClusterMember? added = null;
         var before = host.Topology.Version;
         var result = await ChangeAsync(context, host, topology =>
@@ -182,7 +182,7 @@ public static class AdminEndpoints
                 return Results.Accepted(value: new MembershipResponse(id, "leaving", topology.Version, listing, null));
             }
 
-            topology = await host.ChangeMembersAsync(t => MembershipChanges.Drop(t, id), context.RequestAborted);
+            return (await ChangeAsync(context, host, t => MembershipChanges.Drop(t, id), t => Results.Ok(new MembershipResponse(id, "removed", t.Version, [], null))))!;
         }
 
         return Results.Ok(new MembershipResponse(id, "removed", topology.Version, [], null));

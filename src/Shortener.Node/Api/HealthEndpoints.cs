@@ -26,6 +26,12 @@ public static class HealthEndpoints
                     return Problems.Result(ProblemKind.NotReady, $"this node's replicas of shards {string.Join(", ", failed)} stopped after an error; see the log");
                 }
 
+                // A node on its way out stops getting its shards' updates: its reads go stale.
+                if (shards.Departing)
+                {
+                    return Problems.Result(ProblemKind.NotReady, "this node is leaving the cluster (remove-node); its data is no longer kept up to date");
+                }
+
                 // A node that joined serves its shards' data only once their leaders sent it.
                 var empty = shards.Replicas.Where(r => r.Status.Config.Voters.Count == 0 && r.Status.Config.Learners.Count == 0).Select(r => r.Shard).ToList();
                 return empty.Count == 0

@@ -10,6 +10,9 @@ namespace Shortener.Node.Cluster;
 /// </summary>
 public static class MembershipChanges
 {
+    /// <summary>How far past the next free id an operator may pick one (ids are never reused; they must not run out).</summary>
+    public const ulong MaxIdSkip = 1_000_000;
+
     public static ClusterMembership? Add(ClusterTopology topology, ClusterMember member, bool canGrow)
     {
         if (topology.Member(member.Id) is { } existing)
@@ -20,6 +23,11 @@ public static class MembershipChanges
             }
 
             throw new MembershipRefusedException(MembershipRefusal.Conflict, $"node {member.Id} is already a member ({existing.Dc}, {existing.PeerUrl}{(existing.Leaving ? ", leaving" : string.Empty)}); the next free id is {topology.NextId}");
+        }
+
+        if (member.Id > topology.NextId + MaxIdSkip)
+        {
+            throw new MembershipRefusedException(MembershipRefusal.Invalid, $"node id {member.Id} is far beyond the next free id {topology.NextId}; ids must stay below {topology.NextId + MaxIdSkip}");
         }
 
         if (member.Id < topology.NextId)

@@ -22,7 +22,7 @@ public sealed class PeerServer(ShardHost host, FaultInjector faults, ILoggerFact
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        if (host.Topology.Members.Count == 1 && (host.Options.PeerUrl is null || !host.SecretConfigured))
+        if (!host.CanGrow)
         {
             // A cluster of one has no peers to listen for, unless it was given a peer address and a
             // secret, which lets nodes join it.

@@ -46,6 +46,17 @@ public sealed class PeerService(ShardHost host, FaultInjector faults, IHostAppli
         await host.Replicas[0].WaitLinearizableAsync(context.CancellationToken).ConfigureAwait(false);
         var topology = host.Topology;
         logger.LogInformation("Node {Node} fetched the topology to join (it is {Member})", request.NodeId, topology.Member(request.NodeId) is null ? "not a member" : "a member");
+
+        // A node that votes somewhere holds data a quorum counts on: it must come back with its own
+        // data dir, never empty (it would vote without the entries it acknowledged).
+        if (topology.IsFounder(request.NodeId)
+            || host.Replicas.FirstOrDefault(r => r.Status.Config.Voters.Concat(r.Status.Config.VotersOutgoing).Contains(request.NodeId)) is { } voting)
+        {
+            throw new RpcException(new Status(
+                StatusCode.FailedPrecondition,
+                $"node {request.NodeId} already holds shard data in this cluster; restart it on its own data dir, or remove it (cluster remove-node) and add a node under a new id"));
+        }
+
         return new JoinReply { TopologyJson = TopologyFile.Serialize(topology with { Founders = topology.Founders ?? topology.Members }) };
     }
 

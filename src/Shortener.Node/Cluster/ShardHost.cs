@@ -134,6 +134,17 @@ public sealed class ShardHost : IAsyncDisposable
     /// <summary>False when the node runs alone with a random secret: nobody can join it.</summary>
     public bool SecretConfigured { get; }
 
+    /// <summary>
+    /// Whether nodes can be added: a cluster of several can always grow; a node alone only when it
+    /// has a secret and listens for peers at the address its topology gives.
+    /// </summary>
+    public bool CanGrow =>
+        Topology.Members.Count > 1
+        || (SecretConfigured && Options.PeerUrl is { } peerUrl && string.Equals(Topology.Member(Options.NodeId)?.PeerUrl, peerUrl, StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>This node is leaving the cluster, or already out of its member list.</summary>
+    public bool Departing => Topology.Member(Options.NodeId) is null or { Leaving: true };
+
     public ClusterOptions Options { get; }
 
     public ShardRouter Router { get; }
@@ -306,7 +317,16 @@ public sealed class ShardHost : IAsyncDisposable
             updated = _topology.WithMembers(membership, version);
             _topology = updated;
             _placement = updated.Placement();
-            Transport.UpdateMembers(updated.Members);
+            try
+            {
+                Transport.UpdateMembers(updated.Members);
+            }
+            catch (Exception e) when (e is InvalidOperationException or UriFormatException or ArgumentException)
+            {
+                // A member this node cannot dial must not stop shard 0 here (it would on every node).
+                _logger.LogError(e, "Could not open peer links for the new member list");
+            }
+
             try
             {
                 TopologyFile.Save(Path.Combine(_dataDir, TopologyFile.FileName), updated);

@@ -473,7 +473,7 @@ public sealed class ShardReplica : IAsyncDisposable
         }
 
         var status = _node.Status();
-        var step = ShardReconciler.Next(status.Config, target, _settings.NodeId, status.Match, status.LastIndex, _settings.PromoteMaxLag);
+        var step = ShardReconciler.Next(status.Config, target, _settings.NodeId, status.Match, status.Active ?? new HashSet<ulong>(), status.LastIndex, _settings.PromoteMaxLag);
         if (step.TransferTo != 0)
         {
             _logger.LogInformation("Shard {Shard}: membership: {Step}", Shard, step.Description);

@@ -14,8 +14,8 @@ public class ShardReconcilerTests
 
     private static Dictionary<ulong, ulong> AllAt(ulong index, params ulong[] ids) => ids.ToDictionary(id => id, _ => index);
 
-    private static ReconcileStep Next(ConfState conf, ShardReplicas target, ulong self = 1, Dictionary<ulong, ulong>? match = null) =>
-        ShardReconciler.Next(conf, target, self, match ?? AllAt(Last, 1, 2, 3, 4, 5), Last, maxLag: 100);
+    private static ReconcileStep Next(ConfState conf, ShardReplicas target, ulong self = 1, Dictionary<ulong, ulong>? match = null, ulong[]? active = null, ulong last = Last) =>
+        ShardReconciler.Next(conf, target, self, match ?? AllAt(last, 1, 2, 3, 4, 5), (active ?? [1, 2, 3, 4, 5]).ToHashSet(), last, maxLag: 100);
 
     [Fact]
     public void Nothing_to_do_when_the_configuration_is_the_placement()
@@ -47,6 +47,35 @@ public class ShardReconcilerTests
         Assert.True(Next(Conf([1, 2, 3], 4), Target([2, 3, 4], 1), self: 2, match).IsNone);
         match[4] = Last - 100;
         Assert.NotNull(Next(Conf([1, 2, 3], 4), Target([2, 3, 4], 1), self: 2, match).ConfChange);
+    }
+
+    [Fact]
+    public void A_learner_that_never_answered_is_not_promoted_even_in_a_short_log()
+    {
+        // A new progress starts at match 0 and counts as active: neither says it has the data.
+        var match = AllAt(50, 1, 2, 3);
+        match[4] = 0;
+        Assert.True(Next(Conf([1, 2, 3], 4), Target([2, 3, 4], 1), self: 2, match, last: 50).IsNone);
+        Assert.True(Next(Conf([1], 2), Target([1, 2]), self: 1, new Dictionary<ulong, ulong> { [1] = 3, [2] = 0 }, last: 3).IsNone);
+    }
+
+    [Fact]
+    public void A_learner_not_heard_from_recently_is_not_promoted()
+    {
+        Assert.True(Next(Conf([1, 2, 3], 4), Target([2, 3, 4], 1), self: 2, active: [1, 2, 3]).IsNone);
+    }
+
+    [Fact]
+    public void No_voter_leaves_when_the_rest_would_need_a_dead_one()
+    {
+        // Node 2 is down; dropping live node 3 from {1,2,3} would leave {1,2}, which needs node 2.
+        Assert.True(Next(Conf([1, 2, 3]), Target([1, 2]), self: 1, active: [1, 3]).IsNone);
+
+        // A dead voter that is to go goes first, and that keeps a quorum of live ones.
+        var step = Next(Conf([1, 2, 3, 4]), Target([1, 3, 4]), self: 1, active: [1, 3, 4]);
+        Assert.Equal([new ConfChangeSingle(ConfChangeType.RemoveNode, 2)], step.ConfChange!.Changes);
+        var replaced = Next(Conf([1, 2, 3], 4), Target([1, 3, 4]), self: 1, active: [1, 3, 4]);
+        Assert.Equal(new ConfChangeSingle(ConfChangeType.RemoveNode, 2), replaced.ConfChange!.Changes[1]);
     }
 
     [Fact]
@@ -131,7 +160,8 @@ public class ShardReconcilerTests
             for (var steps = 0; ; steps++)
             {
                 Assert.True(steps < 20, $"shard {shard} did not converge: {conf}");
-                var step = ShardReconciler.Next(conf, to[shard], leader, AllAt(Last, Enumerable.Range(1, Math.Max(before, after) + 5).Select(i => (ulong)i).ToArray()), Last, 100);
+                var everyone = Enumerable.Range(1, Math.Max(before, after) + 5).Select(i => (ulong)i).ToArray();
+                var step = ShardReconciler.Next(conf, to[shard], leader, AllAt(Last, everyone), everyone.ToHashSet(), Last, 100);
                 if (step.IsNone)
                 {
                     break;

@@ -31,6 +31,15 @@ public class MembershipChangesTests
         Assert.Equal(MembershipRefusal.Invalid, Assert.Throws<MembershipRefusedException>(() => MembershipChanges.Add(topology, Member(4) with { PeerUrl = "nope" }, true)).Refusal);
         Assert.Equal(MembershipRefusal.Invalid, Assert.Throws<MembershipRefusedException>(() => MembershipChanges.Add(topology, Member(4) with { PeerUrl = Member(1).PeerUrl }, true)).Refusal);
 
+        // Addresses a gRPC channel cannot dial would stop shard 0 on every node once applied.
+        foreach (var url in new[] { "ftp://127.0.0.1:9004", "foo:bar", "dns:///peer" })
+        {
+            Assert.Equal(MembershipRefusal.Invalid, Assert.Throws<MembershipRefusedException>(() => MembershipChanges.Add(topology, Member(4) with { PeerUrl = url }, true)).Refusal);
+        }
+
+        // Ids must not run out: one far past the next free id is refused.
+        Assert.Equal(MembershipRefusal.Invalid, Assert.Throws<MembershipRefusedException>(() => MembershipChanges.Add(topology, Member(ulong.MaxValue), true)).Refusal);
+
         // Node 3 removed: its id is never given again.
         var leaving = topology.WithMembers(MembershipChanges.Leave(topology, 3)!, 1);
         var gone = leaving.WithMembers(MembershipChanges.Drop(leaving, 3)!, 2);
