@@ -33,13 +33,27 @@ public sealed partial class ServeProcessTests : IDisposable
         }
 
         Assert.Equal(0, Kill(process.Id, signal));
-        Assert.True(process.WaitForExit(15_000), $"serve did not exit within 15 s of {name}");
+        if (!process.WaitForExit(15_000))
+        {
+            // Not left running when the test fails. A shell starts background jobs with SIGINT
+            // ignored, and .NET keeps an inherited SIG_IGN (nohup semantics): say so if that is why.
+            process.Kill();
+            Assert.Fail($"serve did not exit within 15 s of {name}" + (signal == 2 && SigIntIgnored() ? " (this test run ignores SIGINT, so the node inherited that: run the tests in the foreground)" : string.Empty));
+        }
+
         Assert.Equal(0, process.ExitCode);
         await process.WaitForExitAsync();
         lock (stdout)
         {
             Assert.Contains("Shortener stopped.", stdout.ToString());
         }
+    }
+
+    /// <summary>Whether this process ignores SIGINT (bit 1 of SigIgn in /proc/self/status).</summary>
+    private static bool SigIntIgnored()
+    {
+        var line = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("SigIgn:", StringComparison.Ordinal));
+        return line is not null && (Convert.ToUInt64(line["SigIgn:".Length..].Trim(), 16) & 2) != 0;
     }
 
     [Fact]
