@@ -168,7 +168,9 @@ public sealed partial class RaftNode
         return _tracker.Config.ToConfState();
     }
 
-    public RaftStatus Status() => new(
+    /// <param name="describeProgress">Whether to describe each replica's progress in words (for
+    /// diagnostics; a driver that refreshes its status every round leaves it out).</param>
+    public RaftStatus Status(bool describeProgress = true) => new(
         Id,
         Role,
         Term,
@@ -178,10 +180,9 @@ public sealed partial class RaftNode
         _log.Applied,
         _log.LastIndex,
         _tracker.Config.ToConfState(),
-        Role == RaftRole.Leader ? _tracker.Progress.ToDictionary(p => p.Key, p => p.Value.ToString()) : new Dictionary<ulong, string>(),
+        Role == RaftRole.Leader && describeProgress ? _tracker.Progress.ToDictionary(p => p.Key, p => p.Value.ToString()) : new Dictionary<ulong, string>(),
         LeadTransferee,
-        Role == RaftRole.Leader ? _tracker.Progress.ToDictionary(p => p.Key, p => p.Value.Match) : new Dictionary<ulong, ulong>(),
-        Role == RaftRole.Leader ? _tracker.Progress.Where(p => p.Key == Id || p.Value.RecentActive).Select(p => p.Key).ToHashSet() : new HashSet<ulong>());
+        Role == RaftRole.Leader ? _tracker.Progress.ToDictionary(p => p.Key, p => p.Value.Match) : new Dictionary<ulong, ulong>());
 
     /// <summary>Feeds a message into the state machine.</summary>
     public void Step(RaftMessage m)

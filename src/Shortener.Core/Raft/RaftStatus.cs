@@ -1,10 +1,6 @@
 namespace Shortener.Core.Raft;
 
-/// <summary>
-/// A replica's state for status pages and tests. On a leader, <see cref="Match"/> is how far each
-/// replica's log is known to match, and <see cref="Active"/> the replicas heard from within the
-/// last election timeout (the leader itself included).
-/// </summary>
+/// <summary>A replica's state for status pages and tests. On a leader, <see cref="Match"/> is how far each replica's log is known to match.</summary>
 public sealed record RaftStatus(
     ulong Id,
     RaftRole Role,
@@ -17,5 +13,4 @@ public sealed record RaftStatus(
     ConfState Config,
     IReadOnlyDictionary<ulong, string> Progress,
     ulong LeadTransferee,
-    IReadOnlyDictionary<ulong, ulong> Match,
-    IReadOnlySet<ulong>? Active = null);
+    IReadOnlyDictionary<ulong, ulong> Match);

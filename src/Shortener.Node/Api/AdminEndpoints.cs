@@ -153,7 +153,12 @@ public static class AdminEndpoints
         var before = host.Topology.Version;
         var result = await ChangeAsync(context, host, topology =>
         {
-            added = new ClusterMember(request.Id ?? topology.NextId, request.Dc.Trim(), request.PeerUrl.Trim(), request.HttpUrl.Trim());
+            var asked = new ClusterMember(request.Id ?? topology.NextId, request.Dc.Trim(), request.PeerUrl.Trim(), request.HttpUrl.Trim());
+
+            // A retry without an id (its first try may have applied) finds the member it added.
+            added = request.Id is null
+                ? topology.Members.FirstOrDefault(m => !m.Leaving && m == asked with { Id = m.Id }) ?? asked
+                : asked;
             return MembershipChanges.Add(topology, added, canGrow);
         }, topology =>
         {

@@ -29,6 +29,7 @@ public sealed class ShardReplica : IAsyncDisposable
     private readonly List<TaskCompletionSource> _readBatch = [];
     private readonly Dictionary<ulong, (ulong IssuedAtTick, List<TaskCompletionSource> Waiters)> _readsAwaitingIndex = [];
     private readonly List<(ulong Index, List<TaskCompletionSource> Waiters)> _readsAwaitingApply = [];
+    private readonly Dictionary<ulong, ulong> _heardAtTick = [];
     private readonly ILogger _logger;
     private readonly Task _loop;
     private volatile SqliteLinkStore _store;
@@ -433,6 +434,7 @@ public sealed class ShardReplica : IAsyncDisposable
                     _leaderContactAtMs = NowMs();
                 }
 
+                _heardAtTick[m.From] = _ticks;
                 _node.Step(m);
                 break;
             case ShardEvent.Propose p:
@@ -472,8 +474,12 @@ public sealed class ShardReplica : IAsyncDisposable
             return;
         }
 
-        var status = _node.Status();
-        var step = ShardReconciler.Next(status.Config, target, _settings.NodeId, status.Match, status.Active ?? new HashSet<ulong>(), status.LastIndex, _settings.PromoteMaxLag);
+        var status = _node.Status(describeProgress: false);
+        // Heard from within an election timeout. (Not the engine's RecentActive: check-quorum clears
+        // it every election timeout, and the reconciler, ticking at the same period, could always
+        // look just after.)
+        var active = _heardAtTick.Where(h => _ticks - h.Value <= (ulong)_settings.ElectionTicks).Select(h => h.Key).ToHashSet();
+        var step = ShardReconciler.Next(status.Config, target, _settings.NodeId, status.Match, active, status.LastIndex, _settings.PromoteMaxLag);
         if (step.TransferTo != 0)
         {
             _logger.LogInformation("Shard {Shard}: membership: {Step}", Shard, step.Description);
@@ -776,7 +782,7 @@ public sealed class ShardReplica : IAsyncDisposable
 
     private ShardStatus BuildStatus()
     {
-        var status = _node.Status();
+        var status = _node.Status(describeProgress: false);
         return new ShardStatus(
             Shard,
             status.Role,

@@ -20,6 +20,8 @@ public sealed class ShardReplicaTests : IAsyncLifetime
     private long _ids;
     private Task _ticker = Task.CompletedTask;
     private int _snapshotEntries = 10_000;
+    private volatile Core.Cluster.ShardReplicas? _target;
+    private long _ticksSent;
 
     public Task InitializeAsync() => Task.CompletedTask;
 
@@ -212,6 +214,33 @@ public sealed class ShardReplicaTests : IAsyncLifetime
         await Eventually(() => _replicas[follower].AppliedAgeMs < 500);
     }
 
+    [Fact]
+    public async Task The_leader_takes_a_departed_voter_out_but_not_while_that_needs_a_dead_one()
+    {
+        await StartAsync();
+        var leader = await LeaderAsync();
+        var others = _replicas.Keys.Where(id => id != leader).Order().ToArray();
+        var (leaving, down) = (others[0], others[1]);
+
+        // With `down` cut off, dropping `leaving` would leave {leader, down}: a quorum that needs the dead one.
+        _cut.Add(down);
+
+        // Liveness is counted in ticks: wait until the leader has had three election timeouts of
+        // them without a word from `down` (wall time says little when the machine is loaded).
+        var cutAt = Interlocked.Read(ref _ticksSent);
+        await Eventually(() => Interlocked.Read(ref _ticksSent) > cutAt + 30);
+        await Task.Delay(100);
+        _target = new Core.Cluster.ShardReplicas(0, [leader, down], []);
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        Assert.True(3 == _replicas[leader].Status.Config.Voters.Count, $"leader {leader}, leaving {leaving}, down {down}: {_replicas[leader].Status.Config} role {_replicas[leader].Status.Role}");
+
+        // Back in touch: the step is taken, and the shard still writes.
+        _cut.Clear();
+        await Eventually(() => _replicas[leader].Status.Config.Voters.Order().SequenceEqual(new[] { leader, down }.Order()) && _replicas[leader].Status.Config.Learners.Count == 0);
+        var current = await LeaderAsync();
+        Assert.Equal(CommandOutcome.Created, (await _replicas[current].ProposeAsync(Create("after-removal", "https://example.com/r"), CancellationToken.None)).Outcome);
+    }
+
     private static LinkCommandEnvelope Create(string code, string url) =>
         new(new CreateLink(1, code, url, null, null, 302, [], null));
 
@@ -231,6 +260,8 @@ public sealed class ShardReplicaTests : IAsyncLifetime
                 {
                     replica.Tick();
                 }
+
+                Interlocked.Increment(ref _ticksSent);
             }
         }).ContinueWith(_ => { });
         await Task.CompletedTask;
@@ -256,6 +287,7 @@ public sealed class ShardReplicaTests : IAsyncLifetime
                 }
             },
             Restored = _ => Interlocked.Increment(ref _restored),
+            Target = () => _target,
         },
         ConfState.Of(1, 2, 3),
         NullLogger.Instance);
