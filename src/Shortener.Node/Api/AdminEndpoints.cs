@@ -163,7 +163,7 @@ public static class AdminEndpoints
         }, topology =>
         {
             var seed = topology.Member(host.Options.NodeId) ?? topology.Members.First(m => m.Id != added!.Id);
-            var join = $"SHORTENER_CLUSTER_SECRET=... shortener serve --id {added!.Id} --dc {added.Dc} --peer-url {added.PeerUrl} --urls {added.HttpUrl} --data <new dir> --join {seed.PeerUrl}";
+            var join = $"SHORTENER_CLUSTER_SECRET=... SHORTENER_API_KEY=... shortener serve --id {added!.Id} --dc {added.Dc} --peer-url {added.PeerUrl} --urls {added.HttpUrl} --data <new dir> --join {seed.PeerUrl}";
             var response = new MembershipResponse(added.Id, "member", topology.Version, [], join);
             return topology.Version > before ? Results.Created($"/admin/v1/cluster", response) : Results.Ok(response);
         });

@@ -38,6 +38,25 @@ public class ShardPlacementTests
         Assert.All(placement, p => Assert.Empty(p.Learners));
     }
 
+    [Theory]
+    [InlineData(4, 3)]
+    [InlineData(6, 3)]
+    [InlineData(7, 3)]
+    [InlineData(5, 2)]
+    public void The_nodes_of_a_data_centre_share_its_votes_evenly(int n, int dcs)
+    {
+        // Members(n, dcs) deals data centres round-robin: with 4 nodes in 3, nodes 1 and 4 are both in dc1.
+        var placement = ShardPlacement.Place(Members(n, dcs), 16, 3);
+        var votes = Enumerable.Range(1, n).ToDictionary(id => id, id => placement.Count(p => p.Voters.Contains((ulong)id)));
+        foreach (var dc in Enumerable.Range(1, n).GroupBy(id => (id - 1) % dcs))
+        {
+            var counts = dc.Select(id => votes[id]).ToList();
+            Assert.True(counts.Max() - counts.Min() <= 2, $"dc{dc.Key + 1}: votes {string.Join(", ", counts)}");
+        }
+
+        Assert.All(placement, p => Assert.Equal(Math.Min(3, dcs), p.Voters.Select(v => ((int)v - 1) % dcs).Distinct().Count()));
+    }
+
     [Fact]
     public void Placement_is_deterministic_whatever_the_member_order()
     {
