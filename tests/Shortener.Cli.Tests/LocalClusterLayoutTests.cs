@@ -28,7 +28,7 @@ public sealed class LocalClusterLayoutTests : IDisposable
         var four = new ClusterMember(4, "dc1", "http://127.0.0.1:19083", "http://127.0.0.1:18083");
         var changed = topology.WithMembers(new ClusterMembership([topology.Members[0] with { Leaving = true }, topology.Members[1], topology.Members[2], four], 4), 2);
         TopologyFile.Save(Path.Combine(created.NodeDataDir(2), TopologyFile.FileName), changed);
-        TopologyFile.Save(Path.Combine(created.NodeDataDir(3), TopologyFile.FileName), topology.WithMembers(topology.Membership(), 1));
+        TopologyFile.Save(Path.Combine(created.NodeDataDir(3), TopologyFile.FileName), topology.WithMembers(new ClusterMembership(topology.Members, 3), 1));
         File.WriteAllText(Path.Combine(created.NodeDataDir(1), TopologyFile.FileName), "damaged");
         Directory.CreateDirectory(created.NodeDataDir(4));
 
@@ -38,6 +38,8 @@ public sealed class LocalClusterLayoutTests : IDisposable
 
         // A member added but never started here is not started by `up`.
         Directory.Delete(created.NodeDataDir(4));
-        Assert.Equal([2UL, 3], LocalClusterLayout.OpenOrCreate(_dir.Path, () => throw new InvalidOperationException(), null, null).Topology.Members.Select(m => m.Id));
+        var without = LocalClusterLayout.OpenOrCreate(_dir.Path, () => throw new InvalidOperationException(), null, null);
+        Assert.Equal([2UL, 3], without.Topology.Members.Select(m => m.Id));
+        Assert.Equal([4UL], without.Elsewhere.Select(m => m.Id));
     }
 }

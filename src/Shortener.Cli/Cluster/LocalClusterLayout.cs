@@ -32,6 +32,9 @@ public sealed class LocalClusterLayout
 
     public bool Existing { get; private init; }
 
+    /// <summary>Members of the cluster with no node dir here: `up` does not start them (they run elsewhere, or were never started).</summary>
+    public IReadOnlyList<ClusterMember> Elsewhere { get; private init; } = [];
+
     public string TopologyPath => Path.Combine(DataDir, TopologyFile.FileName);
 
     public static ClusterTopology Plan(int nodes, int dcs, int shards, int port, int peerPort, string host = "127.0.0.1") => new(
@@ -60,9 +63,10 @@ public sealed class LocalClusterLayout
         var topologyPath = Path.Combine(dataDir, TopologyFile.FileName);
         var existing = File.Exists(topologyPath);
         ClusterTopology topology;
+        IReadOnlyList<ClusterMember> elsewhere = [];
         if (existing)
         {
-            topology = Current(dataDir, TopologyFile.Load(topologyPath));
+            (topology, elsewhere) = Current(dataDir, TopologyFile.Load(topologyPath));
         }
         else
         {
@@ -78,7 +82,7 @@ public sealed class LocalClusterLayout
 
         var key = apiKey is { Length: > 0 } ? apiKey : KeptSecret(Path.Combine(dataDir, "api-key"), 24);
         var clusterSecret = secret is { Length: > 0 } ? secret : KeptSecret(Path.Combine(dataDir, "cluster-secret"), 32);
-        return new LocalClusterLayout(dataDir, topology, clusterSecret, key) { Existing = existing };
+        return new LocalClusterLayout(dataDir, topology, clusterSecret, key) { Existing = existing, Elsewhere = elsewhere };
     }
 
     /// <summary>
@@ -87,7 +91,7 @@ public sealed class LocalClusterLayout
     /// the members to run are those with a node dir here (a node added by hand was started once
     /// with `serve --join` into data/node-N) that are not leaving.
     /// </summary>
-    private static ClusterTopology Current(string dataDir, ClusterTopology created)
+    private static (ClusterTopology Run, IReadOnlyList<ClusterMember> Elsewhere) Current(string dataDir, ClusterTopology created)
     {
         var newest = created;
         foreach (var dir in Directory.EnumerateDirectories(dataDir, "node-*"))
@@ -106,12 +110,19 @@ public sealed class LocalClusterLayout
             }
         }
 
-        return newest.Version == 0
-            ? newest
-            : newest with { Members = newest.Members.Where(m => !m.Leaving && Directory.Exists(Path.Combine(dataDir, "node-" + m.Id.ToString(CultureInfo.InvariantCulture)))).ToArray() };
+        if (newest.Version == 0)
+        {
+            return (newest, []);
+        }
+
+        var staying = newest.Members.Where(m => !m.Leaving).ToList();
+        var here = staying.Where(m => Directory.Exists(NodeDir(dataDir, m.Id))).ToArray();
+        return (newest with { Members = here }, staying.Except(here).ToArray());
     }
 
-    public string NodeDataDir(ulong id) => Path.Combine(DataDir, "node-" + id.ToString(CultureInfo.InvariantCulture));
+    public string NodeDataDir(ulong id) => NodeDir(DataDir, id);
+
+    private static string NodeDir(string dataDir, ulong id) => Path.Combine(dataDir, "node-" + id.ToString(CultureInfo.InvariantCulture));
 
     /// <summary>The `shortener serve` arguments for member <paramref name="id"/>.</summary>
     public IReadOnlyList<string> ServeArguments(ulong id)

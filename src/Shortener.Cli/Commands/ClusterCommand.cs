@@ -89,7 +89,7 @@ public static class ClusterCommand
 
                     if (DateTime.UtcNow > deadline)
                     {
-                        throw new ApiProblem(0, "timeout", $"node {target}'s shards have not all moved yet ({string.Join(',', state.Shards)} left); the move goes on: run the command again to follow it");
+                        throw new ApiProblem(0, "timeout", $"node {target}'s shards have not all moved yet ({string.Join(',', state.Shards)} left); the move goes on: run the command again to follow it. A shard waits for its replacement voter to catch up: is every added node running (shortener cluster status)?");
                     }
 
                     await Task.Delay(1000, ct);

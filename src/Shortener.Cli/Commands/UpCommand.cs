@@ -68,6 +68,10 @@ public static class UpCommand
             if (layout.Existing)
             {
                 await output.WriteLineAsync($"Restarting the {topology.Members.Count}-node cluster kept in {layout.DataDir} ({topology.Shards} shards; --nodes, --dcs, --shards and ports apply only to a new data dir).");
+                foreach (var member in layout.Elsewhere)
+                {
+                    await error.WriteLineAsync($"warning: member {member.Id} ({member.Dc}, {member.HttpUrl}) has no directory in {layout.DataDir}, so `up` does not start it; it still counts in its shards' quorums (start it, or remove it with `shortener cluster remove-node {member.Id}`)");
+                }
             }
 
             var busy = layout.BusyAddresses();

@@ -48,9 +48,6 @@ public sealed record ClusterTopology(
         HighestId = Math.Max(NextId - 1, membership.HighestId),
     };
 
-    /// <summary>The member list as shard 0 keeps it.</summary>
-    public ClusterMembership Membership() => new(Members, NextId - 1);
-
     /// <summary>Problems that make this topology unusable, in words an operator can act on; empty when it is fine.</summary>
     public IReadOnlyList<string> Validate()
     {

@@ -8,7 +8,7 @@ namespace Shortener.Core.Cluster;
 /// a time (the engine refuses a change while another is pending). The steps, in order:
 /// <list type="number">
 /// <item>a node the placement names but the configuration lacks is added as a learner;</item>
-/// <item>a learner the placement names a voter is promoted once caught up (heard from recently, and
+/// <item>a learner the placement names a voter is promoted once caught up (it answered the leader recently, and
 /// its match, which must be past 0, within <c>maxLag</c> entries of the leader's last index), by one
 /// joint change that also demotes (or, if it left the cluster, removes) a voter the placement no
 /// longer names, so the voter count never drops;</item>
@@ -17,7 +17,7 @@ namespace Shortener.Core.Cluster;
 /// </list>
 /// The leader never demotes itself: when it is the voter to go, it hands leadership to a caught-up
 /// voter that stays, whose own reconciler then finishes the job. And it changes voters only when
-/// the voters it would have are a quorum of replicas heard from recently: removing a live voter
+/// the voters it would have are a quorum of replicas that answered it recently: removing a live voter
 /// while another is down would leave a configuration that needs the dead one.
 /// </summary>
 public static class ShardReconciler

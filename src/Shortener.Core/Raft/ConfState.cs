@@ -19,6 +19,9 @@ public sealed record ConfState(
 
     public bool IsJoint => VotersOutgoing.Count > 0;
 
+    /// <summary>Whether <paramref name="id"/> has any part in this configuration (voter, learner, outgoing voter, or learner to be).</summary>
+    public bool Contains(ulong id) => Voters.Contains(id) || Learners.Contains(id) || VotersOutgoing.Contains(id) || LearnersNext.Contains(id);
+
     public override string ToString() =>
         $"voters=({string.Join(' ', Voters)})" + (IsJoint ? $"&&({string.Join(' ', VotersOutgoing)})" : string.Empty)
         + (Learners.Count > 0 ? $" learners=({string.Join(' ', Learners)})" : string.Empty)

@@ -150,7 +150,7 @@ public static class AdminEndpoints
 
         var canGrow = host.CanGrow;
         ClusterMember? added = null;
-        var before = host.Topology.Version;
+        var changed = false;
         var result = await ChangeAsync(context, host, topology =>
         {
             var asked = new ClusterMember(request.Id ?? topology.NextId, request.Dc.Trim(), request.PeerUrl.Trim(), request.HttpUrl.Trim());
@@ -159,13 +159,15 @@ public static class AdminEndpoints
             added = request.Id is null
                 ? topology.Members.FirstOrDefault(m => !m.Leaving && m == asked with { Id = m.Id }) ?? asked
                 : asked;
-            return MembershipChanges.Add(topology, added, canGrow);
+            var next = MembershipChanges.Add(topology, added, canGrow);
+            changed = next is not null;
+            return next;
         }, topology =>
         {
-            var seed = topology.Member(host.Options.NodeId) ?? topology.Members.First(m => m.Id != added!.Id);
-            var join = $"SHORTENER_CLUSTER_SECRET=... SHORTENER_API_KEY=... shortener serve --id {added!.Id} --dc {added.Dc} --peer-url {added.PeerUrl} --urls {added.HttpUrl} --data <new dir> --join {seed.PeerUrl}";
+            var seed = topology.Member(host.Options.NodeId) is { Leaving: false } self ? self : topology.Members.First(m => m.Id != added!.Id && !m.Leaving);
+            var join = $"SHORTENER_CLUSTER_SECRET=... SHORTENER_API_KEY=... shortener serve --id {added!.Id} --dc {added.Dc} --peer-url {added.PeerUrl} --urls {added.HttpUrl} --data DIR --join {seed.PeerUrl}";
             var response = new MembershipResponse(added.Id, "member", topology.Version, [], join);
-            return topology.Version > before ? Results.Created($"/admin/v1/cluster", response) : Results.Ok(response);
+            return changed ? Results.Created($"/admin/v1/cluster", response) : Results.Ok(response);
         });
         return result!;
     }
@@ -210,10 +212,6 @@ public static class AdminEndpoints
                     _ => ProblemKind.InvalidField,
                 },
                 e.Message);
-        }
-        catch (InvalidOperationException e)
-        {
-            return Problems.Result(ProblemKind.MembershipConflict, e.Message);
         }
     }
 

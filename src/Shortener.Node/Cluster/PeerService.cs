@@ -50,7 +50,7 @@ public sealed class PeerService(ShardHost host, FaultInjector faults, IHostAppli
         // A node that votes somewhere holds data a quorum counts on: it must come back with its own
         // data dir, never empty (it would vote without the entries it acknowledged).
         if (topology.IsFounder(request.NodeId)
-            || host.Replicas.FirstOrDefault(r => r.Status.Config.Voters.Concat(r.Status.Config.VotersOutgoing).Contains(request.NodeId)) is { } voting)
+            || host.Replicas.Any(r => r.Status.Config.Voters.Contains(request.NodeId) || r.Status.Config.VotersOutgoing.Contains(request.NodeId)))
         {
             throw new RpcException(new Status(
                 StatusCode.FailedPrecondition,

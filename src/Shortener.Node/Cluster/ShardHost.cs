@@ -26,8 +26,8 @@ public sealed class ShardHost : IAsyncDisposable
     private readonly FileStream _lock;
     private readonly string _dataDir;
     private readonly Lock _membersLock = new();
-    private volatile ClusterTopology _topology;
-    private volatile IReadOnlyList<ShardReplicas> _placement;
+    // The topology and its placement, replaced together so a reader never sees one without the other.
+    private volatile Membership _members;
     private long _proposalIds;
 
     public ShardHost(
@@ -42,8 +42,7 @@ public sealed class ShardHost : IAsyncDisposable
         ILoggerFactory loggers,
         bool secretConfigured = true)
     {
-        _topology = topology;
-        _placement = topology.Placement();
+        _members = new Membership(topology, topology.Placement());
         _dataDir = dataDir;
         SecretConfigured = secretConfigured;
         Options = options;
@@ -129,7 +128,7 @@ public sealed class ShardHost : IAsyncDisposable
     }
 
     /// <summary>The cluster as this node knows it: the member list follows shard 0's log.</summary>
-    public ClusterTopology Topology => _topology;
+    public ClusterTopology Topology => _members.Topology;
 
     /// <summary>False when the node runs alone with a random secret: nobody can join it.</summary>
     public bool SecretConfigured { get; }
@@ -190,7 +189,7 @@ public sealed class ShardHost : IAsyncDisposable
 
             if (attempt == 5)
             {
-                throw new InvalidOperationException($"the member list kept changing underneath (now at version {result.MembersVersion}); try again");
+                throw new MembershipRefusedException(MembershipRefusal.Conflict, $"the member list kept changing underneath (now at version {result.MembersVersion}); try again");
             }
         }
     }
@@ -202,8 +201,7 @@ public sealed class ShardHost : IAsyncDisposable
         foreach (var replica in _replicas)
         {
             await replica.WaitLinearizableAsync(cancellationToken).ConfigureAwait(false);
-            var conf = replica.Status.Config;
-            if (conf.Voters.Concat(conf.Learners).Concat(conf.VotersOutgoing).Concat(conf.LearnersNext).Contains(id))
+            if (replica.Status.Config.Contains(id))
             {
                 listing.Add(replica.Shard);
             }
@@ -280,7 +278,7 @@ public sealed class ShardHost : IAsyncDisposable
             return null;
         }
 
-        var target = _placement[shard];
+        var target = _members.Placement[shard];
         return target.Voters.Count == 0 ? null : target;
     }
 
@@ -309,14 +307,13 @@ public sealed class ShardHost : IAsyncDisposable
         ClusterTopology updated;
         lock (_membersLock)
         {
-            if (version <= _topology.Version)
+            if (version <= _members.Topology.Version)
             {
                 return;
             }
 
-            updated = _topology.WithMembers(membership, version);
-            _topology = updated;
-            _placement = updated.Placement();
+            updated = _members.Topology.WithMembers(membership, version);
+            _members = new Membership(updated, updated.Placement());
             try
             {
                 Transport.UpdateMembers(updated.Members);
@@ -331,7 +328,7 @@ public sealed class ShardHost : IAsyncDisposable
             {
                 TopologyFile.Save(Path.Combine(_dataDir, TopologyFile.FileName), updated);
             }
-            catch (IOException e)
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
                 // Shard 0 holds the list durably; the file is for the next start, which also reads shard 0.
                 _logger.LogError(e, "Could not save the member list to {File}", TopologyFile.FileName);
@@ -369,4 +366,6 @@ public sealed class ShardHost : IAsyncDisposable
             }
         }
     }
+
+    private sealed record Membership(ClusterTopology Topology, IReadOnlyList<ShardReplicas> Placement);
 }

@@ -434,7 +434,12 @@ public sealed class ShardReplica : IAsyncDisposable
                     _leaderContactAtMs = NowMs();
                 }
 
-                _heardAtTick[m.From] = _ticks;
+                if (m.Type is MessageType.AppendResponse or MessageType.HeartbeatResponse)
+                {
+                    // An answer to this replica's own message: the peer hears it, not just speaks.
+                    _heardAtTick[m.From] = _ticks;
+                }
+
                 _node.Step(m);
                 break;
             case ShardEvent.Propose p:
@@ -475,7 +480,7 @@ public sealed class ShardReplica : IAsyncDisposable
         }
 
         var status = _node.Status(describeProgress: false);
-        // Heard from within an election timeout. (Not the engine's RecentActive: check-quorum clears
+        // Answered this leader within an election timeout. (Not the engine's RecentActive: check-quorum clears
         // it every election timeout, and the reconciler, ticking at the same period, could always
         // look just after.)
         var active = _heardAtTick.Where(h => _ticks - h.Value <= (ulong)_settings.ElectionTicks).Select(h => h.Key).ToHashSet();

@@ -29,7 +29,6 @@ public static class TopologyFile
     /// <summary>Reads a topology from JSON that came from <paramref name="source"/> (named in errors).</summary>
     public static ClusterTopology Parse(string json, string source)
     {
-        var path = source;
         ClusterTopology? topology;
         try
         {
@@ -37,18 +36,18 @@ public static class TopologyFile
         }
         catch (JsonException e)
         {
-            throw new StorageException($"cannot read the cluster topology {path}: {e.Message}", e);
+            throw new StorageException($"cannot read the cluster topology {source}: {e.Message}", e);
         }
 
         if (topology is null || topology.Members is null)
         {
-            throw new StorageException($"the cluster topology {path} is empty");
+            throw new StorageException($"the cluster topology {source} is empty");
         }
 
         var errors = topology.Validate();
         if (errors.Count > 0)
         {
-            throw new StorageException($"the cluster topology {path} is not usable: {string.Join("; ", errors)}");
+            throw new StorageException($"the cluster topology {source} is not usable: {string.Join("; ", errors)}");
         }
 
         return topology;

@@ -96,7 +96,11 @@ public sealed class ShortenerMetrics : IDisposable
         _meter.CreateObservableGauge("shortener.shard.voter", () => Each(host, r => r.Status.Config.Voters.Contains(host.Options.NodeId) ? 1 : 0), "{bool}", "1 where this node votes in the shard (0: a learner, or not in its configuration yet)");
         _meter.CreateObservableGauge(
             "shortener.cluster.members",
-            () => host.Topology.Members.GroupBy(m => m.Leaving).Select(g => new Measurement<long>(g.Count(), new KeyValuePair<string, object?>("state", g.Key ? "leaving" : "member"))),
+            () => (IEnumerable<Measurement<long>>)
+            [
+                new Measurement<long>(host.Topology.Members.Count(m => !m.Leaving), new KeyValuePair<string, object?>("state", "member")),
+                new Measurement<long>(host.Topology.Members.Count(m => m.Leaving), new KeyValuePair<string, object?>("state", "leaving")),
+            ],
             "{node}",
             "Members of the cluster as this node knows them, by state");
         _meter.CreateObservableGauge("shortener.cluster.members_version", () => host.Topology.Version, "{change}", "Changes the member list has been through");

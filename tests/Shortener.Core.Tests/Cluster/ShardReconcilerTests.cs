@@ -79,6 +79,22 @@ public class ShardReconcilerTests
     }
 
     [Fact]
+    public void Of_two_voters_to_go_the_dead_one_goes_first()
+    {
+        var step = Next(Conf([1, 2, 3, 4]), Target([1, 2]), self: 1, active: [1, 2, 3]);
+        Assert.Equal([new ConfChangeSingle(ConfChangeType.RemoveNode, 4)], step.ConfChange!.Changes);
+    }
+
+    [Fact]
+    public void A_replacement_that_would_leave_too_few_live_voters_waits()
+    {
+        // Five voters of which only the leader answers: promoting live 6 for dead 5 still leaves
+        // two live voters of five.
+        Assert.True(Next(Conf([1, 2, 3, 4, 5], 6), Target([1, 2, 3, 4, 6]), self: 1, match: AllAt(Last, 1, 2, 3, 4, 5, 6), active: [1, 6]).IsNone);
+        Assert.NotNull(Next(Conf([1, 2, 3, 4, 5], 6), Target([1, 2, 3, 4, 6]), self: 1, match: AllAt(Last, 1, 2, 3, 4, 5, 6), active: [1, 2, 6]).ConfChange);
+    }
+
+    [Fact]
     public void A_voter_that_left_the_cluster_is_removed_when_its_replacement_is_promoted()
     {
         var step = Next(Conf([1, 2, 3], 4), Target([2, 3, 4]), self: 2);

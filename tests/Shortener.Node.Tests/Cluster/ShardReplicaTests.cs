@@ -14,7 +14,7 @@ public sealed class ShardReplicaTests : IAsyncLifetime
 {
     private readonly TempDirectory _dir = new();
     private readonly Dictionary<ulong, ShardReplica> _replicas = [];
-    private readonly HashSet<ulong> _cut = [];
+    private readonly CutSet _cut = new();
     private int _restored;
     private readonly CancellationTokenSource _stop = new();
     private long _ids;
@@ -232,7 +232,8 @@ public sealed class ShardReplicaTests : IAsyncLifetime
         await Task.Delay(100);
         _target = new Core.Cluster.ShardReplicas(0, [leader, down], []);
         await Task.Delay(TimeSpan.FromSeconds(2));
-        Assert.True(3 == _replicas[leader].Status.Config.Voters.Count, $"leader {leader}, leaving {leaving}, down {down}: {_replicas[leader].Status.Config} role {_replicas[leader].Status.Role}");
+        Assert.Equal(RaftRole.Leader, _replicas[leader].Status.Role);
+        Assert.True(3 == _replicas[leader].Status.Config.Voters.Count, $"leader {leader}, leaving {leaving}, down {down}: {_replicas[leader].Status.Config}");
 
         // Back in touch: the step is taken, and the shard still writes.
         _cut.Clear();
@@ -322,6 +323,37 @@ public sealed class ShardReplicaTests : IAsyncLifetime
         {
             Assert.True(DateTime.UtcNow < deadline, "condition not met within 15 s");
             await Task.Delay(20);
+        }
+    }
+
+    /// <summary>The nodes cut off the in-memory network; read by every replica's loop while the test changes it.</summary>
+    private sealed class CutSet
+    {
+        private readonly Lock _lock = new();
+        private readonly HashSet<ulong> _ids = [];
+
+        public void Add(ulong id)
+        {
+            lock (_lock)
+            {
+                _ids.Add(id);
+            }
+        }
+
+        public void Clear()
+        {
+            lock (_lock)
+            {
+                _ids.Clear();
+            }
+        }
+
+        public bool Contains(ulong id)
+        {
+            lock (_lock)
+            {
+                return _ids.Contains(id);
+            }
         }
     }
 }
