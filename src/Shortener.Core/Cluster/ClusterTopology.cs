@@ -103,6 +103,7 @@ public sealed record ClusterTopology(
         return errors;
     }
 
-    private static bool IsHttpUrl(string? url) =>
+    /// <summary>An absolute http:// or https:// URL with a host: what peer and HTTP addresses must be.</summary>
+    public static bool IsHttpUrl(string? url) =>
         Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https" && !string.IsNullOrEmpty(uri.Host);
 }

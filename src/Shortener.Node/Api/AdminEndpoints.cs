@@ -66,20 +66,10 @@ public static class AdminEndpoints
             return Problems.Result(ProblemKind.NotFound, $"there is no shard {shard}; shards are 0..{host.Replicas.Count - 1}");
         }
 
-        var body = await JsonBody.ReadBytesAsync(context, 4096);
-        if (body.Problem is not null)
+        var (request, problem) = await ReadSmallAsync<TransferRequest>(context, "{\"to\": <node id>}");
+        if (problem is not null)
         {
-            return body.Problem;
-        }
-
-        TransferRequest? request;
-        try
-        {
-            request = System.Text.Json.JsonSerializer.Deserialize<TransferRequest>(body.Body!, System.Text.Json.JsonSerializerOptions.Web);
-        }
-        catch (System.Text.Json.JsonException e)
-        {
-            return Problems.Result(ProblemKind.MalformedRequest, $"the body must be {{\"to\": <node id>}}: {e.Message}");
+            return problem;
         }
 
         var replica = host.Replicas[shard];
@@ -127,20 +117,10 @@ public static class AdminEndpoints
 
     private static async Task<IResult> AddNodeAsync(HttpContext context, ShardHost host)
     {
-        var body = await JsonBody.ReadBytesAsync(context, 4096);
-        if (body.Problem is not null)
+        var (request, problem) = await ReadSmallAsync<AddNodeRequest>(context, "{\"id\": <new id, optional>, \"dc\": ..., \"peerUrl\": ..., \"httpUrl\": ...}");
+        if (problem is not null)
         {
-            return body.Problem;
-        }
-
-        AddNodeRequest? request;
-        try
-        {
-            request = System.Text.Json.JsonSerializer.Deserialize<AddNodeRequest>(body.Body!, System.Text.Json.JsonSerializerOptions.Web);
-        }
-        catch (System.Text.Json.JsonException e)
-        {
-            return Problems.Result(ProblemKind.MalformedRequest, $"the body must be {{\"id\": <new id, optional>, \"dc\": ..., \"peerUrl\": ..., \"httpUrl\": ...}}: {e.Message}");
+            return problem;
         }
 
         if (request is null || string.IsNullOrWhiteSpace(request.Dc) || string.IsNullOrWhiteSpace(request.PeerUrl) || string.IsNullOrWhiteSpace(request.HttpUrl))
@@ -212,6 +192,25 @@ public static class AdminEndpoints
                     _ => ProblemKind.InvalidField,
                 },
                 e.Message);
+        }
+    }
+
+    /// <summary>Reads a small JSON body (up to 4 KiB) as <typeparamref name="T"/>, or the problem to answer; <paramref name="shape"/> shows what was expected.</summary>
+    private static async Task<(T? Value, IResult? Problem)> ReadSmallAsync<T>(HttpContext context, string shape)
+    {
+        var body = await JsonBody.ReadBytesAsync(context, 4096);
+        if (body.Problem is not null)
+        {
+            return (default, body.Problem);
+        }
+
+        try
+        {
+            return (System.Text.Json.JsonSerializer.Deserialize<T>(body.Body!, System.Text.Json.JsonSerializerOptions.Web), null);
+        }
+        catch (System.Text.Json.JsonException e)
+        {
+            return (default, Problems.Result(ProblemKind.MalformedRequest, $"the body must be {shape}: {e.Message}"));
         }
     }
 

@@ -101,7 +101,7 @@ public static class ClusterBootstrap
             throw new StorageException("joining a cluster needs its secret: set SHORTENER_CLUSTER_SECRET (the same on every node)");
         }
 
-        if (!Uri.TryCreate(cluster.Join, UriKind.Absolute, out var seed) || seed.Scheme is not ("http" or "https"))
+        if (!ClusterTopology.IsHttpUrl(cluster.Join) || !Uri.TryCreate(cluster.Join, UriKind.Absolute, out var seed))
         {
             throw new StorageException($"--join needs a member's peer URL, such as http://10.0.0.1:9080 (got '{cluster.Join}')");
         }

@@ -34,6 +34,7 @@ public sealed class PeerTransport : IAsyncDisposable
 
     // Replaced whole on a membership change, so senders read it without a lock.
     private volatile Dictionary<ulong, PeerLink> _links = [];
+    private bool _disposed;
 
     public PeerTransport(ClusterTopology topology, ulong self, string secret, int queueCapacity, NetworkFaults faults, ShortenerMetrics metrics, Action<ulong> unreachable, ILogger<PeerTransport> logger)
     {
@@ -56,6 +57,11 @@ public sealed class PeerTransport : IAsyncDisposable
         List<PeerLink> closed;
         lock (_update)
         {
+            if (_disposed)
+            {
+                return;
+            }
+
             var links = new Dictionary<ulong, PeerLink>(_links);
             foreach (var member in members.Where(m => m.Id != _self && !links.ContainsKey(m.Id)))
             {
@@ -69,7 +75,12 @@ public sealed class PeerTransport : IAsyncDisposable
 
         foreach (var link in closed)
         {
-            _ = link.DisposeAsync().AsTask();
+            // Closed in the background (a link waits for its stream to end); a failure is logged, not lost.
+            _ = link.DisposeAsync().AsTask().ContinueWith(
+                t => _logger.LogWarning(t.Exception, "Closing the link to a departed member failed"),
+                CancellationToken.None,
+                TaskContinuationOptions.OnlyOnFaulted,
+                TaskScheduler.Default);
         }
     }
 
@@ -97,7 +108,16 @@ public sealed class PeerTransport : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        foreach (var link in _links.Values)
+        Dictionary<ulong, PeerLink> links;
+        lock (_update)
+        {
+            // A membership change racing the shutdown opens nothing new after this.
+            links = _links;
+            _links = [];
+            _disposed = true;
+        }
+
+        foreach (var link in links.Values)
         {
             await link.DisposeAsync().ConfigureAwait(false);
         }
