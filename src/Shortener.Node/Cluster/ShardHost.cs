@@ -29,6 +29,7 @@ public sealed class ShardHost : IAsyncDisposable
     // The topology and its placement, replaced together so a reader never sees one without the other.
     private volatile Membership _members;
     private long _proposalIds;
+    private readonly ShardDriver? _driver;
 
     public ShardHost(
         ClusterTopology topology,
@@ -55,6 +56,8 @@ public sealed class ShardHost : IAsyncDisposable
         Proposer = BitConverter.ToUInt64(RandomNumberGenerator.GetBytes(8));
         _replicas = new ShardReplica[topology.Shards];
         _ageHeaders = new string[topology.Shards];
+        _driver = options.SharedDriver ? new ShardDriver() : null;
+
         // Founders start every shard from the founders' placement; a node added later starts empty.
         var bootstrap = topology.IsFounder(options.NodeId) ? topology.BootstrapPlacement() : null;
         var replicaLogger = loggers.CreateLogger<ShardReplica>();
@@ -96,6 +99,7 @@ public sealed class ShardHost : IAsyncDisposable
                     Paused = () => faults.Paused,
                     Target = () => TargetOf(index),
                     MembershipStep = metrics.MembershipStep,
+                    SharedDriver = _driver?.Signal,
                 };
                 var first = bootstrap is null ? null : new ConfState(bootstrap[shard].Voters, bootstrap[shard].Learners, [], [], false);
                 _replicas[shard] = ShardReplica.Open(Path.Combine(dataDir, "shards", shard.ToString("D3", CultureInfo.InvariantCulture)), settings, first, replicaLogger);
@@ -116,6 +120,8 @@ public sealed class ShardHost : IAsyncDisposable
 
         // Shard 0 may know a newer member list than the cluster.json this node started from.
         AdoptStoredMembers();
+        _driver?.Start(_replicas);
+
         metrics.ObserveShards(this);
         _ticker = Task.Run(TickAsync);
         _logger.LogInformation(
@@ -241,6 +247,10 @@ public sealed class ShardHost : IAsyncDisposable
         {
         }
 
+        if (_driver is not null)
+        {
+            await _driver.DisposeAsync().ConfigureAwait(false);
+        }
         await Transport.DisposeAsync().ConfigureAwait(false);
         foreach (var replica in _replicas)
         {

@@ -11,7 +11,13 @@ internal sealed class ShardInbox : IDisposable
 {
     private readonly ConcurrentQueue<ShardEvent> _queue = new();
     private readonly ManualResetEventSlim _signal = new(false, spinCount: 0);
+    private readonly ManualResetEventSlim? _shared;
     private volatile bool _completed;
+
+    /// <param name="shared">Also set on every write: the event a driver of many inboxes sleeps on.</param>
+    public ShardInbox(ManualResetEventSlim? shared = null) => _shared = shared;
+
+    public bool IsEmpty => _queue.IsEmpty;
 
     /// <summary>False once the inbox is completed (the event is not queued).</summary>
     public bool TryWrite(ShardEvent e)
@@ -23,6 +29,7 @@ internal sealed class ShardInbox : IDisposable
 
         _queue.Enqueue(e);
         _signal.Set();
+        _shared?.Set();
         return true;
     }
 

@@ -16,6 +16,9 @@ namespace Shortener.Node.Cluster;
 /// and follows the Ready contract: persist (WAL, fsync) → send → apply committed entries to the
 /// shard's SQLite state machine (with the applied index in the same transaction) → advance. Callers
 /// on other threads talk to it through its inbox: proposals, linearizable reads, ticks, messages.
+/// The loop is the replica's own thread, or the node's shared driver
+/// (<see cref="ShardReplicaSettings.SharedDriver"/>), which runs the rounds of every shard together:
+/// <see cref="BeginRound"/> for each, one fsync per WAL, <see cref="EndRound"/> for each.
 /// </summary>
 public sealed class ShardReplica : IAsyncDisposable
 {
@@ -24,7 +27,7 @@ public sealed class ShardReplica : IAsyncDisposable
     private readonly ShardReplicaSettings _settings;
     private readonly DurableRaftStorage _storage;
     private readonly RaftNode _node;
-    private readonly ShardInbox _inbox = new();
+    private readonly ShardInbox _inbox;
     private readonly ConcurrentDictionary<ulong, TaskCompletionSource<CommandResult>> _proposals = new();
     private readonly List<TaskCompletionSource> _readBatch = [];
     private readonly Dictionary<ulong, (ulong IssuedAtTick, List<TaskCompletionSource> Waiters)> _readsAwaitingIndex = [];
@@ -43,6 +46,9 @@ public sealed class ShardReplica : IAsyncDisposable
     private long _freshAtMs;
     private HardState _persisted;
     private bool _compacting;
+    private bool _stopped;
+    private bool _sentFirst;
+    private bool _roundActive;
 
     /// <summary>Membership after each change applied since the last snapshot (for snapshots taken off the loop).</summary>
     private readonly List<(ulong Index, ConfState Conf)> _confHistory = [];
@@ -50,6 +56,7 @@ public sealed class ShardReplica : IAsyncDisposable
     private ShardReplica(ShardReplicaSettings settings, DurableRaftStorage storage, SqliteLinkStore store, ulong applied, ILogger logger)
     {
         _settings = settings;
+        _inbox = new ShardInbox(settings.SharedDriver);
         _storage = storage;
         _store = store;
         _storeApplied = applied;
@@ -80,8 +87,10 @@ public sealed class ShardReplica : IAsyncDisposable
         }
 
         // A thread of its own: the loop blocks in fsync and SQLite, which on pool threads would
-        // starve the requests waiting for it.
-        _loop = Task.Factory.StartNew(Run, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        // starve the requests waiting for it. (Unless a node-wide driver runs this replica.)
+        _loop = settings.SharedDriver is null
+            ? Task.Factory.StartNew(Run, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default)
+            : Task.CompletedTask;
     }
 
     public int Shard => _settings.Shard;
@@ -363,38 +372,124 @@ public sealed class ShardReplica : IAsyncDisposable
         }
     }
 
+    /// <summary>This replica's own loop (without a shared driver): the same rounds, one fsync each.</summary>
     private void Run()
     {
         Thread.CurrentThread.Name = $"shard-{Shard}";
-        while (_inbox.WaitToRead())
+        while (!_stopped && _inbox.WaitToRead())
         {
-            try
+            do
             {
-                for (var n = 0; n < MaxEventsPerRound && _inbox.TryRead(out var e); n++)
+                var ready = BeginRound();
+                if (ready is { MustSync: true })
                 {
-                    Handle(e);
+                    FlushWal();
                 }
 
-                IssueReads();
-                while (_node.HasReady)
-                {
-                    HandleReady(_node.GetReady());
-                }
+                EndRound(ready);
+            }
+            while (HasWork);
+        }
+    }
 
+    /// <summary>Whether a round would do anything: events queued, or a Ready from the engine.</summary>
+    internal bool HasWork => !_stopped && (!_inbox.IsEmpty || _node.HasReady);
+
+    /// <summary>
+    /// The first half of a round (on the replica's own loop, or the node's shared driver): the
+    /// queued events, the reads, and the next Ready written to the WAL, not yet fsynced. Returns
+    /// that Ready, or null.
+    /// </summary>
+    internal Ready? BeginRound()
+    {
+        if (_stopped)
+        {
+            return null;
+        }
+
+        try
+        {
+            var handled = 0;
+            for (; handled < MaxEventsPerRound && _inbox.TryRead(out var e); handled++)
+            {
+                Handle(e);
+            }
+
+            IssueReads();
+            _roundActive = handled > 0;
+            if (!_node.HasReady)
+            {
+                return null;
+            }
+
+            _roundActive = true;
+
+            var ready = _node.GetReady();
+            _sentFirst = BeginReady(ready);
+            return ready;
+        }
+        catch (Exception e)
+        {
+            Fail(e);
+            return null;
+        }
+    }
+
+    /// <summary>Between the halves: the fsync of this replica's WAL, for a Ready that needs one.</summary>
+    internal void FlushWal()
+    {
+        if (_stopped)
+        {
+            return;
+        }
+
+        try
+        {
+            _storage.Wal.FlushToDisk();
+        }
+        catch (Exception e)
+        {
+            Fail(e);
+        }
+    }
+
+    /// <summary>The second half, once the WAL is durable: send, apply, advance; then compaction and status.</summary>
+    internal void EndRound(Ready? ready)
+    {
+        if (_stopped)
+        {
+            return;
+        }
+
+        try
+        {
+            if (ready is not null)
+            {
+                EndReady(ready, _sentFirst);
+            }
+
+            if (_roundActive)
+            {
+                // An idle replica's round (the driver runs every shard's) changes nothing to report.
                 MaybeCompact();
                 _status = BuildStatus();
             }
-            catch (Exception e)
-            {
-                // A failed fsync or apply leaves memory and disk out of step: the only safe move is
-                // to stop this replica (the node keeps serving the other shards and local reads).
-                _logger.LogCritical(e, "Shard {Shard}: replica stopped after an unrecoverable error", Shard);
-                _inbox.Complete();
-                FailAll(new ShardUnavailableException(Shard, "this node's replica of the shard failed; see the node's log", retryable: false, mayHaveApplied: true));
-                _status = _status with { Failed = true };
-                return;
-            }
         }
+        catch (Exception e)
+        {
+            Fail(e);
+        }
+    }
+
+    private void Fail(Exception e)
+    {
+        // A failed fsync or apply leaves memory and disk out of step: the only safe move is
+        // to stop this replica (the node keeps serving the other shards and local reads).
+        _logger.LogCritical(e, "Shard {Shard}: replica stopped after an unrecoverable error", Shard);
+        _stopped = true;
+        _inbox.Complete();
+        FailAll(new ShardUnavailableException(Shard, "this node's replica of the shard failed; see the node's log", retryable: false, mayHaveApplied: true));
+        _status = _status with { Failed = true };
     }
 
     private void Handle(ShardEvent e)
@@ -547,7 +642,8 @@ public sealed class ShardReplica : IAsyncDisposable
         }
     }
 
-    private void HandleReady(Ready ready)
+    /// <summary>Sends what may go before the fsync and writes the Ready to the WAL; returns whether the messages went.</summary>
+    private bool BeginReady(Ready ready)
     {
         // A leader may send its appends before its own fsync (it counts itself only once Advance
         // says the entries are durable), so followers write in parallel with it, as in etcd. Not
@@ -559,7 +655,14 @@ public sealed class ShardReplica : IAsyncDisposable
             Send(ready.Messages);
         }
 
-        _storage.Persist(ready);
+        _storage.Write(ready);
+        return sendFirst;
+    }
+
+    /// <summary>After the fsync: the rest of the Ready contract.</summary>
+    private void EndReady(Ready ready, bool sendFirst)
+    {
+        _storage.Publish(ready);
         if (!ready.HardState.IsEmpty)
         {
             _persisted = ready.HardState;

@@ -57,6 +57,13 @@ public sealed class ShardReplicaSettings
     /// <summary>How many entries behind the leader's log a learner may be and still be promoted to voter.</summary>
     public ulong PromoteMaxLag { get; init; } = 100;
 
+    /// <summary>
+    /// When set (<see cref="ShardDriver.Signal"/>), the replica starts no thread of its own: a
+    /// <see cref="ShardDriver"/> runs its rounds together with other shards', and sleeps on this
+    /// event, which every write to the replica's inbox sets.
+    /// </summary>
+    public ManualResetEventSlim? SharedDriver { get; init; }
+
     /// <summary>True while fault injection pauses this node's Raft processing.</summary>
     public Func<bool> Paused { get; init; } = () => false;
 }

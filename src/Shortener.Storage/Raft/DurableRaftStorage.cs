@@ -84,6 +84,24 @@ public sealed class DurableRaftStorage : IDisposable
     /// <summary>Step 1 of the Ready contract: makes the Ready's snapshot, entries and hard state durable, then visible to the engine.</summary>
     public void Persist(Ready ready)
     {
+        Write(ready);
+
+        // Only a change of commit index needs no fsync: it can be relearned from the leader.
+        if (ready.MustSync)
+        {
+            _wal.FlushToDisk();
+        }
+
+        Publish(ready);
+    }
+
+    /// <summary>
+    /// The first half of <see cref="Persist"/>: writes the Ready's records to the WAL file without
+    /// waiting for the disk, so a driver of many replicas can write them all and then fsync each
+    /// WAL once (<see cref="RaftWal.FlushToDisk"/>) before it calls <see cref="Publish"/>.
+    /// </summary>
+    public void Write(Ready ready)
+    {
         if (ready.Snapshot is { } snapshot)
         {
             _snapshots.Save(snapshot);
@@ -91,9 +109,12 @@ public sealed class DurableRaftStorage : IDisposable
         }
 
         _wal.Append(ready.HardState, ready.Entries);
+        _wal.Sync(fsync: false);
+    }
 
-        // Only a change of commit index needs no fsync: it can be relearned from the leader.
-        _wal.Sync(fsync: ready.MustSync);
+    /// <summary>The second half of <see cref="Persist"/>, once the records are durable: makes them visible to the engine.</summary>
+    public void Publish(Ready ready)
+    {
         if (ready.Snapshot is { } installed)
         {
             Memory.ApplySnapshot(installed);

@@ -173,6 +173,13 @@ public sealed class RaftWal : IDisposable
         }
     }
 
+    /// <summary>Waits until everything written so far is on disk (fdatasync of the current segment).</summary>
+    public void FlushToDisk()
+    {
+        _current.Flush(flushToDisk: true);
+        Syncs++;
+    }
+
     /// <summary>Deletes segments holding nothing above <paramref name="index"/> (a snapshot covers them). Returns how many.</summary>
     public int ReleaseTo(ulong index)
     {

@@ -10,8 +10,10 @@ namespace Shortener.Node.Tests.Cluster;
 /// by an in-memory network the test can cut: the driver's Ready loop, proposals, reads, snapshots
 /// and restarts without the cost of processes.
 /// </summary>
-public sealed class ShardReplicaTests : IAsyncLifetime
+public class ShardReplicaTests : IAsyncLifetime
 {
+    private readonly Dictionary<ulong, ShardDriver> _drivers = [];
+
     private readonly TempDirectory _dir = new();
     private readonly Dictionary<ulong, ShardReplica> _replicas = [];
     private readonly CutSet _cut = new();
@@ -25,10 +27,18 @@ public sealed class ShardReplicaTests : IAsyncLifetime
 
     public Task InitializeAsync() => Task.CompletedTask;
 
+    /// <summary>Whether each replica is run by a <see cref="ShardDriver"/> (as a node runs its shards) instead of its own thread.</summary>
+    protected virtual bool OnSharedDriver => false;
+
     public async Task DisposeAsync()
     {
         await _stop.CancelAsync();
         await _ticker;
+        foreach (var driver in _drivers.Values)
+        {
+            await driver.DisposeAsync();
+        }
+
         foreach (var replica in _replicas.Values)
         {
             await replica.DisposeAsync();
@@ -157,7 +167,7 @@ public sealed class ShardReplicaTests : IAsyncLifetime
 
         // Restarted, it resumes from its own state: nothing lost, nothing applied twice.
         var applied = _replicas[lagging].Status.Applied;
-        await _replicas[lagging].DisposeAsync();
+        await CloseAsync(lagging);
         _replicas[lagging] = Open(lagging);
         Assert.Equal(applied, _replicas[lagging].Store.AppliedIndex);
         await _replicas[lagging].ProposeAsync(Create("after", "https://example.com/after"), CancellationToken.None);
@@ -268,7 +278,30 @@ public sealed class ShardReplicaTests : IAsyncLifetime
         await Task.CompletedTask;
     }
 
-    private ShardReplica Open(ulong id, TimeSpan? timeout = null) => ShardReplica.Open(
+    private async Task CloseAsync(ulong id)
+    {
+        if (_drivers.Remove(id, out var driver))
+        {
+            await driver.DisposeAsync();
+        }
+
+        await _replicas[id].DisposeAsync();
+    }
+
+    private ShardReplica Open(ulong id, TimeSpan? timeout = null)
+    {
+        var driver = OnSharedDriver ? new ShardDriver() : null;
+        var replica = OpenReplica(id, timeout, driver);
+        if (driver is not null)
+        {
+            driver.Start([replica]);
+            _drivers[id] = driver;
+        }
+
+        return replica;
+    }
+
+    private ShardReplica OpenReplica(ulong id, TimeSpan? timeout, ShardDriver? driver) => ShardReplica.Open(
         Path.Combine(_dir.Path, $"node{id}"),
         new ShardReplicaSettings
         {
@@ -289,6 +322,7 @@ public sealed class ShardReplicaTests : IAsyncLifetime
             },
             Restored = _ => Interlocked.Increment(ref _restored),
             Target = () => _target,
+            SharedDriver = driver?.Signal,
         },
         ConfState.Of(1, 2, 3),
         NullLogger.Instance);
@@ -356,4 +390,10 @@ public sealed class ShardReplicaTests : IAsyncLifetime
             }
         }
     }
+}
+
+/// <summary>The same tests with each replica run by a <see cref="ShardDriver"/>, as a node runs its shards.</summary>
+public sealed class ShardReplicaOnSharedDriverTests : ShardReplicaTests
+{
+    protected override bool OnSharedDriver => true;
 }
