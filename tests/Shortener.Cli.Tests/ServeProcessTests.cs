@@ -67,6 +67,24 @@ public sealed partial class ServeProcessTests : IDisposable
         Assert.Contains("error: cannot open link database", error);
     }
 
+    [Theory]
+    [InlineData(null, "http://127.0.0.1:1", "joining a cluster needs its secret")]
+    [InlineData("s3cret", "ftp://127.0.0.1:1", "--join needs a member's peer URL")]
+    [InlineData("s3cret", "FREE", "cannot join through")]
+    public async Task Serve_that_cannot_join_exits_one_with_the_reason(string? secret, string seed, string reason)
+    {
+        var environment = secret is null ? new Dictionary<string, string>() : new Dictionary<string, string> { ["SHORTENER_CLUSTER_SECRET"] = secret };
+        var join = seed == "FREE" ? $"http://127.0.0.1:{FreePort()}" : seed;
+        using var process = ShortenerProcess.Start(environment, "serve", "--data", _dir.Path, "--id", "4", "--urls", $"http://127.0.0.1:{FreePort()}", "--join", join);
+        var error = await process.StandardError.ReadToEndAsync();
+        Assert.True(process.WaitForExit(30_000));
+        Assert.Equal(1, process.ExitCode);
+        Assert.Contains(reason, error);
+
+        // Nothing was set up: the data dir holds no topology to start from next time.
+        Assert.False(File.Exists(Path.Combine(_dir.Path, "cluster.json")));
+    }
+
     [Fact]
     public async Task Serve_on_a_port_in_use_exits_one_with_the_reason()
     {

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Shortener.Node.Tests;
@@ -368,5 +369,46 @@ public sealed class LinkApiTests : IAsyncLifetime
     {
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
         return await response.Content.ReadFromJsonAsync<JsonElement>();
+    }
+
+    /// <summary>Listing merges the shards' pages: paging must be exact whether the links share a shard or not.</summary>
+    [Theory]
+    [InlineData(true, 1)]
+    [InlineData(true, 2)]
+    [InlineData(false, 1)]
+    [InlineData(false, 3)]
+    public async Task Pages_walk_every_link_once_newest_first(bool sameShard, int limit)
+    {
+        var router = _node.Services.GetRequiredService<Shortener.Node.Links.LinkService>().Shards.Router;
+        var aliases = Enumerable.Range(0, 400).Select(i => $"page-{i}")
+            .Where(a => !sameShard || router.ShardOf(a) == router.ShardOf("page-0"))
+            .Take(7)
+            .ToList();
+        if (!sameShard)
+        {
+            Assert.True(aliases.Select(router.ShardOf).Distinct().Count() > 3, "the aliases should spread over shards");
+        }
+
+        foreach (var alias in aliases)
+        {
+            _time.Advance(TimeSpan.FromSeconds(1));
+            var created = await _node.Client.PostAsJsonAsync("/api/v1/links", new { url = $"https://example.com/{alias}", alias });
+            created.EnsureSuccessStatusCode();
+        }
+
+        var seen = new List<string>();
+        string? cursor = null;
+        do
+        {
+            var page = await _node.Client.GetFromJsonAsync<JsonElement>($"/api/v1/links?limit={limit}" + (cursor is null ? string.Empty : $"&cursor={Uri.EscapeDataString(cursor)}"));
+            var items = page.GetProperty("items").EnumerateArray().Select(i => i.GetProperty("code").GetString()!).ToList();
+            Assert.InRange(items.Count, 1, limit);
+            seen.AddRange(items);
+            cursor = page.GetProperty("nextCursor").GetString();
+        }
+        while (cursor is not null);
+
+        aliases.Reverse();
+        Assert.Equal(aliases, seen);
     }
 }

@@ -148,6 +148,20 @@ public sealed partial class RaftNode
     public void TransferLeadership(ulong transferee) =>
         Step(new RaftMessage { Type = MessageType.TransferLeader, From = transferee, To = Id });
 
+    /// <summary>
+    /// On a leader: itself and the replicas that answered a heartbeat it sent within the last
+    /// election timeout (a round trip, so a peer that can speak but not hear is not among them).
+    /// Unlike <see cref="Progress.RecentActive"/>, which check-quorum clears every election timeout,
+    /// this does not depend on when it is asked. Empty on a follower.
+    /// </summary>
+    public IReadOnlySet<ulong> RecentlyAcked() =>
+        Role != RaftRole.Leader
+            ? new HashSet<ulong>()
+            : _tracker.Progress
+                .Where(p => p.Key == Id || (p.Value.LastAckedHeartbeatTick > 0 && p.Value.LastAckedHeartbeatTick + (ulong)ElectionTimeout >= _ticks))
+                .Select(p => p.Key)
+                .ToHashSet();
+
     /// <summary>The transport could not reach <paramref name="id"/>: stop streaming to it and probe.</summary>
     public void ReportUnreachable(ulong id)
     {

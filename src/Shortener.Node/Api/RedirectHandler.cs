@@ -54,11 +54,12 @@ public sealed class RedirectHandler(LinkService links, ShortenerMetrics metrics,
     private async Task HandleAsync(HttpContext context, string code, long start)
     {
         var shards = links.Shards;
-        context.Response.Headers[AppliedAgeHeader] = shards.AppliedAgeHeader(shards.Router.ShardOf(code));
+        var shard = shards.Router.ShardOf(code);
+        context.Response.Headers[AppliedAgeHeader] = shards.AppliedAgeHeader(shard);
         Link? link;
         try
         {
-            link = links.Resolve(code);
+            link = links.Resolve(code, shard);
         }
         catch (Cluster.ShardUnavailableException e)
         {

@@ -32,7 +32,6 @@ public sealed class ShardReplica : IAsyncDisposable
     private readonly List<TaskCompletionSource> _readBatch = [];
     private readonly Dictionary<ulong, (ulong IssuedAtTick, List<TaskCompletionSource> Waiters)> _readsAwaitingIndex = [];
     private readonly List<(ulong Index, List<TaskCompletionSource> Waiters)> _readsAwaitingApply = [];
-    private readonly Dictionary<ulong, ulong> _heardAtTick = [];
     private readonly ILogger _logger;
     private readonly Task _loop;
     private volatile SqliteLinkStore _store;
@@ -529,12 +528,6 @@ public sealed class ShardReplica : IAsyncDisposable
                     _leaderContactAtMs = NowMs();
                 }
 
-                if (m.Type is MessageType.AppendResponse or MessageType.HeartbeatResponse)
-                {
-                    // An answer to this replica's own message: the peer hears it, not just speaks.
-                    _heardAtTick[m.From] = _ticks;
-                }
-
                 _node.Step(m);
                 break;
             case ShardEvent.Propose p:
@@ -575,11 +568,7 @@ public sealed class ShardReplica : IAsyncDisposable
         }
 
         var status = _node.Status(describeProgress: false);
-        // Answered this leader within an election timeout. (Not the engine's RecentActive: check-quorum clears
-        // it every election timeout, and the reconciler, ticking at the same period, could always
-        // look just after.)
-        var active = _heardAtTick.Where(h => _ticks - h.Value <= (ulong)_settings.ElectionTicks).Select(h => h.Key).ToHashSet();
-        var step = ShardReconciler.Next(status.Config, target, _settings.NodeId, status.Match, active, status.LastIndex, _settings.PromoteMaxLag);
+        var step = ShardReconciler.Next(status.Config, target, _settings.NodeId, status.Match, _node.RecentlyAcked(), status.LastIndex, _settings.PromoteMaxLag);
         if (step.TransferTo != 0)
         {
             _logger.LogInformation("Shard {Shard}: membership: {Step}", Shard, step.Description);

@@ -195,8 +195,8 @@ public sealed class LinkService
         return new LinkPage(page, new LinkCursor(last.CreatedAt, last.Code));
     }
 
-    /// <summary>The link behind <paramref name="code"/> as the redirect path sees it: from the cache, else from the local replica.</summary>
-    public Link? Resolve(string code)
+    /// <summary>The link behind <paramref name="code"/> (owned by <paramref name="shard"/>) as the redirect path sees it: from the cache, else from the local replica.</summary>
+    public Link? Resolve(string code, int shard)
     {
         if (_cache.TryGet(code, out var link))
         {
@@ -204,7 +204,7 @@ public sealed class LinkService
         }
 
         var version = _cache.Version(code);
-        link = Get(code);
+        link = Read(shard, store => store.Get(code));
         _cache.TryFill(code, link, version);
         return link;
     }

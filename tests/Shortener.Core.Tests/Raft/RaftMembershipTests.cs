@@ -180,4 +180,32 @@ public class RaftMembershipTests
         Assert.Throws<FormatException>(() => ConfChange.Decode([9, 0]));
         Assert.Throws<FormatException>(() => ConfChange.Decode([0, 1, 5, 0, 0, 0, 0, 0, 0, 0, 0]));
     }
+
+    [Fact]
+    public void Recently_acked_counts_round_trips_at_any_tick_and_not_a_peer_that_cannot_hear()
+    {
+        var net = new RaftNetwork(3);
+        net.Campaign(1);
+        net.Stabilize();
+        net.TickAll(2);
+
+        // Live peers count right after every tick of the leader (where the driver asks), including
+        // the ticks on which check-quorum has just cleared RecentActive.
+        for (var i = 0; i < 25; i++)
+        {
+            net.Tick(1);
+            Assert.Equal([1UL, 2, 3], net[1].RecentlyAcked().Order().ToArray());
+            net.Stabilize();
+        }
+
+        // Node 2 still speaks to the leader but no longer hears it: it drops out within an election timeout.
+        net.CutOneWay(1, 2);
+        net.TickAll(11);
+        Assert.Equal([1UL, 3], net[1].RecentlyAcked().Order().ToArray());
+        Assert.Empty(net[2].RecentlyAcked());
+
+        net.Heal();
+        net.TickAll(2);
+        Assert.Equal([1UL, 2, 3], net[1].RecentlyAcked().Order().ToArray());
+    }
 }
