@@ -1,7 +1,10 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Configuration.Json;
 using Microsoft.Extensions.DependencyInjection;
+using Shortener.Node.Hosting;
 using Shortener.Node.Security;
 
 namespace Shortener.Node.Tests;
@@ -12,6 +15,17 @@ public sealed class NodeLifecycleTests : IDisposable
     private readonly TempDirectory _dir = new();
 
     public void Dispose() => _dir.Dispose();
+
+    [Fact]
+    public void The_node_reads_appsettings_once_and_does_not_watch_the_working_directory()
+    {
+        // A watched appsettings.json puts a recursive inotify watch on the working directory, which
+        // holds the default data dir: every WAL and database write would then wake the watcher.
+        var builder = ShortenerNodeApp.CreateBuilder([]);
+        var json = ((IConfigurationBuilder)builder.Configuration).Sources.OfType<JsonConfigurationSource>().ToList();
+        Assert.NotEmpty(json);
+        Assert.All(json, source => Assert.False(source.ReloadOnChange, $"{source.Path} is watched"));
+    }
 
     [Fact]
     public async Task A_restart_on_the_same_data_dir_keeps_links_keys_and_idempotency()

@@ -6,6 +6,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Shortener.Node.Hosting;
 
 namespace Shortener.Node.Cluster;
 
@@ -31,7 +32,7 @@ public sealed class PeerServer(ShardHost host, FaultInjector faults, ILoggerFact
 
         var self = host.Topology.Member(host.Options.NodeId)!;
         var url = new Uri(self.PeerUrl);
-        var builder = WebApplication.CreateSlimBuilder();
+        var builder = WebApplication.CreateSlimBuilder(ShortenerNodeApp.HostOptionsWithoutReload([]));
         builder.Logging.ClearProviders();
         builder.Services.Replace(ServiceDescriptor.Singleton(loggers));
         builder.Services.AddGrpc(o =>
