@@ -32,4 +32,37 @@ public class SimCommandTests
         Assert.Equal(2, exit);
         Assert.StartsWith("error:", error.ToString());
     }
+
+    [Fact]
+    public async Task Sim_gossip_reports_join_detection_and_rejoin_per_seed()
+    {
+        var output = new StringWriter();
+        var exit = await ShortenerCli.RunAsync(["sim", "gossip", "--seeds", "2", "--members", "20"], output, new StringWriter());
+        Assert.Equal(0, exit);
+        Assert.Matches(@"seed 1: ok join [\d.]+s detect [\d.]+s rejoin [\d.]+s suspicions \d+ false-deaths 0 messages \d+", output.ToString());
+        Assert.Contains("2 of 2 seeds passed", output.ToString());
+    }
+
+    [Fact]
+    public async Task Sim_gossip_at_half_loss_finds_false_deaths_and_prints_the_replay()
+    {
+        // Half the messages lost is past what SWIM's refutations survive (docs/gossip.md).
+        var output = new StringWriter();
+        var exit = await ShortenerCli.RunAsync(["sim", "gossip", "--seed", "2", "--members", "10", "--loss", "0.5", "--max-delay-ms", "300"], output, new StringWriter());
+        Assert.Equal(1, exit);
+        Assert.Contains("verdicts of death about running members", output.ToString());
+        Assert.Contains("replay: shortener sim gossip --seed 2 --members 10 --loss 0.5 --duplicate 0 --max-delay-ms 300", output.ToString());
+    }
+
+    [Theory]
+    [InlineData("--members", "2")]
+    [InlineData("--loss", "0.9")]
+    [InlineData("--max-delay-ms", "0")]
+    public async Task Bad_gossip_options_are_refused(string option, string value)
+    {
+        var error = new StringWriter();
+        var exit = await ShortenerCli.RunAsync(["sim", "gossip", "--seeds", "1", option, value], new StringWriter(), error);
+        Assert.Equal(2, exit);
+        Assert.StartsWith("error:", error.ToString());
+    }
 }

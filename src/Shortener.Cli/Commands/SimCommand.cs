@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Shortener.Core.Raft;
 using Shortener.Simulation.Codes;
+using Shortener.Simulation.Membership;
 using Shortener.Simulation.Raft;
 
 namespace Shortener.Cli.Commands;
@@ -15,6 +16,7 @@ public static class SimCommand
         var sim = new Command("sim", "Run deterministic simulations; a failing seed replays exactly");
         sim.Subcommands.Add(CodesCommand());
         sim.Subcommands.Add(RaftCommand());
+        sim.Subcommands.Add(GossipCommand());
         return sim;
     }
 
@@ -134,6 +136,59 @@ public static class SimCommand
         });
         return command;
     }
+
+    private static Command GossipCommand()
+    {
+        var seed = new Option<ulong?>("--seed") { Description = "Run only this seed (replays it exactly)" };
+        var seeds = new Option<int>("--seeds") { Description = "How many seeds to run, from --first-seed", DefaultValueFactory = _ => 10 };
+        var firstSeed = new Option<ulong>("--first-seed") { Description = "First seed of a range", DefaultValueFactory = _ => 1UL };
+        var members = new Option<int>("--members") { Description = "Members at the start", DefaultValueFactory = _ => 100 };
+        var loss = new Option<double>("--loss") { Description = "Chance that a message is lost, 0 to 0.5", DefaultValueFactory = _ => 0.05 };
+        var duplicate = new Option<double>("--duplicate") { Description = "Chance that a message is delivered twice, 0 to 1", DefaultValueFactory = _ => 0.0 };
+        var maxDelay = new Option<long>("--max-delay-ms") { Description = "One-way delay is 1 ms to this (the jitter, which reorders)", DefaultValueFactory = _ => 50L };
+        var command = new Command("gossip", "SWIM gossip membership: a join, a crash and a restart under loss, jitter and duplication; checks detection and no false deaths")
+        {
+            seed, seeds, firstSeed, members, loss, duplicate, maxDelay,
+        };
+        command.SetAction(parse =>
+        {
+            var output = parse.InvocationConfiguration.Output;
+            var error = parse.InvocationConfiguration.Error;
+            var (n, lossRate, dupRate, delay) = (parse.GetValue(members), parse.GetValue(loss), parse.GetValue(duplicate), parse.GetValue(maxDelay));
+            if (n is < 3 or > 5_000 || lossRate is < 0 or > 0.5 || dupRate is < 0 or > 1 || delay is < 1 or > 10_000)
+            {
+                error.WriteLine("error: --members 3..5000, --loss 0..0.5, --duplicate 0..1, --max-delay-ms 1..10000");
+                return 2;
+            }
+
+            var list = parse.GetValue(seed) is { } one ? [one] : Enumerable.Range(0, Math.Max(1, parse.GetValue(seeds))).Select(i => parse.GetValue(firstSeed) + (ulong)i).ToList();
+            var failures = 0;
+            var clock = Stopwatch.StartNew();
+            foreach (var s in list)
+            {
+                var report = GossipScenario.Run(new GossipSimulationSettings { Seed = s, Members = n, DropRate = lossRate, DuplicateRate = dupRate, MaxDelayMs = delay });
+                output.WriteLine(string.Create(
+                    CultureInfo.InvariantCulture,
+                    $"seed {s}: {(report.Passed ? "ok" : "FAILED")} join {Ms(report.JoinMs)} detect {Ms(report.DetectMs)} rejoin {Ms(report.RejoinMs)} suspicions {report.Suspicions} false-deaths {report.FalseDeaths} messages {report.Messages}"));
+                if (!report.Passed)
+                {
+                    failures++;
+                    foreach (var violation in report.Violations)
+                    {
+                        output.WriteLine("  " + violation);
+                    }
+
+                    output.WriteLine($"  replay: {report.ReplayCommand}");
+                }
+            }
+
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{list.Count - failures} of {list.Count} seeds passed in {clock.Elapsed.TotalSeconds:F1} s"));
+            return failures == 0 ? 0 : 1;
+        });
+        return command;
+    }
+
+    private static string Ms(long? ms) => ms is { } v ? string.Create(CultureInfo.InvariantCulture, $"{v / 1000.0:F1}s") : "never";
 
     private static bool TryParseFaults(string text, out SimFaults faults)
     {
