@@ -114,13 +114,17 @@ public static class ClusterCommand
 
             await output.WriteLineAsync($"{first.Members.Count} nodes in {first.Members.Select(m => m.Dc).Distinct().Count()} data centres, {first.Shards.Count} shards, {first.ReplicationFactor} voting replicas each");
             await output.WriteLineAsync();
-            await output.WriteLineAsync($"{"NODE",-5} {"DC",-6} {"HTTP",-28} {"LEADS",-6} STATE");
+            await output.WriteLineAsync($"{"NODE",-5} {"DC",-6} {"HTTP",-28} {"LEADS",-6} {"GOSSIP",-20} STATE");
             foreach (var member in first.Members)
             {
                 var (view, error) = views[member.Id];
                 var state = (view is null ? $"unreachable: {error}" : view.Faults == "none" ? "up" : $"up, faults: {view.Faults}") + (member.Leaving ? ", leaving" : string.Empty);
                 var leads = view?.Shards.Count(s => s.Role == "leader").ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "-";
-                await output.WriteLineAsync($"{member.Id,-5} {member.Dc,-6} {member.HttpUrl,-28} {leads,-6} {state}");
+                // What the node this command talks to hears through gossip (phi from its messages).
+                var said = first.Gossip?.FirstOrDefault(g => g.Id == member.Id) is { } g
+                    ? (g.Id == first.Node ? g.Status : string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{g.Status} phi {g.Phi:F1}"))
+                    : "-";
+                await output.WriteLineAsync($"{member.Id,-5} {member.Dc,-6} {member.HttpUrl,-28} {leads,-6} {said,-20} {state}");
             }
 
             await output.WriteLineAsync();

@@ -149,9 +149,17 @@ public sealed class SwimNode
 
         if (t % _settings.PushPullIntervalTicks == 0)
         {
-            // One member that is up, and one declared dead (not left), so two sides of a healed
-            // partition find each other again: the dead one learns what is said of it and refutes.
-            foreach (var peer in RandomMembers(1, m => m.IsUp).Concat(RandomMembers(1, m => m.Status == MemberStatus.Dead)))
+            foreach (var peer in RandomMembers(1, m => m.IsUp))
+            {
+                Send(new GossipMessage(GossipMessageType.PushPull, Id, peer) { State = Snapshot() });
+            }
+        }
+
+        if (t % _settings.ReconnectIntervalTicks == 0)
+        {
+            // One member declared dead (not left), so the two sides of a healed partition find
+            // each other again: the "dead" one learns what is said of it and refutes.
+            foreach (var peer in RandomMembers(1, m => m.Status == MemberStatus.Dead))
             {
                 Send(new GossipMessage(GossipMessageType.PushPull, Id, peer) { State = Snapshot() });
             }

@@ -18,7 +18,7 @@ public static class AdminEndpoints
     {
         var admin = app.MapGroup("/admin/v1").WithTags("admin").RequireAuthorization();
 
-        admin.MapGet("/cluster", (ShardHost host) => Results.Ok(ClusterView.Of(host)))
+        admin.MapGet("/cluster", (ShardHost host, GossipDriver gossip) => Results.Ok(ClusterView.Of(host, gossip)))
             .WithName("ClusterStatus")
             .WithSummary("The cluster's members and this node's replica of every shard (role, term, leader, commit, applied, lag)")
             .Produces<ClusterView>();

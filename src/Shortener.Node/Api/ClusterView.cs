@@ -5,9 +5,10 @@ namespace Shortener.Node.Api;
 
 /// <summary>GET /admin/v1/cluster: the members, and this node's replica of each shard.</summary>
 /// <param name="MembersVersion">How many membership changes the member list has been through.</param>
-public sealed record ClusterView(ulong Node, string Dc, IReadOnlyList<ClusterMember> Members, int ReplicationFactor, string Faults, IReadOnlyList<ShardView> Shards, long MembersVersion = 0)
+/// <param name="Gossip">What this node's gossip says of every member (empty on a node alone).</param>
+public sealed record ClusterView(ulong Node, string Dc, IReadOnlyList<ClusterMember> Members, int ReplicationFactor, string Faults, IReadOnlyList<ShardView> Shards, long MembersVersion = 0, IReadOnlyList<GossipMemberView>? Gossip = null)
 {
-    public static ClusterView Of(ShardHost host)
+    public static ClusterView Of(ShardHost host, GossipDriver gossip)
     {
         var topology = host.Topology;
 
@@ -20,6 +21,7 @@ public sealed record ClusterView(ulong Node, string Dc, IReadOnlyList<ClusterMem
             topology.ReplicationFactor,
             host.Faults.Current().Describe(),
             host.Replicas.Select(r => ShardView.Of(r.Status, r.AppliedAgeMs)).ToList(),
-            topology.Version);
+            topology.Version,
+            gossip.Enabled ? gossip.View() : []);
     }
 }

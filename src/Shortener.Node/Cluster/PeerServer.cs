@@ -15,7 +15,7 @@ namespace Shortener.Node.Cluster;
 /// node's peer URL, apart from the public API so that peer traffic meets none of the API's
 /// middleware (keys, rate limits) and clients never reach the peer protocol by accident.
 /// </summary>
-public sealed class PeerServer(ShardHost host, FaultInjector faults, ILoggerFactory loggers) : IHostedService, IAsyncDisposable
+public sealed class PeerServer(ShardHost host, FaultInjector faults, GossipDriver gossip, ILoggerFactory loggers) : IHostedService, IAsyncDisposable
 {
     private WebApplication? _app;
 
@@ -43,6 +43,7 @@ public sealed class PeerServer(ShardHost host, FaultInjector faults, ILoggerFact
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(3));
         builder.Services.AddSingleton(host);
         builder.Services.AddSingleton(faults);
+        builder.Services.AddSingleton(gossip);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.Limits.Http2.MaxStreamsPerConnection = 1000;

@@ -7,8 +7,8 @@ using Shortener.Node.Cluster.Protocol;
 
 namespace Shortener.Node.Cluster;
 
-/// <summary>The gRPC side peers call: Raft streams into the shards, and fault fan-out. Calls without the cluster secret are refused.</summary>
-public sealed class PeerService(ShardHost host, FaultInjector faults, IHostApplicationLifetime lifetime, ILogger<PeerService> logger) : Peer.PeerBase
+/// <summary>The gRPC side peers call: Raft streams into the shards, gossip, joins and fault fan-out. Calls without the cluster secret are refused.</summary>
+public sealed class PeerService(ShardHost host, FaultInjector faults, GossipDriver gossip, IHostApplicationLifetime lifetime, ILogger<PeerService> logger) : Peer.PeerBase
 {
     public override async Task<RaftStreamClosed> Raft(IAsyncStreamReader<RaftBatch> requestStream, ServerCallContext context)
     {
@@ -58,6 +58,13 @@ public sealed class PeerService(ShardHost host, FaultInjector faults, IHostAppli
         }
 
         return new JoinReply { TopologyJson = TopologyFile.Serialize(topology with { Founders = topology.Founders ?? topology.Members }) };
+    }
+
+    public override Task<GossipReceived> Gossip(GossipPacket request, ServerCallContext context)
+    {
+        Authorize(context);
+        gossip.Receive(request);
+        return Task.FromResult(new GossipReceived());
     }
 
     private void Authorize(ServerCallContext context)

@@ -4,6 +4,7 @@ using Grpc.Core;
 using Grpc.Net.Client;
 using Microsoft.Extensions.Logging;
 using Shortener.Core.Cluster;
+using Shortener.Core.Membership;
 using Shortener.Core.Raft;
 using Shortener.Node.Cluster.Protocol;
 using Shortener.Node.Observability;
@@ -22,6 +23,8 @@ public sealed class PeerTransport : IAsyncDisposable
     public const int MaxMessageBytes = 64 << 20;
     private const int MaxBatchMessages = 1024;
     private const int MaxBatchBytes = 4 << 20;
+    private const int MaxGossipInFlight = 16;
+    private static readonly TimeSpan GossipTimeout = TimeSpan.FromSeconds(1);
 
     private readonly ulong _self;
     private readonly string _secret;
@@ -93,6 +96,19 @@ public sealed class PeerTransport : IAsyncDisposable
         }
     }
 
+    /// <summary>Sends one gossip packet to <paramref name="peer"/> in the background; never blocks, and drops it (as SWIM expects of a network) when the peer is unknown, cut off by a fault, or has too many packets in flight.</summary>
+    public void SendGossip(ulong peer, GossipPacket packet)
+    {
+        if (_links.TryGetValue(peer, out var link))
+        {
+            link.SendGossip(packet);
+        }
+        else
+        {
+            _metrics.GossipDropped(peer, "not-a-member");
+        }
+    }
+
     /// <summary>A unary call to <paramref name="peer"/>'s Peer service, with the secret and the current trace context.</summary>
     public async Task<FaultReply> InjectFaultAsync(ulong peer, FaultRequest request, TimeSpan timeout, CancellationToken cancellationToken)
     {
@@ -136,6 +152,7 @@ public sealed class PeerTransport : IAsyncDisposable
         private readonly Channel<ShardMessage> _queue;
         private readonly CancellationTokenSource _stop = new();
         private readonly Task _loop;
+        private int _gossipInFlight;
 
         public PeerLink(ClusterMember peer, ulong self, string secret, int capacity, NetworkFaults faults, ShortenerMetrics metrics, Action<ulong> unreachable, ILogger logger)
         {
@@ -180,6 +197,49 @@ public sealed class PeerTransport : IAsyncDisposable
             }
 
             _queue.Writer.TryWrite(RaftMessageCodec.Encode(shard, message));
+        }
+
+        public void SendGossip(GossipPacket packet)
+        {
+            if (_faults.DropOutbound(_peer.Id))
+            {
+                _metrics.GossipDropped(_peer.Id, "fault");
+                return;
+            }
+
+            if (Interlocked.Increment(ref _gossipInFlight) > MaxGossipInFlight)
+            {
+                Interlocked.Decrement(ref _gossipInFlight);
+                _metrics.GossipDropped(_peer.Id, "busy");
+                return;
+            }
+
+            _ = SendGossipAsync(packet);
+        }
+
+        private async Task SendGossipAsync(GossipPacket packet)
+        {
+            try
+            {
+                var delay = _faults.DelayTo(_peer.Id);
+                if (delay > TimeSpan.Zero)
+                {
+                    await Task.Delay(delay, _stop.Token).ConfigureAwait(false);
+                }
+
+                await Client.GossipAsync(packet, Headers(), DateTime.UtcNow + GossipTimeout, _stop.Token).ConfigureAwait(false);
+                _metrics.GossipSent((GossipMessageType)packet.Type);
+            }
+            catch (Exception e)
+            {
+                // Fire and forget: a lost packet is what SWIM is built for; the failure is counted.
+                _metrics.GossipDropped(_peer.Id, _stop.IsCancellationRequested ? "stopping" : "unreachable");
+                _logger.LogDebug("Gossip to peer {Peer} failed: {Error}", _peer.Id, e.Message);
+            }
+            finally
+            {
+                Interlocked.Decrement(ref _gossipInFlight);
+            }
         }
 
         public Metadata Headers()

@@ -255,8 +255,11 @@ public static class ShortenerNodeApp
             (ulong)sp.GetRequiredService<IOptions<NodeOptions>>().Value.CodeBlockSize,
             sp.GetRequiredService<ILoggerFactory>().CreateLogger<LinkService>()));
         services.AddSingleton<FaultInjector>();
+        services.AddSingleton(new Core.Membership.GossipSettings());
+        services.AddSingleton<GossipDriver>();
         services.AddSingleton<PeerServer>();
         services.AddHostedService(sp => sp.GetRequiredService<PeerServer>());
+        services.AddHostedService(sp => sp.GetRequiredService<GossipDriver>());
         services.AddSingleton<RedirectHandler>();
         services.AddHostedService<IdempotencyPurgeService>();
 

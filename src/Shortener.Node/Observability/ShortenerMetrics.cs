@@ -17,6 +17,10 @@ public sealed class ShortenerMetrics : IDisposable
 
     private readonly Meter _meter;
     private readonly Counter<long> _linksCreated;
+    private readonly Counter<long> _gossipSent;
+    private readonly Counter<long> _gossipReceived;
+    private readonly Counter<long> _gossipDropped;
+    private readonly Counter<long> _gossipChanges;
     private readonly Counter<long> _redirects;
     private readonly Histogram<double> _redirectDuration;
     private readonly Counter<long> _commands;
@@ -47,6 +51,10 @@ public sealed class ShortenerMetrics : IDisposable
         _codeBlocksLeased = _meter.CreateCounter<long>("shortener.code_blocks.leased", "{block}", "Blocks of the code sequence leased by this node");
         _peerMessagesSent = _meter.CreateCounter<long>("shortener.peer.messages.sent", "{message}", "Raft messages sent to each peer");
         _peerMessagesDropped = _meter.CreateCounter<long>("shortener.peer.messages.dropped", "{message}", "Raft messages to each peer dropped, by reason (queue-full, unreachable, fault)");
+        _gossipSent = _meter.CreateCounter<long>("shortener.gossip.messages.sent", "{message}", "Gossip messages delivered to a peer, by type");
+        _gossipReceived = _meter.CreateCounter<long>("shortener.gossip.messages.received", "{message}", "Gossip messages received from peers, by type");
+        _gossipDropped = _meter.CreateCounter<long>("shortener.gossip.messages.dropped", "{message}", "Gossip messages to a peer not delivered, by reason (fault, busy, unreachable, not-a-member, stopping)");
+        _gossipChanges = _meter.CreateCounter<long>("shortener.gossip.status_changes", "{change}", "Changes of a member's status in this node's gossip view, by new status");
         _membershipSteps = _meter.CreateCounter<long>("shortener.membership.steps", "{step}", "Membership steps this node's shard leaders took toward the placement, by kind (add-learner, promote, replace-voter, demote-voter, remove-voter, remove-learner, transfer)");
         _unavailable = _meter.CreateCounter<long>("shortener.shard.unavailable", "{request}", "Writes and linearizable reads answered 503 because their shard had no quorum in time, by shard");
     }
@@ -80,6 +88,41 @@ public sealed class ShortenerMetrics : IDisposable
 
     public void PeerMessageDropped(ulong peer, string reason) =>
         _peerMessagesDropped.Add(1, new KeyValuePair<string, object?>("peer", peer), new KeyValuePair<string, object?>("reason", reason));
+
+    public void GossipSent(Core.Membership.GossipMessageType type) => _gossipSent.Add(1, new KeyValuePair<string, object?>("type", GossipTypeName(type)));
+
+    public void GossipReceived(Core.Membership.GossipMessageType type) => _gossipReceived.Add(1, new KeyValuePair<string, object?>("type", GossipTypeName(type)));
+
+    public void GossipDropped(ulong peer, string reason) =>
+        _gossipDropped.Add(1, new KeyValuePair<string, object?>("peer", peer), new KeyValuePair<string, object?>("reason", reason));
+
+    public void GossipStatusChange(Core.Membership.MemberStatus status) => _gossipChanges.Add(1, new KeyValuePair<string, object?>("status", status.ToString().ToLowerInvariant()));
+
+    private static string GossipTypeName(Core.Membership.GossipMessageType type) => type switch
+    {
+        Core.Membership.GossipMessageType.Ping => "ping",
+        Core.Membership.GossipMessageType.Ack => "ack",
+        Core.Membership.GossipMessageType.PingReq => "ping-req",
+        Core.Membership.GossipMessageType.Gossip => "gossip",
+        Core.Membership.GossipMessageType.PushPull => "push-pull",
+        _ => "push-pull-reply",
+    };
+
+    /// <summary>Gauges of the gossip view: members by status, and phi per peer.</summary>
+    public void ObserveGossip(Cluster.GossipDriver gossip)
+    {
+        _meter.CreateObservableGauge(
+            "shortener.gossip.members",
+            () => gossip.View().GroupBy(m => m.Status).Select(g => new Measurement<int>(g.Count(), new KeyValuePair<string, object?>("status", g.Key))),
+            "{member}",
+            "Members as this node's gossip sees them, by status (alive, suspect, dead, left)");
+        _meter.CreateObservableGauge(
+            "shortener.gossip.phi",
+            () => gossip.View().Where(m => m.Id != gossip.NodeId).Select(m => new Measurement<double>(m.Phi, new KeyValuePair<string, object?>("peer", m.Id))),
+            "{phi}",
+            "Phi accrual suspicion of each peer, from the arrival times of its gossip messages (8 or more: likely down)");
+        _meter.CreateObservableGauge("shortener.gossip.incarnation", () => (long)gossip.Incarnation, "{incarnation}", "This node's gossip incarnation (raised each time it refutes a suspicion)");
+    }
 
     public void MembershipStep(string kind) => _membershipSteps.Add(1, new KeyValuePair<string, object?>("kind", kind));
 

@@ -1,0 +1,72 @@
+using System.Net.Http.Json;
+
+namespace Shortener.Cluster.Tests;
+
+/// <summary>Gossip membership between real node processes: detection of a crash, a restart's refutation, a partition and its heal.</summary>
+public class GossipClusterTests
+{
+    private static async Task<Dictionary<ulong, string>> StatusesAsync(TestCluster cluster, ulong seenBy)
+    {
+        try
+        {
+            var view = await cluster.ViewAsync(seenBy);
+            return view?.Gossip?.ToDictionary(g => g.Id, g => g.Status) ?? [];
+        }
+        catch (HttpRequestException)
+        {
+            return [];
+        }
+    }
+
+    private static Task WaitForAsync(TestCluster cluster, IEnumerable<ulong> observers, ulong subject, string status, TimeSpan timeout) =>
+        TestCluster.WaitUntilAsync(
+            async () =>
+            {
+                foreach (var observer in observers)
+                {
+                    if ((await StatusesAsync(cluster, observer)).GetValueOrDefault(subject) != status)
+                    {
+                        return false;
+                    }
+                }
+
+                return true;
+            },
+            timeout,
+            $"nodes {string.Join(",", observers)} did not all see node {subject} {status} within {timeout.TotalSeconds} s");
+
+    [Fact]
+    public async Task A_crash_is_detected_a_restart_refutes_it_and_a_partition_heals()
+    {
+        await using var cluster = await TestCluster.StartAsync(nodes: 3, shards: 2);
+        foreach (var id in cluster.Ids)
+        {
+            await WaitForAsync(cluster, cluster.Ids, id, "alive", TimeSpan.FromSeconds(15));
+        }
+
+        // kill -9: suspected, then dead, on both others; phi of the silent node climbs past 8.
+        cluster.Kill(3);
+        await WaitForAsync(cluster, [1, 2], 3, "dead", TimeSpan.FromSeconds(30));
+        var seen = (await cluster.ViewAsync(1))!.Gossip!.Single(g => g.Id == 3);
+        Assert.True(seen.Phi > 8, $"phi of a dead node is {seen.Phi}");
+        var metrics = await cluster.Client(1).GetStringAsync("/metrics");
+        Assert.Contains("shortener_gossip_members{otel_scope_name=\"Shortener\",status=\"dead\"} 1", metrics);
+        Assert.Contains("Gossip: node 3 (dc3) is Dead (was Suspect)", await File.ReadAllTextAsync(cluster.Process(1).LogPath));
+
+        // The restarted process starts at incarnation 0, hears it was declared dead, and outbids that.
+        await cluster.RestartAsync(3);
+        await WaitForAsync(cluster, cluster.Ids, 3, "alive", TimeSpan.FromSeconds(30));
+        Assert.True((await cluster.ViewAsync(1))!.Gossip!.Single(g => g.Id == 3).Incarnation > 0);
+
+        // Cut dc3 off both ways: each side declares the other dead; after the heal all are alive.
+        var cut = await cluster.Client(1).PostAsJsonAsync("/admin/v1/faults", new { action = "partition", isolate = new[] { "dc3" } });
+        Assert.Equal(System.Net.HttpStatusCode.OK, cut.StatusCode);
+        await WaitForAsync(cluster, [1, 2], 3, "dead", TimeSpan.FromSeconds(30));
+        await WaitForAsync(cluster, [3], 1, "dead", TimeSpan.FromSeconds(30));
+        Assert.Equal(System.Net.HttpStatusCode.OK, (await cluster.Client(1).DeleteAsync("/admin/v1/faults")).StatusCode);
+        foreach (var id in cluster.Ids)
+        {
+            await WaitForAsync(cluster, cluster.Ids, id, "alive", TimeSpan.FromSeconds(30));
+        }
+    }
+}
