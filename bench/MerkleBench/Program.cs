@@ -1,0 +1,3 @@
+using BenchmarkDotNet.Running;
+
+BenchmarkSwitcher.FromAssembly(typeof(Shortener.Bench.Merkle.MerkleComparisonBench).Assembly).Run(args);

@@ -1,0 +1,70 @@
+namespace Shortener.Core.Quorum;
+
+/// <summary>
+/// Counts the answers to one read or write against its consistency level: succeeded once enough
+/// replicas acknowledged, failed as soon as too many failed for that to happen. For LOCAL_QUORUM
+/// only replicas of the coordinator's data centre count (a stand-in counts for the owner it stands
+/// in for). An answer from a replica is counted once, whatever it said first.
+/// </summary>
+public sealed class QuorumTracker
+{
+    private readonly IReadOnlyList<ReplicaTarget> _replicas;
+    private readonly HashSet<ulong> _acked = [];
+    private readonly HashSet<ulong> _failed = [];
+    private readonly int _required;
+    private readonly Func<ReplicaTarget, bool> _counts;
+
+    /// <param name="replicas">The copies sent (targets), N of them when all replicas or stand-ins are up.</param>
+    /// <param name="n">The replication factor the level is computed from.</param>
+    public QuorumTracker(ConsistencyLevel level, int n, IReadOnlyList<ReplicaTarget> replicas, string localDc)
+    {
+        _replicas = replicas;
+        Level = level;
+        (_required, _counts) = level switch
+        {
+            ConsistencyLevel.One => (1, (Func<ReplicaTarget, bool>)(_ => true)),
+            ConsistencyLevel.Quorum => ((n / 2) + 1, _ => true),
+            ConsistencyLevel.All => (n, _ => true),
+            _ => ((replicas.Count(r => r.Dc == localDc) / 2) + 1, r => r.Dc == localDc),
+        };
+        Update();
+    }
+
+    public ConsistencyLevel Level { get; }
+
+    public int Required => _required;
+
+    public int Acknowledged => _acked.Count(Counts);
+
+    public QuorumOutcome Outcome { get; private set; }
+
+    public void Ack(ulong node) => Answer(node, _acked);
+
+    public void Fail(ulong node) => Answer(node, _failed);
+
+    private void Answer(ulong node, HashSet<ulong> into)
+    {
+        if (_acked.Contains(node) || _failed.Contains(node) || _replicas.All(r => r.Node != node))
+        {
+            return;
+        }
+
+        into.Add(node);
+        Update();
+    }
+
+    private bool Counts(ulong node) => _replicas.Any(r => r.Node == node && _counts(r));
+
+    private void Update()
+    {
+        if (Outcome != QuorumOutcome.Pending)
+        {
+            return;
+        }
+
+        var eligible = _replicas.Where(r => _counts(r)).ToList();
+        var acked = eligible.Count(r => _acked.Contains(r.Node));
+        var open = eligible.Count(r => !_acked.Contains(r.Node) && !_failed.Contains(r.Node));
+        Outcome = acked >= _required ? QuorumOutcome.Succeeded : acked + open < _required ? QuorumOutcome.Failed : QuorumOutcome.Pending;
+    }
+}
