@@ -2,7 +2,7 @@ using System.Net.Http.Json;
 
 namespace Shortener.Cluster.Tests;
 
-/// <summary>Gossip membership between real node processes: detection of a crash, a restart's refutation, a partition and its heal.</summary>
+/// <summary>Gossip membership between real node processes: detection of a crash, a restart's refutation, a partition and its heal, a pause.</summary>
 public class GossipClusterTests
 {
     private static async Task<Dictionary<ulong, string>> StatusesAsync(TestCluster cluster, ulong seenBy)
@@ -68,5 +68,12 @@ public class GossipClusterTests
         {
             await WaitForAsync(cluster, cluster.Ids, id, "alive", TimeSpan.FromSeconds(30));
         }
+
+        // A node paused by the fault API neither probes nor answers: the others declare it dead;
+        // when the pause runs out it refutes and is alive again.
+        var pause = await cluster.Client(2).PostAsJsonAsync("/admin/v1/faults", new { action = "pause", scope = "node", forSeconds = 15 });
+        Assert.Equal(System.Net.HttpStatusCode.OK, pause.StatusCode);
+        await WaitForAsync(cluster, [1, 3], 2, "dead", TimeSpan.FromSeconds(14));
+        await WaitForAsync(cluster, [1, 3], 2, "alive", TimeSpan.FromSeconds(30));
     }
 }

@@ -33,13 +33,17 @@ public sealed class DottedVersionVectorSet<T>
     /// A write of <paramref name="value"/> coordinated here by <paramref name="node"/>, from a
     /// client that had read <paramref name="clientContext"/> (empty for a blind write): values the
     /// client had seen are replaced, the others stay as siblings. The new dot is the coordinator's
-    /// next counter in this set's context, so one coordinator never reuses a dot.
+    /// next counter in this set's context joined with the client's, so one coordinator never reuses
+    /// a dot it or the client has seen.
     /// </summary>
     public DottedVersionVectorSet<T> Put(VersionVector clientContext, ulong node, T value)
     {
-        var dot = new Dot(node, Context[node] + 1);
+        // The client's context joins this set's: what it read elsewhere and replaced must not come
+        // back when this set later merges with the replica it read from.
+        var context = Context.Merge(clientContext);
+        var dot = new Dot(node, context[node] + 1);
         var kept = _siblings.Where(s => !clientContext.Covers(s.Dot)).Append((Dot: dot, Value: value)).OrderBy(s => s.Dot).ToArray();
-        return new DottedVersionVectorSet<T>(Context.With(dot), kept);
+        return new DottedVersionVectorSet<T>(context.With(dot), kept);
     }
 
     /// <summary>The union of two replicas' knowledge: commutative, associative and idempotent.</summary>

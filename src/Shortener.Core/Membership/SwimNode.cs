@@ -45,8 +45,10 @@ public sealed class SwimNode
         _random = random;
         Self = self with { Status = MemberStatus.Alive };
         _members[self.Id] = Self;
-        // Nodes started together do not probe and gossip in lockstep.
+        // Nodes started together do not probe and gossip in lockstep; a restarted node's probe
+        // numbers do not collide with its earlier life's, whose late acks may still arrive.
         _phase = random.Next(settings.ProbeIntervalTicks * settings.GossipIntervalTicks * 7);
+        _nextSeq = random.NextUInt64() >> 1;
     }
 
     public GossipMember Self { get; private set; }
@@ -184,7 +186,13 @@ public sealed class SwimNode
             _detectors[message.From] = detector;
         }
 
-        detector.Heartbeat(NowMs);
+        // One heartbeat per tick at most: several messages within one tick are one sign of life,
+        // not intervals of 0 ms that would shrink the model's mean and deviation.
+        if (detector.LastHeartbeatMs != NowMs)
+        {
+            detector.Heartbeat(NowMs);
+        }
+
         foreach (var update in message.Updates)
         {
             Apply(update);
@@ -290,9 +298,12 @@ public sealed class SwimNode
             // A peer's verdict of death is taken as suspicion here, which the member can still
             // refute: one node's stale view does not kill a member outright. Leaving is final, and
             // a peer lists a member as left only on the member's own word.
+            // The suspicion is this node's own (as memberlist does): a peer passing on a rumour in
+            // its list is not an independent confirmation, or every sync would shorten the timeout.
             Apply(member.Status switch
             {
-                MemberStatus.Dead => new MemberUpdate(member with { Status = MemberStatus.Suspect }, from),
+                MemberStatus.Dead => new MemberUpdate(member with { Status = MemberStatus.Suspect }, Id),
+                MemberStatus.Suspect => new MemberUpdate(member, Id),
                 MemberStatus.Left => new MemberUpdate(member, member.Id),
                 _ => new MemberUpdate(member, from),
             });
@@ -406,6 +417,13 @@ public sealed class SwimNode
         var status = member.Status == MemberStatus.Left && source == member.Id ? MemberStatus.Left : MemberStatus.Dead;
         if (current is { Status: MemberStatus.Left } || (current is { Status: MemberStatus.Dead } && status == MemberStatus.Dead))
         {
+            // Still gone, but at a higher incarnation: remember it, so a stale Alive below it
+            // cannot bring the member back.
+            if (current.Status == MemberStatus.Dead && member.Incarnation > current.Incarnation)
+            {
+                _members[member.Id] = current with { Incarnation = member.Incarnation };
+            }
+
             return;
         }
 

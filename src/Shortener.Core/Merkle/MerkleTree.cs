@@ -57,7 +57,16 @@ public sealed class MerkleTree
     public int LeafOf(ulong keyHash) => (int)(keyHash >> (64 - Depth));
 
     /// <summary>The hash of node <paramref name="index"/> (0-based, left to right) at <paramref name="level"/> (0 = root, <see cref="Depth"/> = leaves).</summary>
-    public ulong Hash(int level, int index) => _nodes[(1 << level) + index];
+    public ulong Hash(int level, int index)
+    {
+        // A request from a replica with another depth, or a malformed one, must not read another level.
+        if (level < 0 || level > Depth || index < 0 || index >= 1 << level)
+        {
+            throw new ArgumentOutOfRangeException(nameof(index), $"no node {index} at level {level} of a tree of depth {Depth}");
+        }
+
+        return _nodes[(1 << level) + index];
+    }
 
     public void Add(ulong keyHash, ulong valueHash)
     {

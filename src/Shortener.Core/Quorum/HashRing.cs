@@ -106,11 +106,11 @@ public sealed class HashRing
             var dc = _nodes[owner].Dc;
             if (isUp(owner))
             {
-                targets.Add(new ReplicaTarget(owner, owner, dc));
+                targets.Add(new ReplicaTarget(owner, owner, dc, dc));
             }
             else if (spare.TryDequeue(out var standIn) && used.Add(standIn))
             {
-                targets.Add(new ReplicaTarget(standIn, owner, dc));
+                targets.Add(new ReplicaTarget(standIn, owner, dc, _nodes[standIn].Dc));
             }
         }
 

@@ -2,9 +2,12 @@ namespace Shortener.Core.Quorum;
 
 /// <summary>
 /// Counts the answers to one read or write against its consistency level: succeeded once enough
-/// replicas acknowledged, failed as soon as too many failed for that to happen. For LOCAL_QUORUM
-/// only replicas of the coordinator's data centre count (a stand-in counts for the owner it stands
-/// in for). An answer from a replica is counted once, whatever it said first.
+/// replicas acknowledged, failed as soon as too many failed for that to happen. The number needed
+/// comes from the key's owners (its N replicas), not from the copies that could be sent: a replica
+/// down with no stand-in makes the level harder to reach, never easier. For LOCAL_QUORUM it is a
+/// majority of the owners in the coordinator's data centre, and only copies held there count (a
+/// stand-in there counts for its owner; one in another data centre does not). An answer from a
+/// node is counted once, whatever it said first.
 /// </summary>
 public sealed class QuorumTracker
 {
@@ -14,18 +17,19 @@ public sealed class QuorumTracker
     private readonly int _required;
     private readonly Func<ReplicaTarget, bool> _counts;
 
-    /// <param name="replicas">The copies sent (targets), N of them when all replicas or stand-ins are up.</param>
-    /// <param name="n">The replication factor the level is computed from.</param>
-    public QuorumTracker(ConsistencyLevel level, int n, IReadOnlyList<ReplicaTarget> replicas, string localDc)
+    /// <param name="owners">The key's replicas (its preference list) with their data centres.</param>
+    /// <param name="replicas">The copies sent: to owners that are up and to stand-ins for those that are not.</param>
+    public QuorumTracker(ConsistencyLevel level, IReadOnlyList<(ulong Node, string Dc)> owners, IReadOnlyList<ReplicaTarget> replicas, string localDc)
     {
         _replicas = replicas;
         Level = level;
+        var n = owners.Count;
         (_required, _counts) = level switch
         {
             ConsistencyLevel.One => (1, (Func<ReplicaTarget, bool>)(_ => true)),
             ConsistencyLevel.Quorum => ((n / 2) + 1, _ => true),
             ConsistencyLevel.All => (n, _ => true),
-            _ => ((replicas.Count(r => r.Dc == localDc) / 2) + 1, r => r.Dc == localDc),
+            _ => ((owners.Count(o => o.Dc == localDc) / 2) + 1, r => r.Dc == localDc && r.NodeDc == localDc),
         };
         Update();
     }

@@ -18,7 +18,6 @@ namespace Shortener.Node.Cluster;
 public sealed class GossipDriver : IHostedService, IAsyncDisposable
 {
     private readonly ShardHost _host;
-    private readonly TimeProvider _time;
     private readonly ShortenerMetrics _metrics;
     private readonly ILogger<GossipDriver> _logger;
     private readonly Lock _lock = new();
@@ -28,10 +27,9 @@ public sealed class GossipDriver : IHostedService, IAsyncDisposable
     private long _membersVersion = -1;
     private int _stopped;
 
-    public GossipDriver(ShardHost host, GossipSettings settings, TimeProvider time, ShortenerMetrics metrics, ILogger<GossipDriver> logger)
+    public GossipDriver(ShardHost host, GossipSettings settings, ShortenerMetrics metrics, ILogger<GossipDriver> logger)
     {
         _host = host;
-        _time = time;
         _metrics = metrics;
         _logger = logger;
         Settings = settings;
@@ -102,7 +100,8 @@ public sealed class GossipDriver : IHostedService, IAsyncDisposable
     /// <summary>A packet from a peer (the peer service calls this).</summary>
     public void Receive(GossipPacket packet)
     {
-        if (_host.Faults.DropInbound(packet.From))
+        // A paused node (fault injection) answers nothing, like a stopped process.
+        if (_host.Faults.DropInbound(packet.From) || _host.Faults.Paused)
         {
             return;
         }
@@ -127,12 +126,17 @@ public sealed class GossipDriver : IHostedService, IAsyncDisposable
 
     private async Task RunAsync()
     {
-        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(Settings.TickMs), _time);
+        // Wall time, as the Raft ticker: protocol timing must not stop under a test's fake clock.
+        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(Settings.TickMs));
         try
         {
             while (await timer.WaitForNextTickAsync(_stop.Token).ConfigureAwait(false))
             {
-                FollowMembers();
+                if (!_host.Faults.Paused)
+                {
+                    FollowMembers();
+                }
+
                 IReadOnlyList<GossipMessage> outgoing;
                 lock (_lock)
                 {

@@ -45,6 +45,16 @@ public class DottedVersionVectorSetTests
         Assert.Equal(["z"], r1.Merge(next).Values);
     }
 
+    [Fact]
+    public void A_write_through_one_replica_replaces_what_its_client_read_from_another()
+    {
+        // v1 lives only on replica B; a client reads it there and writes v2 through A.
+        var b = Empty.Put(VersionVector.Empty, 2, "v1");
+        var a = Empty.Put(b.Context, 1, "v2");
+        Assert.Equal(["v2"], a.Merge(b).Values);
+        Assert.Equal(["v2"], b.Merge(a).Values);
+    }
+
     /// <summary>Random writes at three replicas (each the coordinator for its own dots) with random syncs between them.</summary>
     [Fact]
     public void Merging_is_commutative_associative_and_idempotent_and_loses_no_concurrent_write()

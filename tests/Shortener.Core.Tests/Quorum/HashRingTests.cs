@@ -66,9 +66,11 @@ public class HashRingTests
         Assert.DoesNotContain(hint.Node, replicas);
         Assert.Equal(ring.Walk(key).First(id => !replicas.Contains(id)), hint.Node);
         Assert.Equal(ring.Node(down)!.Dc, hint.Dc);
+        Assert.Equal(ring.Node(hint.Node)!.Dc, hint.NodeDc);
 
         // Everything down but one node: one copy, and nothing to stand in.
         var only = ring.Targets(key, 3, id => id == replicas[0]);
-        Assert.Equal([new ReplicaTarget(replicas[0], replicas[0], ring.Node(replicas[0])!.Dc)], only);
+        var dc0 = ring.Node(replicas[0])!.Dc;
+        Assert.Equal([new ReplicaTarget(replicas[0], replicas[0], dc0, dc0)], only);
     }
 }

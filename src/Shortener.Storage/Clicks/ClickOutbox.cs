@@ -1,0 +1,430 @@
+using System.Buffers.Binary;
+using System.Globalization;
+using Shortener.Storage.Raft;
+
+namespace Shortener.Storage.Clicks;
+
+/// <summary>
+/// The durable local outbox of the redirect path: clicks are appended here (never waiting for the
+/// click store) and a relay ships them, then acknowledges. Append-only segment files of records
+/// framed as [u32 payload length][u64 sequence][u32 CRC-32C of sequence and payload][payload].
+/// <see cref="Append"/> only buffers; <see cref="Flush"/> writes everything buffered and fsyncs
+/// once (group commit), so a kill -9 loses at most what arrived since the last flush. Sequences
+/// only grow, across restarts too. <see cref="Acknowledge"/> records how far the relay got (a
+/// small file replaced atomically) and deletes segments wholly behind it; records after it are
+/// read again after a restart (at least once: the store deduplicates by event id).
+/// On open, damage in the last segment is cut off from there (<see cref="RepairedBytes"/> says how
+/// much); damage in an earlier segment throws <see cref="OutboxCorruptionException"/>.
+/// </summary>
+public sealed class ClickOutbox : IDisposable
+{
+    public const long DefaultSegmentBytes = 8L << 20;
+    private const string Extension = ".outbox";
+    private const string AckedFile = "acked";
+    private const int HeaderBytes = 16;
+    private const int MaxPayloadBytes = 1 << 20;
+
+    private readonly string _directory;
+    private readonly long _segmentBytes;
+    private readonly Lock _lock = new();
+    private readonly List<(long FirstSeq, string Path)> _segments;
+    private readonly Lock _flushLock = new();
+    private MemoryStream _pending = new();
+    private MemoryStream _spare = new();
+    private FileStream _current;
+    private long _nextSeq;
+    private long _durableSeq;
+    private long _acked;
+    private (long Seq, int Segment, long Offset) _cursor;
+    private bool _disposed;
+
+    private ClickOutbox(string directory, long segmentBytes, List<(long, string)> segments, FileStream current, long lastSeq, long acked)
+    {
+        _directory = directory;
+        _segmentBytes = segmentBytes;
+        _segments = segments;
+        _current = current;
+        _nextSeq = lastSeq + 1;
+        _durableSeq = lastSeq;
+        _acked = acked;
+        _cursor = (0, 0, 0);
+    }
+
+    /// <summary>The last sequence the relay acknowledged.</summary>
+    public long Acknowledged
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _acked;
+            }
+        }
+    }
+
+    /// <summary>The last sequence on disk.</summary>
+    public long Durable
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _durableSeq;
+            }
+        }
+    }
+
+    /// <summary>Records appended but not yet acknowledged (buffered ones included).</summary>
+    public long Depth
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _nextSeq - 1 - _acked;
+            }
+        }
+    }
+
+    public int SegmentCount
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _segments.Count;
+            }
+        }
+    }
+
+    /// <summary>Bytes of a damaged tail cut off when the outbox was opened (0 when it was intact).</summary>
+    public long RepairedBytes { get; private init; }
+
+    /// <summary>fsyncs done.</summary>
+    public long Syncs { get; private set; }
+
+    public static ClickOutbox Open(string directory, long segmentBytes = DefaultSegmentBytes)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(segmentBytes, HeaderBytes + 1);
+        Directory.CreateDirectory(directory);
+        var acked = ReadAcked(directory);
+        var files = Directory.GetFiles(directory, "*" + Extension)
+            .Select(path => (Path: path, First: long.Parse(Path.GetFileNameWithoutExtension(path), NumberStyles.None, CultureInfo.InvariantCulture)))
+            .OrderBy(f => f.First)
+            .ToList();
+        var segments = new List<(long, string)>();
+        var last = acked;
+        long repaired = 0;
+        for (var i = 0; i < files.Count; i++)
+        {
+            var (path, first) = files[i];
+            var data = File.ReadAllBytes(path);
+            var (good, lastInFile) = Scan(data, path, isLast: i == files.Count - 1);
+            if (good < data.Length)
+            {
+                repaired += data.Length - good;
+                using var repair = new FileStream(path, FileMode.Open, FileAccess.Write);
+                repair.SetLength(good);
+                repair.Flush(flushToDisk: true);
+            }
+
+            last = Math.Max(last, lastInFile ?? first - 1);
+            segments.Add((first, path));
+        }
+
+        if (segments.Count == 0)
+        {
+            segments.Add((last + 1, SegmentPath(directory, last + 1)));
+        }
+
+        var current = new FileStream(segments[^1].Item2, FileMode.Append, FileAccess.Write, FileShare.Read);
+        DirectorySync.Fsync(directory);
+        return new ClickOutbox(directory, segmentBytes, segments, current, last, acked) { RepairedBytes = repaired };
+    }
+
+    /// <summary>Buffers one record; durable after the next <see cref="Flush"/>. Returns its sequence.</summary>
+    public long Append(ReadOnlySpan<byte> payload)
+    {
+        if (payload.Length is 0 or > MaxPayloadBytes)
+        {
+            throw new ArgumentException($"an outbox record is 1 byte to {MaxPayloadBytes} bytes (got {payload.Length})", nameof(payload));
+        }
+
+        lock (_lock)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            var seq = _nextSeq++;
+            Span<byte> header = stackalloc byte[HeaderBytes];
+            BinaryPrimitives.WriteUInt32LittleEndian(header, (uint)payload.Length);
+            BinaryPrimitives.WriteInt64LittleEndian(header[4..], seq);
+            var crc = Crc32C.Compute(payload, Crc32C.Compute(header.Slice(4, 8)));
+            BinaryPrimitives.WriteUInt32LittleEndian(header[12..], crc);
+            _pending.Write(header);
+            _pending.Write(payload);
+            return seq;
+        }
+    }
+
+    /// <summary>
+    /// Writes what is buffered and fsyncs once; a new segment starts when the current one is full.
+    /// Appends go on meanwhile (into a fresh buffer): only flushes wait for each other. If the
+    /// write or fsync fails, the segment is cut back to where it was and the records stay buffered
+    /// for the next flush, so no sequence is ever written twice.
+    /// </summary>
+    public void Flush()
+    {
+        lock (_flushLock)
+        {
+            MemoryStream batch;
+            long last;
+            lock (_lock)
+            {
+                ObjectDisposedException.ThrowIf(_disposed, this);
+                if (_pending.Length == 0)
+                {
+                    return;
+                }
+
+                (batch, _pending, _spare) = (_pending, _spare, _pending);
+                last = _nextSeq - 1;
+            }
+
+            var before = _current.Length;
+            try
+            {
+                _current.Write(batch.GetBuffer(), 0, (int)batch.Length);
+                _current.Flush(flushToDisk: true);
+            }
+            catch
+            {
+                Rewind(before, batch);
+                throw;
+            }
+
+            Syncs++;
+            batch.SetLength(0);
+            lock (_lock)
+            {
+                _durableSeq = last;
+                if (_current.Length >= _segmentBytes)
+                {
+                    _current.Dispose();
+                    var path = SegmentPath(_directory, last + 1);
+                    _current = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.Read);
+                    _segments.Add((last + 1, path));
+                    DirectorySync.Fsync(_directory);
+                }
+            }
+        }
+    }
+
+    /// <summary>After a failed flush: the segment back to its old length, the batch back in front of what was appended since.</summary>
+    private void Rewind(long length, MemoryStream batch)
+    {
+        var path = _segments[^1].Path;
+        try
+        {
+            _current.Dispose();
+        }
+        catch (IOException)
+        {
+            // The stream could not flush what it held either; the file is cut back below anyway.
+        }
+
+        using (var file = new FileStream(path, FileMode.Open, FileAccess.Write, FileShare.Read))
+        {
+            file.SetLength(length);
+        }
+
+        _current = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.Read);
+        lock (_lock)
+        {
+            _pending.WriteTo(batch);
+            (_pending, _spare) = (batch, _pending);
+            _spare.SetLength(0);
+        }
+    }
+
+    /// <summary>Up to <paramref name="max"/> durable records after sequence <paramref name="after"/>, in order.</summary>
+    public IReadOnlyList<(long Seq, byte[] Payload)> Read(long after, int max)
+    {
+        lock (_lock)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            var records = new List<(long, byte[])>();
+            after = Math.Max(after, _acked);
+            var (segment, offset) = _cursor.Seq == after && _cursor.Segment < _segments.Count && _segments[_cursor.Segment].FirstSeq <= after + 1
+                ? (_cursor.Segment, _cursor.Offset)
+                : (Math.Max(0, _segments.FindLastIndex(s => s.FirstSeq <= after + 1)), 0L);
+            while (records.Count < max && segment < _segments.Count)
+            {
+                using var file = new FileStream(_segments[segment].Path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+                file.Position = offset;
+                var header = new byte[HeaderBytes];
+                while (records.Count < max && file.Length - file.Position >= HeaderBytes)
+                {
+                    file.ReadExactly(header);
+                    var length = (int)BinaryPrimitives.ReadUInt32LittleEndian(header);
+                    var seq = BinaryPrimitives.ReadInt64LittleEndian(header.AsSpan(4));
+                    if (seq > _durableSeq || file.Length - file.Position < length)
+                    {
+                        file.Position -= HeaderBytes;
+                        break;
+                    }
+
+                    var payload = new byte[length];
+                    file.ReadExactly(payload);
+                    if (seq > after)
+                    {
+                        records.Add((seq, payload));
+                        after = seq;
+                    }
+                }
+
+                offset = file.Position;
+                if (records.Count < max && segment < _segments.Count - 1)
+                {
+                    segment++;
+                    offset = 0;
+                }
+                else
+                {
+                    break;
+                }
+            }
+
+            _cursor = (after, segment, offset);
+            return records;
+        }
+    }
+
+    /// <summary>The relay shipped everything up to <paramref name="upTo"/>: remembered, and segments wholly behind it deleted.</summary>
+    public void Acknowledge(long upTo)
+    {
+        lock (_lock)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            upTo = Math.Min(upTo, _durableSeq);
+            if (upTo <= _acked)
+            {
+                return;
+            }
+
+            var temp = Path.Combine(_directory, AckedFile + ".tmp");
+            var bytes = new byte[12];
+            BinaryPrimitives.WriteInt64LittleEndian(bytes, upTo);
+            BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(8), Crc32C.Compute(bytes.AsSpan(0, 8)));
+            using (var file = new FileStream(temp, FileMode.Create, FileAccess.Write))
+            {
+                file.Write(bytes);
+                file.Flush(flushToDisk: true);
+            }
+
+            File.Move(temp, Path.Combine(_directory, AckedFile), overwrite: true);
+            _acked = upTo;
+
+            // A segment is behind the acknowledgement when the next one starts at or before upTo + 1.
+            var removed = 0;
+            while (_segments.Count > 1 && _segments[1].FirstSeq <= upTo + 1)
+            {
+                File.Delete(_segments[0].Path);
+                _segments.RemoveAt(0);
+                removed++;
+            }
+
+            if (removed > 0)
+            {
+                _cursor = (0, 0, 0);
+                DirectorySync.Fsync(_directory);
+            }
+        }
+    }
+
+    /// <summary>Flushes what is buffered (a graceful stop loses nothing), then closes.</summary>
+    public void Dispose()
+    {
+        lock (_flushLock)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            try
+            {
+                Flush();
+            }
+            finally
+            {
+                lock (_lock)
+                {
+                    _disposed = true;
+                    _current.Dispose();
+                }
+            }
+        }
+    }
+
+    private static string SegmentPath(string directory, long firstSeq) =>
+        Path.Combine(directory, firstSeq.ToString("D19", CultureInfo.InvariantCulture) + Extension);
+
+    private static long ReadAcked(string directory)
+    {
+        var path = Path.Combine(directory, AckedFile);
+        if (!File.Exists(path))
+        {
+            return 0;
+        }
+
+        var bytes = File.ReadAllBytes(path);
+        if (bytes.Length != 12 || Crc32C.Compute(bytes.AsSpan(0, 8)) != BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(8)))
+        {
+            // Synced, then renamed into place, so not torn by a crash; damaged means the disk lost
+            // it. Starting from 0 resends what is still in the segments: duplicates the store
+            // drops, never a loss.
+            return 0;
+        }
+
+        return BinaryPrimitives.ReadInt64LittleEndian(bytes);
+    }
+
+    /// <summary>The length of the intact prefix and the last sequence in it.</summary>
+    private static (long Good, long? LastSeq) Scan(byte[] data, string path, bool isLast)
+    {
+        long offset = 0;
+        long? last = null;
+        while (offset < data.Length)
+        {
+            var damaged = data.Length - offset < HeaderBytes;
+            var length = 0;
+            if (!damaged)
+            {
+                length = (int)BinaryPrimitives.ReadUInt32LittleEndian(data.AsSpan((int)offset));
+                var seq = BinaryPrimitives.ReadInt64LittleEndian(data.AsSpan((int)offset + 4));
+                damaged = length is 0 or > MaxPayloadBytes
+                    || data.Length - offset - HeaderBytes < length
+                    || Crc32C.Compute(data.AsSpan((int)offset + HeaderBytes, length), Crc32C.Compute(data.AsSpan((int)offset + 4, 8))) != BinaryPrimitives.ReadUInt32LittleEndian(data.AsSpan((int)offset + 12))
+                    || (last is { } previous && seq != previous + 1);
+                if (!damaged)
+                {
+                    last = seq;
+                    offset += HeaderBytes + length;
+                    continue;
+                }
+            }
+
+            // Damage in the last segment is cut off there: a kill -9 cannot tear a write (the page
+            // cache outlives the process), so this is a power loss in the middle of the last flush,
+            // whose records nobody was promised. Earlier segments were all synced: damage there
+            // means lost records, which is refused rather than silently skipped.
+            if (!isLast)
+            {
+                throw new OutboxCorruptionException($"click outbox segment {path} is damaged at byte {offset}, and it is not the last: records synced there are lost. Move the outbox directory aside to start it empty (its clicks are then not counted).");
+            }
+
+            return (offset, last);
+        }
+
+        return (offset, last);
+    }
+}
