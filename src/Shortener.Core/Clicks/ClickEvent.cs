@@ -1,0 +1,103 @@
+using System.Buffers.Binary;
+using System.Text;
+using Shortener.Core.Clocks;
+
+namespace Shortener.Core.Clicks;
+
+/// <summary>
+/// One redirect that was followed: the unit the click store keeps, deduplicated by
+/// <see cref="Id"/> (made once on the redirect path, so every retry of its delivery carries the
+/// same id and counts once). <see cref="Referrer"/> is the referring host only; <see cref="Country"/>
+/// an ISO 3166 code when a trusted header gave one.
+/// </summary>
+public sealed record ClickEvent(Guid Id, string Code, long AtMs, HlcTimestamp Hlc, ClickKind Kind, string? Referrer, string? Country)
+{
+    public const int MaxReferrerLength = 253;
+    private const byte FormatVersion = 1;
+
+    /// <summary>The UTC day (days since 1970-01-01) the click belongs to.</summary>
+    public int Day => (int)Math.Floor(AtMs / 86_400_000.0);
+
+    /// <summary>A compact binary form (the outbox record and the wire format between nodes).</summary>
+    public byte[] Encode()
+    {
+        var code = Encoding.UTF8.GetBytes(Code);
+        var referrer = Referrer is null ? [] : Encoding.UTF8.GetBytes(Referrer);
+        var country = Country is null ? [] : Encoding.UTF8.GetBytes(Country);
+        var buffer = new byte[1 + 16 + 8 + 8 + 1 + 2 + code.Length + 2 + referrer.Length + 1 + country.Length];
+        var span = buffer.AsSpan();
+        span[0] = FormatVersion;
+        Id.TryWriteBytes(span[1..17]);
+        BinaryPrimitives.WriteInt64LittleEndian(span[17..], AtMs);
+        BinaryPrimitives.WriteUInt64LittleEndian(span[25..], Hlc.Pack());
+        span[33] = (byte)Kind;
+        var at = 34;
+        at = WriteField(span, at, code, 2);
+        at = WriteField(span, at, referrer, 2);
+        WriteField(span, at, country, 1);
+        return buffer;
+    }
+
+    /// <summary>The event <see cref="Encode"/> wrote; throws <see cref="FormatException"/> for anything else.</summary>
+    public static ClickEvent Decode(ReadOnlySpan<byte> data)
+    {
+        if (data.Length < 34 || data[0] != FormatVersion)
+        {
+            throw new FormatException($"not a click event this version can read ({data.Length} bytes, format {(data.Length > 0 ? data[0] : -1)})");
+        }
+
+        var id = new Guid(data[1..17]);
+        var atMs = BinaryPrimitives.ReadInt64LittleEndian(data[17..]);
+        var hlc = HlcTimestamp.Unpack(BinaryPrimitives.ReadUInt64LittleEndian(data[25..]));
+        var kind = (ClickKind)data[33];
+        if (!Enum.IsDefined(kind))
+        {
+            throw new FormatException($"unknown click kind {data[33]}");
+        }
+
+        var at = 34;
+        var code = ReadField(data, ref at, 2) ?? throw new FormatException("a click event without a code");
+        var referrer = ReadField(data, ref at, 2);
+        var country = ReadField(data, ref at, 1);
+        if (at != data.Length)
+        {
+            throw new FormatException($"{data.Length - at} bytes after the click event");
+        }
+
+        return new ClickEvent(id, code, atMs, hlc, kind, referrer, country);
+    }
+
+    private static int WriteField(Span<byte> span, int at, byte[] value, int lengthBytes)
+    {
+        if (lengthBytes == 2)
+        {
+            BinaryPrimitives.WriteUInt16LittleEndian(span[at..], (ushort)value.Length);
+        }
+        else
+        {
+            span[at] = (byte)value.Length;
+        }
+
+        value.CopyTo(span[(at + lengthBytes)..]);
+        return at + lengthBytes + value.Length;
+    }
+
+    private static string? ReadField(ReadOnlySpan<byte> data, ref int at, int lengthBytes)
+    {
+        if (data.Length - at < lengthBytes)
+        {
+            throw new FormatException("a click event cut short");
+        }
+
+        var length = lengthBytes == 2 ? BinaryPrimitives.ReadUInt16LittleEndian(data[at..]) : data[at];
+        at += lengthBytes;
+        if (data.Length - at < length)
+        {
+            throw new FormatException("a click event cut short");
+        }
+
+        var value = length == 0 ? null : Encoding.UTF8.GetString(data.Slice(at, length));
+        at += length;
+        return value;
+    }
+}

@@ -1,0 +1,67 @@
+using CsCheck;
+using Shortener.Core.Clicks;
+using Shortener.Core.Clocks;
+
+namespace Shortener.Core.Tests.Clicks;
+
+public class ClickEventTests
+{
+    private static readonly Gen<ClickEvent> Events =
+        Gen.Select(Gen.Guid, Gen.String[Gen.Char.AlphaNumeric, 1, 64], Gen.Long[0, 1L << 46], Gen.Int[0, 1000], Gen.Bool,
+            Gen.String[Gen.Char.AlphaNumeric, 0, 60], Gen.OneOfConst<string?>(null, "DE", "US"))
+        .Select((id, code, at, logical, bot, referrer, country) =>
+            new ClickEvent(id, code, at, new HlcTimestamp(at, logical), bot ? ClickKind.Bot : ClickKind.Human, referrer.Length == 0 ? null : referrer, country));
+
+    [Fact]
+    public void Events_round_trip_through_their_binary_form()
+    {
+        Events.Sample(e => Assert.Equal(e, ClickEvent.Decode(e.Encode())));
+    }
+
+    [Fact]
+    public void Anything_else_is_refused_as_a_format_error()
+    {
+        var good = new ClickEvent(Guid.NewGuid(), "abc", 1, new HlcTimestamp(1, 0), ClickKind.Human, "x.example", null).Encode();
+        Assert.Throws<FormatException>(() => ClickEvent.Decode(good[..^1]));
+        Assert.Throws<FormatException>(() => ClickEvent.Decode([.. good, 0]));
+        Assert.Throws<FormatException>(() => ClickEvent.Decode([2, .. good[1..]]));
+        var badKind = (byte[])good.Clone();
+        badKind[33] = 9;
+        Assert.Throws<FormatException>(() => ClickEvent.Decode(badKind));
+        Assert.Throws<FormatException>(() => ClickEvent.Decode([]));
+    }
+
+    [Theory]
+    [InlineData("GET", "Mozilla/5.0 (X11; Linux x86_64) Firefox/130.0", ClickKind.Human)]
+    [InlineData("HEAD", "Mozilla/5.0 (X11; Linux x86_64) Firefox/130.0", ClickKind.Bot)]
+    [InlineData("GET", "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)", ClickKind.Bot)]
+    [InlineData("GET", "facebookexternalhit/1.1", ClickKind.Bot)]
+    [InlineData("GET", "curl/8.5.0", ClickKind.Bot)]
+    [InlineData("GET", null, ClickKind.Bot)]
+    public void Bots_are_told_apart_by_method_and_user_agent(string method, string? agent, ClickKind expected) =>
+        Assert.Equal(expected, ClickClassifier.Classify(method, agent));
+
+    [Theory]
+    [InlineData("https://www.News.example/a?b=c", "news.example")]
+    [InlineData("http://blog.example:8080/", "blog.example")]
+    [InlineData("android-app://com.example", null)]
+    [InlineData("not a url", null)]
+    [InlineData(null, null)]
+    public void Referrers_are_reduced_to_their_host(string? referer, string? host) => Assert.Equal(host, ClickClassifier.ReferrerHost(referer));
+
+    [Fact]
+    public void Countries_come_only_as_two_letter_codes()
+    {
+        Assert.Equal("DE", ClickClassifier.Country("de"));
+        Assert.Null(ClickClassifier.Country("XX"));
+        Assert.Null(ClickClassifier.Country("Germany"));
+        Assert.Null(ClickClassifier.Country(null));
+    }
+
+    [Fact]
+    public void A_click_belongs_to_its_utc_day()
+    {
+        Assert.Equal(0, new ClickEvent(Guid.Empty, "a", 86_399_999, default, ClickKind.Human, null, null).Day);
+        Assert.Equal(1, new ClickEvent(Guid.Empty, "a", 86_400_000, default, ClickKind.Human, null, null).Day);
+    }
+}

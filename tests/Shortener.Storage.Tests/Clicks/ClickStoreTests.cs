@@ -1,0 +1,110 @@
+using Shortener.Core.Clicks;
+using Shortener.Core.Clocks;
+using Shortener.Core.Merkle;
+using Shortener.Core.Quorum;
+using Shortener.Storage.Clicks;
+
+namespace Shortener.Storage.Tests.Clicks;
+
+public sealed class ClickStoreTests : IDisposable
+{
+    private const long Day = 86_400_000;
+    private readonly TempDirectory _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    private static ClickEvent Click(string code, int day, ClickKind kind = ClickKind.Human, string? referrer = null, Guid? id = null) =>
+        new(id ?? Guid.NewGuid(), code, (day * Day) + 1_000, new HlcTimestamp((day * Day) + 1_000, 0), kind, referrer, "DE");
+
+    [Fact]
+    public void A_click_delivered_twice_counts_once_and_survives_a_reopen()
+    {
+        var first = Click("abc", 20_000);
+        using (var store = ClickStore.Open(Path.Combine(_dir.Path, "clicks.db")))
+        {
+            Assert.Equal(2, store.Add([first, Click("abc", 20_000), first]));
+            Assert.Equal(0, store.Add([first]));
+        }
+
+        using var reopened = ClickStore.Open(Path.Combine(_dir.Path, "clicks.db"));
+        Assert.Equal(2, reopened.Count);
+        Assert.Equal(2, reopened.Stats("abc", 0, int.MaxValue).Total);
+    }
+
+    [Fact]
+    public void Stats_split_humans_and_bots_per_day_and_rank_referrers()
+    {
+        using var store = ClickStore.Open(Path.Combine(_dir.Path, "clicks.db"));
+        store.Add([
+            Click("abc", 100, referrer: "news.example"),
+            Click("abc", 100, referrer: "news.example"),
+            Click("abc", 100, ClickKind.Bot),
+            Click("abc", 101, referrer: "blog.example"),
+            Click("abc", 105),
+            Click("other", 100, referrer: "news.example"),
+        ]);
+
+        var stats = store.Stats("abc", 100, 101);
+        Assert.Equal((4L, 3L, 1L), (stats.Total, stats.Human, stats.Bots));
+        Assert.Equal([new ClickDay(100, 2, 1), new ClickDay(101, 1, 0)], stats.Days);
+        Assert.Equal([new ReferrerCount("news.example", 2), new ReferrerCount("blog.example", 1)], stats.TopReferrers);
+        Assert.Equal(0, store.Stats("nothing", 0, 1000).Total);
+    }
+
+    [Fact]
+    public void A_merkle_exchange_between_two_replicas_finds_exactly_the_missing_clicks()
+    {
+        using var a = ClickStore.Open(Path.Combine(_dir.Path, "a.db"));
+        using var b = ClickStore.Open(Path.Combine(_dir.Path, "b.db"));
+        var clicks = Enumerable.Range(0, 2_000).Select(i => Click($"link{i % 50}", 200 + (i % 3))).ToList();
+        a.Add(clicks);
+        b.Add(clicks.Where((_, i) => i % 400 != 7).ToList()); // b missed 5 of them
+
+        // The whole ring as one range, split at an arbitrary token to exercise the wrap-around.
+        const ulong split = 0x1234_5678_9ABC_DEF0;
+        var depth = MerkleTree.DepthFor(clicks.Count);
+        var treeA = MerkleTree.Build(a.Digests(split, split), depth);
+        var treeB = MerkleTree.Build(b.Digests(split, split), depth);
+        var comparison = new MerkleComparison(treeA);
+        while (comparison.Next is { } request)
+        {
+            comparison.Answer(request.AnswerFrom(treeB));
+        }
+
+        var leaves = comparison.DifferingLeaves.ToHashSet();
+        var (push, pull) = MerkleComparison.Reconcile(
+            a.Digests(split, split).Where(d => leaves.Contains(treeA.LeafOf(d.KeyHash))).ToDictionary(),
+            b.Digests(split, split).Where(d => leaves.Contains(treeB.LeafOf(d.KeyHash))).ToDictionary());
+        Assert.Empty(pull);
+        Assert.Equal(5, push.Count);
+
+        Assert.Equal(5, b.Add(a.Get(push)));
+        Assert.Equal(treeA.Root, MerkleTree.Build(b.Digests(split, split), depth).Root);
+        var (statsA, statsB) = (a.Stats("link7", 0, 1000), b.Stats("link7", 0, 1000));
+        Assert.Equal((statsA.Total, statsA.Human, statsA.Bots), (statsB.Total, statsB.Human, statsB.Bots));
+        Assert.Equal(statsA.Days, statsB.Days);
+    }
+
+    [Fact]
+    public void A_ring_range_holds_the_clicks_of_the_links_placed_in_it()
+    {
+        using var store = ClickStore.Open(Path.Combine(_dir.Path, "clicks.db"));
+        var clicks = Enumerable.Range(0, 300).Select(i => Click($"l{i}", 300)).ToList();
+        store.Add(clicks);
+        const ulong mid = 1UL << 63;
+        var low = store.Digests(0, mid);
+        var high = store.Digests(mid, 0); // wraps: [mid, 2^64)
+        Assert.Equal(300, low.Count + high.Count);
+        Assert.Equal(clicks.Count(c => HashRing.KeyHash(c.Code) < mid), low.Count);
+    }
+
+    [Fact]
+    public void A_damaged_database_is_refused_with_advice()
+    {
+        var path = Path.Combine(_dir.Path, "clicks.db");
+        File.WriteAllText(path, "this is not a database, only bytes that claim a place where one should be....");
+        var error = Assert.Throws<StorageException>(() => ClickStore.Open(path));
+        Assert.Contains(path, error.Message);
+        Assert.Contains("anti-entropy refills it", error.Message);
+    }
+}
