@@ -132,20 +132,16 @@ public sealed class GossipDriver : IHostedService, IAsyncDisposable
         {
             while (await timer.WaitForNextTickAsync(_stop.Token).ConfigureAwait(false))
             {
-                if (!_host.Faults.Paused)
+                // A paused node (fault injection) neither probes nor answers, like a stopped process.
+                if (_host.Faults.Paused)
                 {
-                    FollowMembers();
+                    continue;
                 }
 
+                FollowMembers();
                 IReadOnlyList<GossipMessage> outgoing;
                 lock (_lock)
                 {
-                    // A paused node (fault injection) neither probes nor answers, like a stopped process.
-                    if (_host.Faults.Paused)
-                    {
-                        continue;
-                    }
-
                     _node.Tick();
                     outgoing = _node.TakeMessages();
                     Report(_node.TakeEvents());
