@@ -13,6 +13,11 @@ public sealed class CliAgainstClusterTests
         var server = cluster.Topology.Members[0].HttpUrl;
         var key = cluster.Layout.ApiKey;
 
+        // A node probed before a later one's peer port is up may be suspect for a few seconds.
+        await TestCluster.WaitUntilAsync(
+            async () => (await cluster.ViewAsync(1))?.Gossip is { Count: 3 } gossip && gossip.All(g => g.Status == "alive"),
+            TimeSpan.FromSeconds(30),
+            "node 1's gossip never saw all three nodes alive");
         var (code, output, error) = await RunAsync("cluster", "status", "--server", server, "--api-key", key);
         Assert.True(code == 0, error);
         Assert.Contains("3 nodes in 3 data centres, 4 shards", output);
