@@ -109,7 +109,10 @@ public sealed class MembershipTests(ITestOutputHelper output)
 
         var shrunk = grown with { Members = grown.Members.Where(m => m.Id != 1).ToArray() };
         await WaitForPlacementAsync(cluster, shrunk, watchers: [2, 3, 4]);
-        Assert.DoesNotContain((await cluster.ViewAsync(3))!.Members, m => m.Id == 1);
+        var after = (await cluster.ViewAsync(3))!;
+        Assert.DoesNotContain(after.Members, m => m.Id == 1);
+        Assert.DoesNotContain(after.Gossip!, g => g.Id == 1);
+        Assert.Contains(after.Gossip!, g => g.Id == 4);
 
         // The removed node no longer claims to be ready (its data stops being updated).
         using (var notReady = await cluster.Client(1).GetAsync("/readyz"))

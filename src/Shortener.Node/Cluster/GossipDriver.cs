@@ -55,11 +55,14 @@ public sealed class GossipDriver : IHostedService, IAsyncDisposable
     /// <summary>Whether gossip runs here: only where peers can reach this node (the peer server runs).</summary>
     public bool Enabled => _host.CanGrow;
 
+    /// <summary>What gossip says of each member of the cluster's list (a node removed from the list is not shown, though gossip still tracks it).</summary>
     public IReadOnlyList<GossipMemberView> View()
     {
+        var topology = _host.Topology;
         lock (_lock)
         {
             return _node.Members
+                .Where(m => topology.Member(m.Id) is not null)
                 .OrderBy(m => m.Id)
                 .Select(m => new GossipMemberView(m.Id, m.Dc, m.Status.ToString().ToLowerInvariant(), m.Incarnation, m.Id == _node.Id ? 0 : Math.Round(_node.Phi(m.Id), 2)))
                 .ToList();
