@@ -8,8 +8,3 @@ public sealed record ClickStats(
     long Bots,
     IReadOnlyList<ClickDay> Days,
     IReadOnlyList<ReferrerCount> TopReferrers);
-
-/// <summary>Clicks of one UTC day (days since 1970-01-01).</summary>
-public sealed record ClickDay(int Day, long Human, long Bots);
-
-public sealed record ReferrerCount(string Referrer, long Clicks);
