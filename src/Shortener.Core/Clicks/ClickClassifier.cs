@@ -7,11 +7,12 @@ namespace Shortener.Core.Clicks;
 /// </summary>
 public static class ClickClassifier
 {
-    // Lower-case fragments of user agents that are not people following a link.
+    // Lower-case fragments of user agents that are not people following a link. A bare "bot" would
+    // also match phone brands (CUBOT); crawlers name themselves "...bot/2.1", "...bot;" and so on.
     private static readonly string[] BotMarkers =
     [
-        "bot", "crawler", "spider", "slurp", "facebookexternalhit", "embedly", "preview", "curl/", "wget/",
-        "python-requests", "python-urllib", "go-http-client", "java/", "okhttp", "headless", "monitor", "scan",
+        "bot/", "bot;", "bot)", "bot-", "_bot", "crawler", "spider", "slurp", "facebookexternalhit", "embedly", "preview",
+        "curl/", "wget/", "python-requests", "python-urllib", "go-http-client", "java/", "okhttp", "headless",
     ];
 
     public static ClickKind Classify(string method, string? userAgent)

@@ -15,15 +15,27 @@ public sealed record ClickEvent(Guid Id, string Code, long AtMs, HlcTimestamp Hl
     public const int MaxReferrerLength = 253;
     private const byte FormatVersion = 1;
 
+    /// <summary>The referring host; an empty one is none (so every replica stores it alike).</summary>
+    public string? Referrer { get; init; } = string.IsNullOrEmpty(Referrer) ? null : Referrer;
+
+    public string? Country { get; init; } = string.IsNullOrEmpty(Country) ? null : Country;
+
     /// <summary>The UTC day (days since 1970-01-01) the click belongs to.</summary>
     public int Day => (int)Math.Floor(AtMs / 86_400_000.0);
 
     /// <summary>A compact binary form (the outbox record and the wire format between nodes).</summary>
+    /// <exception cref="ArgumentException">A field the format cannot hold: refused here, by the writer, not later by a reader.</exception>
     public byte[] Encode()
     {
         var code = Encoding.UTF8.GetBytes(Code);
         var referrer = Referrer is null ? [] : Encoding.UTF8.GetBytes(Referrer);
         var country = Country is null ? [] : Encoding.UTF8.GetBytes(Country);
+        if (code.Length is 0 or > ushort.MaxValue || referrer.Length > ushort.MaxValue || country.Length > byte.MaxValue
+            || Hlc.WallMs is < 0 or >= 1L << 48 || Hlc.Logical is < 0 or > HlcTimestamp.MaxLogical || !Enum.IsDefined(Kind))
+        {
+            throw new ArgumentException($"click event {Id} cannot be encoded: code 1 to 65,535 bytes (got {code.Length}), referrer up to 65,535 ({referrer.Length}), country up to 255 ({country.Length}), a packable HLC ({Hlc}), a known kind ({Kind})");
+        }
+
         var buffer = new byte[1 + 16 + 8 + 8 + 1 + 2 + code.Length + 2 + referrer.Length + 1 + country.Length];
         var span = buffer.AsSpan();
         span[0] = FormatVersion;

@@ -18,7 +18,8 @@ public static class ClickSchema
                 hlc       INTEGER NOT NULL,
                 kind      INTEGER NOT NULL,
                 referrer  TEXT,
-                country   TEXT
+                country   TEXT,
+                content   INTEGER NOT NULL
             ) WITHOUT ROWID;
             CREATE INDEX click_events_link_day ON click_events (code, day);
             CREATE INDEX click_events_ring ON click_events (ring);

@@ -77,7 +77,7 @@ public sealed class ClickStore : IDisposable
         return SplitMix64.Mix(BitConverter.ToUInt64(bytes) ^ SplitMix64.Mix(BitConverter.ToUInt64(bytes[8..])));
     }
 
-    /// <summary>A hash of what an event says (its value in Merkle trees): equal ids with different contents show up as differences.</summary>
+    /// <summary>A hash of what an event says (its value in Merkle trees, stored with it): equal ids with different contents show up as differences.</summary>
     public static ulong ContentHash(ClickEvent e)
     {
         // FNV-1a over the encoded event, then mixed.
@@ -99,12 +99,27 @@ public sealed class ClickStore : IDisposable
             using var insert = _connection.CreateCommand();
             insert.Transaction = transaction;
             insert.CommandText = """
-                INSERT OR IGNORE INTO click_events (id, id_hash, ring, code, day, at, hlc, kind, referrer, country)
-                VALUES ($id, $idHash, $ring, $code, $day, $at, $hlc, $kind, $referrer, $country)
+                INSERT OR IGNORE INTO click_events (id, id_hash, ring, code, day, at, hlc, kind, referrer, country, content)
+                VALUES ($id, $idHash, $ring, $code, $day, $at, $hlc, $kind, $referrer, $country, $content)
                 """;
-            var p = new[] { "$id", "$idHash", "$ring", "$code", "$day", "$at", "$hlc", "$kind", "$referrer", "$country" }
+            var p = new[] { "$id", "$idHash", "$ring", "$code", "$day", "$at", "$hlc", "$kind", "$referrer", "$country", "$content" }
                 .Select(name => insert.Parameters.Add(new SqliteParameter { ParameterName = name }))
                 .ToArray();
+
+            // Two versions of one id (only a bug or a damaged copy makes them): the one with the
+            // lower content hash wins everywhere, so replicas converge instead of repairing forever.
+            using var replace = _connection.CreateCommand();
+            replace.Transaction = transaction;
+            replace.CommandText = """
+                UPDATE click_events SET code = $code, ring = $ring, day = $day, at = $at, hlc = $hlc, kind = $kind,
+                    referrer = $referrer, country = $country, content = $content
+                WHERE id = $id AND content > $content
+                """;
+            foreach (var name in new[] { "$id", "$ring", "$code", "$day", "$at", "$hlc", "$kind", "$referrer", "$country", "$content" })
+            {
+                replace.Parameters.Add(new SqliteParameter { ParameterName = name });
+            }
+
             var added = 0;
             foreach (var e in events)
             {
@@ -118,7 +133,19 @@ public sealed class ClickStore : IDisposable
                 p[7].Value = (int)e.Kind;
                 p[8].Value = (object?)e.Referrer ?? DBNull.Value;
                 p[9].Value = (object?)e.Country ?? DBNull.Value;
-                added += insert.ExecuteNonQuery();
+                p[10].Value = ToSigned(ContentHash(e));
+                if (insert.ExecuteNonQuery() == 1)
+                {
+                    added++;
+                    continue;
+                }
+
+                foreach (SqliteParameter parameter in replace.Parameters)
+                {
+                    parameter.Value = p.First(x => x.ParameterName == parameter.ParameterName).Value;
+                }
+
+                replace.ExecuteNonQuery();
             }
 
             transaction.Commit();
@@ -166,7 +193,7 @@ public sealed class ClickStore : IDisposable
             {
                 command.CommandText = """
                     SELECT referrer, count(*) FROM click_events
-                    WHERE code = $code AND day BETWEEN $from AND $to AND referrer IS NOT NULL
+                    WHERE code = $code AND day BETWEEN $from AND $to AND referrer IS NOT NULL AND kind = 0
                     GROUP BY referrer ORDER BY count(*) DESC, referrer LIMIT $top
                     """;
                 command.Parameters.AddWithValue("$code", code);
@@ -193,13 +220,23 @@ public sealed class ClickStore : IDisposable
     /// </summary>
     public IReadOnlyList<(ulong KeyHash, ulong ValueHash)> Digests(ulong from, ulong to)
     {
-        var digests = new List<(ulong, ulong)>();
-        foreach (var e in InRange(from, to))
+        lock (_lock)
         {
-            digests.Add((IdHash(e.Id), ContentHash(e)));
-        }
+            using var command = _connection.CreateCommand();
+            command.CommandText = from < to
+                ? "SELECT id_hash, content FROM click_events WHERE ring >= $from AND ring < $to"
+                : "SELECT id_hash, content FROM click_events WHERE ring >= $from OR ring < $to";
+            command.Parameters.AddWithValue("$from", ToSigned(from));
+            command.Parameters.AddWithValue("$to", ToSigned(to));
+            using var reader = command.ExecuteReader();
+            var digests = new List<(ulong, ulong)>();
+            while (reader.Read())
+            {
+                digests.Add((FromSigned(reader.GetInt64(0)), FromSigned(reader.GetInt64(1))));
+            }
 
-        return digests;
+            return digests;
+        }
     }
 
     /// <summary>The events with these id hashes (what a repair streams after a Merkle comparison).</summary>
@@ -225,26 +262,11 @@ public sealed class ClickStore : IDisposable
         }
     }
 
-    public void Dispose() => _connection.Dispose();
-
-    private List<ClickEvent> InRange(ulong from, ulong to)
+    public void Dispose()
     {
         lock (_lock)
         {
-            using var command = _connection.CreateCommand();
-            command.CommandText = from < to
-                ? "SELECT id, code, at, hlc, kind, referrer, country FROM click_events WHERE ring >= $from AND ring < $to"
-                : "SELECT id, code, at, hlc, kind, referrer, country FROM click_events WHERE ring >= $from OR ring < $to";
-            command.Parameters.AddWithValue("$from", ToSigned(from));
-            command.Parameters.AddWithValue("$to", ToSigned(to));
-            using var reader = command.ExecuteReader();
-            var events = new List<ClickEvent>();
-            while (reader.Read())
-            {
-                events.Add(Read(reader));
-            }
-
-            return events;
+            _connection.Dispose();
         }
     }
 
@@ -259,6 +281,8 @@ public sealed class ClickStore : IDisposable
 
     /// <summary>An unsigned ring position as a signed SQLite integer, order kept (the top bit flipped).</summary>
     private static long ToSigned(ulong value) => (long)(value ^ 0x8000000000000000UL);
+
+    private static ulong FromSigned(long value) => (ulong)value ^ 0x8000000000000000UL;
 
     private static void Execute(SqliteConnection connection, string sql)
     {

@@ -17,6 +17,8 @@ public sealed class HintedHandoffQueue : IDisposable
     private readonly string _directory;
     private readonly Lock _lock = new();
     private readonly Dictionary<ulong, ClickOutbox> _owners = [];
+    private readonly Dictionary<ulong, long> _lastStamp = [];
+    private bool _disposed;
 
     private HintedHandoffQueue(string directory) => _directory = directory;
 
@@ -24,12 +26,23 @@ public sealed class HintedHandoffQueue : IDisposable
     {
         Directory.CreateDirectory(directory);
         var queue = new HintedHandoffQueue(directory);
-        foreach (var sub in Directory.GetDirectories(directory))
+        try
         {
-            if (ulong.TryParse(Path.GetFileName(sub), NumberStyles.None, CultureInfo.InvariantCulture, out var owner))
+            foreach (var sub in Directory.GetDirectories(directory))
             {
-                queue._owners[owner] = ClickOutbox.Open(sub);
+                var name = Path.GetFileName(sub);
+                // Only the names this class makes ("7", never "007"), so one owner has one queue.
+                if (ulong.TryParse(name, NumberStyles.None, CultureInfo.InvariantCulture, out var owner)
+                    && owner.ToString(CultureInfo.InvariantCulture) == name)
+                {
+                    queue._owners[owner] = ClickOutbox.Open(sub);
+                }
             }
+        }
+        catch
+        {
+            queue.Dispose();
+            throw;
         }
 
         return queue;
@@ -60,15 +73,17 @@ public sealed class HintedHandoffQueue : IDisposable
     }
 
     /// <summary>Keeps <paramref name="clicks"/> for <paramref name="owner"/>, durably (fsynced) before it returns: the write counts this copy.</summary>
+    /// <exception cref="ArgumentException">A click that cannot be encoded: nothing of the batch is kept.</exception>
     public void Add(ulong owner, IReadOnlyList<ClickEvent> clicks, long nowMs)
     {
-        var outbox = For(owner);
-        foreach (var click in clicks)
+        // Every click encoded before the first is appended, so a bad one keeps none of the batch.
+        var encoded = clicks.Select(c => c.Encode()).ToList();
+        var outbox = For(owner, nowMs, out var stamp);
+        foreach (var click in encoded)
         {
-            var encoded = click.Encode();
-            var record = new byte[8 + encoded.Length];
-            BinaryPrimitives.WriteInt64LittleEndian(record, nowMs);
-            encoded.CopyTo(record, 8);
+            var record = new byte[8 + click.Length];
+            BinaryPrimitives.WriteInt64LittleEndian(record, stamp);
+            click.CopyTo(record, 8);
             outbox.Append(record);
         }
 
@@ -92,15 +107,20 @@ public sealed class HintedHandoffQueue : IDisposable
     /// <summary>The owner stored every hint up to <paramref name="position"/>.</summary>
     public void Delivered(ulong owner, long position)
     {
+        ClickOutbox? outbox;
         lock (_lock)
         {
-            _owners.GetValueOrDefault(owner)?.Acknowledge(position);
+            outbox = _owners.GetValueOrDefault(owner);
         }
+
+        // Outside the lock: the acknowledgement's fsync must not stall hints for other owners.
+        outbox?.Acknowledge(position);
     }
 
     /// <summary>Drops hints stored before <paramref name="nowMs"/> − <paramref name="windowMs"/>; returns how many.</summary>
     public long Expire(long nowMs, long windowMs)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(windowMs);
         List<ClickOutbox> outboxes;
         lock (_lock)
         {
@@ -137,6 +157,7 @@ public sealed class HintedHandoffQueue : IDisposable
     {
         lock (_lock)
         {
+            _disposed = true;
             foreach (var outbox in _owners.Values)
             {
                 outbox.Dispose();
@@ -146,16 +167,20 @@ public sealed class HintedHandoffQueue : IDisposable
         }
     }
 
-    private ClickOutbox For(ulong owner)
+    /// <summary>The owner's queue, and the time to stamp new hints with: never earlier than the last stamp this process gave, so expiry (which stops at the first fresh hint) sees them in order.</summary>
+    private ClickOutbox For(ulong owner, long nowMs, out long stamp)
     {
         lock (_lock)
         {
+            ObjectDisposedException.ThrowIf(_disposed, this);
             if (!_owners.TryGetValue(owner, out var outbox))
             {
                 outbox = ClickOutbox.Open(Path.Combine(_directory, owner.ToString(CultureInfo.InvariantCulture)));
                 _owners[owner] = outbox;
             }
 
+            stamp = Math.Max(nowMs, _lastStamp.GetValueOrDefault(owner));
+            _lastStamp[owner] = stamp;
             return outbox;
         }
     }

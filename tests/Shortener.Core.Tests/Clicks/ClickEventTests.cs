@@ -38,6 +38,9 @@ public class ClickEventTests
     [InlineData("GET", "facebookexternalhit/1.1", ClickKind.Bot)]
     [InlineData("GET", "curl/8.5.0", ClickKind.Bot)]
     [InlineData("GET", null, ClickKind.Bot)]
+    [InlineData("GET", "Twitterbot/1.0", ClickKind.Bot)]
+    [InlineData("GET", "Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)", ClickKind.Bot)]
+    [InlineData("GET", "Mozilla/5.0 (Linux; Android 9; CUBOT X19 Build/PPR1.180610.011) Mobile Safari/537.36", ClickKind.Human)]
     public void Bots_are_told_apart_by_method_and_user_agent(string method, string? agent, ClickKind expected) =>
         Assert.Equal(expected, ClickClassifier.Classify(method, agent));
 
@@ -56,6 +59,19 @@ public class ClickEventTests
         Assert.Null(ClickClassifier.Country("XX"));
         Assert.Null(ClickClassifier.Country("Germany"));
         Assert.Null(ClickClassifier.Country(null));
+    }
+
+    [Fact]
+    public void Empty_fields_are_none_and_what_the_format_cannot_hold_is_refused_by_the_writer()
+    {
+        var empty = new ClickEvent(Guid.NewGuid(), "abc", 1, default, ClickKind.Human, "", "");
+        Assert.Null(empty.Referrer);
+        Assert.Null(empty.Country);
+        Assert.Equal(empty, ClickEvent.Decode(empty.Encode()));
+        Assert.Throws<ArgumentException>(() => (empty with { Code = "" }).Encode());
+        Assert.Throws<ArgumentException>(() => (empty with { Code = new string('x', 70_000) }).Encode());
+        Assert.Throws<ArgumentException>(() => (empty with { Country = new string('x', 300) }).Encode());
+        Assert.Throws<ArgumentException>(() => (empty with { Hlc = new HlcTimestamp(1, 70_000) }).Encode());
     }
 
     [Fact]

@@ -86,6 +86,32 @@ public sealed class ClickStoreTests : IDisposable
     }
 
     [Fact]
+    public void Two_versions_of_one_click_converge_to_the_same_winner_in_any_order()
+    {
+        var id = Guid.NewGuid();
+        var one = Click("abc", 400, referrer: "a.example", id: id);
+        var other = one with { Referrer = "b.example" };
+        using var a = ClickStore.Open(Path.Combine(_dir.Path, "a.db"));
+        using var b = ClickStore.Open(Path.Combine(_dir.Path, "b.db"));
+        Assert.Equal(1, a.Add([one]));
+        Assert.Equal(0, a.Add([other]));
+        Assert.Equal(1, b.Add([other]));
+        Assert.Equal(0, b.Add([one]));
+        Assert.Equal(a.Digests(0, 0), b.Digests(0, 0));
+        var winner = ClickStore.ContentHash(one) < ClickStore.ContentHash(other) ? one : other;
+        Assert.Equal([winner], a.Get([ClickStore.IdHash(id)]));
+        Assert.Equal(1, a.Stats("abc", 0, 1000).Total);
+    }
+
+    [Fact]
+    public void Top_referrers_count_people_not_bots()
+    {
+        using var store = ClickStore.Open(Path.Combine(_dir.Path, "clicks.db"));
+        store.Add([Click("abc", 1, ClickKind.Bot, "crawl.example"), Click("abc", 1, ClickKind.Bot, "crawl.example"), Click("abc", 1, referrer: "people.example")]);
+        Assert.Equal([new ReferrerCount("people.example", 1)], store.Stats("abc", 0, 10).TopReferrers);
+    }
+
+    [Fact]
     public void A_ring_range_holds_the_clicks_of_the_links_placed_in_it()
     {
         using var store = ClickStore.Open(Path.Combine(_dir.Path, "clicks.db"));

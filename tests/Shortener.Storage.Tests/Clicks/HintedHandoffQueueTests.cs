@@ -48,4 +48,25 @@ public sealed class HintedHandoffQueueTests : IDisposable
         Assert.Empty(queue.Pending(3, 10));
         Assert.Equal(0, queue.Expire(nowMs: 60_000, windowMs: 30_000));
     }
+
+    [Fact]
+    public void A_batch_with_a_click_that_cannot_be_encoded_keeps_none_of_it()
+    {
+        using var queue = HintedHandoffQueue.Open(_dir.Path);
+        var bad = Click("x") with { Hlc = new HlcTimestamp(1, 70_000) };
+        Assert.Throws<ArgumentException>(() => queue.Add(2, [Click("a"), bad], nowMs: 1_000));
+        queue.Add(2, [Click("b")], nowMs: 1_000);
+        Assert.Equal(["b"], queue.Pending(2, 10).Select(p => p.Click.Code));
+    }
+
+    [Fact]
+    public void Stamps_never_go_back_so_a_clock_step_cannot_hide_old_hints_from_expiry()
+    {
+        using var queue = HintedHandoffQueue.Open(_dir.Path);
+        queue.Add(2, [Click("a")], nowMs: 50_000);
+        queue.Add(2, [Click("b")], nowMs: 1_000); // the clock stepped back: stamped 50,000 too
+        Assert.Equal(0, queue.Expire(nowMs: 60_000, windowMs: 30_000));
+        Assert.Equal(2, queue.Expire(nowMs: 90_000, windowMs: 30_000));
+        Assert.Throws<ArgumentOutOfRangeException>(() => queue.Expire(90_000, -1));
+    }
 }
