@@ -23,8 +23,9 @@ public sealed class CliAgainstClusterTests
         Assert.Contains("3 nodes in 3 data centres, 4 shards", output);
         Assert.Equal(4, output.Split('\n').Count(l => l.Length > 0 && char.IsDigit(l[0]) && l.Contains("1,2,3", StringComparison.Ordinal)));
         // The GOSSIP column: what node 1 (the one asked) hears of each node, with phi for the others.
+        // Under load a node can be briefly suspect (a late ack) before it refutes; either is an answer.
         Assert.Matches(@"\n1\s+dc1\s+\S+\s+\d+\s+alive\s+up", output);
-        Assert.Matches(@"\n3\s+dc3\s+\S+\s+\d+\s+alive phi \d+\.\d\s+up", output);
+        Assert.Matches(@"\n3\s+dc3\s+\S+\s+\d+\s+(alive|suspect) phi \d+\.\d\s+up", output);
 
         var leader = await cluster.LeaderOfAsync(0);
         var target = cluster.Ids.First(id => id != leader);
