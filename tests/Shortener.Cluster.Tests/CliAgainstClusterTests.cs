@@ -24,8 +24,10 @@ public sealed class CliAgainstClusterTests
         Assert.Equal(4, output.Split('\n').Count(l => l.Length > 0 && char.IsDigit(l[0]) && l.Contains("1,2,3", StringComparison.Ordinal)));
         // The GOSSIP column: what node 1 (the one asked) hears of each node, with phi for the others.
         // Under load a node can be briefly suspect (a late ack) before it refutes; either is an answer.
-        Assert.Matches(@"\n1\s+dc1\s+\S+\s+\d+\s+alive\s+up", output);
-        Assert.Matches(@"\n3\s+dc3\s+\S+\s+\d+\s+(alive|suspect) phi \d+\.\d\s+up", output);
+        // Node 3's own view may also time out under load (LEADS "-", STATE unreachable): only its
+        // GOSSIP column, which comes from node 1, is checked.
+        Assert.True(System.Text.RegularExpressions.Regex.IsMatch(output, @"\n1\s+dc1\s+\S+\s+\d+\s+alive\s+up"), output);
+        Assert.True(System.Text.RegularExpressions.Regex.IsMatch(output, @"\n3\s+dc3\s+\S+\s+\S+\s+(alive|suspect) phi \d+\.\d"), output);
 
         var leader = await cluster.LeaderOfAsync(0);
         var target = cluster.Ids.First(id => id != leader);

@@ -42,10 +42,13 @@ public sealed class ShardRouter
     public ShortCodeAllocator AllocatorFor(int shard) => new(_scrambler, (ulong)shard, (ulong)Shards);
 
     /// <summary>FNV-1a over UTF-8, finished with a SplitMix64 round: the same on every node and every run.</summary>
-    public static ulong StableHash(string text)
+    public static ulong StableHash(string text) => StableHash(Encoding.UTF8.GetBytes(text));
+
+    /// <summary>FNV-1a over <paramref name="bytes"/>, finished with a SplitMix64 round.</summary>
+    public static ulong StableHash(ReadOnlySpan<byte> bytes)
     {
         var hash = 14695981039346656037UL;
-        foreach (var b in Encoding.UTF8.GetBytes(text))
+        foreach (var b in bytes)
         {
             hash = (hash ^ b) * 1099511628211UL;
         }

@@ -78,17 +78,7 @@ public sealed class ClickStore : IDisposable
     }
 
     /// <summary>A hash of what an event says (its value in Merkle trees, stored with it): equal ids with different contents show up as differences.</summary>
-    public static ulong ContentHash(ClickEvent e)
-    {
-        // FNV-1a over the encoded event, then mixed.
-        var hash = 0xCBF29CE484222325UL;
-        foreach (var b in e.Encode())
-        {
-            hash = (hash ^ b) * 0x100000001B3UL;
-        }
-
-        return SplitMix64.Mix(hash);
-    }
+    public static ulong ContentHash(ClickEvent e) => Core.Cluster.ShardRouter.StableHash(e.Encode());
 
     /// <summary>Stores the events not stored yet, in one transaction; returns how many were new.</summary>
     public int Add(IReadOnlyList<ClickEvent> events)

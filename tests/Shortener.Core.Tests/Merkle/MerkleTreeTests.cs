@@ -142,7 +142,10 @@ public class MerkleTreeTests(ITestOutputHelper output)
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => new MerkleTree(0));
         Assert.Throws<ArgumentOutOfRangeException>(() => new MerkleTree(MerkleTree.MaxDepth + 1));
-        var comparison = new MerkleComparison(new MerkleTree(4));
+        var tree = new MerkleTree(4);
+        Assert.Throws<ArgumentOutOfRangeException>(() => tree.Hash(5, 0)); // a deeper replica's question
+        Assert.Throws<ArgumentOutOfRangeException>(() => tree.Hash(2, 4));
+        var comparison = new MerkleComparison(tree);
         Assert.Throws<ArgumentException>(() => comparison.Answer([1, 2]));
         Assert.Equal(20, MerkleTree.DepthFor(1_000_000));
         Assert.Equal(1, MerkleTree.DepthFor(0));
