@@ -2,6 +2,9 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using Shortener.Core.Raft;
+using Shortener.Core.Clicks;
+using Shortener.Core.Quorum;
+using Shortener.Simulation.Clicks;
 using Shortener.Simulation.Codes;
 using Shortener.Simulation.Membership;
 using Shortener.Simulation.Raft;
@@ -17,6 +20,7 @@ public static class SimCommand
         sim.Subcommands.Add(CodesCommand());
         sim.Subcommands.Add(RaftCommand());
         sim.Subcommands.Add(GossipCommand());
+        sim.Subcommands.Add(ClicksCommand());
         return sim;
     }
 
@@ -174,6 +178,88 @@ public static class SimCommand
                 {
                     failures++;
                     foreach (var violation in report.Violations)
+                    {
+                        output.WriteLine("  " + violation);
+                    }
+
+                    output.WriteLine($"  replay: {report.ReplayCommand}");
+                }
+            }
+
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{list.Count - failures} of {list.Count} seeds passed in {clock.Elapsed.TotalSeconds:F1} s"));
+            return failures == 0 ? 0 : 1;
+        });
+        return command;
+    }
+
+    private static Command ClicksCommand()
+    {
+        var seed = new Option<ulong?>("--seed") { Description = "Run only this seed (replays it exactly)" };
+        var seeds = new Option<int>("--seeds") { Description = "How many seeds to run, from --first-seed", DefaultValueFactory = _ => 10 };
+        var firstSeed = new Option<ulong>("--first-seed") { Description = "First seed of a range", DefaultValueFactory = _ => 1UL };
+        var nodes = new Option<int>("--nodes") { Description = "Nodes, spread over three data centres", DefaultValueFactory = _ => 5 };
+        var mode = new Option<string>("--mode") { Description = "exactly-once, at-least-once or at-most-once", DefaultValueFactory = _ => "exactly-once" };
+        var level = new Option<string>("--write-level") { Description = "The relay's write level: one, quorum, all or local-quorum", DefaultValueFactory = _ => "quorum" };
+        var loss = new Option<double>("--loss") { Description = "Chance that a message is lost while faults last, 0 to 0.5", DefaultValueFactory = _ => 0.05 };
+        var duplicate = new Option<double>("--duplicate") { Description = "Chance that a message is delivered twice while faults last, 0 to 1", DefaultValueFactory = _ => 0.05 };
+        var maxDelay = new Option<long>("--max-delay-ms") { Description = "One-way delay is 1 ms to this (the jitter, which reorders)", DefaultValueFactory = _ => 40L };
+        var faultSeconds = new Option<int>("--fault-seconds") { Description = "How long redirects go on under faults", DefaultValueFactory = _ => 20 };
+        var bug = new Option<string>("--bug") { Description = "Plant a bug in the simulated node (checker tests): OutboxNotDurable, NoDeduplication", DefaultValueFactory = _ => "None" };
+        var command = new Command("clicks", "The click store under partitions, crashes, loss, duplicates and reordering: after the heal every replica must agree, and each link count the redirects clients saw succeed (exactly, in exactly-once mode)")
+        {
+            seed, seeds, firstSeed, nodes, mode, level, loss, duplicate, maxDelay, faultSeconds, bug,
+        };
+        command.SetAction(parse =>
+        {
+            var output = parse.InvocationConfiguration.Output;
+            var error = parse.InvocationConfiguration.Error;
+            var (n, lossRate, dupRate, delay, seconds) = (parse.GetValue(nodes), parse.GetValue(loss), parse.GetValue(duplicate), parse.GetValue(maxDelay), parse.GetValue(faultSeconds));
+            DeliveryMode? delivery = parse.GetValue(mode) switch
+            {
+                "exactly-once" => DeliveryMode.ExactlyOnce,
+                "at-least-once" => DeliveryMode.AtLeastOnce,
+                "at-most-once" => DeliveryMode.AtMostOnce,
+                _ => null,
+            };
+            ConsistencyLevel? writeLevel = parse.GetValue(level) switch
+            {
+                "one" => ConsistencyLevel.One,
+                "quorum" => ConsistencyLevel.Quorum,
+                "all" => ConsistencyLevel.All,
+                "local-quorum" => ConsistencyLevel.LocalQuorum,
+                _ => null,
+            };
+            if (n is < 1 or > 50 || lossRate is < 0 or > 0.5 || dupRate is < 0 or > 1 || delay is < 1 or > 10_000 || seconds is < 1 or > 3_600
+                || delivery is null || writeLevel is null || !Enum.TryParse<ClickSimulationBug>(parse.GetValue(bug), ignoreCase: true, out var planted))
+            {
+                error.WriteLine("error: --nodes 1..50, --loss 0..0.5, --duplicate 0..1, --max-delay-ms 1..10000, --fault-seconds 1..3600, --mode exactly-once|at-least-once|at-most-once, --write-level one|quorum|all|local-quorum, --bug None|OutboxNotDurable|NoDeduplication");
+                return 2;
+            }
+
+            var list = parse.GetValue(seed) is { } one ? [one] : Enumerable.Range(0, Math.Max(1, parse.GetValue(seeds))).Select(i => parse.GetValue(firstSeed) + (ulong)i).ToList();
+            var failures = 0;
+            var clock = Stopwatch.StartNew();
+            foreach (var s in list)
+            {
+                var report = ClickSimulation.Run(new ClickSimulationSettings
+                {
+                    Seed = s,
+                    Nodes = n,
+                    Mode = delivery.Value,
+                    WriteLevel = writeLevel.Value,
+                    DropRate = lossRate,
+                    DuplicateRate = dupRate,
+                    MaxDelayMs = delay,
+                    FaultMs = seconds * 1_000L,
+                    Bug = planted,
+                });
+                output.WriteLine(string.Create(
+                    CultureInfo.InvariantCulture,
+                    $"seed {s}: {(report.Passed ? "ok" : "FAILED")} redirects {report.Redirected} counted {report.Counted} over {report.OverCount} lost {report.Lost} converged {Ms(report.ConvergedAfterMs)} crashes {report.Crashes} partitions {report.Partitions} hints {report.HintsReplayed} read-repairs {report.ReadRepairs} anti-entropy {report.AntiEntropyClicks}"));
+                if (!report.Passed)
+                {
+                    failures++;
+                    foreach (var violation in report.Violations.Take(10))
                     {
                         output.WriteLine("  " + violation);
                     }

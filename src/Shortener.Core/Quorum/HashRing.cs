@@ -90,6 +90,55 @@ public sealed class HashRing
     }
 
     /// <summary>
+    /// The ring cut at every token: for each token t, the positions after the previous token up to
+    /// and including t (the keys whose walk starts at t), with their <paramref name="n"/> replicas.
+    /// In ring order, starting after the last token (so the first range wraps past zero).
+    /// </summary>
+    public IReadOnlyList<RingRange> Ranges(int n)
+    {
+        var ranges = new List<RingRange>(_tokens.Length);
+        for (var i = 0; i < _tokens.Length; i++)
+        {
+            var previous = _tokens[(i + _tokens.Length - 1) % _tokens.Length];
+            if (_tokens.Length > 1 && previous == _tokens[i])
+            {
+                continue; // two nodes drew the same token: the second range would be empty
+            }
+
+            ranges.Add(new RingRange(previous + 1, _tokens[i] + 1, Replicas(_tokens[i], n)));
+        }
+
+        return ranges;
+    }
+
+    /// <summary>The index in <paramref name="ranges"/> (from <see cref="Ranges"/>) of the range holding <paramref name="position"/>.</summary>
+    public static int RangeOf(IReadOnlyList<RingRange> ranges, ulong position)
+    {
+        // Ranges end (exclusively) at token + 1 in ascending order after the first, which wraps.
+        var lo = 1;
+        var hi = ranges.Count - 1;
+        while (lo <= hi)
+        {
+            var mid = (lo + hi) / 2;
+            if (ranges[mid].Contains(position))
+            {
+                return mid;
+            }
+
+            if (position < ranges[mid].From)
+            {
+                hi = mid - 1;
+            }
+            else
+            {
+                lo = mid + 1;
+            }
+        }
+
+        return 0;
+    }
+
+    /// <summary>
     /// Where a write of the key goes when some replicas are down (sloppy quorum): each replica that
     /// is up gets its copy; each that is down is stood in for by the next node on the walk that is up
     /// and not already used, which keeps the copy as a hint for it. A down replica with no stand-in

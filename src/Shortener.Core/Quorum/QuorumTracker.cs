@@ -42,6 +42,9 @@ public sealed class QuorumTracker
 
     public QuorumOutcome Outcome { get; private set; }
 
+    /// <summary>Nodes sent a copy that have not answered yet.</summary>
+    public IEnumerable<ulong> Open => _replicas.Select(r => r.Node).Where(n => !_acked.Contains(n) && !_failed.Contains(n));
+
     public void Ack(ulong node) => Answer(node, _acked);
 
     public void Fail(ulong node) => Answer(node, _failed);

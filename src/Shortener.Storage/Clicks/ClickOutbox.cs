@@ -16,7 +16,7 @@ namespace Shortener.Storage.Clicks;
 /// On open, damage in the last segment is cut off from there (<see cref="RepairedBytes"/> says how
 /// much); damage in an earlier segment throws <see cref="OutboxCorruptionException"/>.
 /// </summary>
-public sealed class ClickOutbox : IDisposable
+public sealed class ClickOutbox : Shortener.Core.Clicks.IClickOutbox, IDisposable
 {
     public const long DefaultSegmentBytes = 8L << 20;
     private const string Extension = ".outbox";

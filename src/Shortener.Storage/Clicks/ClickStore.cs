@@ -15,7 +15,7 @@ namespace Shortener.Storage.Clicks;
 /// can be listed for anti-entropy (<see cref="Digests"/>) and its missing events fetched by id
 /// hash (<see cref="Get"/>). Writes commit in one transaction per batch.
 /// </summary>
-public sealed class ClickStore : IDisposable
+public sealed class ClickStore : IClickReplicaStore, IDisposable
 {
     private readonly SqliteConnection _connection;
     private readonly Lock _lock = new();
@@ -70,15 +70,10 @@ public sealed class ClickStore : IDisposable
     }
 
     /// <summary>A 64-bit hash of an event id: the key of the event in Merkle trees.</summary>
-    public static ulong IdHash(Guid id)
-    {
-        Span<byte> bytes = stackalloc byte[16];
-        id.TryWriteBytes(bytes);
-        return SplitMix64.Mix(BitConverter.ToUInt64(bytes) ^ SplitMix64.Mix(BitConverter.ToUInt64(bytes[8..])));
-    }
+    public static ulong IdHash(Guid id) => ClickHashes.IdHash(id);
 
-    /// <summary>A hash of what an event says (its value in Merkle trees, stored with it): equal ids with different contents show up as differences.</summary>
-    public static ulong ContentHash(ClickEvent e) => Core.Cluster.ShardRouter.StableHash(e.Encode());
+    /// <summary>A hash of what an event says (its value in Merkle trees, stored with it).</summary>
+    public static ulong ContentHash(ClickEvent e) => ClickHashes.ContentHash(e);
 
     /// <summary>Stores the events not stored yet, in one transaction; returns how many were new.</summary>
     public int Add(IReadOnlyList<ClickEvent> events)
@@ -200,6 +195,65 @@ public sealed class ClickStore : IDisposable
             var human = days.Sum(d => d.Human);
             var bots = days.Sum(d => d.Bots);
             return new ClickStats(code, human + bots, human, bots, days, referrers);
+        }
+    }
+
+    public (long Count, ulong Fingerprint) Fingerprint(string code, int fromDay, int toDay)
+    {
+        lock (_lock)
+        {
+            using var command = _connection.CreateCommand();
+            command.CommandText = "SELECT id_hash, content FROM click_events WHERE code = $code AND day BETWEEN $from AND $to";
+            command.Parameters.AddWithValue("$code", code);
+            command.Parameters.AddWithValue("$from", fromDay);
+            command.Parameters.AddWithValue("$to", toDay);
+            using var reader = command.ExecuteReader();
+            var digests = new List<(ulong, ulong)>();
+            while (reader.Read())
+            {
+                digests.Add((FromSigned(reader.GetInt64(0)), FromSigned(reader.GetInt64(1))));
+            }
+
+            return (digests.Count, ClickAggregation.Fingerprint(digests));
+        }
+    }
+
+    public IReadOnlyList<ClickEvent> Events(string code, int fromDay, int toDay)
+    {
+        lock (_lock)
+        {
+            using var command = _connection.CreateCommand();
+            command.CommandText = "SELECT id, code, at, hlc, kind, referrer, country FROM click_events WHERE code = $code AND day BETWEEN $from AND $to";
+            command.Parameters.AddWithValue("$code", code);
+            command.Parameters.AddWithValue("$from", fromDay);
+            command.Parameters.AddWithValue("$to", toDay);
+            using var reader = command.ExecuteReader();
+            var events = new List<ClickEvent>();
+            while (reader.Read())
+            {
+                events.Add(Read(reader));
+            }
+
+            return events;
+        }
+    }
+
+    public IReadOnlyList<ClickTotals> Totals(int fromDay, int toDay)
+    {
+        lock (_lock)
+        {
+            using var command = _connection.CreateCommand();
+            command.CommandText = "SELECT code, sum(kind = 0), sum(kind = 1) FROM click_events WHERE day BETWEEN $from AND $to GROUP BY code ORDER BY code";
+            command.Parameters.AddWithValue("$from", fromDay);
+            command.Parameters.AddWithValue("$to", toDay);
+            using var reader = command.ExecuteReader();
+            var totals = new List<ClickTotals>();
+            while (reader.Read())
+            {
+                totals.Add(new ClickTotals(reader.GetString(0), reader.GetInt64(1), reader.GetInt64(2)));
+            }
+
+            return totals;
         }
     }
 

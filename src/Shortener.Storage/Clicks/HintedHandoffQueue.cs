@@ -12,7 +12,7 @@ namespace Shortener.Storage.Clicks;
 /// (<see cref="Expire"/>): by then anti-entropy has repaired the owner, and an owner gone for good
 /// must not fill this disk. Each record is [u64 stored-at ms][encoded click].
 /// </summary>
-public sealed class HintedHandoffQueue : IDisposable
+public sealed class HintedHandoffQueue : IHintStore, IDisposable
 {
     private readonly string _directory;
     private readonly Lock _lock = new();

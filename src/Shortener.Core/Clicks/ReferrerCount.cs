@@ -1,4 +1,4 @@
-namespace Shortener.Storage.Clicks;
+namespace Shortener.Core.Clicks;
 
 /// <summary>How many clicks came from one referring host.</summary>
 public sealed record ReferrerCount(string Referrer, long Clicks);

@@ -1,4 +1,4 @@
-namespace Shortener.Storage.Clicks;
+namespace Shortener.Core.Clicks;
 
 /// <summary>One link's clicks over a range of days, as one replica holds them.</summary>
 public sealed record ClickStats(

@@ -1,0 +1,33 @@
+namespace Shortener.Core.Clicks;
+
+/// <summary>What a <see cref="ClickMessage"/> asks or answers. Each request has its reply; replies carry the request's <see cref="ClickMessage.Op"/>.</summary>
+public enum ClickMessageType : byte
+{
+    /// <summary>Store these clicks (as a replica, or as a hint for <see cref="ClickMessage.HintFor"/>).</summary>
+    Write = 1,
+    WriteAck = 2,
+
+    /// <summary>A link's stats and the fingerprint of the clicks behind them.</summary>
+    Read = 3,
+    ReadReply = 4,
+
+    /// <summary>A link's clicks themselves (a read whose replicas disagreed).</summary>
+    ReadEvents = 5,
+    ReadEventsReply = 6,
+
+    /// <summary>Anti-entropy: the hashes of some nodes of one level of the Merkle tree of a ring range.</summary>
+    MerkleLevel = 7,
+    MerkleLevelReply = 8,
+
+    /// <summary>Anti-entropy: the (id hash, content hash) digests under differing leaves.</summary>
+    MerkleLeaves = 9,
+    MerkleLeavesReply = 10,
+
+    /// <summary>Anti-entropy: the clicks with these id hashes.</summary>
+    Fetch = 11,
+    FetchReply = 12,
+
+    /// <summary>Per ring range and per link totals (the cluster summary).</summary>
+    Summary = 13,
+    SummaryReply = 14,
+}

@@ -1,0 +1,286 @@
+using Shortener.Core.Merkle;
+using Shortener.Core.Quorum;
+
+namespace Shortener.Core.Clicks;
+
+/// <summary>
+/// Merkle anti-entropy: every <see cref="ClickSettings.AntiEntropyIntervalMs"/> the node compares
+/// one of its ring ranges with one other replica of it, taking the (range, peer) pairs in turn.
+/// Both sides build a tree of the range's clicks (keyed by id hash, so a link with many clicks
+/// spreads over many leaves); the initiator asks for one level's hashes at a time, only below
+/// nodes that differed, then for the digests under the differing leaves, and finally pushes what
+/// the peer lacks and fetches what it lacks itself. In sync, a comparison is one round trip.
+/// </summary>
+public sealed partial class ClickNode
+{
+    private const int MaxServedSessions = 16;
+
+    private readonly Dictionary<(ulong Peer, ulong Session), ServedTree> _served = [];
+    private List<(int Range, ulong Peer)>? _antiEntropyPairs;
+    private AntiEntropySession? _session;
+    private int _aeCursor;
+    private long _nextAntiEntropy;
+
+    /// <summary>Whether a comparison is under way (tests wait for quiet).</summary>
+    public bool AntiEntropyRunning => _session is not null;
+
+    private void TickAntiEntropy()
+    {
+        foreach (var stale in _served.Where(s => _now >= s.Value.Expires).Select(s => s.Key).ToList())
+        {
+            _served.Remove(stale);
+        }
+
+        if (_session is { } running && _now >= running.Deadline)
+        {
+            Counters.AntiEntropyAbandoned++;
+            _session = null;
+        }
+
+        if (_session is null && _now >= _nextAntiEntropy)
+        {
+            _nextAntiEntropy = _now + _settings.AntiEntropyIntervalMs;
+            StartAntiEntropy();
+        }
+    }
+
+    private void StartAntiEntropy()
+    {
+        _antiEntropyPairs ??= _ranges
+            .SelectMany((r, i) => r.Replicas.Contains(Id) ? r.Replicas.Where(p => p != Id).Select(p => (i, p)) : Enumerable.Empty<(int, ulong)>())
+            .ToList();
+        var pairs = _antiEntropyPairs;
+        for (var tried = 0; tried < pairs.Count; tried++)
+        {
+            var (index, peer) = pairs[(int)((uint)_aeCursor++ % (uint)pairs.Count)];
+            if (!IsUp(peer))
+            {
+                continue;
+            }
+
+            var range = _ranges[index];
+            if (TryLocal(() => _store.Digests(range.From, range.To)) is not { } digests)
+            {
+                return;
+            }
+
+            var depth = Math.Min(_settings.MaxMerkleDepth, MerkleTree.DepthFor(digests.Count, _settings.KeysPerLeaf));
+            var tree = MerkleTree.Build(digests, depth);
+            _session = new AntiEntropySession(NextOp(), peer, range, tree, digests, new MerkleComparison(tree), _now + _settings.AntiEntropyTimeoutMs);
+            Counters.AntiEntropyRounds++;
+            AskNextLevel(_session);
+            return;
+        }
+    }
+
+    private void AskNextLevel(AntiEntropySession s)
+    {
+        var next = s.Comparison.Next!;
+        Counters.RepairBytes += 4L * next.Indexes.Count;
+        Send(new ClickMessage(ClickMessageType.MerkleLevel, Id, s.Peer, s.Id)
+        {
+            RangeFrom = s.Range.From,
+            RangeTo = s.Range.To,
+            Depth = s.Tree.Depth,
+            Level = next.Level,
+            Indexes = next.Indexes,
+        });
+    }
+
+    private void StepAntiEntropy(ClickMessage m)
+    {
+        switch (m.Type)
+        {
+            case ClickMessageType.MerkleLevel:
+                Send(AnswerLevel(m));
+                break;
+            case ClickMessageType.MerkleLeaves:
+                Send(AnswerLeaves(m));
+                break;
+            case ClickMessageType.Fetch:
+                var events = TryLocal(() => _store.Get(m.Hashes.Take(_settings.RepairBatch)));
+                Send(new ClickMessage(ClickMessageType.FetchReply, Id, m.From, m.Op) { Ok = events is not null, Events = events ?? [] });
+                break;
+            case ClickMessageType.MerkleLevelReply when Expecting(m, Stage.Levels) is { } s:
+                OnLevel(s, m);
+                break;
+            case ClickMessageType.MerkleLeavesReply when Expecting(m, Stage.Leaves) is { } s:
+                OnLeaves(s, m);
+                break;
+            case ClickMessageType.FetchReply when Expecting(m, Stage.Fetch) is { } s:
+                Counters.RepairBytes += m.Events.Sum(e => (long)e.Encode().Length);
+                if (m.Ok)
+                {
+                    StoreLocally(0, m.Events);
+                    Counters.RepairClicksPulled += m.Events.Count;
+                }
+
+                _session = null;
+                break;
+        }
+    }
+
+    private AntiEntropySession? Expecting(ClickMessage m, Stage stage)
+    {
+        if (_session is not { } s || s.Id != m.Op || s.Peer != m.From || s.Stage != stage)
+        {
+            return null;
+        }
+
+        if (!m.Ok)
+        {
+            Counters.AntiEntropyAbandoned++;
+            _session = null;
+            return null;
+        }
+
+        return s;
+    }
+
+    private void OnLevel(AntiEntropySession s, ClickMessage m)
+    {
+        Counters.RepairBytes += 8L * m.Hashes.Count;
+        try
+        {
+            s.Comparison.Answer(m.Hashes);
+        }
+        catch (ArgumentException)
+        {
+            Counters.AntiEntropyAbandoned++;
+            _session = null;
+            return;
+        }
+
+        if (!s.Comparison.Done)
+        {
+            AskNextLevel(s);
+            return;
+        }
+
+        if (s.Comparison.DifferingLeaves.Count == 0)
+        {
+            Counters.AntiEntropyInSync++;
+            _session = null;
+            return;
+        }
+
+        // About a repair batch's worth of keys per comparison; the next one of this range takes the rest.
+        s.Leaves = s.Comparison.DifferingLeaves.Take(Math.Max(1, _settings.RepairBatch / _settings.KeysPerLeaf)).ToHashSet();
+        s.Stage = Stage.Leaves;
+        Counters.RepairBytes += 4L * s.Leaves.Count;
+        Send(new ClickMessage(ClickMessageType.MerkleLeaves, Id, s.Peer, s.Id) { Indexes = s.Leaves.Order().ToList() });
+    }
+
+    private void OnLeaves(AntiEntropySession s, ClickMessage m)
+    {
+        Counters.RepairBytes += 16L * m.Digests.Count;
+        var local = new Dictionary<ulong, ulong>();
+        foreach (var (key, value) in s.Digests.Where(d => s.Leaves!.Contains(s.Tree.LeafOf(d.KeyHash))))
+        {
+            local.TryAdd(key, value);
+        }
+
+        var remote = new Dictionary<ulong, ulong>();
+        foreach (var (key, value) in m.Digests.Where(d => s.Leaves!.Contains(s.Tree.LeafOf(d.KeyHash))))
+        {
+            remote.TryAdd(key, value);
+        }
+
+        var (push, pull) = MerkleComparison.Reconcile(local, remote);
+        if (push.Count > 0 && TryLocal(() => _store.Get(push.Take(_settings.RepairBatch))) is { Count: > 0 } events)
+        {
+            Counters.RepairClicksPushed += events.Count;
+            Counters.RepairBytes += events.Sum(e => (long)e.Encode().Length);
+            Send(new ClickMessage(ClickMessageType.Write, Id, s.Peer, NextOp()) { Events = events });
+        }
+
+        if (pull.Count == 0)
+        {
+            _session = null;
+            return;
+        }
+
+        var wanted = pull.Take(_settings.RepairBatch).ToList();
+        Counters.RepairBytes += 8L * wanted.Count;
+        s.Stage = Stage.Fetch;
+        Send(new ClickMessage(ClickMessageType.Fetch, Id, s.Peer, s.Id) { Hashes = wanted });
+    }
+
+    private ClickMessage AnswerLevel(ClickMessage m)
+    {
+        var reply = new ClickMessage(ClickMessageType.MerkleLevelReply, Id, m.From, m.Op) { Ok = false };
+        if (!_served.TryGetValue((m.From, m.Op), out var served))
+        {
+            if (m.Depth < 1 || m.Depth > MerkleTree.MaxDepth || TryLocal(() => _store.Digests(m.RangeFrom, m.RangeTo)) is not { } digests)
+            {
+                return reply;
+            }
+
+            if (_served.Count >= MaxServedSessions)
+            {
+                _served.Remove(_served.MinBy(s => s.Value.Expires).Key);
+            }
+
+            served = new ServedTree(MerkleTree.Build(digests, m.Depth), digests, _now + _settings.AntiEntropyTimeoutMs);
+            _served[(m.From, m.Op)] = served;
+        }
+
+        var hashes = new ulong[m.Indexes.Count];
+        try
+        {
+            for (var i = 0; i < hashes.Length; i++)
+            {
+                hashes[i] = served.Tree.Hash(m.Level, m.Indexes[i]);
+            }
+        }
+        catch (ArgumentOutOfRangeException)
+        {
+            return reply;
+        }
+
+        return reply with { Ok = true, Hashes = hashes };
+    }
+
+    private ClickMessage AnswerLeaves(ClickMessage m)
+    {
+        var reply = new ClickMessage(ClickMessageType.MerkleLeavesReply, Id, m.From, m.Op) { Ok = false };
+        if (!_served.TryGetValue((m.From, m.Op), out var served))
+        {
+            return reply;
+        }
+
+        _served.Remove((m.From, m.Op));
+        var leaves = m.Indexes.ToHashSet();
+        return reply with { Ok = true, Digests = served.Digests.Where(d => leaves.Contains(served.Tree.LeafOf(d.KeyHash))).ToList() };
+    }
+
+    private enum Stage
+    {
+        Levels,
+        Leaves,
+        Fetch,
+    }
+
+    private sealed record ServedTree(MerkleTree Tree, IReadOnlyList<(ulong KeyHash, ulong ValueHash)> Digests, long Expires);
+
+    private sealed class AntiEntropySession(ulong id, ulong peer, RingRange range, MerkleTree tree, IReadOnlyList<(ulong KeyHash, ulong ValueHash)> digests, MerkleComparison comparison, long deadline)
+    {
+        public ulong Id { get; } = id;
+
+        public ulong Peer { get; } = peer;
+
+        public RingRange Range { get; } = range;
+
+        public MerkleTree Tree { get; } = tree;
+
+        public IReadOnlyList<(ulong KeyHash, ulong ValueHash)> Digests { get; } = digests;
+
+        public MerkleComparison Comparison { get; } = comparison;
+
+        public long Deadline { get; } = deadline;
+
+        public Stage Stage { get; set; } = Stage.Levels;
+
+        public HashSet<int>? Leaves { get; set; }
+    }
+}

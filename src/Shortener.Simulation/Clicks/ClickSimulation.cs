@@ -1,0 +1,516 @@
+using System.Globalization;
+using Shortener.Core;
+using Shortener.Core.Clicks;
+using Shortener.Core.Clocks;
+using Shortener.Core.Membership;
+using Shortener.Core.Quorum;
+
+namespace Shortener.Simulation.Clicks;
+
+/// <summary>
+/// The click path of a whole cluster on one virtual clock, from one seed: each node runs the
+/// same <see cref="SwimNode"/>, <see cref="ClickNode"/> and <see cref="ClickRelay"/> the real node
+/// runs, over in-memory stores that survive its crashes (the outbox too, except in at-most-once
+/// mode, whose queue lives in memory). Clients follow links on random nodes; a redirect on a node
+/// that is down fails, one on a node that is up succeeds once its click is in the outbox. During
+/// the fault stretch the network drops, duplicates and delays (so reorders) messages, data
+/// centres are cut off or the cluster split at random, and nodes crash and restart. Then the
+/// network heals, every node restarts, and the run waits for the store to converge: outboxes and
+/// hints empty, and every link's owners holding the same clicks. Finally each link is read at ALL
+/// through the protocol and its count compared with the redirects clients saw succeed.
+/// </summary>
+public sealed class ClickSimulation
+{
+    private const long EpochMs = 1_767_225_600_000; // 2026-01-01, so clicks have realistic days
+
+    private readonly ClickSimulationSettings _settings;
+    private readonly SeededRandom _random;
+    private readonly SimScheduler _scheduler = new();
+    private readonly SortedDictionary<ulong, SimClickNode> _nodes = [];
+    private readonly HashSet<(ulong From, ulong To)> _blocked = [];
+    private readonly List<GossipMember> _members = [];
+    private readonly HashRing _ring;
+    private readonly string[] _codes;
+    private readonly Dictionary<string, long> _redirected = new(StringComparer.Ordinal);
+    private readonly Dictionary<(ulong Node, ulong Op), ClickCompletion> _reads = [];
+    private readonly Dictionary<(ulong Node, ulong Op), string> _pendingReads = [];
+    private readonly List<string> _readViolations = [];
+    private long _readsDuringFaults;
+    private bool _faulty = true;
+    private bool _partitioned;
+    private long _messages;
+    private long _dropped;
+    private long _duplicated;
+    private long _refused;
+    private int _crashes;
+    private int _partitions;
+
+    private ClickSimulation(ClickSimulationSettings settings)
+    {
+        settings.Clicks.Validate();
+        settings.Relay.Validate();
+        settings.Gossip.Validate();
+        _settings = settings;
+        _random = new SeededRandom(settings.Seed);
+        _codes = Enumerable.Range(0, settings.Links).Select(i => $"link{i}").ToArray();
+        for (var i = 1; i <= settings.Nodes; i++)
+        {
+            var id = (ulong)i;
+            var dc = $"dc{((i - 1) % settings.Dcs) + 1}";
+            _members.Add(new GossipMember(id, dc, $"http://10.0.0.{i}:9080", $"http://10.0.0.{i}:8080", [], 0, MemberStatus.Alive));
+            _nodes[id] = new SimClickNode(id, dc, settings.Mode, settings.Bug);
+        }
+
+        _ring = new HashRing(_members.Select(m => new RingNode(m.Id, m.Dc, HashRing.TokensFor(m.Id))));
+    }
+
+    public static ClickSimulationReport Run(ClickSimulationSettings settings) => new ClickSimulation(settings).Execute();
+
+    private long Now => _scheduler.Now;
+
+    private ClickSimulationReport Execute()
+    {
+        foreach (var node in _nodes.Values)
+        {
+            Start(node);
+        }
+
+        ScheduleRedirect();
+        ScheduleFaults();
+        ScheduleRead();
+        _scheduler.Run(_settings.FaultMs);
+
+        // Faults stop: the network heals and is clean, every node comes back.
+        _faulty = false;
+        _blocked.Clear();
+        foreach (var node in _nodes.Values.Where(n => n.Crashed))
+        {
+            Start(node);
+        }
+
+        var violations = new List<string>(_readViolations);
+        long? converged = null;
+        var quietStart = Now;
+        while (Now - quietStart < _settings.QuietMs)
+        {
+            _scheduler.Run(Now + 250);
+            if (Converged() is null)
+            {
+                converged = Now - quietStart;
+                break;
+            }
+        }
+
+        if (converged is null)
+        {
+            violations.Add($"not converged {_settings.QuietMs} ms after the faults stopped: {Converged()}");
+        }
+
+        long counted = 0;
+        long over = 0;
+        long lost = 0;
+        foreach (var code in _codes)
+        {
+            var owners = _ring.Replicas(HashRing.KeyHash(code), Math.Min(_settings.Clicks.ReplicationFactor, _nodes.Count));
+            var held = _nodes[owners[0]].Store.Fingerprint(code, 0, int.MaxValue).Count;
+            var seen = _redirected.GetValueOrDefault(code);
+            counted += held;
+            over += Math.Max(0, held - seen);
+            lost += Math.Max(0, seen - held);
+            var wrong = _settings.Mode switch
+            {
+                DeliveryMode.ExactlyOnce => held != seen,
+                DeliveryMode.AtLeastOnce => held < seen,
+                _ => held > seen,
+            };
+            if (wrong)
+            {
+                violations.Add($"{code}: clients saw {seen} redirects succeed and the store counts {held} ({_settings.Mode})");
+            }
+
+            if (converged is not null && ReadAll(code) is { } read && (!read.Ok || read.Stats!.Total != held))
+            {
+                violations.Add($"{code}: a read at ALL says {(read.Ok ? read.Stats!.Total.ToString(CultureInfo.InvariantCulture) : read.Error)}, the replicas hold {held}");
+            }
+        }
+
+        return new ClickSimulationReport(
+            _settings.Seed,
+            _settings.Mode,
+            _redirected.Values.Sum(),
+            _refused,
+            counted,
+            over,
+            lost,
+            converged,
+            _crashes,
+            _partitions,
+            _messages,
+            _dropped,
+            _duplicated,
+            _nodes.Values.Sum(n => n.Totals(c => c.HintsReplayed)),
+            _readsDuringFaults,
+            _nodes.Values.Sum(n => n.Totals(c => c.ReadRepairs)),
+            _nodes.Values.Sum(n => n.Totals(c => c.RepairClicksPushed + c.RepairClicksPulled)),
+            _nodes.Values.Sum(n => n.Totals(c => c.WritesFailed)),
+            violations,
+            ReplayCommand(_settings));
+    }
+
+    /// <summary>The `shortener sim clicks` line that runs these settings again.</summary>
+    public static string ReplayCommand(ClickSimulationSettings s)
+    {
+        var defaults = new ClickSimulationSettings();
+        var line = new System.Text.StringBuilder(string.Create(CultureInfo.InvariantCulture, $"shortener sim clicks --seed {s.Seed} --nodes {s.Nodes} --mode {ModeName(s.Mode)}"));
+        line.Append(string.Create(CultureInfo.InvariantCulture, $" --write-level {s.WriteLevel switch { ConsistencyLevel.One => "one", ConsistencyLevel.All => "all", ConsistencyLevel.LocalQuorum => "local-quorum", _ => "quorum" }}"));
+        line.Append(string.Create(CultureInfo.InvariantCulture, $" --loss {s.DropRate} --duplicate {s.DuplicateRate} --max-delay-ms {s.MaxDelayMs} --fault-seconds {s.FaultMs / 1000}"));
+        if (s.Bug != ClickSimulationBug.None)
+        {
+            line.Append($" --bug {s.Bug}");
+        }
+
+        if (s with { Seed = defaults.Seed, Nodes = defaults.Nodes, Mode = defaults.Mode, WriteLevel = defaults.WriteLevel, DropRate = defaults.DropRate, DuplicateRate = defaults.DuplicateRate, MaxDelayMs = defaults.MaxDelayMs, FaultMs = s.FaultMs / 1000 * 1000, Bug = defaults.Bug } != defaults with { FaultMs = s.FaultMs / 1000 * 1000 })
+        {
+            line.Append(" (other settings as the test gave them)");
+        }
+
+        return line.ToString();
+    }
+
+    public static string ModeName(DeliveryMode mode) => mode switch
+    {
+        DeliveryMode.AtMostOnce => "at-most-once",
+        DeliveryMode.AtLeastOnce => "at-least-once",
+        _ => "exactly-once",
+    };
+
+    /// <summary>Null when converged, else what is not.</summary>
+    private string? Converged()
+    {
+        // Gossip first: a node that still looks down to someone gets no hints or reads from it.
+        foreach (var node in _nodes.Values)
+        {
+            if (_members.FirstOrDefault(m => node.Gossip!.Member(m.Id) is not { IsUp: true }) is { } unseen)
+            {
+                return $"node {node.Id} does not see node {unseen.Id} up yet";
+            }
+        }
+
+        if (_nodes.Values.FirstOrDefault(n => n.Outbox.Depth > 0 || n.Relay!.Busy) is { } sending)
+        {
+            return $"node {sending.Id} has {sending.Outbox.Depth} clicks in its outbox";
+        }
+
+        if (_nodes.Values.FirstOrDefault(n => n.Hints.Count > 0) is { } hinting)
+        {
+            return $"node {hinting.Id} holds {hinting.Hints.Count} hints";
+        }
+
+        foreach (var code in _codes)
+        {
+            var owners = _ring.Replicas(HashRing.KeyHash(code), Math.Min(_settings.Clicks.ReplicationFactor, _nodes.Count));
+            var prints = owners.Select(o => _nodes[o].Store.Fingerprint(code, 0, int.MaxValue)).Distinct().ToList();
+            if (prints.Count > 1)
+            {
+                return $"{code}: its owners {string.Join(",", owners)} hold {string.Join(" / ", owners.Select(o => _nodes[o].Store.Fingerprint(code, 0, int.MaxValue).Count))} clicks";
+            }
+        }
+
+        return null;
+    }
+
+    private ClickCompletion? ReadAll(string code)
+    {
+        var node = _nodes[(ulong)(_random.Next(_nodes.Count) + 1)];
+        var op = node.Clicks!.Read(code, 0, int.MaxValue, ConsistencyLevel.All);
+        Flush(node);
+        var deadline = Now + 5_000;
+        while (Now < deadline && !_reads.ContainsKey((node.Id, op)))
+        {
+            _scheduler.Run(Now + 10);
+        }
+
+        return _reads.GetValueOrDefault((node.Id, op)) ?? new ClickCompletion(op, false, "no answer in 5 s");
+    }
+
+    private void Start(SimClickNode node)
+    {
+        node.Crashed = false;
+        node.Life++;
+        if (_settings.Mode == DeliveryMode.AtMostOnce || _settings.Bug == ClickSimulationBug.OutboxNotDurable)
+        {
+            node.Outbox = new InMemoryClickOutbox(10_000); // lives in memory: a crash loses it
+        }
+
+        var gossip = new SwimNode(_members.First(m => m.Id == node.Id), _settings.Gossip, new SeededRandom(_random.NextUInt64()));
+        gossip.Join(_members);
+        node.Gossip = gossip;
+        node.Clicks = new ClickNode(node.Id, node.Dc, _settings.Clicks, node.Store, node.Hints, peer => gossip.Member(peer) is { IsUp: true }, new SeededRandom(_random.NextUInt64()), Now);
+        node.Clicks.SetRing(_ring);
+        node.Relay = new ClickRelay(node.Outbox, node.Clicks, _settings.Mode, _settings.WriteLevel, _settings.Relay, new SeededRandom(_random.NextUInt64()));
+        node.Hlc = new HybridLogicalClock(500, node.Hlc.Last);
+        var life = node.Life;
+        ScheduleGossipTick(node, life, 1 + _random.Next(_settings.Gossip.TickMs));
+        ScheduleClickTick(node, life, 1 + _random.Next((int)_settings.ClickTickMs));
+    }
+
+    private void Crash(SimClickNode node)
+    {
+        node.Crashed = true;
+        node.Life++;
+        _crashes++;
+    }
+
+    private void ScheduleGossipTick(SimClickNode node, int life, long delay) => _scheduler.After(delay, () =>
+    {
+        if (node.Life != life)
+        {
+            return;
+        }
+
+        node.Gossip!.Tick();
+        Flush(node);
+        ScheduleGossipTick(node, life, _settings.Gossip.TickMs);
+    });
+
+    private void ScheduleClickTick(SimClickNode node, int life, long delay) => _scheduler.After(delay, () =>
+    {
+        if (node.Life != life)
+        {
+            return;
+        }
+
+        node.Clicks!.Tick(Now);
+        node.Relay!.Tick(Now);
+        Flush(node);
+        ScheduleClickTick(node, life, _settings.ClickTickMs);
+    });
+
+    private void Flush(SimClickNode node)
+    {
+        foreach (var completion in node.Clicks!.TakeCompletions())
+        {
+            if (node.Relay!.Complete(completion))
+            {
+                continue;
+            }
+
+            _reads[(node.Id, completion.Op)] = completion;
+            if (_pendingReads.Remove((node.Id, completion.Op), out var code) && completion.Ok)
+            {
+                _readsDuringFaults++;
+                var seen = _redirected.GetValueOrDefault(code);
+                if (_settings.Mode == DeliveryMode.ExactlyOnce && completion.Stats!.Total > seen)
+                {
+                    _readViolations.Add($"{code}: a read at {Now} ms counted {completion.Stats.Total} clicks, more than the {seen} redirects so far");
+                }
+            }
+        }
+
+        foreach (var message in node.Clicks.TakeMessages())
+        {
+            var bytes = ClickMessageCodec.Encode(message);
+            Send(message.From, message.To, target => target.Clicks!.Step(ClickMessageCodec.Decode(bytes)));
+        }
+
+        node.Gossip!.TakeEvents();
+        foreach (var message in node.Gossip.TakeMessages())
+        {
+            Send(message.From, message.To, target => target.Gossip!.Step(message));
+        }
+    }
+
+    private void Send(ulong from, ulong to, Action<SimClickNode> deliver)
+    {
+        _messages++;
+        if (_blocked.Contains((from, to)) || (_faulty && _random.Chance(_settings.DropRate)))
+        {
+            _dropped++;
+            return;
+        }
+
+        var copies = _faulty && _random.Chance(_settings.DuplicateRate) ? 2 : 1;
+        _duplicated += copies - 1;
+        for (var i = 0; i < copies; i++)
+        {
+            var delay = _settings.MinDelayMs + _random.Next((int)(_settings.MaxDelayMs - _settings.MinDelayMs + 1));
+            _scheduler.After(delay, () =>
+            {
+                if (_blocked.Contains((from, to)) || !_nodes.TryGetValue(to, out var target) || target.Crashed)
+                {
+                    return;
+                }
+
+                deliver(target);
+                Flush(target);
+            });
+        }
+    }
+
+    private void ScheduleRedirect()
+    {
+        var interval = Math.Max(1, 1_000 / Math.Max(1, _settings.RedirectsPerSecond));
+        _scheduler.After(1 + _random.Next((2 * interval) - 1), () =>
+        {
+            if (Now >= _settings.FaultMs)
+            {
+                return;
+            }
+
+            var code = _codes[_random.Next(_codes.Length)];
+            var node = _nodes[(ulong)(_random.Next(_nodes.Count) + 1)];
+            if (node.Crashed)
+            {
+                _refused++; // the client saw an error: the click must not count
+            }
+            else
+            {
+                var at = EpochMs + Now;
+                var click = new ClickEvent(RandomGuid(), code, at, node.Hlc.Now(at), _random.Chance(0.1) ? ClickKind.Bot : ClickKind.Human, _random.Chance(0.3) ? $"ref{_random.Next(4)}.example" : null, null);
+                // At most once, a full in-memory queue drops the click though the redirect succeeded: that is the mode's loss.
+                node.Outbox.Append(click.Encode());
+                _redirected[code] = _redirected.GetValueOrDefault(code) + 1;
+            }
+
+            ScheduleRedirect();
+        });
+    }
+
+    /// <summary>Reads at QUORUM while faults go on: they may repair replicas, and in exactly-once mode none may count a click that no client saw.</summary>
+    private void ScheduleRead() => _scheduler.After(100 + _random.Next(200), () =>
+    {
+        if (Now >= _settings.FaultMs)
+        {
+            return;
+        }
+
+        var node = _nodes[(ulong)(_random.Next(_nodes.Count) + 1)];
+        if (!node.Crashed)
+        {
+            var code = _codes[_random.Next(_codes.Length)];
+            var op = node.Clicks!.Read(code, 0, int.MaxValue, ConsistencyLevel.Quorum);
+            _pendingReads[(node.Id, op)] = code;
+            Flush(node);
+        }
+
+        ScheduleRead();
+    });
+
+    private void ScheduleFaults() => _scheduler.After(1_000, () =>
+    {
+        if (Now >= _settings.FaultMs)
+        {
+            return;
+        }
+
+        var running = _nodes.Values.Where(n => !n.Crashed).ToList();
+        if (running.Count > 0 && _random.Chance(_settings.CrashPerSecond))
+        {
+            var victim = running[_random.Next(running.Count)];
+            Crash(victim);
+            _scheduler.After(1_000 + _random.Next(5_000), () =>
+            {
+                if (victim.Crashed)
+                {
+                    Start(victim);
+                }
+            });
+        }
+
+        if (!_partitioned && _random.Chance(_settings.PartitionPerSecond))
+        {
+            var ids = _nodes.Keys.ToList();
+            var side = _random.Chance(0.5)
+                ? _nodes.Values.Where(n => n.Dc == $"dc{_random.Next(_settings.Dcs) + 1}").Select(n => n.Id).ToHashSet()
+                : ids.Where(_ => _random.Chance(0.5)).ToHashSet();
+            foreach (var a in side)
+            {
+                foreach (var b in ids.Where(b => !side.Contains(b)))
+                {
+                    _blocked.Add((a, b));
+                    _blocked.Add((b, a));
+                }
+            }
+
+            _partitioned = true;
+            _partitions++;
+            _scheduler.After(2_000 + _random.Next(10_000), () =>
+            {
+                _blocked.Clear();
+                _partitioned = false;
+            });
+        }
+
+        ScheduleFaults();
+    });
+
+    private Guid RandomGuid()
+    {
+        Span<byte> bytes = stackalloc byte[16];
+        BitConverter.TryWriteBytes(bytes, _random.NextUInt64());
+        BitConverter.TryWriteBytes(bytes[8..], _random.NextUInt64());
+        return new Guid(bytes);
+    }
+
+    private sealed class SimClickNode(ulong id, string dc, DeliveryMode mode, ClickSimulationBug bug)
+    {
+        private readonly List<ClickNodeCounters> _lives = [];
+        private ClickNode? _clicks;
+
+        public ulong Id { get; } = id;
+
+        public string Dc { get; } = dc;
+
+        public int Life { get; set; }
+
+        public bool Crashed { get; set; }
+
+        // What survives a crash: the replica, the hints and (but at most once) the outbox.
+        public IClickReplicaStore Store { get; } = bug == ClickSimulationBug.NoDeduplication ? new DuplicatingStore() : new InMemoryClickReplicaStore();
+
+        public InMemoryHintStore Hints { get; } = new();
+
+        public InMemoryClickOutbox Outbox { get; set; } = mode == DeliveryMode.AtMostOnce ? new(10_000) : new();
+
+        public HybridLogicalClock Hlc { get; set; } = new(500);
+
+        public SwimNode? Gossip { get; set; }
+
+        public ClickNode? Clicks
+        {
+            get => _clicks;
+            set
+            {
+                _clicks = value;
+                _lives.Add(value!.Counters);
+            }
+        }
+
+        public ClickRelay? Relay { get; set; }
+
+        public long Totals(Func<ClickNodeCounters, long> counter) => _lives.Sum(counter);
+    }
+
+    /// <summary>The <see cref="ClickSimulationBug.NoDeduplication"/> replica: a click it holds already is stored again under a new id.</summary>
+    private sealed class DuplicatingStore : IClickReplicaStore
+    {
+        private readonly InMemoryClickReplicaStore _inner = new();
+        private readonly HashSet<Guid> _seen = [];
+        private ulong _copies;
+
+        public int Add(IReadOnlyList<ClickEvent> events) =>
+            _inner.Add(events.Select(e => _seen.Add(e.Id) ? e : e with { Id = ClickRelay.DeliveryId(e.Id, ++_copies) }).ToList());
+
+        public ClickStats Stats(string code, int fromDay, int toDay, int topReferrers) => _inner.Stats(code, fromDay, toDay, topReferrers);
+
+        public (long Count, ulong Fingerprint) Fingerprint(string code, int fromDay, int toDay) => _inner.Fingerprint(code, fromDay, toDay);
+
+        public IReadOnlyList<ClickEvent> Events(string code, int fromDay, int toDay) => _inner.Events(code, fromDay, toDay);
+
+        public IReadOnlyList<(ulong KeyHash, ulong ValueHash)> Digests(ulong from, ulong to) => _inner.Digests(from, to);
+
+        public IReadOnlyList<ClickEvent> Get(IEnumerable<ulong> idHashes) => _inner.Get(idHashes);
+
+        public IReadOnlyList<ClickTotals> Totals(int fromDay, int toDay) => _inner.Totals(fromDay, toDay);
+    }
+}

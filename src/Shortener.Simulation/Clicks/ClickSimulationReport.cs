@@ -1,0 +1,34 @@
+using Shortener.Core.Clicks;
+
+namespace Shortener.Simulation.Clicks;
+
+/// <summary>
+/// What a click-store run did and whether the store kept its promises: <see cref="Counted"/> is
+/// what the store holds once converged, <see cref="Redirected"/> the redirects clients saw
+/// succeed. Exactly-once must count each exactly; at-least-once may count more
+/// (<see cref="OverCount"/>), at-most-once fewer (<see cref="Lost"/>), never the other way.
+/// </summary>
+public sealed record ClickSimulationReport(
+    ulong Seed,
+    DeliveryMode Mode,
+    long Redirected,
+    long RedirectsRefused,
+    long Counted,
+    long OverCount,
+    long Lost,
+    long? ConvergedAfterMs,
+    int Crashes,
+    int Partitions,
+    long Messages,
+    long Dropped,
+    long Duplicated,
+    long HintsReplayed,
+    long ReadsDuringFaults,
+    long ReadRepairs,
+    long AntiEntropyClicks,
+    long FailedWrites,
+    IReadOnlyList<string> Violations,
+    string ReplayCommand)
+{
+    public bool Passed => Violations.Count == 0;
+}

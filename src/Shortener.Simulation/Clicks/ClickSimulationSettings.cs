@@ -1,0 +1,58 @@
+using Shortener.Core.Clicks;
+using Shortener.Core.Membership;
+using Shortener.Core.Quorum;
+
+namespace Shortener.Simulation.Clicks;
+
+/// <summary>
+/// A click-store run: nodes in data centres, clients following links, a stretch of faults
+/// (loss, duplication, jitter, partitions, crashes and restarts), then a quiet stretch in which the
+/// store must converge. Node i is in dc((i - 1) mod Dcs + 1).
+/// </summary>
+public sealed record ClickSimulationSettings
+{
+    public ulong Seed { get; init; } = 1;
+
+    public int Nodes { get; init; } = 5;
+
+    public int Dcs { get; init; } = 3;
+
+    public DeliveryMode Mode { get; init; } = DeliveryMode.ExactlyOnce;
+
+    public ConsistencyLevel WriteLevel { get; init; } = ConsistencyLevel.Quorum;
+
+    public int Links { get; init; } = 12;
+
+    /// <summary>Redirects per simulated second over the whole cluster, during the fault stretch.</summary>
+    public int RedirectsPerSecond { get; init; } = 60;
+
+    public long FaultMs { get; init; } = 20_000;
+
+    /// <summary>The longest the store may take to converge once faults stop.</summary>
+    public long QuietMs { get; init; } = 120_000;
+
+    public double DropRate { get; init; } = 0.05;
+
+    public double DuplicateRate { get; init; } = 0.05;
+
+    public long MinDelayMs { get; init; } = 1;
+
+    /// <summary>One-way delay is uniform in [MinDelayMs, MaxDelayMs]; the spread reorders messages.</summary>
+    public long MaxDelayMs { get; init; } = 40;
+
+    /// <summary>Chance per simulated second that a running node crashes (it restarts 1 to 6 s later).</summary>
+    public double CrashPerSecond { get; init; } = 0.15;
+
+    /// <summary>Chance per simulated second that a partition starts (one data centre cut off, or a random split, for 2 to 12 s).</summary>
+    public double PartitionPerSecond { get; init; } = 0.1;
+
+    public long ClickTickMs { get; init; } = 10;
+
+    public ClickSimulationBug Bug { get; init; } = ClickSimulationBug.None;
+
+    public ClickSettings Clicks { get; init; } = new() { AntiEntropyIntervalMs = 50, HintReplayIntervalMs = 200, RequestTimeoutMs = 500 };
+
+    public ClickRelaySettings Relay { get; init; } = new() { BatchSize = 50, RetryMinMs = 50, RetryMaxMs = 1_000 };
+
+    public GossipSettings Gossip { get; init; } = new();
+}

@@ -1,0 +1,224 @@
+using Shortener.Core.Clicks;
+using Shortener.Core.Quorum;
+
+namespace Shortener.Core.Tests.Clicks;
+
+public class ClickNodeTests
+{
+    private static List<ClickEvent> Clicks(string code, int count) => Enumerable.Range(0, count).Select(_ => ClickTestCluster.Click(code)).ToList();
+
+    [Fact]
+    public void A_quorum_write_reaches_every_owner_and_no_other_node()
+    {
+        var cluster = new ClickTestCluster(5);
+        var clicks = Clicks("launch", 7);
+        var done = cluster.Write(4, clicks);
+
+        Assert.True(done.Ok, done.Error);
+        var owners = cluster.Owners("launch");
+        Assert.Equal(3, owners.Count);
+        cluster.Run(100); // the third owner's copy lands after the quorum answered
+        foreach (var (id, store) in cluster.Stores)
+        {
+            Assert.Equal(owners.Contains(id) ? 7 : 0, store.Count);
+        }
+
+        Assert.Equal(0, cluster.Hints.Values.Sum(h => h.Count));
+    }
+
+    [Fact]
+    public void A_down_owner_gets_a_stand_in_that_keeps_a_hint_and_hands_it_over_when_the_owner_is_back()
+    {
+        var cluster = new ClickTestCluster(5);
+        var owners = cluster.Owners("promo");
+        var down = owners[1];
+        cluster.Down.Add(down);
+        cluster.Isolate(down);
+        var coordinator = cluster.Nodes.Keys.First(id => !owners.Contains(id));
+
+        var done = cluster.Write(coordinator, Clicks("promo", 5));
+        Assert.True(done.Ok, done.Error);
+        Assert.Equal(0, cluster.Stores[down].Count);
+        var standIn = cluster.Hints.Single(h => h.Value.Count > 0);
+        Assert.NotEqual(down, standIn.Key);
+        Assert.DoesNotContain(standIn.Key, owners);
+        Assert.Equal([down], standIn.Value.Owners);
+
+        cluster.Down.Remove(down);
+        cluster.Cut.Clear();
+        cluster.Run(2_000);
+        Assert.Equal(5, cluster.Stores[down].Count);
+        Assert.Equal(0, cluster.Hints.Values.Sum(h => h.Count));
+        Assert.Equal(5, cluster.Nodes[standIn.Key].Counters.HintsReplayed);
+    }
+
+    [Fact]
+    public void Without_a_quorum_a_write_fails_after_its_timeout_and_the_coordinator_keeps_hints_for_the_owners_it_missed()
+    {
+        var cluster = new ClickTestCluster(3);
+        // Gossip has not noticed yet: both peers look up, but nothing reaches them.
+        cluster.Isolate(3);
+        var done = cluster.Write(3, Clicks("cut", 4));
+
+        Assert.False(done.Ok);
+        Assert.Contains("1 of the 2 replicas", done.Error);
+        Assert.Equal(4, cluster.Stores[3].Count);
+        Assert.Equal([1UL, 2UL], cluster.Hints[3].Owners);
+
+        cluster.Cut.Clear();
+        cluster.Run(2_000);
+        Assert.All(cluster.Stores.Values, s => Assert.Equal(4, s.Count));
+        Assert.Equal(0, cluster.Hints[3].Count);
+    }
+
+    [Fact]
+    public void One_succeeds_alone_and_local_quorum_needs_only_this_data_centre()
+    {
+        var cluster = new ClickTestCluster(6); // two nodes per data centre
+        var code = Enumerable.Range(0, 100).Select(i => $"local{i}").First(c => cluster.Owners(c).Contains(1UL));
+        cluster.Isolate(1);
+        Assert.True(cluster.Write(1, Clicks(code, 2), ConsistencyLevel.One).Ok);
+        Assert.False(cluster.Write(1, Clicks(code, 2), ConsistencyLevel.Quorum).Ok);
+
+        // LOCAL_QUORUM: a majority of the owners in dc1. With N = 3 over three data centres a key
+        // has one owner in dc1, so only that owner's answer counts.
+        cluster.Cut.Clear();
+        foreach (var other in cluster.Nodes.Keys.Where(n => cluster.Nodes[n].Dc != "dc1"))
+        {
+            cluster.Isolate(other);
+        }
+
+        Assert.True(cluster.Write(1, Clicks(code, 3), ConsistencyLevel.LocalQuorum).Ok);
+        Assert.False(cluster.Write(1, Clicks(code, 3), ConsistencyLevel.Quorum).Ok);
+    }
+
+    [Fact]
+    public void Reads_that_agree_answer_from_one_fingerprint_and_reads_that_differ_merge_and_repair()
+    {
+        var cluster = new ClickTestCluster(3);
+        var clicks = Clicks("story", 10);
+        clicks.Add(ClickTestCluster.Click("story", kind: ClickKind.Bot));
+        clicks.Add(ClickTestCluster.Click("story", referrer: "news.example"));
+        Assert.True(cluster.Write(1, clicks, ConsistencyLevel.All).Ok);
+
+        var agreed = cluster.Read(2, "story");
+        Assert.True(agreed.Ok);
+        Assert.False(agreed.Repaired);
+        Assert.Equal((12L, 11L, 1L), (agreed.Stats!.Total, agreed.Stats.Human, agreed.Stats.Bots));
+        Assert.Equal("news.example", Assert.Single(agreed.Stats.TopReferrers).Referrer);
+
+        // Replicas drift apart (what a lost write and a lost hint leave): each misses something.
+        cluster.Stores[1].Add(Clicks("story", 3));
+        cluster.Stores[3].Add(Clicks("story", 2));
+        var merged = cluster.Read(2, "story", ConsistencyLevel.All);
+        Assert.True(merged.Ok);
+        Assert.True(merged.Repaired);
+        Assert.Equal(17, merged.Stats!.Total);
+        cluster.Run(100);
+        Assert.All(cluster.Stores.Values, s => Assert.Equal(17, s.Count));
+        Assert.Equal(3, cluster.Nodes.Values.Sum(n => n.Counters.ReadRepairs)); // node 2 lacked 5, node 1 lacked 2, node 3 lacked 3
+        Assert.False(cluster.Read(3, "story", ConsistencyLevel.All).Repaired);
+    }
+
+    [Fact]
+    public void A_read_fails_when_too_few_replicas_answer()
+    {
+        var cluster = new ClickTestCluster(3);
+        cluster.Isolate(2);
+        var read = cluster.Read(2, "x", ConsistencyLevel.Quorum);
+        Assert.False(read.Ok);
+        Assert.Contains("of the 2 replicas", read.Error);
+        Assert.True(cluster.Read(2, "x", ConsistencyLevel.One).Ok);
+    }
+
+    [Fact]
+    public void Anti_entropy_repairs_every_replica_and_then_finds_them_in_sync()
+    {
+        var cluster = new ClickTestCluster(5, settings: new ClickSettings { AntiEntropyIntervalMs = 20 });
+        var all = Enumerable.Range(0, 40).SelectMany(i => Clicks($"link{i}", 5)).ToList();
+        foreach (var group in all.GroupBy(c => c.Code))
+        {
+            // Only the first owner got them (a write at ONE whose other copies were lost).
+            cluster.Stores[cluster.Owners(group.Key)[0]].Add(group.ToList());
+        }
+
+        cluster.Run(20_000);
+        foreach (var group in all.GroupBy(c => c.Code))
+        {
+            foreach (var owner in cluster.Owners(group.Key))
+            {
+                Assert.Equal(5, cluster.Stores[owner].Events(group.Key, 0, int.MaxValue).Count);
+            }
+        }
+
+        var pushed = cluster.Nodes.Values.Sum(n => n.Counters.RepairClicksPushed + n.Counters.RepairClicksPulled);
+        Assert.Equal(all.Count * 2, pushed); // each click to its two other owners, once
+        var inSync = cluster.Nodes.Values.Sum(n => n.Counters.AntiEntropyInSync);
+        cluster.Run(5_000);
+        Assert.True(cluster.Nodes.Values.Sum(n => n.Counters.AntiEntropyInSync) > inSync);
+        Assert.Equal(all.Count * 2, cluster.Nodes.Values.Sum(n => n.Counters.RepairClicksPushed + n.Counters.RepairClicksPulled));
+    }
+
+    [Fact]
+    public void The_summary_counts_each_click_once_over_the_whole_cluster()
+    {
+        var cluster = new ClickTestCluster(5);
+        for (var i = 0; i < 30; i++)
+        {
+            Assert.True(cluster.Write((ulong)((i % 5) + 1), Clicks($"s{i}", i + 1)).Ok);
+        }
+
+        cluster.Run(100);
+        var done = cluster.Await(3, cluster.Nodes[3].Summary(0, int.MaxValue));
+        var summary = done.Summary!;
+        Assert.Equal(Enumerable.Range(1, 30).Sum(), summary.Total);
+        Assert.Equal((5, 5), (summary.Answered, summary.Asked));
+        Assert.Equal(summary.Ranges, summary.RangesCovered);
+        Assert.Equal(["s29", "s28", "s27"], summary.TopLinks.Take(3).Select(l => l.Code));
+
+        // A node down: its ranges still come from the other replicas.
+        cluster.Down.Add(5);
+        cluster.Isolate(5);
+        Assert.Equal(summary.Total, cluster.Await(1, cluster.Nodes[1].Summary(0, int.MaxValue)).Summary!.Total);
+    }
+
+    [Fact]
+    public void Duplicated_and_late_answers_change_nothing()
+    {
+        var cluster = new ClickTestCluster(3);
+        var op = cluster.Nodes[1].Write(Clicks("dup", 3), ConsistencyLevel.All);
+        var messages = cluster.Nodes[1].TakeMessages();
+        foreach (var m in messages.Concat(messages))
+        {
+            cluster.Nodes[m.To].Step(m);
+        }
+
+        var acks = cluster.Nodes.Values.SelectMany(n => n.TakeMessages()).ToList();
+        Assert.Equal(4, acks.Count);
+        foreach (var ack in acks.Concat(acks))
+        {
+            cluster.Nodes[1].Step(ack);
+        }
+
+        var done = Assert.Single(cluster.Nodes[1].TakeCompletions());
+        Assert.Equal((op, true), (done.Op, done.Ok));
+        Assert.All(cluster.Stores.Values, s => Assert.Equal(3, s.Count));
+        Assert.Equal(0, cluster.Nodes[1].PendingOperations);
+    }
+
+    [Fact]
+    public void A_replica_whose_disk_fails_answers_no_and_the_write_still_meets_its_level_elsewhere()
+    {
+        var cluster = new ClickTestCluster(3);
+        cluster.Stores[2].FailWrites = true;
+        var done = cluster.Write(1, Clicks("disk", 2), ConsistencyLevel.Quorum);
+        Assert.True(done.Ok, done.Error);
+        Assert.False(cluster.Write(1, Clicks("disk", 2), ConsistencyLevel.All).Ok);
+        Assert.Equal(2, cluster.Nodes[2].Counters.StoreFailures);
+        Assert.Equal([2UL], cluster.Hints[1].Owners); // kept for the replica that refused
+
+        cluster.Stores[2].FailWrites = false;
+        cluster.Run(2_000);
+        Assert.Equal(4, cluster.Stores[2].Count);
+    }
+}
