@@ -45,4 +45,7 @@ public sealed class ClickNodeCounters
     public long StoreFailures { get; internal set; }
 
     public string? LastStoreError { get; internal set; }
+
+    /// <summary>A copy, for a reader on another thread.</summary>
+    public ClickNodeCounters Snapshot() => (ClickNodeCounters)MemberwiseClone();
 }

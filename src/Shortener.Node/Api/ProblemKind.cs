@@ -20,5 +20,7 @@ public enum ProblemKind
     NotLeader,
     NoSuchMember,
     MembershipConflict,
+    ClicksUnavailable,
+    ClicksDisabled,
     Internal,
 }

@@ -12,9 +12,11 @@ namespace Shortener.Node.Api;
 /// GET and HEAD /{code}: the hot path, run as middleware ahead of routing, authentication and rate
 /// limiting, none of which a redirect needs. A link without a visit limit is answered from the
 /// cache with no disk access; a link with a limit records the visit first (GET only: HEAD, used by
-/// link previews and crawlers, never uses up a visit).
+/// link previews and crawlers, never uses up a visit). Every redirect's click goes to the click
+/// pipeline before the response is sent (durable in the local outbox in the modes that have one,
+/// never waiting for the click store), so a redirect a client saw counts.
 /// </summary>
-public sealed class RedirectHandler(LinkService links, ShortenerMetrics metrics, TimeProvider time)
+public sealed class RedirectHandler(LinkService links, Clicks.ClickService clicks, ShortenerMetrics metrics, TimeProvider time)
 {
     /// <summary>How stale the answer may be: milliseconds since this node's replica of the code's shard last knew it was caught up.</summary>
     public const string AppliedAgeHeader = "Shortener-Applied-Age-Ms";
@@ -107,6 +109,8 @@ public sealed class RedirectHandler(LinkService links, ShortenerMetrics metrics,
             link = result.Link!;
         }
 
+        var request = context.Request;
+        await clicks.RecordAsync(link.Code, request.Method, request.Headers.UserAgent, request.Headers.Referer, request.Headers[clicks.Options.CountryHeader]);
         var response = context.Response;
         response.StatusCode = link.RedirectStatus;
         response.Headers.Location = link.Url;

@@ -69,6 +69,20 @@ public sealed class GossipDriver : IHostedService, IAsyncDisposable
         }
     }
 
+    /// <summary>The members gossip counts as up (alive or suspect), this node included; only this node where gossip does not run.</summary>
+    public IReadOnlySet<ulong> UpMembers()
+    {
+        if (!Enabled)
+        {
+            return new HashSet<ulong> { _node.Id };
+        }
+
+        lock (_lock)
+        {
+            return _node.Members.Where(m => m.IsUp).Select(m => m.Id).ToHashSet();
+        }
+    }
+
     public Task StartAsync(CancellationToken cancellationToken)
     {
         if (!Enabled)

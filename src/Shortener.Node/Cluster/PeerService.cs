@@ -7,8 +7,8 @@ using Shortener.Node.Cluster.Protocol;
 
 namespace Shortener.Node.Cluster;
 
-/// <summary>The gRPC side peers call: Raft streams into the shards, gossip, joins and fault fan-out. Calls without the cluster secret are refused.</summary>
-public sealed class PeerService(ShardHost host, FaultInjector faults, GossipDriver gossip, IHostApplicationLifetime lifetime, ILogger<PeerService> logger) : Peer.PeerBase
+/// <summary>The gRPC side peers call: Raft streams into the shards, gossip, the click store, joins and fault fan-out. Calls without the cluster secret are refused.</summary>
+public sealed class PeerService(ShardHost host, FaultInjector faults, GossipDriver gossip, Clicks.ClickService clicks, IHostApplicationLifetime lifetime, ILogger<PeerService> logger) : Peer.PeerBase
 {
     public override async Task<RaftStreamClosed> Raft(IAsyncStreamReader<RaftBatch> requestStream, ServerCallContext context)
     {
@@ -65,6 +65,13 @@ public sealed class PeerService(ShardHost host, FaultInjector faults, GossipDriv
         Authorize(context);
         gossip.Receive(request);
         return Task.FromResult(new GossipReceived());
+    }
+
+    public override Task<ClickReceived> Click(ClickPacket request, ServerCallContext context)
+    {
+        Authorize(context);
+        clicks.Receive(request);
+        return Task.FromResult(new ClickReceived());
     }
 
     private void Authorize(ServerCallContext context)

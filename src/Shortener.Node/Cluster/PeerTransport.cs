@@ -24,7 +24,9 @@ public sealed class PeerTransport : IAsyncDisposable
     private const int MaxBatchMessages = 1024;
     private const int MaxBatchBytes = 4 << 20;
     private const int MaxGossipInFlight = 16;
+    private const int MaxClickInFlight = 64;
     private static readonly TimeSpan GossipTimeout = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan ClickTimeout = TimeSpan.FromSeconds(5);
 
     private readonly ulong _self;
     private readonly string _secret;
@@ -109,6 +111,19 @@ public sealed class PeerTransport : IAsyncDisposable
         }
     }
 
+    /// <summary>Sends one click-store message to <paramref name="peer"/> in the background; never blocks. A message that cannot go (an unknown peer, a fault, too many in flight, a failed call) is dropped and counted: the click store retries, hands off and repairs what is lost.</summary>
+    public void SendClick(ulong peer, ClickPacket packet)
+    {
+        if (_links.TryGetValue(peer, out var link))
+        {
+            link.SendClick(packet);
+        }
+        else
+        {
+            _metrics.ClickMessageDropped(peer, "not-a-member");
+        }
+    }
+
     /// <summary>A unary call to <paramref name="peer"/>'s Peer service, with the secret and the current trace context.</summary>
     public async Task<FaultReply> InjectFaultAsync(ulong peer, FaultRequest request, TimeSpan timeout, CancellationToken cancellationToken)
     {
@@ -153,6 +168,7 @@ public sealed class PeerTransport : IAsyncDisposable
         private readonly CancellationTokenSource _stop = new();
         private readonly Task _loop;
         private int _gossipInFlight;
+        private int _clickInFlight;
 
         public PeerLink(ClusterMember peer, ulong self, string secret, int capacity, NetworkFaults faults, ShortenerMetrics metrics, Action<ulong> unreachable, ILogger logger)
         {
@@ -239,6 +255,48 @@ public sealed class PeerTransport : IAsyncDisposable
             finally
             {
                 Interlocked.Decrement(ref _gossipInFlight);
+            }
+        }
+
+        public void SendClick(ClickPacket packet)
+        {
+            if (_faults.DropOutbound(_peer.Id))
+            {
+                _metrics.ClickMessageDropped(_peer.Id, "fault");
+                return;
+            }
+
+            if (Interlocked.Increment(ref _clickInFlight) > MaxClickInFlight)
+            {
+                Interlocked.Decrement(ref _clickInFlight);
+                _metrics.ClickMessageDropped(_peer.Id, "busy");
+                return;
+            }
+
+            _ = SendClickAsync(packet, Headers());
+        }
+
+        private async Task SendClickAsync(ClickPacket packet, Metadata headers)
+        {
+            try
+            {
+                var delay = _faults.DelayTo(_peer.Id);
+                if (delay > TimeSpan.Zero)
+                {
+                    await Task.Delay(delay, _stop.Token).ConfigureAwait(false);
+                }
+
+                await Client.ClickAsync(packet, headers, DateTime.UtcNow + ClickTimeout, _stop.Token).ConfigureAwait(false);
+                _metrics.ClickMessageSent(_peer.Id, packet.Body.Length);
+            }
+            catch (Exception e)
+            {
+                _metrics.ClickMessageDropped(_peer.Id, _stop.IsCancellationRequested ? "stopping" : "unreachable");
+                _logger.LogDebug("Click message to peer {Peer} failed: {Error}", _peer.Id, e.Message);
+            }
+            finally
+            {
+                Interlocked.Decrement(ref _clickInFlight);
             }
         }
 

@@ -97,6 +97,7 @@ public static class ShortenerNodeApp
         HealthEndpoints.Map(app);
         LinkEndpoints.Map(app);
         AdminEndpoints.Map(app);
+        ClickEndpoints.Map(app);
 
         // Open storage and keys now, so a bad data dir fails the start with its own message.
         var keys = app.Services.GetRequiredService<ApiKeyRegistry>();
@@ -107,6 +108,7 @@ public static class ShortenerNodeApp
         }
 
         app.Services.GetRequiredService<LinkService>();
+        app.Services.GetRequiredService<Clicks.ClickService>();
         return app;
     }
 
@@ -257,9 +259,20 @@ public static class ShortenerNodeApp
         services.AddSingleton<FaultInjector>();
         services.AddSingleton(new Core.Membership.GossipSettings());
         services.AddSingleton<GossipDriver>();
+        services.AddOptions<Clicks.ClickOptions>().Bind(builder.Configuration.GetSection(Clicks.ClickOptions.Section));
+        services.AddSingleton<IValidateOptions<Clicks.ClickOptions>, Clicks.ClickOptionsValidator>();
+        services.AddSingleton(sp => new Clicks.ClickService(
+            sp.GetRequiredService<ShardHost>(),
+            sp.GetRequiredService<GossipDriver>(),
+            sp.GetRequiredService<IOptions<Clicks.ClickOptions>>().Value,
+            sp.GetRequiredService<IOptions<NodeOptions>>().Value.DataDir,
+            sp.GetRequiredService<ShortenerMetrics>(),
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILoggerFactory>().CreateLogger<Clicks.ClickService>()));
         services.AddSingleton<PeerServer>();
         services.AddHostedService(sp => sp.GetRequiredService<PeerServer>());
         services.AddHostedService(sp => sp.GetRequiredService<GossipDriver>());
+        services.AddHostedService(sp => sp.GetRequiredService<Clicks.ClickService>());
         services.AddSingleton<RedirectHandler>();
         services.AddHostedService<IdempotencyPurgeService>();
 

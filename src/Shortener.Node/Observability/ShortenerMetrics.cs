@@ -30,6 +30,11 @@ public sealed class ShortenerMetrics : IDisposable
     private readonly Counter<long> _peerMessagesDropped;
     private readonly Counter<long> _unavailable;
     private readonly Counter<long> _membershipSteps;
+    private readonly Counter<long> _clickMessagesSent;
+    private readonly Counter<long> _clickBytesSent;
+    private readonly Counter<long> _clickMessagesDropped;
+    private readonly Counter<long> _clicksRecorded;
+    private readonly Counter<long> _clicksNotRecorded;
     private long _redirectCount;
 
     public ShortenerMetrics(IMeterFactory meterFactory)
@@ -56,6 +61,11 @@ public sealed class ShortenerMetrics : IDisposable
         _gossipDropped = _meter.CreateCounter<long>("shortener.gossip.messages.dropped", "{message}", "Gossip messages to a peer not delivered, by reason (fault, busy, unreachable, not-a-member, stopping)");
         _gossipChanges = _meter.CreateCounter<long>("shortener.gossip.status_changes", "{change}", "Changes of a member's status in this node's gossip view, by new status");
         _membershipSteps = _meter.CreateCounter<long>("shortener.membership.steps", "{step}", "Membership steps this node's shard leaders took toward the placement, by kind (add-learner, promote, replace-voter, demote-voter, remove-voter, remove-learner, transfer)");
+        _clickMessagesSent = _meter.CreateCounter<long>("shortener.clicks.messages.sent", "{message}", "Click-store messages delivered to each peer");
+        _clickBytesSent = _meter.CreateCounter<long>("shortener.clicks.bytes.sent", "By", "Bytes of click-store messages delivered to each peer");
+        _clickMessagesDropped = _meter.CreateCounter<long>("shortener.clicks.messages.dropped", "{message}", "Click-store messages to a peer not delivered, by reason (fault, busy, unreachable, not-a-member, stopping)");
+        _clicksRecorded = _meter.CreateCounter<long>("shortener.clicks.recorded", "{click}", "Clicks the redirect path handed to the click pipeline, by kind (human, bot)");
+        _clicksNotRecorded = _meter.CreateCounter<long>("shortener.clicks.not_recorded", "{click}", "Redirects whose click was not durable in time or was refused, by reason (queue-full, outbox-slow, outbox-error)");
         _unavailable = _meter.CreateCounter<long>("shortener.shard.unavailable", "{request}", "Writes and linearizable reads answered 503 because their shard had no quorum in time, by shard");
     }
 
@@ -122,6 +132,53 @@ public sealed class ShortenerMetrics : IDisposable
             "{phi}",
             "Phi accrual suspicion of each peer, from the arrival times of its gossip messages (8 or more: likely down)");
         _meter.CreateObservableGauge("shortener.gossip.incarnation", () => (long)gossip.Incarnation, "{incarnation}", "This node's gossip incarnation (raised each time it refutes a suspicion)");
+    }
+
+    public void ClickMessageSent(ulong peer, int bytes)
+    {
+        var tag = new KeyValuePair<string, object?>("peer", peer);
+        _clickMessagesSent.Add(1, tag);
+        _clickBytesSent.Add(bytes, tag);
+    }
+
+    public void ClickMessageDropped(ulong peer, string reason) =>
+        _clickMessagesDropped.Add(1, new KeyValuePair<string, object?>("peer", peer), new KeyValuePair<string, object?>("reason", reason));
+
+    public void ClickRecorded(Core.Clicks.ClickKind kind) => _clicksRecorded.Add(1, new KeyValuePair<string, object?>("kind", kind == Core.Clicks.ClickKind.Bot ? "bot" : "human"));
+
+    public void ClickNotRecorded(string reason) => _clicksNotRecorded.Add(1, new KeyValuePair<string, object?>("reason", reason));
+
+    /// <summary>The click store's gauges and counters, read from the service's latest figures at each scrape.</summary>
+    public void ObserveClicks(Clicks.ClickService clicks)
+    {
+        _meter.CreateObservableGauge("shortener.clicks.outbox.depth", () => clicks.Figures.OutboxDepth, "{click}", "Clicks in this node's outbox not yet shipped to the click store");
+        _meter.CreateObservableGauge("shortener.clicks.hints.pending", () => clicks.Figures.HintsPending, "{click}", "Hints this node holds for replicas that were down (hinted handoff)");
+        _meter.CreateObservableGauge("shortener.clicks.stored", () => clicks.Figures.Stored, "{click}", "Clicks in this node's replica of the click store");
+        _meter.CreateObservableCounter("shortener.clicks.shipped", () => clicks.Figures.Shipped, "{click}", "Clicks the relay wrote into the click store at its consistency level");
+        _meter.CreateObservableCounter("shortener.clicks.relay.failures", () => clicks.Figures.RelayFailures, "{attempt}", "Relay writes that missed their consistency level (retried, except at most once)");
+        _meter.CreateObservableCounter("shortener.clicks.lost", () => clicks.Figures.Lost, "{click}", "Clicks given up on (at-most-once delivery only)");
+        _meter.CreateObservableCounter("shortener.clicks.writes", () => (IEnumerable<Measurement<long>>)
+        [
+            new Measurement<long>(clicks.Figures.Node.WritesSucceeded, new KeyValuePair<string, object?>("outcome", "ok")),
+            new Measurement<long>(clicks.Figures.Node.WritesFailed, new KeyValuePair<string, object?>("outcome", "failed")),
+        ], "{write}", "Click-store writes this node coordinated, by outcome");
+        _meter.CreateObservableCounter("shortener.clicks.reads", () => (IEnumerable<Measurement<long>>)
+        [
+            new Measurement<long>(clicks.Figures.Node.ReadsSucceeded, new KeyValuePair<string, object?>("outcome", "ok")),
+            new Measurement<long>(clicks.Figures.Node.ReadsFailed, new KeyValuePair<string, object?>("outcome", "failed")),
+        ], "{read}", "Click-store reads this node coordinated, by outcome");
+        _meter.CreateObservableCounter("shortener.clicks.read_repairs", () => clicks.Figures.Node.ReadRepairs, "{repair}", "Replicas a read found behind and sent what they lacked");
+        _meter.CreateObservableCounter("shortener.clicks.hints.replayed", () => clicks.Figures.Node.HintsReplayed, "{click}", "Hints handed over to their owners");
+        _meter.CreateObservableCounter("shortener.clicks.hints.expired", () => clicks.Figures.Node.HintsExpired + clicks.Figures.Node.HintsDropped, "{click}", "Hints dropped: past the window, or for nodes no longer on the ring");
+        _meter.CreateObservableCounter("shortener.clicks.repair.bytes", () => clicks.Figures.Node.RepairBytes, "By", "Bytes of Merkle hashes, digests and clicks anti-entropy moved (as the initiating side)");
+        _meter.CreateObservableCounter("shortener.clicks.repair.clicks", () => clicks.Figures.Node.RepairClicksPushed + clicks.Figures.Node.RepairClicksPulled, "{click}", "Clicks anti-entropy copied between replicas");
+        _meter.CreateObservableCounter("shortener.clicks.anti_entropy.rounds", () => (IEnumerable<Measurement<long>>)
+        [
+            new Measurement<long>(clicks.Figures.Node.AntiEntropyInSync, new KeyValuePair<string, object?>("result", "in-sync")),
+            new Measurement<long>(clicks.Figures.Node.AntiEntropyRounds - clicks.Figures.Node.AntiEntropyInSync - clicks.Figures.Node.AntiEntropyAbandoned, new KeyValuePair<string, object?>("result", "repaired")),
+            new Measurement<long>(clicks.Figures.Node.AntiEntropyAbandoned, new KeyValuePair<string, object?>("result", "abandoned")),
+        ], "{round}", "Merkle comparisons of one ring range with one peer, by result");
+        _meter.CreateObservableCounter("shortener.clicks.store.failures", () => clicks.Figures.Node.StoreFailures, "{failure}", "Click store or hint writes on this node's disk that failed");
     }
 
     public void MembershipStep(string kind) => _membershipSteps.Add(1, new KeyValuePair<string, object?>("kind", kind));

@@ -1,0 +1,9 @@
+using Shortener.Core.Clicks;
+
+namespace Shortener.Node.Clicks;
+
+/// <summary>The click store's figures on this node as of the service's last tick (for metrics and the admin view).</summary>
+public sealed record ClickFigures(long OutboxDepth, long HintsPending, long Stored, long Shipped, long RelayFailures, long Lost, ClickNodeCounters Node)
+{
+    public static ClickFigures Empty { get; } = new(0, 0, 0, 0, 0, 0, new ClickNodeCounters());
+}

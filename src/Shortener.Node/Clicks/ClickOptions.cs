@@ -1,0 +1,95 @@
+using Shortener.Core.Clicks;
+using Shortener.Core.Quorum;
+
+namespace Shortener.Node.Clicks;
+
+/// <summary>The click pipeline and store, bound from "Shortener:Clicks" (docs/clicks.md). Every default works on one machine.</summary>
+public sealed class ClickOptions
+{
+    public const string Section = "Shortener:Clicks";
+
+    /// <summary>exactly-once (default), at-least-once, at-most-once, or off (redirects record no clicks).</summary>
+    public string Delivery { get; set; } = "exactly-once";
+
+    /// <summary>The level the relay writes clicks at: one, quorum (default), all or local-quorum.</summary>
+    public string WriteConsistency { get; set; } = "quorum";
+
+    /// <summary>The level of a stats read that names none.</summary>
+    public string ReadConsistency { get; set; } = "quorum";
+
+    /// <summary>N: copies of each link's clicks (fewer when the cluster has fewer nodes).</summary>
+    public int ReplicationFactor { get; set; } = 3;
+
+    /// <summary>How often the click store's state machine ticks (timeouts, the relay, hints, anti-entropy).</summary>
+    public int TickMs { get; set; } = 20;
+
+    public int RequestTimeoutMs { get; set; } = 2_000;
+
+    public int AntiEntropyIntervalMs { get; set; } = 1_000;
+
+    public int HintReplayIntervalMs { get; set; } = 1_000;
+
+    /// <summary>Hints older than this are dropped; anti-entropy repairs the owner instead.</summary>
+    public double HintWindowHours { get; set; } = 3;
+
+    public int RelayBatchSize { get; set; } = 500;
+
+    /// <summary>Clicks the at-most-once queue holds in memory before it drops new ones.</summary>
+    public int MemoryQueueCapacity { get; set; } = 100_000;
+
+    /// <summary>How long a redirect waits for its click to be durable in the outbox before it answers anyway (and counts the click as not recorded in time).</summary>
+    public int OutboxWaitMs { get; set; } = 1_000;
+
+    /// <summary>A header a trusted proxy in front of the nodes sets to the visitor's ISO country code.</summary>
+    public string CountryHeader { get; set; } = "CF-IPCountry";
+
+    public bool Enabled => !string.Equals(Delivery, "off", StringComparison.OrdinalIgnoreCase);
+
+    public DeliveryMode Mode => ParseMode(Delivery) ?? DeliveryMode.ExactlyOnce;
+
+    public static DeliveryMode? ParseMode(string text) => text.ToLowerInvariant() switch
+    {
+        "exactly-once" => DeliveryMode.ExactlyOnce,
+        "at-least-once" => DeliveryMode.AtLeastOnce,
+        "at-most-once" => DeliveryMode.AtMostOnce,
+        _ => null,
+    };
+
+    /// <summary>one, quorum, all, local-quorum (also local_quorum), any case; null for anything else.</summary>
+    public static ConsistencyLevel? ParseLevel(string? text) => text?.ToLowerInvariant() switch
+    {
+        "one" => ConsistencyLevel.One,
+        "quorum" => ConsistencyLevel.Quorum,
+        "all" => ConsistencyLevel.All,
+        "local-quorum" or "local_quorum" => ConsistencyLevel.LocalQuorum,
+        _ => null,
+    };
+
+    public static string LevelName(ConsistencyLevel level) => level switch
+    {
+        ConsistencyLevel.One => "one",
+        ConsistencyLevel.All => "all",
+        ConsistencyLevel.LocalQuorum => "local-quorum",
+        _ => "quorum",
+    };
+
+    public bool IsValid(out string? error)
+    {
+        error = null;
+        if (Enabled && ParseMode(Delivery) is null)
+        {
+            error = $"Shortener:Clicks:Delivery must be exactly-once, at-least-once, at-most-once or off (got '{Delivery}')";
+        }
+        else if (ParseLevel(WriteConsistency) is null || ParseLevel(ReadConsistency) is null)
+        {
+            error = $"Shortener:Clicks:WriteConsistency and ReadConsistency must be one, quorum, all or local-quorum (got '{WriteConsistency}', '{ReadConsistency}')";
+        }
+        else if (ReplicationFactor < 1 || TickMs < 1 || RequestTimeoutMs < 10 || AntiEntropyIntervalMs < 1 || HintReplayIntervalMs < 1 || HintWindowHours < 0
+            || RelayBatchSize is < 1 or > 10_000 || MemoryQueueCapacity < 1 || OutboxWaitMs < 1)
+        {
+            error = "Shortener:Clicks options out of range: ReplicationFactor >= 1, TickMs >= 1, RequestTimeoutMs >= 10, AntiEntropyIntervalMs >= 1, HintReplayIntervalMs >= 1, HintWindowHours >= 0, RelayBatchSize 1..10000, MemoryQueueCapacity >= 1, OutboxWaitMs >= 1";
+        }
+
+        return error is null;
+    }
+}

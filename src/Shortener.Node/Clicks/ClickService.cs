@@ -1,0 +1,419 @@
+using System.Diagnostics;
+using System.Threading.Channels;
+using Google.Protobuf;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Shortener.Core;
+using Shortener.Core.Clicks;
+using Shortener.Core.Clocks;
+using Shortener.Core.Quorum;
+using Shortener.Node.Cluster;
+using Shortener.Node.Cluster.Protocol;
+using Shortener.Node.Observability;
+using Shortener.Storage.Clicks;
+
+namespace Shortener.Node.Clicks;
+
+/// <summary>
+/// This node's part of the click pipeline and store: the redirect path hands it clicks
+/// (<see cref="RecordAsync"/>), which go into the outbox for the delivery mode; one loop runs the
+/// <see cref="ClickNode"/> and <see cref="ClickRelay"/> state machines (ticks, peer messages, stats
+/// reads), reads and writes the SQLite replica and the hints on disk, and sends what the machines
+/// say over the peer transport. The ring follows the cluster's member list; who is up comes from
+/// gossip. A paused node (fault injection) neither ticks nor answers.
+/// </summary>
+public sealed class ClickService : IHostedService, IAsyncDisposable
+{
+    public const string DirectoryName = "clicks";
+
+    private readonly ShardHost _host;
+    private readonly GossipDriver _gossip;
+    private readonly ShortenerMetrics _metrics;
+    private readonly TimeProvider _time;
+    private readonly ILogger<ClickService> _logger;
+    private readonly Channel<Work> _work = Channel.CreateUnbounded<Work>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Dictionary<ulong, TaskCompletionSource<ClickCompletion>> _waiting = [];
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Lock _hlcLock = new();
+    private readonly HybridLogicalClock _hlc = new(maxOffsetMs: 500);
+    private readonly ClickStore? _store;
+    private readonly HintedHandoffQueue? _hints;
+    private readonly ClickOutbox? _outbox;
+    private readonly InMemoryClickOutbox? _memoryQueue;
+    private readonly OutboxFlusher? _flusher;
+    private readonly ClickNode? _node;
+    private readonly ClickRelay? _relay;
+    private readonly long _storedAtOpen;
+    private IReadOnlySet<ulong> _up = new HashSet<ulong>();
+    private long _ringVersion = -1;
+    private Task _loop = Task.CompletedTask;
+    private int _stopped;
+
+    public ClickService(ShardHost host, GossipDriver gossip, ClickOptions options, string dataDir, ShortenerMetrics metrics, TimeProvider time, ILogger<ClickService> logger)
+    {
+        _host = host;
+        _gossip = gossip;
+        _metrics = metrics;
+        _time = time;
+        _logger = logger;
+        Options = options;
+        if (!options.Enabled)
+        {
+            return;
+        }
+
+        var directory = Path.Combine(dataDir, DirectoryName);
+        try
+        {
+            _store = ClickStore.Open(Path.Combine(directory, "clicks.db"));
+            _storedAtOpen = _store.Count;
+            _hints = HintedHandoffQueue.Open(Path.Combine(directory, "hints"));
+            IClickOutbox source;
+            if (options.Mode == DeliveryMode.AtMostOnce)
+            {
+                source = _memoryQueue = new InMemoryClickOutbox(options.MemoryQueueCapacity);
+            }
+            else
+            {
+                source = _outbox = ClickOutbox.Open(Path.Combine(directory, "outbox"));
+                _flusher = new OutboxFlusher(_outbox, logger);
+                if (_outbox.RepairedBytes > 0)
+                {
+                    logger.LogWarning("The click outbox's last segment had a torn tail ({Bytes} bytes, clicks never confirmed to a client) and was cut back", _outbox.RepairedBytes);
+                }
+            }
+
+            var settings = new ClickSettings
+            {
+                ReplicationFactor = options.ReplicationFactor,
+                RequestTimeoutMs = options.RequestTimeoutMs,
+                AntiEntropyIntervalMs = options.AntiEntropyIntervalMs,
+                HintReplayIntervalMs = options.HintReplayIntervalMs,
+                HintWindowMs = (long)(options.HintWindowHours * 3_600_000),
+            };
+            var random = new SeededRandom(BitConverter.ToUInt64(System.Security.Cryptography.RandomNumberGenerator.GetBytes(8)));
+            var self = host.Topology.Member(host.Options.NodeId);
+            _node = new ClickNode(host.Options.NodeId, self?.Dc ?? host.Options.Dc, settings, _store, _hints, id => _up.Contains(id), random, WallMs());
+            _relay = new ClickRelay(source, _node, options.Mode, ClickOptions.ParseLevel(options.WriteConsistency)!.Value, new ClickRelaySettings { BatchSize = options.RelayBatchSize }, random);
+            FollowRing();
+        }
+        catch
+        {
+            DisposeStorage();
+            throw;
+        }
+    }
+
+    public ClickOptions Options { get; }
+
+    public bool Enabled => _node is not null;
+
+    public DeliveryMode Mode => Options.Mode;
+
+    public ConsistencyLevel DefaultReadLevel => ClickOptions.ParseLevel(Options.ReadConsistency)!.Value;
+
+    /// <summary>The figures as of the last tick.</summary>
+    public ClickFigures Figures { get; private set; } = ClickFigures.Empty;
+
+    /// <summary>
+    /// The redirect path's part: the click goes into the outbox (exactly-once and at-least-once:
+    /// the task ends once it is on disk, or after <see cref="ClickOptions.OutboxWaitMs"/> at the
+    /// latest) or the in-memory queue (at-most-once, at once). It never waits for the click store,
+    /// and never fails the redirect: a click that could not be recorded is counted and logged.
+    /// </summary>
+    public Task RecordAsync(string code, string method, string? userAgent, string? referer, string? country)
+    {
+        if (_node is null)
+        {
+            return Task.CompletedTask;
+        }
+
+        var at = _time.GetUtcNow().ToUnixTimeMilliseconds();
+        HlcTimestamp hlc;
+        lock (_hlcLock)
+        {
+            hlc = _hlc.Now(at);
+        }
+
+        var click = new ClickEvent(Guid.NewGuid(), code, at, hlc, ClickClassifier.Classify(method, userAgent), ClickClassifier.ReferrerHost(referer), ClickClassifier.Country(country));
+        var payload = click.Encode();
+        _metrics.ClickRecorded(click.Kind);
+        if (_memoryQueue is not null)
+        {
+            if (_memoryQueue.Append(payload) is null)
+            {
+                _metrics.ClickNotRecorded("queue-full");
+            }
+
+            return Task.CompletedTask;
+        }
+
+        return WaitDurableAsync(_flusher!.AppendAsync(payload));
+    }
+
+    private async Task WaitDurableAsync(Task durable)
+    {
+        try
+        {
+            await durable.WaitAsync(TimeSpan.FromMilliseconds(Options.OutboxWaitMs)).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            _metrics.ClickNotRecorded("outbox-slow");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Logged by the flusher; the click stays buffered for its next flush.
+            _metrics.ClickNotRecorded("outbox-error");
+        }
+    }
+
+    /// <summary>A link's stats over days <paramref name="fromDay"/> to <paramref name="toDay"/>, read at <paramref name="level"/>.</summary>
+    public Task<ClickCompletion> ReadAsync(string code, int fromDay, int toDay, ConsistencyLevel level, CancellationToken cancellationToken) =>
+        StartAsync(node => node.Read(code, fromDay, toDay, level), cancellationToken);
+
+    public Task<ClickCompletion> SummaryAsync(int fromDay, int toDay, CancellationToken cancellationToken) =>
+        StartAsync(node => node.Summary(fromDay, toDay), cancellationToken);
+
+    /// <summary>A message from a peer (the peer service calls this); decoded here, handled on the loop.</summary>
+    public void Receive(ClickPacket packet)
+    {
+        if (_node is null || _host.Faults.DropInbound(packet.From) || _host.Faults.Paused)
+        {
+            return;
+        }
+
+        ClickMessage message;
+        try
+        {
+            message = ClickMessageCodec.Decode(packet.Body.Span);
+        }
+        catch (FormatException e)
+        {
+            _logger.LogWarning("Dropped a click-store message from node {Peer} this version cannot read: {Error}", packet.From, e.Message);
+            return;
+        }
+
+        _work.Writer.TryWrite(new Inbound(message));
+    }
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (_node is not null)
+        {
+            _metrics.ObserveClicks(this);
+            _loop = Task.Run(RunAsync, CancellationToken.None);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (Interlocked.Exchange(ref _stopped, 1) == 1)
+        {
+            return;
+        }
+
+        await _stop.CancelAsync().ConfigureAwait(false);
+        await _loop.ConfigureAwait(false);
+        if (_flusher is not null)
+        {
+            await _flusher.DisposeAsync().ConfigureAwait(false);
+        }
+
+        DisposeStorage();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync(CancellationToken.None).ConfigureAwait(false);
+        _stop.Dispose();
+    }
+
+    private Task<ClickCompletion> StartAsync(Func<ClickNode, ulong> start, CancellationToken cancellationToken)
+    {
+        if (_node is null)
+        {
+            throw new InvalidOperationException("click tracking is off on this node (Shortener:Clicks:Delivery=off)");
+        }
+
+        var done = new TaskCompletionSource<ClickCompletion>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _work.Writer.TryWrite(new Operation(start, done));
+        return done.Task.WaitAsync(cancellationToken);
+    }
+
+    private async Task RunAsync()
+    {
+        var tick = TimeSpan.FromMilliseconds(Options.TickMs);
+        var nextTick = Stopwatch.GetTimestamp();
+        var reader = _work.Reader;
+        var failuresLogged = 0;
+        while (!_stop.IsCancellationRequested)
+        {
+            try
+            {
+                var wait = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), nextTick);
+                if (wait > TimeSpan.Zero && !reader.TryPeek(out _))
+                {
+                    using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
+                    timeout.CancelAfter(wait);
+                    try
+                    {
+                        await reader.WaitToReadAsync(timeout.Token).ConfigureAwait(false);
+                    }
+                    catch (OperationCanceledException) when (!_stop.IsCancellationRequested)
+                    {
+                    }
+                }
+
+                if (_host.Faults.Paused)
+                {
+                    // A paused node (fault injection) does nothing, like a stopped process; what arrives meanwhile is lost.
+                    while (reader.TryRead(out var dropped))
+                    {
+                        (dropped as Operation)?.Done.TrySetResult(new ClickCompletion(0, false, "this node's click store is paused (fault injection)"));
+                    }
+
+                    nextTick = Stopwatch.GetTimestamp() + (long)(tick.TotalSeconds * Stopwatch.Frequency);
+                    continue;
+                }
+
+                while (reader.TryRead(out var work))
+                {
+                    Handle(work);
+                }
+
+                if (Stopwatch.GetTimestamp() >= nextTick)
+                {
+                    nextTick = Stopwatch.GetTimestamp() + (long)(tick.TotalSeconds * Stopwatch.Frequency);
+                    Tick();
+                }
+
+                failuresLogged = 0;
+            }
+            catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception e)
+            {
+                // A bug or a storage failure the state machines did not absorb: log it (once per streak) and go on.
+                if (failuresLogged++ == 0)
+                {
+                    _logger.LogError(e, "The click store loop failed; it goes on at the next tick");
+                }
+
+                await Task.Delay(tick, CancellationToken.None).ConfigureAwait(false);
+            }
+        }
+
+        foreach (var waiter in _waiting.Values)
+        {
+            waiter.TrySetResult(new ClickCompletion(0, false, "this node is stopping"));
+        }
+
+        while (reader.TryRead(out var left))
+        {
+            (left as Operation)?.Done.TrySetResult(new ClickCompletion(0, false, "this node is stopping"));
+        }
+    }
+
+    private void Handle(Work work)
+    {
+        switch (work)
+        {
+            case Inbound inbound:
+                _node!.Step(inbound.Message);
+                break;
+            case Operation operation:
+                var op = operation.Start(_node!);
+                _waiting[op] = operation.Done;
+                break;
+        }
+
+        Flush();
+    }
+
+    private void Tick()
+    {
+        FollowRing();
+        _up = _gossip.UpMembers();
+        var now = WallMs();
+        _node!.Tick(now);
+        var failures = _relay!.ConsecutiveFailures;
+        _relay.Tick(now);
+        Flush();
+        if (_relay.ConsecutiveFailures == 1 && failures == 0)
+        {
+            _logger.LogWarning("Shipping clicks failed ({Level}); the outbox keeps them and the relay retries with backoff", _relay.Level);
+        }
+        else if (_relay.ConsecutiveFailures == 0 && failures > 0)
+        {
+            _logger.LogInformation("Shipping clicks works again after {Failures} failed attempts", failures);
+        }
+
+        var counters = _node.Counters;
+        if (counters.StoreFailures > Figures.Node.StoreFailures)
+        {
+            _logger.LogError("The click store on this node's disk failed: {Error}", counters.LastStoreError);
+        }
+
+        Figures = new ClickFigures(
+            (_outbox as IClickOutbox ?? _memoryQueue)!.Depth,
+            _hints!.Count,
+            _storedAtOpen + counters.ClicksStored,
+            _relay.Shipped,
+            _relay.FailedAttempts,
+            _relay.Lost,
+            counters.Snapshot());
+    }
+
+    private void Flush()
+    {
+        foreach (var completion in _node!.TakeCompletions())
+        {
+            if (_relay!.Complete(completion))
+            {
+                continue;
+            }
+
+            if (_waiting.Remove(completion.Op, out var waiter))
+            {
+                waiter.TrySetResult(completion);
+            }
+        }
+
+        foreach (var message in _node.TakeMessages())
+        {
+            _host.Transport.SendClick(message.To, new ClickPacket { From = message.From, Body = ByteString.CopyFrom(ClickMessageCodec.Encode(message)) });
+        }
+    }
+
+    private void FollowRing()
+    {
+        var topology = _host.Topology;
+        if (topology.Version == _ringVersion)
+        {
+            return;
+        }
+
+        _ringVersion = topology.Version;
+        _node!.SetRing(new HashRing(topology.Members.Select(m => new RingNode(m.Id, m.Dc, HashRing.TokensFor(m.Id)))));
+    }
+
+    private static long WallMs() => TimeProvider.System.GetUtcNow().ToUnixTimeMilliseconds();
+
+    private void DisposeStorage()
+    {
+        _outbox?.Dispose();
+        _hints?.Dispose();
+        _store?.Dispose();
+    }
+
+    private abstract record Work;
+
+    private sealed record Inbound(ClickMessage Message) : Work;
+
+    private sealed record Operation(Func<ClickNode, ulong> Start, TaskCompletionSource<ClickCompletion> Done) : Work;
+}
