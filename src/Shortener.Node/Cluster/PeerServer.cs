@@ -15,7 +15,7 @@ namespace Shortener.Node.Cluster;
 /// node's peer URL, apart from the public API so that peer traffic meets none of the API's
 /// middleware (keys, rate limits) and clients never reach the peer protocol by accident.
 /// </summary>
-public sealed class PeerServer(ShardHost host, FaultInjector faults, GossipDriver gossip, ILoggerFactory loggers) : IHostedService, IAsyncDisposable
+public sealed class PeerServer(ShardHost host, FaultInjector faults, GossipDriver gossip, Clicks.ClickService clicks, ILoggerFactory loggers) : IHostedService, IAsyncDisposable
 {
     private WebApplication? _app;
 
@@ -44,6 +44,7 @@ public sealed class PeerServer(ShardHost host, FaultInjector faults, GossipDrive
         builder.Services.AddSingleton(host);
         builder.Services.AddSingleton(faults);
         builder.Services.AddSingleton(gossip);
+        builder.Services.AddSingleton(clicks);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.Limits.Http2.MaxStreamsPerConnection = 1000;

@@ -130,7 +130,7 @@ public sealed class ClickSimulation
 
             if (converged is not null && ReadAll(code) is { } read && (!read.Ok || read.Stats!.Total != held))
             {
-                violations.Add($"{code}: a read at ALL says {(read.Ok ? read.Stats!.Total.ToString(CultureInfo.InvariantCulture) : read.Error)}, the replicas hold {held}");
+                violations.Add($"{code}: a read at ALL on node {read.Reader} at {Now} ms says {(read.Completion.Ok ? read.Completion.Stats!.Total.ToString(CultureInfo.InvariantCulture) : read.Completion.Error)}, the replicas hold {held}; gossip there: {read.View}");
             }
         }
 
@@ -219,9 +219,30 @@ public sealed class ClickSimulation
         return null;
     }
 
-    private ClickCompletion? ReadAll(string code)
+    /// <summary>
+    /// A read at ALL from a random node. Until gossip has settled after the heal (a restarted node
+    /// refuting its death, say), a read at ALL may fail for want of replicas it thinks are up:
+    /// that is allowed, so a failed read is tried again for up to 30 s; a wrong count is not.
+    /// </summary>
+    private (ulong Reader, ClickCompletion Completion, string View, bool Ok, ClickStats? Stats) ReadAll(string code)
+    {
+        var deadline = Now + 30_000;
+        while (true)
+        {
+            var read = ReadAllOnce(code);
+            if (read.Ok || Now >= deadline)
+            {
+                return read;
+            }
+
+            _scheduler.Run(Now + 500);
+        }
+    }
+
+    private (ulong Reader, ClickCompletion Completion, string View, bool Ok, ClickStats? Stats) ReadAllOnce(string code)
     {
         var node = _nodes[(ulong)(_random.Next(_nodes.Count) + 1)];
+        var view = string.Join(", ", node.Gossip!.Members.OrderBy(m => m.Id).Select(m => $"{m.Id} {m.Status}"));
         var op = node.Clicks!.Read(code, 0, int.MaxValue, ConsistencyLevel.All);
         Flush(node);
         var deadline = Now + 5_000;
@@ -230,7 +251,8 @@ public sealed class ClickSimulation
             _scheduler.Run(Now + 10);
         }
 
-        return _reads.GetValueOrDefault((node.Id, op)) ?? new ClickCompletion(op, false, "no answer in 5 s");
+        var done = _reads.GetValueOrDefault((node.Id, op)) ?? new ClickCompletion(op, false, "no answer in 5 s");
+        return (node.Id, done, view, done.Ok, done.Stats);
     }
 
     private void Start(SimClickNode node)
