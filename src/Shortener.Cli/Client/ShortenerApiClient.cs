@@ -42,6 +42,28 @@ public sealed class ShortenerApiClient(HttpClient http, string? apiKey, int atte
         return SendAsync<LinkListResponse>(HttpMethod.Get, "/api/v1/links" + query, null, null, null, cancellationToken)!;
     }
 
+    public Task<ClickStatsResponse> StatsAsync(string code, string? from, string? to, string? consistency, CancellationToken cancellationToken)
+    {
+        var query = new List<string>();
+        if (from is not null)
+        {
+            query.Add("from=" + Uri.EscapeDataString(from));
+        }
+
+        if (to is not null)
+        {
+            query.Add("to=" + Uri.EscapeDataString(to));
+        }
+
+        if (consistency is not null)
+        {
+            query.Add("consistency=" + Uri.EscapeDataString(consistency));
+        }
+
+        var path = $"/api/v1/links/{Uri.EscapeDataString(code)}/stats" + (query.Count > 0 ? "?" + string.Join("&", query) : "");
+        return SendAsync<ClickStatsResponse>(HttpMethod.Get, path, null, null, null, cancellationToken)!;
+    }
+
     public Task<T?> GetJsonAsync<T>(string path, CancellationToken cancellationToken) =>
         SendAsync<T>(HttpMethod.Get, path, null, null, null, cancellationToken);
 

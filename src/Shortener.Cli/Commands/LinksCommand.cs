@@ -23,6 +23,7 @@ public static class LinksCommand
         links.Subcommands.Add(UpdateCommand());
         links.Subcommands.Add(DeleteCommand());
         links.Subcommands.Add(ListCommand());
+        links.Subcommands.Add(StatsCommand());
         return links;
     }
 
@@ -177,6 +178,38 @@ public static class LinksCommand
                 }
             }
             while (next is not null && parse.GetValue(all));
+        }));
+        return command;
+    }
+
+    private static Command StatsCommand()
+    {
+        var code = new Argument<string>("code") { Description = "The link's code" };
+        var from = new Option<string?>("--from") { Description = "First UTC day, YYYY-MM-DD (default: 29 days before --to)" };
+        var to = new Option<string?>("--to") { Description = "Last UTC day, YYYY-MM-DD (default: today)" };
+        var consistency = new Option<string?>("--consistency") { Description = "How many replicas of the click store must answer: one, quorum (the node's default), all or local-quorum" };
+        var command = new Command("stats", "A link's clicks: total, humans and bots apart, per day, and its top referrers") { code, from, to, consistency };
+        command.SetAction((parse, ct) => RunAsync(parse, async (client, output) =>
+        {
+            var stats = await client.StatsAsync(parse.GetValue(code)!, parse.GetValue(from), parse.GetValue(to), parse.GetValue(consistency), ct);
+            if (parse.GetValue(AsJson))
+            {
+                await output.WriteLineAsync(JsonSerializer.Serialize(stats, Pretty));
+                return;
+            }
+
+            await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"{stats.Code}: {stats.Total:N0} clicks from {stats.From} to {stats.To} ({stats.NonBot:N0} human, {stats.Bots:N0} bots; read at {stats.Consistency}{(stats.Repaired ? ", replicas repaired" : "")})"));
+            var max = Math.Max(1, stats.Days.Max(d => d.Total));
+            foreach (var day in stats.Days.Where(d => d.Total > 0))
+            {
+                var bar = new string('#', (int)Math.Ceiling(30.0 * day.Total / max));
+                await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"  {day.Date}  {day.Total,8:N0}  {bar}"));
+            }
+
+            if (stats.TopReferrers.Count > 0)
+            {
+                await output.WriteLineAsync("  top referrers: " + string.Join(", ", stats.TopReferrers.Select(r => string.Create(CultureInfo.InvariantCulture, $"{r.Referrer} {r.Clicks:N0}"))));
+            }
         }));
         return command;
     }

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Threading.Channels;
 using Google.Protobuf;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -20,7 +19,8 @@ namespace Shortener.Node.Clicks;
 /// <see cref="ClickNode"/> and <see cref="ClickRelay"/> state machines (ticks, peer messages, stats
 /// reads), reads and writes the SQLite replica and the hints on disk, and sends what the machines
 /// say over the peer transport. The ring follows the cluster's member list; who is up comes from
-/// gossip. A paused node (fault injection) neither ticks nor answers.
+/// gossip. A paused node (fault injection) neither ticks nor answers. The loop is a thread of its
+/// own, since SQLite and the hint queues block on the disk.
 /// </summary>
 public sealed class ClickService : IHostedService, IAsyncDisposable
 {
@@ -31,7 +31,8 @@ public sealed class ClickService : IHostedService, IAsyncDisposable
     private readonly ShortenerMetrics _metrics;
     private readonly TimeProvider _time;
     private readonly ILogger<ClickService> _logger;
-    private readonly Channel<Work> _work = Channel.CreateUnbounded<Work>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly System.Collections.Concurrent.ConcurrentQueue<Work> _work = new();
+    private readonly SemaphoreSlim _workArrived = new(0);
     private readonly Dictionary<ulong, TaskCompletionSource<ClickCompletion>> _waiting = [];
     private readonly CancellationTokenSource _stop = new();
     private readonly Lock _hlcLock = new();
@@ -46,7 +47,7 @@ public sealed class ClickService : IHostedService, IAsyncDisposable
     private readonly long _storedAtOpen;
     private IReadOnlySet<ulong> _up = new HashSet<ulong>();
     private long _ringVersion = -1;
-    private Task _loop = Task.CompletedTask;
+    private Thread? _loop;
     private int _stopped;
 
     public ClickService(ShardHost host, GossipDriver gossip, ClickOptions options, string dataDir, ShortenerMetrics metrics, TimeProvider time, ILogger<ClickService> logger)
@@ -194,7 +195,13 @@ public sealed class ClickService : IHostedService, IAsyncDisposable
             return;
         }
 
-        _work.Writer.TryWrite(new Inbound(message));
+        Enqueue(new Inbound(message));
+    }
+
+    private void Enqueue(Work work)
+    {
+        _work.Enqueue(work);
+        _workArrived.Release();
     }
 
     public Task StartAsync(CancellationToken cancellationToken)
@@ -202,7 +209,8 @@ public sealed class ClickService : IHostedService, IAsyncDisposable
         if (_node is not null)
         {
             _metrics.ObserveClicks(this);
-            _loop = Task.Run(RunAsync, CancellationToken.None);
+            _loop = new Thread(Run) { IsBackground = true, Name = "clicks" };
+            _loop.Start();
         }
 
         return Task.CompletedTask;
@@ -216,7 +224,11 @@ public sealed class ClickService : IHostedService, IAsyncDisposable
         }
 
         await _stop.CancelAsync().ConfigureAwait(false);
-        await _loop.ConfigureAwait(false);
+        if (_loop is not null)
+        {
+            await Task.Run(_loop.Join, CancellationToken.None).ConfigureAwait(false);
+        }
+
         if (_flusher is not null)
         {
             await _flusher.DisposeAsync().ConfigureAwait(false);
@@ -229,6 +241,7 @@ public sealed class ClickService : IHostedService, IAsyncDisposable
     {
         await StopAsync(CancellationToken.None).ConfigureAwait(false);
         _stop.Dispose();
+        _workArrived.Dispose();
     }
 
     private Task<ClickCompletion> StartAsync(Func<ClickNode, ulong> start, CancellationToken cancellationToken)
@@ -239,54 +252,45 @@ public sealed class ClickService : IHostedService, IAsyncDisposable
         }
 
         var done = new TaskCompletionSource<ClickCompletion>(TaskCreationOptions.RunContinuationsAsynchronously);
-        _work.Writer.TryWrite(new Operation(start, done));
+        Enqueue(new Operation(start, done));
         return done.Task.WaitAsync(cancellationToken);
     }
 
-    private async Task RunAsync()
+    private void Run()
     {
-        var tick = TimeSpan.FromMilliseconds(Options.TickMs);
+        var tickTicks = (long)(Options.TickMs / 1000.0 * Stopwatch.Frequency);
         var nextTick = Stopwatch.GetTimestamp();
-        var reader = _work.Reader;
         var failuresLogged = 0;
         while (!_stop.IsCancellationRequested)
         {
             try
             {
                 var wait = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), nextTick);
-                if (wait > TimeSpan.Zero && !reader.TryPeek(out _))
+                if (wait > TimeSpan.Zero)
                 {
-                    using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
-                    timeout.CancelAfter(wait);
-                    try
-                    {
-                        await reader.WaitToReadAsync(timeout.Token).ConfigureAwait(false);
-                    }
-                    catch (OperationCanceledException) when (!_stop.IsCancellationRequested)
-                    {
-                    }
+                    _workArrived.Wait(wait, _stop.Token);
                 }
 
                 if (_host.Faults.Paused)
                 {
                     // A paused node (fault injection) does nothing, like a stopped process; what arrives meanwhile is lost.
-                    while (reader.TryRead(out var dropped))
+                    while (_work.TryDequeue(out var dropped))
                     {
                         (dropped as Operation)?.Done.TrySetResult(new ClickCompletion(0, false, "this node's click store is paused (fault injection)"));
                     }
 
-                    nextTick = Stopwatch.GetTimestamp() + (long)(tick.TotalSeconds * Stopwatch.Frequency);
+                    nextTick = Stopwatch.GetTimestamp() + tickTicks;
                     continue;
                 }
 
-                while (reader.TryRead(out var work))
+                while (_work.TryDequeue(out var work))
                 {
                     Handle(work);
                 }
 
                 if (Stopwatch.GetTimestamp() >= nextTick)
                 {
-                    nextTick = Stopwatch.GetTimestamp() + (long)(tick.TotalSeconds * Stopwatch.Frequency);
+                    nextTick = Stopwatch.GetTimestamp() + tickTicks;
                     Tick();
                 }
 
@@ -304,7 +308,7 @@ public sealed class ClickService : IHostedService, IAsyncDisposable
                     _logger.LogError(e, "The click store loop failed; it goes on at the next tick");
                 }
 
-                await Task.Delay(tick, CancellationToken.None).ConfigureAwait(false);
+                _stop.Token.WaitHandle.WaitOne(Options.TickMs);
             }
         }
 
@@ -313,7 +317,7 @@ public sealed class ClickService : IHostedService, IAsyncDisposable
             waiter.TrySetResult(new ClickCompletion(0, false, "this node is stopping"));
         }
 
-        while (reader.TryRead(out var left))
+        while (_work.TryDequeue(out var left))
         {
             (left as Operation)?.Done.TrySetResult(new ClickCompletion(0, false, "this node is stopping"));
         }

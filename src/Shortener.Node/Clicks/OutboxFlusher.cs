@@ -7,7 +7,8 @@ namespace Shortener.Node.Clicks;
 /// Group commit for the durable outbox: redirects append their click and wait on the next flush;
 /// one loop flushes (one write and one fsync) whatever arrived meanwhile and wakes everyone who
 /// was waiting on it. Under load one fsync covers many redirects; idle, a click is durable about
-/// one fsync after it arrived.
+/// one fsync after it arrived. The loop is a thread of its own: an fsync blocks, and must not hold
+/// a thread-pool thread that requests need.
 /// </summary>
 public sealed class OutboxFlusher : IAsyncDisposable
 {
@@ -16,7 +17,7 @@ public sealed class OutboxFlusher : IAsyncDisposable
     private readonly Lock _lock = new();
     private readonly SemaphoreSlim _signal = new(0);
     private readonly CancellationTokenSource _stop = new();
-    private readonly Task _loop;
+    private readonly Thread _loop;
     private TaskCompletionSource _next = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _signalled;
 
@@ -24,7 +25,8 @@ public sealed class OutboxFlusher : IAsyncDisposable
     {
         _outbox = outbox;
         _logger = logger;
-        _loop = Task.Run(RunAsync);
+        _loop = new Thread(Run) { IsBackground = true, Name = "click-outbox" };
+        _loop.Start();
     }
 
     /// <summary>Appends one click; the task ends when it is on disk (or faults if the flush failed; the click stays buffered for the next).</summary>
@@ -48,18 +50,18 @@ public sealed class OutboxFlusher : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _stop.CancelAsync().ConfigureAwait(false);
-        await _loop.ConfigureAwait(false);
+        await Task.Run(_loop.Join).ConfigureAwait(false);
         _stop.Dispose();
         _signal.Dispose();
     }
 
-    private async Task RunAsync()
+    private void Run()
     {
         while (true)
         {
             try
             {
-                await _signal.WaitAsync(_stop.Token).ConfigureAwait(false);
+                _signal.Wait(_stop.Token);
             }
             catch (OperationCanceledException)
             {
@@ -89,11 +91,7 @@ public sealed class OutboxFlusher : IAsyncDisposable
                     _signal.Release();
                 }
 
-                try
-                {
-                    await Task.Delay(100, _stop.Token).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException)
+                if (_stop.Token.WaitHandle.WaitOne(100))
                 {
                     return;
                 }
