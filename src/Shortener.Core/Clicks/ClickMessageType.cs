@@ -23,7 +23,7 @@ public enum ClickMessageType : byte
     MerkleLeaves = 9,
     MerkleLeavesReply = 10,
 
-    /// <summary>Anti-entropy: the clicks with these id hashes.</summary>
+    /// <summary>Anti-entropy: the clicks of a ring range with these id hashes.</summary>
     Fetch = 11,
     FetchReply = 12,
 

@@ -98,7 +98,7 @@ public sealed partial class ClickNode
                 Send(AnswerLeaves(m));
                 break;
             case ClickMessageType.Fetch:
-                var events = TryLocal(() => _store.Get(m.Hashes.Take(_settings.RepairBatch)));
+                var events = TryLocal(() => _store.Get(m.RangeFrom, m.RangeTo, m.Hashes.Take(_settings.RepairBatch)));
                 Send(new ClickMessage(ClickMessageType.FetchReply, Id, m.From, m.Op) { Ok = events is not null, Events = events ?? [] });
                 break;
             case ClickMessageType.MerkleLevelReply when Expecting(m, Stage.Levels) is { } s:
@@ -187,7 +187,7 @@ public sealed partial class ClickNode
         }
 
         var (push, pull) = MerkleComparison.Reconcile(local, remote);
-        if (push.Count > 0 && TryLocal(() => _store.Get(push.Take(_settings.RepairBatch))) is { Count: > 0 } events)
+        if (push.Count > 0 && TryLocal(() => _store.Get(s.Range.From, s.Range.To, push.Take(_settings.RepairBatch))) is { Count: > 0 } events)
         {
             Counters.RepairClicksPushed += events.Count;
             Counters.RepairBytes += events.Sum(e => (long)e.Encode().Length);
@@ -203,7 +203,7 @@ public sealed partial class ClickNode
         var wanted = pull.Take(_settings.RepairBatch).ToList();
         Counters.RepairBytes += 8L * wanted.Count;
         s.Stage = Stage.Fetch;
-        Send(new ClickMessage(ClickMessageType.Fetch, Id, s.Peer, s.Id) { Hashes = wanted });
+        Send(new ClickMessage(ClickMessageType.Fetch, Id, s.Peer, s.Id) { RangeFrom = s.Range.From, RangeTo = s.Range.To, Hashes = wanted });
     }
 
     private ClickMessage AnswerLevel(ClickMessage m)

@@ -18,6 +18,7 @@ public sealed class ClickRelay
     private readonly ClickRelaySettings _settings;
     private readonly SeededRandom _random;
     private (ulong Op, long LastSeq, int Count)? _inFlight;
+    private long _shipped;
     private long _now;
     private long _retryAt;
     private int _failures;
@@ -62,7 +63,13 @@ public sealed class ClickRelay
             return;
         }
 
-        var records = _source.Read(_source.Acknowledged, _settings.BatchSize);
+        // The outbox acknowledges only what it has synced: tell it again once it may have caught up.
+        if (_source.Acknowledged < _shipped)
+        {
+            _source.Acknowledge(_shipped);
+        }
+
+        var records = _source.Read(Math.Max(_source.Acknowledged, _shipped), _settings.BatchSize);
         if (records.Count == 0)
         {
             return;
@@ -89,7 +96,8 @@ public sealed class ClickRelay
 
         if (events.Count == 0)
         {
-            _source.Acknowledge(records[^1].Seq);
+            _shipped = records[^1].Seq;
+            _source.Acknowledge(_shipped);
             return;
         }
 
@@ -108,6 +116,7 @@ public sealed class ClickRelay
         _inFlight = null;
         if (completion.Ok)
         {
+            _shipped = flight.LastSeq;
             _source.Acknowledge(flight.LastSeq);
             Shipped += flight.Count;
             _failures = 0;
@@ -118,6 +127,7 @@ public sealed class ClickRelay
         FailedAttempts++;
         if (Mode == DeliveryMode.AtMostOnce)
         {
+            _shipped = flight.LastSeq;
             _source.Acknowledge(flight.LastSeq);
             Lost += flight.Count;
             return true;

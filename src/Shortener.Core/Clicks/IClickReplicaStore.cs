@@ -24,8 +24,8 @@ public interface IClickReplicaStore
     /// <summary>(id hash, content hash) of every click whose link lies in ring range [from, to), wrapping past zero when from ≥ to.</summary>
     IReadOnlyList<(ulong KeyHash, ulong ValueHash)> Digests(ulong from, ulong to);
 
-    /// <summary>The clicks with these id hashes.</summary>
-    IReadOnlyList<ClickEvent> Get(IEnumerable<ulong> idHashes);
+    /// <summary>The clicks in ring range [from, to) with these id hashes.</summary>
+    IReadOnlyList<ClickEvent> Get(ulong from, ulong to, IEnumerable<ulong> idHashes);
 
     /// <summary>Per link, the human and bot clicks in the days given (what a cluster summary adds up).</summary>
     IReadOnlyList<ClickTotals> Totals(int fromDay, int toDay);

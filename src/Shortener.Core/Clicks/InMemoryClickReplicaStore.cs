@@ -55,10 +55,10 @@ public sealed class InMemoryClickReplicaStore : IClickReplicaStore
     public IReadOnlyList<(ulong KeyHash, ulong ValueHash)> Digests(ulong from, ulong to) =>
         _events.Values.Where(v => InRange(v.Ring, from, to)).Select(v => (v.IdHash, v.Content)).ToList();
 
-    public IReadOnlyList<ClickEvent> Get(IEnumerable<ulong> idHashes)
+    public IReadOnlyList<ClickEvent> Get(ulong from, ulong to, IEnumerable<ulong> idHashes)
     {
         var wanted = idHashes.ToHashSet();
-        return _events.Values.Where(v => wanted.Contains(v.IdHash)).Select(v => v.Event).ToList();
+        return _events.Values.Where(v => wanted.Contains(v.IdHash) && InRange(v.Ring, from, to)).Select(v => v.Event).ToList();
     }
 
     public IReadOnlyList<ClickTotals> Totals(int fromDay, int toDay) => _events.Values

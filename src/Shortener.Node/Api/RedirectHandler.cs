@@ -13,8 +13,8 @@ namespace Shortener.Node.Api;
 /// limiting, none of which a redirect needs. A link without a visit limit is answered from the
 /// cache with no disk access; a link with a limit records the visit first (GET only: HEAD, used by
 /// link previews and crawlers, never uses up a visit). Every redirect's click goes to the click
-/// pipeline before the response is sent (durable in the local outbox in the modes that have one,
-/// never waiting for the click store), so a redirect a client saw counts.
+/// pipeline before the response is sent (on the local outbox file in the modes that have one, so it
+/// outlives a crash of the node; never waiting for the click store), so a redirect a client saw counts.
 /// </summary>
 public sealed class RedirectHandler(LinkService links, Clicks.ClickService clicks, ShortenerMetrics metrics, TimeProvider time)
 {
@@ -110,7 +110,7 @@ public sealed class RedirectHandler(LinkService links, Clicks.ClickService click
         }
 
         var request = context.Request;
-        await clicks.RecordAsync(link.Code, request.Method, request.Headers.UserAgent, request.Headers.Referer, request.Headers[clicks.Options.CountryHeader]);
+        clicks.Record(link.Code, request.Method, request.Headers.UserAgent, request.Headers.Referer, request.Headers[clicks.Options.CountryHeader]);
         var response = context.Response;
         response.StatusCode = link.RedirectStatus;
         response.Headers.Location = link.Url;

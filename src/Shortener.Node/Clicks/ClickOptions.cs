@@ -37,8 +37,19 @@ public sealed class ClickOptions
     /// <summary>Clicks the at-most-once queue holds in memory before it drops new ones.</summary>
     public int MemoryQueueCapacity { get; set; } = 100_000;
 
-    /// <summary>How long a redirect waits for its click to be durable in the outbox before it answers anyway (and counts the click as not recorded in time).</summary>
-    public int OutboxWaitMs { get; set; } = 1_000;
+    /// <summary>
+    /// How often the outbox is fsynced at most (group commit). A click is on the outbox file before
+    /// its redirect answers, so a crash of the process loses none; a power loss may take the clicks
+    /// of the last interval.
+    /// </summary>
+    public int OutboxSyncMs { get; set; } = 5;
+
+    /// <summary>
+    /// The nice value (0 to 19, Linux) of the thread that ships and stores clicks: it yields to
+    /// redirects and API requests when the CPU is busy, and the outbox holds the clicks meanwhile
+    /// (shortener_clicks_outbox_depth shows the backlog). 0 runs it like every other thread.
+    /// </summary>
+    public int BackgroundNice { get; set; } = 10;
 
     /// <summary>A header a trusted proxy in front of the nodes sets to the visitor's ISO country code.</summary>
     public string CountryHeader { get; set; } = "CF-IPCountry";
@@ -85,9 +96,9 @@ public sealed class ClickOptions
             error = $"Shortener:Clicks:WriteConsistency and ReadConsistency must be one, quorum, all or local-quorum (got '{WriteConsistency}', '{ReadConsistency}')";
         }
         else if (ReplicationFactor < 1 || TickMs < 1 || RequestTimeoutMs < 10 || AntiEntropyIntervalMs < 1 || HintReplayIntervalMs < 1 || HintWindowHours < 0
-            || RelayBatchSize is < 1 or > 10_000 || MemoryQueueCapacity < 1 || OutboxWaitMs < 1)
+            || RelayBatchSize is < 1 or > 10_000 || MemoryQueueCapacity < 1 || OutboxSyncMs is < 0 or > 10_000 || BackgroundNice is < 0 or > 19)
         {
-            error = "Shortener:Clicks options out of range: ReplicationFactor >= 1, TickMs >= 1, RequestTimeoutMs >= 10, AntiEntropyIntervalMs >= 1, HintReplayIntervalMs >= 1, HintWindowHours >= 0, RelayBatchSize 1..10000, MemoryQueueCapacity >= 1, OutboxWaitMs >= 1";
+            error = "Shortener:Clicks options out of range: ReplicationFactor >= 1, TickMs >= 1, RequestTimeoutMs >= 10, AntiEntropyIntervalMs >= 1, HintReplayIntervalMs >= 1, HintWindowHours >= 0, RelayBatchSize 1..10000, MemoryQueueCapacity >= 1, OutboxSyncMs 0..10000, BackgroundNice 0..19";
         }
 
         return error is null;

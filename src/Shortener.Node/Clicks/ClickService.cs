@@ -45,6 +45,7 @@ public sealed class ClickService : IHostedService, IAsyncDisposable
     private readonly ClickNode? _node;
     private readonly ClickRelay? _relay;
     private readonly long _storedAtOpen;
+    private int _outboxErrorLogged;
     private IReadOnlySet<ulong> _up = new HashSet<ulong>();
     private long _ringVersion = -1;
     private Thread? _loop;
@@ -77,7 +78,7 @@ public sealed class ClickService : IHostedService, IAsyncDisposable
             else
             {
                 source = _outbox = ClickOutbox.Open(Path.Combine(directory, "outbox"));
-                _flusher = new OutboxFlusher(_outbox, logger);
+                _flusher = new OutboxFlusher(_outbox, options.OutboxSyncMs, logger);
                 if (_outbox.RepairedBytes > 0)
                 {
                     logger.LogWarning("The click outbox's last segment had a torn tail ({Bytes} bytes, clicks never confirmed to a client) and was cut back", _outbox.RepairedBytes);
@@ -118,15 +119,16 @@ public sealed class ClickService : IHostedService, IAsyncDisposable
 
     /// <summary>
     /// The redirect path's part: the click goes into the outbox (exactly-once and at-least-once:
-    /// the task ends once it is on disk, or after <see cref="ClickOptions.OutboxWaitMs"/> at the
-    /// latest) or the in-memory queue (at-most-once, at once). It never waits for the click store,
-    /// and never fails the redirect: a click that could not be recorded is counted and logged.
+    /// written to the file before this returns, so it outlives a crash of the process; fsynced
+    /// within <see cref="ClickOptions.OutboxSyncMs"/>) or the in-memory queue (at-most-once). It
+    /// never waits for the click store, and never fails the redirect: a click that could not be
+    /// recorded is counted and logged.
     /// </summary>
-    public Task RecordAsync(string code, string method, string? userAgent, string? referer, string? country)
+    public void Record(string code, string method, string? userAgent, string? referer, string? country)
     {
         if (_node is null)
         {
-            return Task.CompletedTask;
+            return;
         }
 
         var at = _time.GetUtcNow().ToUnixTimeMilliseconds();
@@ -136,7 +138,7 @@ public sealed class ClickService : IHostedService, IAsyncDisposable
             hlc = _hlc.Now(at);
         }
 
-        var click = new ClickEvent(Guid.NewGuid(), code, at, hlc, ClickClassifier.Classify(method, userAgent), ClickClassifier.ReferrerHost(referer), ClickClassifier.Country(country));
+        var click = new ClickEvent(Guid.CreateVersion7(DateTimeOffset.FromUnixTimeMilliseconds(at)), code, at, hlc, ClickClassifier.Classify(method, userAgent), ClickClassifier.ReferrerHost(referer), ClickClassifier.Country(country));
         var payload = click.Encode();
         _metrics.ClickRecorded(click.Kind);
         if (_memoryQueue is not null)
@@ -146,27 +148,25 @@ public sealed class ClickService : IHostedService, IAsyncDisposable
                 _metrics.ClickNotRecorded("queue-full");
             }
 
-            return Task.CompletedTask;
+            return;
         }
 
-        return WaitDurableAsync(_flusher!.AppendAsync(payload));
-    }
-
-    private async Task WaitDurableAsync(Task durable)
-    {
         try
         {
-            await durable.WaitAsync(TimeSpan.FromMilliseconds(Options.OutboxWaitMs)).ConfigureAwait(false);
+            _flusher!.Append(payload);
         }
-        catch (TimeoutException)
+        catch (IOException e)
         {
-            _metrics.ClickNotRecorded("outbox-slow");
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            // Logged by the flusher; the click stays buffered for its next flush.
             _metrics.ClickNotRecorded("outbox-error");
+            if (Interlocked.Exchange(ref _outboxErrorLogged, 1) == 0)
+            {
+                _logger.LogError(e, "A click could not be written to the outbox (a full disk?); redirects go on, their clicks are not counted until the outbox takes them again");
+            }
+
+            return;
         }
+
+        Interlocked.Exchange(ref _outboxErrorLogged, 0);
     }
 
     /// <summary>A link's stats over days <paramref name="fromDay"/> to <paramref name="toDay"/>, read at <paramref name="level"/>.</summary>
@@ -258,6 +258,11 @@ public sealed class ClickService : IHostedService, IAsyncDisposable
 
     private void Run()
     {
+        if (BackgroundPriority.Apply(Options.BackgroundNice))
+        {
+            _logger.LogDebug("The click store loop runs at nice {Nice}", Options.BackgroundNice);
+        }
+
         var tickTicks = (long)(Options.TickMs / 1000.0 * Stopwatch.Frequency);
         var nextTick = Stopwatch.GetTimestamp();
         var failuresLogged = 0;

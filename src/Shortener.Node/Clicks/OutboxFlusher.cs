@@ -4,47 +4,39 @@ using Shortener.Storage.Clicks;
 namespace Shortener.Node.Clicks;
 
 /// <summary>
-/// Group commit for the durable outbox: redirects append their click and wait on the next flush;
-/// one loop flushes (one write and one fsync) whatever arrived meanwhile and wakes everyone who
-/// was waiting on it. Under load one fsync covers many redirects; idle, a click is durable about
-/// one fsync after it arrived. The loop is a thread of its own: an fsync blocks, and must not hold
-/// a thread-pool thread that requests need.
+/// Group commit for the durable outbox: redirects append their click (one write call: it outlives
+/// the process from then on) and go on; a thread of its own fsyncs whatever was appended, at most
+/// every <c>intervalMs</c>, so under load one fsync covers many clicks and a power loss can take at
+/// most the last interval's. It is a thread, not a pool task: an fsync blocks.
 /// </summary>
 public sealed class OutboxFlusher : IAsyncDisposable
 {
     private readonly ClickOutbox _outbox;
+    private readonly int _intervalMs;
     private readonly ILogger _logger;
-    private readonly Lock _lock = new();
     private readonly SemaphoreSlim _signal = new(0);
     private readonly CancellationTokenSource _stop = new();
     private readonly Thread _loop;
-    private TaskCompletionSource _next = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _signalled;
 
-    public OutboxFlusher(ClickOutbox outbox, ILogger logger)
+    public OutboxFlusher(ClickOutbox outbox, int intervalMs, ILogger logger)
     {
         _outbox = outbox;
+        _intervalMs = intervalMs;
         _logger = logger;
         _loop = new Thread(Run) { IsBackground = true, Name = "click-outbox" };
         _loop.Start();
     }
 
-    /// <summary>Appends one click; the task ends when it is on disk (or faults if the flush failed; the click stays buffered for the next).</summary>
-    public Task AppendAsync(byte[] payload)
+    /// <summary>Appends one click (on the file when this returns) and asks for the next fsync.</summary>
+    /// <exception cref="IOException">The outbox could not take it (a full disk).</exception>
+    public void Append(byte[] payload)
     {
-        Task durable;
-        lock (_lock)
-        {
-            _outbox.Append(payload);
-            durable = _next.Task;
-        }
-
+        _outbox.Append(payload);
         if (Interlocked.Exchange(ref _signalled, 1) == 0)
         {
             _signal.Release();
         }
-
-        return durable;
     }
 
     public async ValueTask DisposeAsync()
@@ -65,36 +57,28 @@ public sealed class OutboxFlusher : IAsyncDisposable
             }
             catch (OperationCanceledException)
             {
-                // The outbox's own close flushes what is left.
+                // The outbox's own close syncs what is left.
                 return;
             }
 
             Interlocked.Exchange(ref _signalled, 0);
-            TaskCompletionSource done;
-            lock (_lock)
-            {
-                done = _next;
-                _next = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            }
-
             try
             {
                 _outbox.Flush();
-                done.SetResult();
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                _logger.LogError(e, "The click outbox could not be flushed; the clicks stay buffered and the next flush tries again");
-                done.SetException(e);
+                _logger.LogError(e, "The click outbox could not be synced to disk; its clicks outlive a crash of this process but not a power loss until a sync succeeds");
                 if (Interlocked.Exchange(ref _signalled, 1) == 0)
                 {
                     _signal.Release();
                 }
+            }
 
-                if (_stop.Token.WaitHandle.WaitOne(100))
-                {
-                    return;
-                }
+            // Appends that arrive meanwhile wait for the next round: one fsync each interval at most.
+            if (_stop.Token.WaitHandle.WaitOne(_intervalMs))
+            {
+                return;
             }
         }
     }

@@ -65,7 +65,7 @@ public sealed class ShortenerMetrics : IDisposable
         _clickBytesSent = _meter.CreateCounter<long>("shortener.clicks.bytes.sent", "By", "Bytes of click-store messages delivered to each peer");
         _clickMessagesDropped = _meter.CreateCounter<long>("shortener.clicks.messages.dropped", "{message}", "Click-store messages to a peer not delivered, by reason (fault, busy, unreachable, not-a-member, stopping)");
         _clicksRecorded = _meter.CreateCounter<long>("shortener.clicks.recorded", "{click}", "Clicks the redirect path handed to the click pipeline, by kind (human, bot)");
-        _clicksNotRecorded = _meter.CreateCounter<long>("shortener.clicks.not_recorded", "{click}", "Redirects whose click was not durable in time or was refused, by reason (queue-full, outbox-slow, outbox-error)");
+        _clicksNotRecorded = _meter.CreateCounter<long>("shortener.clicks.not_recorded", "{click}", "Redirects whose click was refused, by reason (queue-full: the at-most-once queue; outbox-error: the outbox file could not take it)");
         _unavailable = _meter.CreateCounter<long>("shortener.shard.unavailable", "{request}", "Writes and linearizable reads answered 503 because their shard had no quorum in time, by shard");
     }
 

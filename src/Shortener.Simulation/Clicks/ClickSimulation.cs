@@ -531,7 +531,7 @@ public sealed class ClickSimulation
 
         public IReadOnlyList<(ulong KeyHash, ulong ValueHash)> Digests(ulong from, ulong to) => _inner.Digests(from, to);
 
-        public IReadOnlyList<ClickEvent> Get(IEnumerable<ulong> idHashes) => _inner.Get(idHashes);
+        public IReadOnlyList<ClickEvent> Get(ulong from, ulong to, IEnumerable<ulong> idHashes) => _inner.Get(from, to, idHashes);
 
         public IReadOnlyList<ClickTotals> Totals(int fromDay, int toDay) => _inner.Totals(fromDay, toDay);
     }

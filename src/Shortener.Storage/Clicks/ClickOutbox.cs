@@ -8,11 +8,13 @@ namespace Shortener.Storage.Clicks;
 /// The durable local outbox of the redirect path: clicks are appended here (never waiting for the
 /// click store) and a relay ships them, then acknowledges. Append-only segment files of records
 /// framed as [u32 payload length][u64 sequence][u32 CRC-32C of sequence and payload][payload].
-/// <see cref="Append"/> only buffers; <see cref="Flush"/> writes everything buffered and fsyncs
-/// once (group commit), so a kill -9 loses at most what arrived since the last flush. Sequences
-/// only grow, across restarts too. <see cref="Acknowledge"/> records how far the relay got (a
-/// small file replaced atomically) and deletes segments wholly behind it; records after it are
-/// read again after a restart (at least once: the store deduplicates by event id).
+/// <see cref="Append"/> writes the record to the file at once (one write call, no fsync), so a
+/// record that was appended outlives the process: a kill -9 loses nothing, since the page cache
+/// outlives it. <see cref="Flush"/> fsyncs (group commit: one fsync covers every record written
+/// since the last), after which a record outlives a power loss too. Sequences only grow, across
+/// restarts too. <see cref="Acknowledge"/> records how far the relay got (a small file replaced
+/// atomically; never past what is fsynced) and deletes segments wholly behind it; records after it
+/// are read again after a restart (at least once: the store deduplicates by event id).
 /// On open, damage in the last segment is cut off from there (<see cref="RepairedBytes"/> says how
 /// much); damage in an earlier segment throws <see cref="OutboxCorruptionException"/>.
 /// </summary>
@@ -29,10 +31,11 @@ public sealed class ClickOutbox : Shortener.Core.Clicks.IClickOutbox, IDisposabl
     private readonly Lock _lock = new();
     private readonly List<(long FirstSeq, string Path)> _segments;
     private readonly Lock _flushLock = new();
-    private MemoryStream _pending = new();
-    private MemoryStream _spare = new();
+    private byte[] _record = new byte[256];
     private FileStream _current;
+    private long _currentLength;
     private long _nextSeq;
+    private long _writtenSeq;
     private long _durableSeq;
     private long _acked;
     private (long Seq, int Segment, long Offset) _cursor;
@@ -44,7 +47,9 @@ public sealed class ClickOutbox : Shortener.Core.Clicks.IClickOutbox, IDisposabl
         _segmentBytes = segmentBytes;
         _segments = segments;
         _current = current;
+        _currentLength = current.Length;
         _nextSeq = lastSeq + 1;
+        _writtenSeq = lastSeq;
         _durableSeq = lastSeq;
         _acked = acked;
         _cursor = (0, 0, 0);
@@ -62,7 +67,7 @@ public sealed class ClickOutbox : Shortener.Core.Clicks.IClickOutbox, IDisposabl
         }
     }
 
-    /// <summary>The last sequence on disk.</summary>
+    /// <summary>The last sequence fsynced (it outlives a power loss; everything appended outlives a process crash).</summary>
     public long Durable
     {
         get
@@ -74,7 +79,7 @@ public sealed class ClickOutbox : Shortener.Core.Clicks.IClickOutbox, IDisposabl
         }
     }
 
-    /// <summary>Records appended but not yet acknowledged (buffered ones included).</summary>
+    /// <summary>Records appended but not yet acknowledged.</summary>
     public long Depth
     {
         get
@@ -137,12 +142,16 @@ public sealed class ClickOutbox : Shortener.Core.Clicks.IClickOutbox, IDisposabl
             segments.Add((last + 1, SegmentPath(directory, last + 1)));
         }
 
-        var current = new FileStream(segments[^1].Item2, FileMode.Append, FileAccess.Write, FileShare.Read);
+        var current = OpenSegment(segments[^1].Item2, FileMode.Append);
+        // What a crashed process wrote is in the page cache, not necessarily on disk: sync it, so
+        // what counts as durable from here on is.
+        current.Flush(flushToDisk: true);
         DirectorySync.Fsync(directory);
         return new ClickOutbox(directory, segmentBytes, segments, current, last, acked) { RepairedBytes = repaired };
     }
 
-    /// <summary>Buffers one record; durable after the next <see cref="Flush"/>. Returns its sequence.</summary>
+    /// <summary>Writes one record to its segment (it outlives the process from here; a power loss only after the next <see cref="Flush"/>). Returns its sequence.</summary>
+    /// <exception cref="IOException">The write failed (a full disk): the segment is cut back and the record is not in the outbox.</exception>
     public long Append(ReadOnlySpan<byte> payload)
     {
         if (payload.Length is 0 or > MaxPayloadBytes)
@@ -153,73 +162,86 @@ public sealed class ClickOutbox : Shortener.Core.Clicks.IClickOutbox, IDisposabl
         lock (_lock)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            var seq = _nextSeq++;
-            Span<byte> header = stackalloc byte[HeaderBytes];
-            BinaryPrimitives.WriteUInt32LittleEndian(header, (uint)payload.Length);
-            BinaryPrimitives.WriteInt64LittleEndian(header[4..], seq);
-            var crc = Crc32C.Compute(payload, Crc32C.Compute(header.Slice(4, 8)));
-            BinaryPrimitives.WriteUInt32LittleEndian(header[12..], crc);
-            _pending.Write(header);
-            _pending.Write(payload);
+            var seq = _nextSeq;
+            if (_record.Length < HeaderBytes + payload.Length)
+            {
+                _record = new byte[HeaderBytes + payload.Length];
+            }
+
+            var record = _record.AsSpan(0, HeaderBytes + payload.Length);
+            BinaryPrimitives.WriteUInt32LittleEndian(record, (uint)payload.Length);
+            BinaryPrimitives.WriteInt64LittleEndian(record[4..], seq);
+            payload.CopyTo(record[HeaderBytes..]);
+            BinaryPrimitives.WriteUInt32LittleEndian(record[12..], Crc32C.Compute(payload, Crc32C.Compute(record.Slice(4, 8))));
+            try
+            {
+                _current.Write(record);
+            }
+            catch (IOException)
+            {
+                CutBack(_currentLength);
+                throw;
+            }
+
+            _currentLength += record.Length;
+            _nextSeq++;
+            _writtenSeq = seq;
+            if (_currentLength >= _segmentBytes)
+            {
+                // The full segment is synced before it is closed, so a flush never has to find it again.
+                _current.Flush(flushToDisk: true);
+                _current.Dispose();
+                var path = SegmentPath(_directory, seq + 1);
+                _current = OpenSegment(path, FileMode.CreateNew);
+                _currentLength = 0;
+                _segments.Add((seq + 1, path));
+                DirectorySync.Fsync(_directory);
+            }
+
             return seq;
         }
     }
 
     /// <summary>
-    /// Writes what is buffered and fsyncs once; a new segment starts when the current one is full.
-    /// Appends go on meanwhile (into a fresh buffer): only flushes wait for each other. If the
-    /// write or fsync fails, the segment is cut back to where it was and the records stay buffered
-    /// for the next flush, so no sequence is ever written twice.
+    /// fsyncs the current segment once: every record appended before the call is then durable
+    /// (group commit). Appends go on meanwhile; only flushes wait for each other.
     /// </summary>
     public void Flush()
     {
         lock (_flushLock)
         {
-            MemoryStream batch;
-            long last;
+            FileStream file;
+            long upTo;
             lock (_lock)
             {
                 ObjectDisposedException.ThrowIf(_disposed, this);
-                if (_pending.Length == 0)
+                if (_writtenSeq == _durableSeq)
                 {
                     return;
                 }
 
-                (batch, _pending, _spare) = (_pending, _spare, _pending);
-                last = _nextSeq - 1;
+                (file, upTo) = (_current, _writtenSeq);
             }
 
-            var before = _current.Length;
             try
             {
-                _current.Write(batch.GetBuffer(), 0, (int)batch.Length);
-                _current.Flush(flushToDisk: true);
+                file.Flush(flushToDisk: true);
             }
-            catch
+            catch (ObjectDisposedException)
             {
-                Rewind(before, batch);
-                throw;
+                // The segment filled up meanwhile, and was synced before it was closed.
             }
 
             Syncs++;
-            batch.SetLength(0);
             lock (_lock)
             {
-                _durableSeq = last;
-                if (_current.Length >= _segmentBytes)
-                {
-                    _current.Dispose();
-                    var path = SegmentPath(_directory, last + 1);
-                    _current = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.Read);
-                    _segments.Add((last + 1, path));
-                    DirectorySync.Fsync(_directory);
-                }
+                _durableSeq = Math.Max(_durableSeq, upTo);
             }
         }
     }
 
-    /// <summary>After a failed flush: the segment back to its old length, the batch back in front of what was appended since.</summary>
-    private void Rewind(long length, MemoryStream batch)
+    /// <summary>After a failed write: the segment back to its old length (a partial record would read as a torn tail).</summary>
+    private void CutBack(long length)
     {
         var path = _segments[^1].Path;
         try
@@ -228,7 +250,6 @@ public sealed class ClickOutbox : Shortener.Core.Clicks.IClickOutbox, IDisposabl
         }
         catch (IOException)
         {
-            // The stream could not flush what it held either; the file is cut back below anyway.
         }
 
         using (var file = new FileStream(path, FileMode.Open, FileAccess.Write, FileShare.Read))
@@ -236,16 +257,13 @@ public sealed class ClickOutbox : Shortener.Core.Clicks.IClickOutbox, IDisposabl
             file.SetLength(length);
         }
 
-        _current = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.Read);
-        lock (_lock)
-        {
-            _pending.WriteTo(batch);
-            (_pending, _spare) = (batch, _pending);
-            _spare.SetLength(0);
-        }
+        _current = OpenSegment(path, FileMode.Append);
     }
 
-    /// <summary>Up to <paramref name="max"/> durable records after sequence <paramref name="after"/>, in order.</summary>
+    /// <summary>A segment opened for appending without a buffer: each record is one write call.</summary>
+    private static FileStream OpenSegment(string path, FileMode mode) => new(path, mode, FileAccess.Write, FileShare.Read, bufferSize: 0);
+
+    /// <summary>Up to <paramref name="max"/> records after sequence <paramref name="after"/>, in order.</summary>
     public IReadOnlyList<(long Seq, byte[] Payload)> Read(long after, int max)
     {
         lock (_lock)
@@ -266,7 +284,7 @@ public sealed class ClickOutbox : Shortener.Core.Clicks.IClickOutbox, IDisposabl
                     file.ReadExactly(header);
                     var length = (int)BinaryPrimitives.ReadUInt32LittleEndian(header);
                     var seq = BinaryPrimitives.ReadInt64LittleEndian(header.AsSpan(4));
-                    if (seq > _durableSeq || file.Length - file.Position < length)
+                    if (seq > _writtenSeq || file.Length - file.Position < length)
                     {
                         file.Position -= HeaderBytes;
                         break;
@@ -340,7 +358,7 @@ public sealed class ClickOutbox : Shortener.Core.Clicks.IClickOutbox, IDisposabl
         }
     }
 
-    /// <summary>Flushes what is buffered (a graceful stop loses nothing), then closes.</summary>
+    /// <summary>Syncs what was appended (a graceful stop loses nothing, even to a power loss after it), then closes.</summary>
     public void Dispose()
     {
         lock (_flushLock)

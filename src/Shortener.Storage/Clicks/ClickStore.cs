@@ -17,8 +17,12 @@ namespace Shortener.Storage.Clicks;
 /// </summary>
 public sealed class ClickStore : IClickReplicaStore, IDisposable
 {
+    private const string EventColumns = "id, code, at, hlc, kind, referrer, country";
+
     private readonly SqliteConnection _connection;
     private readonly Lock _lock = new();
+    private SqliteCommand? _insert;
+    private SqliteCommand? _replace;
 
     private ClickStore(SqliteConnection connection, string path)
     {
@@ -43,6 +47,9 @@ public sealed class ClickStore : IClickReplicaStore, IDisposable
             Execute(connection, "PRAGMA journal_mode = WAL");
             // The events' own redundancy (N replicas, hints, anti-entropy) covers a lost last commit.
             Execute(connection, "PRAGMA synchronous = NORMAL");
+            // A batch of clicks dirties a page of the index per link it touches: room for large batches, and fewer checkpoints.
+            Execute(connection, "PRAGMA cache_size = -65536");
+            Execute(connection, "PRAGMA wal_autocheckpoint = 4000");
             using (var check = connection.CreateCommand())
             {
                 check.CommandText = "PRAGMA quick_check";
@@ -81,59 +88,43 @@ public sealed class ClickStore : IClickReplicaStore, IDisposable
         lock (_lock)
         {
             using var transaction = _connection.BeginTransaction();
-            using var insert = _connection.CreateCommand();
-            insert.Transaction = transaction;
-            insert.CommandText = """
-                INSERT OR IGNORE INTO click_events (id, id_hash, ring, code, day, at, hlc, kind, referrer, country, content)
-                VALUES ($id, $idHash, $ring, $code, $day, $at, $hlc, $kind, $referrer, $country, $content)
-                """;
-            var p = new[] { "$id", "$idHash", "$ring", "$code", "$day", "$at", "$hlc", "$kind", "$referrer", "$country", "$content" }
-                .Select(name => insert.Parameters.Add(new SqliteParameter { ParameterName = name }))
-                .ToArray();
-
+            var insert = Prepared(ref _insert, """
+                INSERT OR IGNORE INTO clicks (id, ring, code, day, kind, id_hash, content, at, hlc, referrer, country)
+                VALUES ($id, $ring, $code, $day, $kind, $idHash, $content, $at, $hlc, $referrer, $country)
+                """);
             // Two versions of one id (only a bug or a damaged copy makes them): the one with the
             // lower content hash wins everywhere, so replicas converge instead of repairing forever.
-            using var replace = _connection.CreateCommand();
-            replace.Transaction = transaction;
-            replace.CommandText = """
-                UPDATE click_events SET code = $code, ring = $ring, day = $day, at = $at, hlc = $hlc, kind = $kind,
-                    referrer = $referrer, country = $country, content = $content
+            var replace = Prepared(ref _replace, """
+                UPDATE clicks SET ring = $ring, code = $code, day = $day, kind = $kind, content = $content, at = $at, hlc = $hlc,
+                    referrer = $referrer, country = $country
                 WHERE id = $id AND content > $content
-                """;
-            foreach (var name in new[] { "$id", "$ring", "$code", "$day", "$at", "$hlc", "$kind", "$referrer", "$country", "$content" })
-            {
-                replace.Parameters.Add(new SqliteParameter { ParameterName = name });
-            }
-
+                """);
+            insert.Transaction = transaction;
+            replace.Transaction = transaction;
             var added = 0;
+            Span<byte> id = stackalloc byte[16];
             foreach (var e in events)
             {
-                p[0].Value = e.Id.ToByteArray();
-                p[1].Value = ToSigned(IdHash(e.Id));
-                p[2].Value = ToSigned(HashRing.KeyHash(e.Code));
-                p[3].Value = e.Code;
-                p[4].Value = e.Day;
-                p[5].Value = e.AtMs;
-                p[6].Value = (long)e.Hlc.Pack();
-                p[7].Value = (int)e.Kind;
-                p[8].Value = (object?)e.Referrer ?? DBNull.Value;
-                p[9].Value = (object?)e.Country ?? DBNull.Value;
-                p[10].Value = ToSigned(ContentHash(e));
+                e.Id.TryWriteBytes(id, bigEndian: true, out _);
+                var values = new object?[]
+                {
+                    id.ToArray(), ToSigned(HashRing.KeyHash(e.Code)), e.Code, e.Day, (int)e.Kind, ToSigned(ClickHashes.IdHash(e.Id)),
+                    ToSigned(ClickHashes.ContentHash(e)), e.AtMs, (long)e.Hlc.Pack(), (object?)e.Referrer ?? DBNull.Value, (object?)e.Country ?? DBNull.Value,
+                };
+                Bind(insert, values);
                 if (insert.ExecuteNonQuery() == 1)
                 {
                     added++;
                     continue;
                 }
 
-                foreach (SqliteParameter parameter in replace.Parameters)
-                {
-                    parameter.Value = p.First(x => x.ParameterName == parameter.ParameterName).Value;
-                }
-
+                Bind(replace, values);
                 replace.ExecuteNonQuery();
             }
 
             transaction.Commit();
+            insert.Transaction = null;
+            replace.Transaction = null;
             return added;
         }
     }
@@ -145,7 +136,7 @@ public sealed class ClickStore : IClickReplicaStore, IDisposable
             lock (_lock)
             {
                 using var command = _connection.CreateCommand();
-                command.CommandText = "SELECT count(*) FROM click_events";
+                command.CommandText = "SELECT count(*) FROM clicks";
                 return (long)command.ExecuteScalar()!;
             }
         }
@@ -157,15 +148,8 @@ public sealed class ClickStore : IClickReplicaStore, IDisposable
         lock (_lock)
         {
             var days = new List<ClickDay>();
-            using (var command = _connection.CreateCommand())
+            using (var command = OfLink(code, fromDay, toDay, "SELECT day, sum(kind = 0), sum(kind = 1) FROM clicks {0} GROUP BY day ORDER BY day"))
             {
-                command.CommandText = """
-                    SELECT day, sum(kind = 0), sum(kind = 1) FROM click_events
-                    WHERE code = $code AND day BETWEEN $from AND $to GROUP BY day ORDER BY day
-                    """;
-                command.Parameters.AddWithValue("$code", code);
-                command.Parameters.AddWithValue("$from", fromDay);
-                command.Parameters.AddWithValue("$to", toDay);
                 using var reader = command.ExecuteReader();
                 while (reader.Read())
                 {
@@ -174,16 +158,8 @@ public sealed class ClickStore : IClickReplicaStore, IDisposable
             }
 
             var referrers = new List<ReferrerCount>();
-            using (var command = _connection.CreateCommand())
+            using (var command = OfLink(code, fromDay, toDay, "SELECT referrer, count(*) FROM clicks {0} AND kind = 0 AND referrer IS NOT NULL GROUP BY referrer ORDER BY count(*) DESC, referrer LIMIT $top"))
             {
-                command.CommandText = """
-                    SELECT referrer, count(*) FROM click_events
-                    WHERE code = $code AND day BETWEEN $from AND $to AND referrer IS NOT NULL AND kind = 0
-                    GROUP BY referrer ORDER BY count(*) DESC, referrer LIMIT $top
-                    """;
-                command.Parameters.AddWithValue("$code", code);
-                command.Parameters.AddWithValue("$from", fromDay);
-                command.Parameters.AddWithValue("$to", toDay);
                 command.Parameters.AddWithValue("$top", topReferrers);
                 using var reader = command.ExecuteReader();
                 while (reader.Read())
@@ -202,11 +178,7 @@ public sealed class ClickStore : IClickReplicaStore, IDisposable
     {
         lock (_lock)
         {
-            using var command = _connection.CreateCommand();
-            command.CommandText = "SELECT id_hash, content FROM click_events WHERE code = $code AND day BETWEEN $from AND $to";
-            command.Parameters.AddWithValue("$code", code);
-            command.Parameters.AddWithValue("$from", fromDay);
-            command.Parameters.AddWithValue("$to", toDay);
+            using var command = OfLink(code, fromDay, toDay, "SELECT id_hash, content FROM clicks {0}");
             using var reader = command.ExecuteReader();
             var digests = new List<(ulong, ulong)>();
             while (reader.Read())
@@ -222,19 +194,8 @@ public sealed class ClickStore : IClickReplicaStore, IDisposable
     {
         lock (_lock)
         {
-            using var command = _connection.CreateCommand();
-            command.CommandText = "SELECT id, code, at, hlc, kind, referrer, country FROM click_events WHERE code = $code AND day BETWEEN $from AND $to";
-            command.Parameters.AddWithValue("$code", code);
-            command.Parameters.AddWithValue("$from", fromDay);
-            command.Parameters.AddWithValue("$to", toDay);
-            using var reader = command.ExecuteReader();
-            var events = new List<ClickEvent>();
-            while (reader.Read())
-            {
-                events.Add(Read(reader));
-            }
-
-            return events;
+            using var command = OfLink(code, fromDay, toDay, $"SELECT {EventColumns} FROM clicks {{0}}");
+            return ReadEvents(command);
         }
     }
 
@@ -243,7 +204,7 @@ public sealed class ClickStore : IClickReplicaStore, IDisposable
         lock (_lock)
         {
             using var command = _connection.CreateCommand();
-            command.CommandText = "SELECT code, sum(kind = 0), sum(kind = 1) FROM click_events WHERE day BETWEEN $from AND $to GROUP BY code ORDER BY code";
+            command.CommandText = "SELECT code, sum(kind = 0), sum(kind = 1) FROM clicks WHERE day BETWEEN $from AND $to GROUP BY code ORDER BY code";
             command.Parameters.AddWithValue("$from", fromDay);
             command.Parameters.AddWithValue("$to", toDay);
             using var reader = command.ExecuteReader();
@@ -260,18 +221,13 @@ public sealed class ClickStore : IClickReplicaStore, IDisposable
     /// <summary>
     /// (id hash, content hash) of every event whose link lies in the ring range
     /// [<paramref name="from"/>, <paramref name="to"/>) (wrapping past zero when from ≥ to): what a
-    /// Merkle tree of the range is built from.
+    /// Merkle tree of the range is built from. Read from the covering index alone.
     /// </summary>
     public IReadOnlyList<(ulong KeyHash, ulong ValueHash)> Digests(ulong from, ulong to)
     {
         lock (_lock)
         {
-            using var command = _connection.CreateCommand();
-            command.CommandText = from < to
-                ? "SELECT id_hash, content FROM click_events WHERE ring >= $from AND ring < $to"
-                : "SELECT id_hash, content FROM click_events WHERE ring >= $from OR ring < $to";
-            command.Parameters.AddWithValue("$from", ToSigned(from));
-            command.Parameters.AddWithValue("$to", ToSigned(to));
+            using var command = InRange(from, to, "SELECT id_hash, content FROM clicks INDEXED BY clicks_by_ring WHERE {0}");
             using var reader = command.ExecuteReader();
             var digests = new List<(ulong, ulong)>();
             while (reader.Read())
@@ -283,23 +239,39 @@ public sealed class ClickStore : IClickReplicaStore, IDisposable
         }
     }
 
-    /// <summary>The events with these id hashes (what a repair streams after a Merkle comparison).</summary>
-    public IReadOnlyList<ClickEvent> Get(IEnumerable<ulong> idHashes)
+    /// <summary>The events in the ring range [<paramref name="from"/>, <paramref name="to"/>) with these id hashes (what a repair streams after a Merkle comparison).</summary>
+    public IReadOnlyList<ClickEvent> Get(ulong from, ulong to, IEnumerable<ulong> idHashes)
     {
+        var wanted = idHashes.Select(ToSigned).ToHashSet();
+        if (wanted.Count == 0)
+        {
+            return [];
+        }
+
         lock (_lock)
         {
-            var events = new List<ClickEvent>();
-            using var command = _connection.CreateCommand();
-            command.CommandText = "SELECT id, code, at, hlc, kind, referrer, country FROM click_events WHERE id_hash = $h";
-            var parameter = command.Parameters.Add(new SqliteParameter { ParameterName = "$h" });
-            foreach (var hash in idHashes)
+            // The ids wanted from the covering index (its entries hold the table's key), then their rows.
+            var ids = new List<byte[]>();
+            using (var command = InRange(from, to, "SELECT id, id_hash FROM clicks INDEXED BY clicks_by_ring WHERE {0}"))
             {
-                parameter.Value = ToSigned(hash);
                 using var reader = command.ExecuteReader();
                 while (reader.Read())
                 {
-                    events.Add(Read(reader));
+                    if (wanted.Contains(reader.GetInt64(1)))
+                    {
+                        ids.Add((byte[])reader[0]);
+                    }
                 }
+            }
+
+            using var fetch = _connection.CreateCommand();
+            fetch.CommandText = $"SELECT {EventColumns} FROM clicks WHERE id = $id";
+            var id = fetch.Parameters.Add(new SqliteParameter { ParameterName = "$id" });
+            var events = new List<ClickEvent>(ids.Count);
+            foreach (var key in ids)
+            {
+                id.Value = key;
+                events.AddRange(ReadEvents(fetch));
             }
 
             return events;
@@ -310,12 +282,72 @@ public sealed class ClickStore : IClickReplicaStore, IDisposable
     {
         lock (_lock)
         {
+            _insert?.Dispose();
+            _replace?.Dispose();
             _connection.Dispose();
         }
     }
 
+    /// <summary>A command kept for the connection's life (prepared once, not per batch), with one parameter per name in its SQL.</summary>
+    private SqliteCommand Prepared(ref SqliteCommand? command, string sql)
+    {
+        if (command is null)
+        {
+            command = _connection.CreateCommand();
+            command.CommandText = sql;
+            foreach (var name in new[] { "$id", "$ring", "$code", "$day", "$kind", "$idHash", "$content", "$at", "$hlc", "$referrer", "$country" })
+            {
+                command.Parameters.Add(new SqliteParameter { ParameterName = name });
+            }
+        }
+
+        return command;
+    }
+
+    private static void Bind(SqliteCommand command, object?[] values)
+    {
+        for (var i = 0; i < values.Length; i++)
+        {
+            command.Parameters[i].Value = values[i];
+        }
+    }
+
+    /// <summary>A command over one link's clicks in a range of days: <paramref name="sql"/> with {0} where the WHERE clause goes.</summary>
+    private SqliteCommand OfLink(string code, int fromDay, int toDay, string sql)
+    {
+        var command = _connection.CreateCommand();
+        command.CommandText = string.Format(System.Globalization.CultureInfo.InvariantCulture, sql, "WHERE ring = $ring AND code = $code AND day BETWEEN $from AND $to");
+        command.Parameters.AddWithValue("$ring", ToSigned(HashRing.KeyHash(code)));
+        command.Parameters.AddWithValue("$code", code);
+        command.Parameters.AddWithValue("$from", fromDay);
+        command.Parameters.AddWithValue("$to", toDay);
+        return command;
+    }
+
+    /// <summary>A command over a ring range [from, to), wrapping past zero when from ≥ to.</summary>
+    private SqliteCommand InRange(ulong from, ulong to, string sql)
+    {
+        var command = _connection.CreateCommand();
+        command.CommandText = string.Format(System.Globalization.CultureInfo.InvariantCulture, sql, from < to ? "ring >= $from AND ring < $to" : "(ring >= $from OR ring < $to)");
+        command.Parameters.AddWithValue("$from", ToSigned(from));
+        command.Parameters.AddWithValue("$to", ToSigned(to));
+        return command;
+    }
+
+    private static List<ClickEvent> ReadEvents(SqliteCommand command)
+    {
+        using var reader = command.ExecuteReader();
+        var events = new List<ClickEvent>();
+        while (reader.Read())
+        {
+            events.Add(Read(reader));
+        }
+
+        return events;
+    }
+
     private static ClickEvent Read(SqliteDataReader reader) => new(
-        new Guid((byte[])reader[0]),
+        new Guid((byte[])reader[0], bigEndian: true),
         reader.GetString(1),
         reader.GetInt64(2),
         HlcTimestamp.Unpack((ulong)reader.GetInt64(3)),

@@ -23,10 +23,12 @@ public sealed class ClickOutboxTests : IDisposable
                 Assert.Equal(i, outbox.Append(Click(i)));
             }
 
-            Assert.Empty(outbox.Read(0, 10)); // buffered is not durable yet
+            // Written at once (readable, and outliving the process), durable once flushed.
+            Assert.Equal(["click-1", "click-2", "click-3", "click-4", "click-5"], Texts(outbox.Read(0, 10)));
+            Assert.Equal(0, outbox.Durable);
             outbox.Flush();
             Assert.Equal(1, outbox.Syncs);
-            Assert.Equal(["click-1", "click-2", "click-3", "click-4", "click-5"], Texts(outbox.Read(0, 10)));
+            Assert.Equal(5, outbox.Durable);
             Assert.Equal(["click-3", "click-4"], Texts(outbox.Read(2, 2)));
             outbox.Acknowledge(2);
             Assert.Equal(3, outbox.Depth);
@@ -39,7 +41,7 @@ public sealed class ClickOutboxTests : IDisposable
     }
 
     [Fact]
-    public void A_crash_before_the_flush_loses_only_the_unflushed_clicks()
+    public void A_process_crash_loses_nothing_that_was_appended()
     {
         var outbox = ClickOutbox.Open(_dir.Path);
         outbox.Append(Click(1));
@@ -47,8 +49,36 @@ public sealed class ClickOutboxTests : IDisposable
         outbox.Append(Click(2)); // never flushed: the process dies here (no Dispose, no Flush)
 
         using var reopened = ClickOutbox.Open(_dir.Path);
+        Assert.Equal(["click-1", "click-2"], Texts(reopened.Read(0, 10)));
+        Assert.Equal(2, reopened.Durable); // synced when the outbox was opened again
+        Assert.Equal(3, reopened.Append(Click(3)));
+    }
+
+    [Fact]
+    public void A_power_loss_loses_at_most_what_was_appended_after_the_last_flush()
+    {
+        using (var outbox = ClickOutbox.Open(_dir.Path))
+        {
+            outbox.Append(Click(1));
+            outbox.Flush();
+        }
+
+        var segment = Directory.GetFiles(_dir.Path, "*.outbox").Single();
+        var synced = new FileInfo(segment).Length;
+        using (var outbox = ClickOutbox.Open(_dir.Path))
+        {
+            outbox.Append(Click(2));
+        }
+
+        // What a power loss leaves of a write the disk had not synced: part of it.
+        using (var file = new FileStream(segment, FileMode.Open))
+        {
+            file.SetLength(synced + 9);
+        }
+
+        using var reopened = ClickOutbox.Open(_dir.Path);
+        Assert.True(reopened.RepairedBytes > 0);
         Assert.Equal(["click-1"], Texts(reopened.Read(0, 10)));
-        outbox.Dispose();
     }
 
     [Fact]

@@ -78,7 +78,7 @@ public sealed class ClickStoreTests : IDisposable
         Assert.Empty(pull);
         Assert.Equal(5, push.Count);
 
-        Assert.Equal(5, b.Add(a.Get(push)));
+        Assert.Equal(5, b.Add(a.Get(split, split, push)));
         Assert.Equal(treeA.Root, MerkleTree.Build(b.Digests(split, split), depth).Root);
         var (statsA, statsB) = (a.Stats("link7", 0, 1000), b.Stats("link7", 0, 1000));
         Assert.Equal((statsA.Total, statsA.Human, statsA.Bots), (statsB.Total, statsB.Human, statsB.Bots));
@@ -99,7 +99,7 @@ public sealed class ClickStoreTests : IDisposable
         Assert.Equal(0, b.Add([one]));
         Assert.Equal(a.Digests(0, 0), b.Digests(0, 0));
         var winner = ClickStore.ContentHash(one) < ClickStore.ContentHash(other) ? one : other;
-        Assert.Equal([winner], a.Get([ClickStore.IdHash(id)]));
+        Assert.Equal([winner], a.Get(0, 0, [ClickStore.IdHash(id)]));
         Assert.Equal(1, a.Stats("abc", 0, 1000).Total);
     }
 
@@ -132,5 +132,70 @@ public sealed class ClickStoreTests : IDisposable
         var error = Assert.Throws<StorageException>(() => ClickStore.Open(path));
         Assert.Contains(path, error.Message);
         Assert.Contains("anti-entropy refills it", error.Message);
+    }
+
+    [Fact]
+    public void The_store_counts_exactly_as_the_coordinator_does_over_a_union()
+    {
+        var random = new Random(5);
+        var clicks = Enumerable.Range(0, 3_000).Select(_ => Click(
+            $"k{random.Next(7)}",
+            500 + random.Next(20),
+            random.Next(4) == 0 ? ClickKind.Bot : ClickKind.Human,
+            random.Next(3) == 0 ? null : $"r{random.Next(15)}.example")).ToList();
+        using var store = ClickStore.Open(Path.Combine(_dir.Path, "clicks.db"));
+        store.Add(clicks);
+        foreach (var code in Enumerable.Range(0, 7).Select(i => $"k{i}"))
+        {
+            var sql = store.Stats(code, 505, 514, 10);
+            var mine = ClickAggregation.Stats(code, clicks, 505, 514, 10);
+            Assert.Equal((mine.Total, mine.Human, mine.Bots), (sql.Total, sql.Human, sql.Bots));
+            Assert.Equal(mine.Days, sql.Days);
+            Assert.Equal(mine.TopReferrers, sql.TopReferrers);
+            var chosen = clicks.Where(c => c.Code == code && c.Day is >= 505 and <= 514).ToList();
+            Assert.Equal((chosen.Count, ClickAggregation.Fingerprint(chosen.Select(c => (ClickStore.IdHash(c.Id), ClickStore.ContentHash(c))))), store.Fingerprint(code, 505, 514));
+            Assert.Equal(chosen.Select(c => c.Id).Order(), store.Events(code, 505, 514).Select(c => c.Id).Order());
+        }
+
+        Assert.Equal(clicks.GroupBy(c => c.Code).Select(g => (g.Key, g.LongCount(c => c.Kind == ClickKind.Human), g.LongCount(c => c.Kind == ClickKind.Bot))).OrderBy(t => t.Key),
+            store.Totals(0, 10_000).Select(t => (t.Code, t.Human, t.Bots)));
+    }
+
+    [Fact]
+    public void A_version_1_database_moves_to_the_time_ordered_layout_with_every_click()
+    {
+        var path = Path.Combine(_dir.Path, "v1.db");
+        var clicks = Enumerable.Range(0, 48).Select(i => Click($"m{i % 5}", 700 + (i % 2), referrer: i % 3 == 0 ? "old.example" : null)).ToList();
+        // Ids whose bytes are NULs and 0xFF (not UTF-8): the byte reordering must keep them whole.
+        clicks.Add(Click("m0", 700, id: new Guid(new byte[] { 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2 })));
+        clicks.Add(Click("m1", 701, id: new Guid(Enumerable.Repeat((byte)0xFF, 15).Append((byte)0xC3).ToArray())));
+        using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={path};Pooling=False"))
+        {
+            connection.Open();
+            Storage.Sqlite.SchemaMigrator.Migrate(connection, ClickSchema.Migrations.Take(1).ToList(), path);
+            foreach (var c in clicks)
+            {
+                using var insert = connection.CreateCommand();
+                insert.CommandText = "INSERT INTO click_events VALUES ($id, $idHash, $ring, $code, $day, $at, $hlc, $kind, $referrer, $country, $content)";
+                insert.Parameters.AddWithValue("$id", c.Id.ToByteArray());
+                insert.Parameters.AddWithValue("$idHash", (long)(ClickStore.IdHash(c.Id) ^ 0x8000000000000000UL));
+                insert.Parameters.AddWithValue("$ring", (long)(HashRing.KeyHash(c.Code) ^ 0x8000000000000000UL));
+                insert.Parameters.AddWithValue("$code", c.Code);
+                insert.Parameters.AddWithValue("$day", c.Day);
+                insert.Parameters.AddWithValue("$at", c.AtMs);
+                insert.Parameters.AddWithValue("$hlc", (long)c.Hlc.Pack());
+                insert.Parameters.AddWithValue("$kind", (int)c.Kind);
+                insert.Parameters.AddWithValue("$referrer", (object?)c.Referrer ?? DBNull.Value);
+                insert.Parameters.AddWithValue("$country", (object?)c.Country ?? DBNull.Value);
+                insert.Parameters.AddWithValue("$content", (long)(ClickStore.ContentHash(c) ^ 0x8000000000000000UL));
+                insert.ExecuteNonQuery();
+            }
+        }
+
+        using var store = ClickStore.Open(path);
+        Assert.Equal(50, store.Count);
+        Assert.Equal(0, store.Add(clicks)); // the same ids: nothing new
+        Assert.Equal(clicks.OrderBy(c => c.Id), store.Get(0, 0, clicks.Select(c => ClickStore.IdHash(c.Id))).OrderBy(c => c.Id));
+        Assert.Equal(ClickAggregation.Stats("m1", clicks, 0, 1000, 10).TopReferrers, store.Stats("m1", 0, 1000).TopReferrers);
     }
 }
