@@ -31,7 +31,7 @@ command -v wrk >/dev/null || { echo "wrk is missing: apt-get install -y wrk" >&2
 
 WORK=$(mktemp -d)
 UP=""
-cleanup() { [[ -n "$UP" ]] && kill -INT "$UP" 2>/dev/null && wait "$UP" 2>/dev/null || true; rm -rf "$WORK"; }
+cleanup() { [[ -n "$UP" ]] && kill -TERM "$UP" 2>/dev/null && wait "$UP" 2>/dev/null || true; rm -rf "$WORK"; }
 trap cleanup EXIT
 
 echo "building (Release)..." >&2
@@ -59,7 +59,7 @@ start_cluster() { # $1: delivery mode
 }
 
 stop_cluster() {
-  kill -INT "$UP"; wait "$UP" 2>/dev/null || true; UP=""
+  kill -TERM "$UP"; wait "$UP" 2>/dev/null || true; UP=""
 }
 
 # Sum of one metric over the three nodes' /metrics.
@@ -109,7 +109,7 @@ done
 t1=$(date +%s.%N)
 shipped=$(( $(metric shortener_clicks_shipped_total) - start_shipped ))
 awk -v n="$shipped" -v a="$t0" -v b="$t1" -v d="$start_depth" -v left="$depth" 'BEGIN { printf "click store writes at QUORUM on 3 nodes: %d clicks (backlog %d, left %d) in %.1f s: %.0f clicks/s\n", n, d, left, b - a, n / (b - a) }'
-total=$(curl -fsS -H "X-Api-Key: $KEY" "${NODES[1]}/api/v1/stats/summary" | sed -E 's/.*"total":([0-9]+).*/\1/')
+total=$(curl -fsS -H "X-Api-Key: $KEY" "${NODES[1]}/api/v1/stats/summary" | python3 -c 'import json, sys; print(json.load(sys.stdin)["total"])')
 echo "clicks counted over the cluster (summary from node 2): $total"
 stop_cluster
 
