@@ -616,7 +616,8 @@ public sealed partial class ClickNode
             _replays.Remove(stale);
         }
 
-        if (TryLocal(() => (long?)_hints.Expire(_now, _settings.HintWindowMs)) is { } expired)
+        long expired = 0;
+        if (TryLocal(() => { expired = _hints.Expire(_now, _settings.HintWindowMs); }))
         {
             Counters.HintsExpired += expired;
         }
@@ -674,20 +675,33 @@ public sealed partial class ClickNode
     }
 
     /// <summary>Stores events in this node's replica (<paramref name="hintFor"/> 0) or as hints for another; false when the disk refused.</summary>
-    private bool StoreLocally(ulong hintFor, IReadOnlyList<ClickEvent> events)
+    private bool StoreLocally(ulong hintFor, IReadOnlyList<ClickEvent> events) => TryLocal(() =>
+    {
+        if (hintFor != 0)
+        {
+            _hints.Add(hintFor, events, _now);
+            Counters.HintsStored += events.Count;
+        }
+        else
+        {
+            Counters.ClicksStored += _store.Add(events);
+        }
+    });
+
+    /// <summary>A local read; null (and counted) when the store threw.</summary>
+    private T? TryLocal<T>(Func<T> read)
+        where T : class?
+    {
+        T? result = null;
+        return TryLocal(() => { result = read(); }) ? result : null;
+    }
+
+    /// <summary>Runs a call into this node's storage; false (and counted) when it threw: a disk error makes this replica one that failed, not the node.</summary>
+    private bool TryLocal(Action action)
     {
         try
         {
-            if (hintFor != 0)
-            {
-                _hints.Add(hintFor, events, _now);
-                Counters.HintsStored += events.Count;
-            }
-            else
-            {
-                Counters.ClicksStored += _store.Add(events);
-            }
-
+            action();
             return true;
         }
         catch (Exception e)
@@ -695,36 +709,6 @@ public sealed partial class ClickNode
             Counters.StoreFailures++;
             Counters.LastStoreError = e.Message;
             return false;
-        }
-    }
-
-    /// <summary>A local read; null (and counted) when the store threw.</summary>
-    private T? TryLocal<T>(Func<T> read)
-        where T : class?
-    {
-        try
-        {
-            return read();
-        }
-        catch (Exception e)
-        {
-            Counters.StoreFailures++;
-            Counters.LastStoreError = e.Message;
-            return null;
-        }
-    }
-
-    private long? TryLocal(Func<long?> read)
-    {
-        try
-        {
-            return read();
-        }
-        catch (Exception e)
-        {
-            Counters.StoreFailures++;
-            Counters.LastStoreError = e.Message;
-            return null;
         }
     }
 

@@ -167,8 +167,8 @@ public sealed class PeerTransport : IAsyncDisposable
         private readonly Channel<ShardMessage> _queue;
         private readonly CancellationTokenSource _stop = new();
         private readonly Task _loop;
-        private int _gossipInFlight;
-        private int _clickInFlight;
+        private readonly InFlightLimit _gossipInFlight = new(MaxGossipInFlight);
+        private readonly InFlightLimit _clickInFlight = new(MaxClickInFlight);
 
         public PeerLink(ClusterMember peer, ulong self, string secret, int capacity, NetworkFaults faults, ShortenerMetrics metrics, Action<ulong> unreachable, ILogger logger)
         {
@@ -215,25 +215,44 @@ public sealed class PeerTransport : IAsyncDisposable
             _queue.Writer.TryWrite(RaftMessageCodec.Encode(shard, message));
         }
 
-        public void SendGossip(GossipPacket packet)
+        public void SendGossip(GossipPacket packet) =>
+            SendUnary(
+                _gossipInFlight,
+                headers => Client.GossipAsync(packet, headers, DateTime.UtcNow + GossipTimeout, _stop.Token).ResponseAsync,
+                () => _metrics.GossipSent((GossipMessageType)packet.Type),
+                reason => _metrics.GossipDropped(_peer.Id, reason),
+                "Gossip");
+
+        public void SendClick(ClickPacket packet) =>
+            SendUnary(
+                _clickInFlight,
+                headers => Client.ClickAsync(packet, headers, DateTime.UtcNow + ClickTimeout, _stop.Token).ResponseAsync,
+                () => _metrics.ClickMessageSent(_peer.Id, packet.Body.Length),
+                reason => _metrics.ClickMessageDropped(_peer.Id, reason),
+                "Click message");
+
+        /// <summary>
+        /// A fire-and-forget unary call: dropped (and counted by reason) when a fault cuts the peer
+        /// off or too many are in flight, and when the call fails; the protocols above retry.
+        /// </summary>
+        private void SendUnary(InFlightLimit limit, Func<Metadata, Task> call, Action sent, Action<string> dropped, string what)
         {
             if (_faults.DropOutbound(_peer.Id))
             {
-                _metrics.GossipDropped(_peer.Id, "fault");
+                dropped("fault");
                 return;
             }
 
-            if (Interlocked.Increment(ref _gossipInFlight) > MaxGossipInFlight)
+            if (!limit.TryEnter())
             {
-                Interlocked.Decrement(ref _gossipInFlight);
-                _metrics.GossipDropped(_peer.Id, "busy");
+                dropped("busy");
                 return;
             }
 
-            _ = SendGossipAsync(packet);
+            _ = SendUnaryAsync(limit, call, sent, dropped, what, Headers());
         }
 
-        private async Task SendGossipAsync(GossipPacket packet)
+        private async Task SendUnaryAsync(InFlightLimit limit, Func<Metadata, Task> call, Action sent, Action<string> dropped, string what, Metadata headers)
         {
             try
             {
@@ -243,60 +262,17 @@ public sealed class PeerTransport : IAsyncDisposable
                     await Task.Delay(delay, _stop.Token).ConfigureAwait(false);
                 }
 
-                await Client.GossipAsync(packet, Headers(), DateTime.UtcNow + GossipTimeout, _stop.Token).ConfigureAwait(false);
-                _metrics.GossipSent((GossipMessageType)packet.Type);
+                await call(headers).ConfigureAwait(false);
+                sent();
             }
             catch (Exception e)
             {
-                // Fire and forget: a lost packet is what SWIM is built for; the failure is counted.
-                _metrics.GossipDropped(_peer.Id, _stop.IsCancellationRequested ? "stopping" : "unreachable");
-                _logger.LogDebug("Gossip to peer {Peer} failed: {Error}", _peer.Id, e.Message);
+                dropped(_stop.IsCancellationRequested ? "stopping" : "unreachable");
+                _logger.LogDebug("{What} to peer {Peer} failed: {Error}", what, _peer.Id, e.Message);
             }
             finally
             {
-                Interlocked.Decrement(ref _gossipInFlight);
-            }
-        }
-
-        public void SendClick(ClickPacket packet)
-        {
-            if (_faults.DropOutbound(_peer.Id))
-            {
-                _metrics.ClickMessageDropped(_peer.Id, "fault");
-                return;
-            }
-
-            if (Interlocked.Increment(ref _clickInFlight) > MaxClickInFlight)
-            {
-                Interlocked.Decrement(ref _clickInFlight);
-                _metrics.ClickMessageDropped(_peer.Id, "busy");
-                return;
-            }
-
-            _ = SendClickAsync(packet, Headers());
-        }
-
-        private async Task SendClickAsync(ClickPacket packet, Metadata headers)
-        {
-            try
-            {
-                var delay = _faults.DelayTo(_peer.Id);
-                if (delay > TimeSpan.Zero)
-                {
-                    await Task.Delay(delay, _stop.Token).ConfigureAwait(false);
-                }
-
-                await Client.ClickAsync(packet, headers, DateTime.UtcNow + ClickTimeout, _stop.Token).ConfigureAwait(false);
-                _metrics.ClickMessageSent(_peer.Id, packet.Body.Length);
-            }
-            catch (Exception e)
-            {
-                _metrics.ClickMessageDropped(_peer.Id, _stop.IsCancellationRequested ? "stopping" : "unreachable");
-                _logger.LogDebug("Click message to peer {Peer} failed: {Error}", _peer.Id, e.Message);
-            }
-            finally
-            {
-                Interlocked.Decrement(ref _clickInFlight);
+                limit.Exit();
             }
         }
 
@@ -400,5 +376,24 @@ public sealed class PeerTransport : IAsyncDisposable
                 }
             }
         }
+    }
+
+    /// <summary>How many calls of one kind may be in flight to a peer at once.</summary>
+    private sealed class InFlightLimit(int max)
+    {
+        private int _count;
+
+        public bool TryEnter()
+        {
+            if (Interlocked.Increment(ref _count) <= max)
+            {
+                return true;
+            }
+
+            Interlocked.Decrement(ref _count);
+            return false;
+        }
+
+        public void Exit() => Interlocked.Decrement(ref _count);
     }
 }
