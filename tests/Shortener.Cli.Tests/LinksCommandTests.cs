@@ -55,6 +55,43 @@ public sealed class LinksCommandTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Stats_show_a_links_clicks_per_day_and_its_referrers()
+    {
+        await Run("links", "create", "https://example.com/counted", "--alias", "counted-link");
+        for (var i = 0; i < 3; i++)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, "/counted-link");
+            request.Headers.TryAddWithoutValidation("User-Agent", "Mozilla/5.0 (X11; Linux x86_64) Firefox/130.0");
+            request.Headers.Referrer = new Uri("https://news.example/a");
+            Assert.Equal(HttpStatusCode.Found, (await _node.Anonymous.SendAsync(request)).StatusCode);
+        }
+
+        await _node.Anonymous.SendAsync(new HttpRequestMessage(HttpMethod.Head, "/counted-link"));
+        string output = "";
+        for (var i = 0; i < 100 && !output.Contains("4 clicks", StringComparison.Ordinal); i++)
+        {
+            await Task.Delay(50);
+            (_, output, _) = await Run("links", "stats", "counted-link", "--consistency", "all");
+        }
+
+        Assert.Contains("counted-link: 4 clicks", output);
+        Assert.Contains("(3 human, 1 bots; read at all)", output);
+        Assert.Contains("top referrers: news.example 3", output);
+        Assert.Matches(@"\n  \d{4}-\d\d-\d\d +4  #+", output);
+
+        var (exit, json, _) = await Run("links", "stats", "counted-link", "--json", "--from", "2020-01-01", "--to", "2020-01-02");
+        Assert.Equal(0, exit);
+        Assert.Equal(0, JsonDocument.Parse(json).RootElement.GetProperty("total").GetInt64());
+
+        var (bad, _, error) = await Run("links", "stats", "counted-link", "--consistency", "most");
+        Assert.Equal(1, bad);
+        Assert.Contains("400", error);
+        (bad, _, error) = await Run("links", "stats", "never-made");
+        Assert.Equal(1, bad);
+        Assert.Contains("404", error);
+    }
+
+    [Fact]
     public async Task Errors_are_reported_with_an_exit_code()
     {
         var (exit, _, error) = await Run("links", "create", "javascript:alert(1)");

@@ -67,4 +67,30 @@ public class SimCommandTests
         Assert.Equal(2, exit);
         Assert.StartsWith("error:", error.ToString());
     }
+
+    [Fact]
+    public async Task Sim_clicks_counts_exactly_and_a_planted_bug_fails_with_its_replay_line()
+    {
+        var output = new StringWriter();
+        Assert.Equal(0, await ShortenerCli.RunAsync(["sim", "clicks", "--seeds", "2", "--fault-seconds", "8"], output, new StringWriter()));
+        Assert.Matches(@"seed 1: ok redirects (\d+) counted \1 over 0 lost 0", output.ToString());
+        Assert.Contains("2 of 2 seeds passed", output.ToString());
+
+        var buggy = new StringWriter();
+        Assert.Equal(1, await ShortenerCli.RunAsync(["sim", "clicks", "--seeds", "3", "--bug", "NoDeduplication", "--fault-seconds", "8"], buggy, new StringWriter()));
+        Assert.Matches(@"replay: shortener sim clicks --seed \d+ --nodes 5 --mode exactly-once --write-level quorum --loss 0.05 --duplicate 0.05 --max-delay-ms 40 --fault-seconds 8 --bug NoDeduplication", buggy.ToString());
+    }
+
+    [Theory]
+    [InlineData("--mode", "twice")]
+    [InlineData("--write-level", "most")]
+    [InlineData("--nodes", "0")]
+    [InlineData("--bug", "Gremlins")]
+    public async Task Bad_clicks_options_are_refused(string option, string value)
+    {
+        var error = new StringWriter();
+        var exit = await ShortenerCli.RunAsync(["sim", "clicks", "--seeds", "1", option, value], new StringWriter(), error);
+        Assert.Equal(2, exit);
+        Assert.StartsWith("error:", error.ToString());
+    }
 }
