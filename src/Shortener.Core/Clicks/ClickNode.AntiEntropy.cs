@@ -211,9 +211,18 @@ public sealed partial class ClickNode
         var reply = new ClickMessage(ClickMessageType.MerkleLevelReply, Id, m.From, m.Op) { Ok = false };
         if (!_served.TryGetValue((m.From, m.Op), out var served))
         {
-            if (m.Depth < 1 || m.Depth > MerkleTree.MaxDepth || TryLocal(() => _store.Digests(m.RangeFrom, m.RangeTo)) is not { } digests)
+            // Only a tree this node would build itself, of one of its own ranges: a peer's message
+            // must not make it scan the whole ring or hold a tree of 2^24 leaves.
+            if (m.Depth < 1 || m.Depth > _settings.MaxMerkleDepth || !_ranges.Any(r => r.From == m.RangeFrom && r.To == m.RangeTo && r.Replicas.Contains(Id))
+                || TryLocal(() => _store.Digests(m.RangeFrom, m.RangeTo)) is not { } digests)
             {
                 return reply;
+            }
+
+            // One exchange per peer at a time (a peer starts its next one only when its last ended).
+            foreach (var earlier in _served.Keys.Where(k => k.Peer == m.From).ToList())
+            {
+                _served.Remove(earlier);
             }
 
             if (_served.Count >= MaxServedSessions)

@@ -36,6 +36,7 @@ public sealed partial class ClickNode
     private readonly Dictionary<ulong, PendingRead> _reads = [];
     private readonly Dictionary<ulong, PendingSummary> _summaries = [];
     private readonly Dictionary<ulong, HintReplay> _replays = [];
+    private readonly Dictionary<ulong, (ulong Owner, long Position, int Count)> _reroutes = [];
     private HashRing _ring = new([]);
     private IReadOnlyList<RingRange> _ranges = [];
     private ulong _nextOp;
@@ -375,9 +376,8 @@ public sealed partial class ClickNode
         if (_replays.TryGetValue(m.Op, out var replay) && m.From == replay.Owner)
         {
             _replays.Remove(m.Op);
-            if (m.Ok)
+            if (m.Ok && TryLocal(() => _hints.Delivered(replay.Owner, replay.Position)))
             {
-                _hints.Delivered(replay.Owner, replay.Position);
                 Counters.HintsReplayed += replay.Count;
                 _nextHintReplay = _now; // more may wait: go on at the next tick
             }
@@ -426,7 +426,16 @@ public sealed partial class ClickNode
                 return;
             }
 
-            // The replicas disagree: merge their clicks, answer from the union, repair each.
+            // The replicas disagree. A link with many clicks in the days asked is not merged here
+            // (every replica would send all of them): the fullest answer stands, and anti-entropy,
+            // which moves only what differs, repairs the rest.
+            if (answers.Max(a => a.Value.Count) > _settings.ReadRepairMaxClicks)
+            {
+                FinishRead(read, true, null, answers.MaxBy(a => a.Value.Count).Value.Stats);
+                return;
+            }
+
+            // Otherwise: merge their clicks, answer from the union, repair each.
             read.Phase = 2;
             read.Deadline = _now + _settings.RequestTimeoutMs;
             foreach (var node in read.Replies.Keys)
@@ -600,6 +609,17 @@ public sealed partial class ClickNode
             Counters.WritesFailed++;
         }
 
+        if (_reroutes.Remove(write.Op, out var reroute))
+        {
+            // A reroute of departed owners' hints: this node's own write, nobody else waits for it.
+            if (ok && TryLocal(() => _hints.Delivered(reroute.Owner, reroute.Position)))
+            {
+                Counters.HintsRerouted += reroute.Count;
+            }
+
+            return;
+        }
+
         _completions.Add(new ClickCompletion(write.Op, ok, error));
     }
 
@@ -632,9 +652,10 @@ public sealed partial class ClickNode
 
             if (_ring.Node(owner) is null || owner == Id)
             {
-                // No longer on the ring (its ranges are others' now, and anti-entropy fills them), or
-                // somehow this node's own: nothing to hand over.
-                DropHints(owner);
+                // No longer on the ring (its ranges are others' now), or somehow this node's own:
+                // the clicks go to the key's current replicas as a write of their own, and the hints
+                // are dropped once it succeeded.
+                Reroute(owner);
                 continue;
             }
 
@@ -649,20 +670,31 @@ public sealed partial class ClickNode
         }
     }
 
-    private void DropHints(ulong owner)
+    private void Reroute(ulong owner)
     {
-        while (TryLocal(() => _hints.Pending(owner, _settings.HintBatch)) is { Count: > 0 } batch)
+        if (_reroutes.Values.Any(r => r.Owner == owner) || TryLocal(() => _hints.Pending(owner, _settings.HintBatch)) is not { Count: > 0 } batch)
         {
-            if (owner == Id)
-            {
-                StoreLocally(0, batch.Select(h => h.Click).ToList());
-            }
-            else
-            {
-                Counters.HintsDropped += batch.Count;
-            }
+            return;
+        }
 
-            _hints.Delivered(owner, batch[^1].Position);
+        var op = Write(batch.Select(h => h.Click).ToList(), ConsistencyLevel.One);
+        if (_completions.FindLast(c => c.Op == op) is { } settled)
+        {
+            // Settled at once (this node holds a copy): take its completion back.
+            FinishReroute(owner, batch, settled);
+        }
+        else
+        {
+            _reroutes[op] = (owner, batch[^1].Position, batch.Count);
+        }
+    }
+
+    private void FinishReroute(ulong owner, IReadOnlyList<(long Position, ClickEvent Click)> batch, ClickCompletion completion)
+    {
+        _completions.Remove(completion);
+        if (completion.Ok && TryLocal(() => _hints.Delivered(owner, batch[^1].Position)))
+        {
+            Counters.HintsRerouted += batch.Count;
         }
     }
 

@@ -20,8 +20,8 @@ public sealed class ClickNodeCounters
 
     public long HintsExpired { get; internal set; }
 
-    /// <summary>Hints for nodes no longer on the ring, dropped (their ranges belong to others now).</summary>
-    public long HintsDropped { get; internal set; }
+    /// <summary>Hints for nodes no longer on the ring, written to their keys' current replicas instead.</summary>
+    public long HintsRerouted { get; internal set; }
 
     /// <summary>Replicas a read found behind and repaired, and the clicks it sent them.</summary>
     public long ReadRepairs { get; internal set; }

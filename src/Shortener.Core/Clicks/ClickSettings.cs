@@ -30,6 +30,9 @@ public sealed record ClickSettings
     /// <summary>At most this many clicks move each way per comparison; the next comparison of the range moves the rest.</summary>
     public int RepairBatch { get; init; } = 2_000;
 
+    /// <summary>A read whose replicas disagree merges their clicks only up to this many per replica; above it the fullest answer stands and anti-entropy repairs.</summary>
+    public int ReadRepairMaxClicks { get; init; } = 20_000;
+
     public int TopReferrers { get; init; } = 10;
 
     public int SummaryTopLinks { get; init; } = 10;
@@ -38,7 +41,7 @@ public sealed record ClickSettings
     {
         if (ReplicationFactor < 1 || RequestTimeoutMs < 1 || HintReplayIntervalMs < 1 || HintWindowMs < 0 || HintBatch < 1
             || AntiEntropyIntervalMs < 1 || AntiEntropyTimeoutMs < 1 || KeysPerLeaf < 1 || MaxMerkleDepth is < 1 or > Merkle.MerkleTree.MaxDepth
-            || RepairBatch < 1 || TopReferrers < 0 || SummaryTopLinks < 0)
+            || RepairBatch < 1 || ReadRepairMaxClicks < 0 || TopReferrers < 0 || SummaryTopLinks < 0)
         {
             throw new ArgumentException($"click store settings out of range: {this}");
         }

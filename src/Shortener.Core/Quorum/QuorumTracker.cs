@@ -6,7 +6,8 @@ namespace Shortener.Core.Quorum;
 /// comes from the key's owners (its N replicas), not from the copies that could be sent: a replica
 /// down with no stand-in makes the level harder to reach, never easier. For LOCAL_QUORUM it is a
 /// majority of the owners in the coordinator's data centre, and only copies held there count (a
-/// stand-in there counts for its owner; one in another data centre does not). An answer from a
+/// stand-in there counts for its owner; one in another data centre does not; a key with no owner
+/// there needs one copy anywhere, as at ONE). An answer from a
 /// node is counted once, whatever it said first.
 /// </summary>
 public sealed class QuorumTracker
@@ -29,6 +30,9 @@ public sealed class QuorumTracker
             ConsistencyLevel.One => (1, (Func<ReplicaTarget, bool>)(_ => true)),
             ConsistencyLevel.Quorum => ((n / 2) + 1, _ => true),
             ConsistencyLevel.All => (n, _ => true),
+            // A key with no owner in this data centre (more data centres than N) cannot have a local
+            // majority: its copies anywhere count, one is enough, as at ONE.
+            _ when owners.All(o => o.Dc != localDc) => (1, _ => true),
             _ => ((owners.Count(o => o.Dc == localDc) / 2) + 1, r => r.Dc == localDc && r.NodeDc == localDc),
         };
         Update();

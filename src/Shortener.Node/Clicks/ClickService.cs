@@ -44,7 +44,14 @@ public sealed class ClickService : IHostedService, IAsyncDisposable
     private readonly OutboxFlusher? _flusher;
     private readonly ClickNode? _node;
     private readonly ClickRelay? _relay;
+    /// <summary>Peer messages waiting for the loop at most; more are dropped (the protocol retries, hands off and repairs).</summary>
+    private const int MaxInboundQueued = 4_096;
+
+    /// <summary>Work items the loop takes between two looks at its tick and at a stop.</summary>
+    private const int MaxWorkPerRound = 256;
+
     private readonly long _storedAtOpen;
+    private int _inboundQueued;
     private int _outboxErrorLogged;
     private IReadOnlySet<ulong> _up = new HashSet<ulong>();
     private long _ringVersion = -1;
@@ -95,7 +102,7 @@ public sealed class ClickService : IHostedService, IAsyncDisposable
             };
             var random = new SeededRandom(BitConverter.ToUInt64(System.Security.Cryptography.RandomNumberGenerator.GetBytes(8)));
             var self = host.Topology.Member(host.Options.NodeId);
-            _node = new ClickNode(host.Options.NodeId, self?.Dc ?? host.Options.Dc, settings, _store, _hints, id => _up.Contains(id), random, WallMs());
+            _node = new ClickNode(host.Options.NodeId, self?.Dc ?? host.Options.Dc, settings, _store, new WallClockHints(_hints, TimeProvider.System), id => _up.Contains(id), random, MonotonicMs());
             _relay = new ClickRelay(source, _node, options.Mode, ClickOptions.ParseLevel(options.WriteConsistency)!.Value, new ClickRelaySettings { BatchSize = options.RelayBatchSize }, random);
             FollowRing();
         }
@@ -155,7 +162,7 @@ public sealed class ClickService : IHostedService, IAsyncDisposable
         {
             _flusher!.Append(payload);
         }
-        catch (IOException e)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ObjectDisposedException)
         {
             _metrics.ClickNotRecorded("outbox-error");
             if (Interlocked.Exchange(ref _outboxErrorLogged, 1) == 0)
@@ -192,6 +199,14 @@ public sealed class ClickService : IHostedService, IAsyncDisposable
         catch (FormatException e)
         {
             _logger.LogWarning("Dropped a click-store message from node {Peer} this version cannot read: {Error}", packet.From, e.Message);
+            return;
+        }
+
+        // Bounded: a peer faster than this loop loses messages (counted), never this node's memory.
+        if (Interlocked.Increment(ref _inboundQueued) > MaxInboundQueued)
+        {
+            Interlocked.Decrement(ref _inboundQueued);
+            _metrics.ClickMessageDropped(packet.From, "inbound-full");
             return;
         }
 
@@ -244,7 +259,7 @@ public sealed class ClickService : IHostedService, IAsyncDisposable
         _workArrived.Dispose();
     }
 
-    private Task<ClickCompletion> StartAsync(Func<ClickNode, ulong> start, CancellationToken cancellationToken)
+    private async Task<ClickCompletion> StartAsync(Func<ClickNode, ulong> start, CancellationToken cancellationToken)
     {
         if (_node is null)
         {
@@ -253,7 +268,15 @@ public sealed class ClickService : IHostedService, IAsyncDisposable
 
         var done = new TaskCompletionSource<ClickCompletion>(TaskCreationOptions.RunContinuationsAsynchronously);
         Enqueue(new Operation(start, done));
-        return done.Task.WaitAsync(cancellationToken);
+        try
+        {
+            // The state machine ends every operation by its own deadlines; this bound is for a loop that stopped or fell far behind.
+            return await done.Task.WaitAsync(TimeSpan.FromMilliseconds(4L * Options.RequestTimeoutMs), cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            return new ClickCompletion(0, false, $"this node's click store did not answer within {4 * Options.RequestTimeoutMs} ms");
+        }
     }
 
     private void Run()
@@ -281,6 +304,11 @@ public sealed class ClickService : IHostedService, IAsyncDisposable
                     // A paused node (fault injection) does nothing, like a stopped process; what arrives meanwhile is lost.
                     while (_work.TryDequeue(out var dropped))
                     {
+                        if (dropped is Inbound)
+                        {
+                            Interlocked.Decrement(ref _inboundQueued);
+                        }
+
                         (dropped as Operation)?.Done.TrySetResult(new ClickCompletion(0, false, "this node's click store is paused (fault injection)"));
                     }
 
@@ -288,8 +316,13 @@ public sealed class ClickService : IHostedService, IAsyncDisposable
                     continue;
                 }
 
-                while (_work.TryDequeue(out var work))
+                for (var taken = 0; taken < MaxWorkPerRound && !_stop.IsCancellationRequested && _work.TryDequeue(out var work); taken++)
                 {
+                    if (work is Inbound)
+                    {
+                        Interlocked.Decrement(ref _inboundQueued);
+                    }
+
                     Handle(work);
                 }
 
@@ -336,8 +369,16 @@ public sealed class ClickService : IHostedService, IAsyncDisposable
                 _node!.Step(inbound.Message);
                 break;
             case Operation operation:
-                var op = operation.Start(_node!);
-                _waiting[op] = operation.Done;
+                try
+                {
+                    _waiting[operation.Start(_node!)] = operation.Done;
+                }
+                catch (Exception e)
+                {
+                    operation.Done.TrySetResult(new ClickCompletion(0, false, "the operation could not start: " + e.Message));
+                    throw;
+                }
+
                 break;
         }
 
@@ -348,7 +389,7 @@ public sealed class ClickService : IHostedService, IAsyncDisposable
     {
         FollowRing();
         _up = _gossip.UpMembers();
-        var now = WallMs();
+        var now = MonotonicMs();
         _node!.Tick(now);
         var failures = _relay!.ConsecutiveFailures;
         _relay.Tick(now);
@@ -411,7 +452,8 @@ public sealed class ClickService : IHostedService, IAsyncDisposable
         _node!.SetRing(new HashRing(topology.Members.Select(m => new RingNode(m.Id, m.Dc, HashRing.TokensFor(m.Id)))));
     }
 
-    private static long WallMs() => TimeProvider.System.GetUtcNow().ToUnixTimeMilliseconds();
+    /// <summary>The state machines' clock: monotonic, so a wall clock stepped back cannot freeze their timeouts and backoff.</summary>
+    private static long MonotonicMs() => Environment.TickCount64;
 
     private void DisposeStorage()
     {

@@ -63,7 +63,7 @@ public sealed class ShortenerMetrics : IDisposable
         _membershipSteps = _meter.CreateCounter<long>("shortener.membership.steps", "{step}", "Membership steps this node's shard leaders took toward the placement, by kind (add-learner, promote, replace-voter, demote-voter, remove-voter, remove-learner, transfer)");
         _clickMessagesSent = _meter.CreateCounter<long>("shortener.clicks.messages.sent", "{message}", "Click-store messages delivered to each peer");
         _clickBytesSent = _meter.CreateCounter<long>("shortener.clicks.bytes.sent", "By", "Bytes of click-store messages delivered to each peer");
-        _clickMessagesDropped = _meter.CreateCounter<long>("shortener.clicks.messages.dropped", "{message}", "Click-store messages to a peer not delivered, by reason (fault, busy, unreachable, not-a-member, stopping)");
+        _clickMessagesDropped = _meter.CreateCounter<long>("shortener.clicks.messages.dropped", "{message}", "Click-store messages to or from a peer not delivered, by reason (fault, busy, unreachable, not-a-member, stopping; inbound-full: this node's loop had too many waiting)");
         _clicksRecorded = _meter.CreateCounter<long>("shortener.clicks.recorded", "{click}", "Clicks the redirect path handed to the click pipeline, by kind (human, bot)");
         _clicksNotRecorded = _meter.CreateCounter<long>("shortener.clicks.not_recorded", "{click}", "Redirects whose click was refused, by reason (queue-full: the at-most-once queue; outbox-error: the outbox file could not take it)");
         _unavailable = _meter.CreateCounter<long>("shortener.shard.unavailable", "{request}", "Writes and linearizable reads answered 503 because their shard had no quorum in time, by shard");
@@ -169,7 +169,8 @@ public sealed class ShortenerMetrics : IDisposable
         ], "{read}", "Click-store reads this node coordinated, by outcome");
         _meter.CreateObservableCounter("shortener.clicks.read_repairs", () => clicks.Figures.Node.ReadRepairs, "{repair}", "Replicas a read found behind and sent what they lacked");
         _meter.CreateObservableCounter("shortener.clicks.hints.replayed", () => clicks.Figures.Node.HintsReplayed, "{click}", "Hints handed over to their owners");
-        _meter.CreateObservableCounter("shortener.clicks.hints.expired", () => clicks.Figures.Node.HintsExpired + clicks.Figures.Node.HintsDropped, "{click}", "Hints dropped: past the window, or for nodes no longer on the ring");
+        _meter.CreateObservableCounter("shortener.clicks.hints.expired", () => clicks.Figures.Node.HintsExpired, "{click}", "Hints dropped past the window (anti-entropy repairs their owners)");
+        _meter.CreateObservableCounter("shortener.clicks.hints.rerouted", () => clicks.Figures.Node.HintsRerouted, "{click}", "Hints for nodes no longer on the ring, written to their keys' current replicas instead");
         _meter.CreateObservableCounter("shortener.clicks.repair.bytes", () => clicks.Figures.Node.RepairBytes, "By", "Bytes of Merkle hashes, digests and clicks anti-entropy moved (as the initiating side)");
         _meter.CreateObservableCounter("shortener.clicks.repair.clicks", () => clicks.Figures.Node.RepairClicksPushed + clicks.Figures.Node.RepairClicksPulled, "{click}", "Clicks anti-entropy copied between replicas");
         _meter.CreateObservableCounter("shortener.clicks.anti_entropy.rounds", () => (IEnumerable<Measurement<long>>)

@@ -31,6 +31,7 @@ public sealed class ClickOutbox : Shortener.Core.Clicks.IClickOutbox, IDisposabl
     private readonly Lock _lock = new();
     private readonly List<(long FirstSeq, string Path)> _segments;
     private readonly Lock _flushLock = new();
+    private readonly Lock _ackLock = new();
     private byte[] _record = new byte[256];
     private FileStream _current;
     private long _currentLength;
@@ -188,14 +189,7 @@ public sealed class ClickOutbox : Shortener.Core.Clicks.IClickOutbox, IDisposabl
             _writtenSeq = seq;
             if (_currentLength >= _segmentBytes)
             {
-                // The full segment is synced before it is closed, so a flush never has to find it again.
-                _current.Flush(flushToDisk: true);
-                _current.Dispose();
-                var path = SegmentPath(_directory, seq + 1);
-                _current = OpenSegment(path, FileMode.CreateNew);
-                _currentLength = 0;
-                _segments.Add((seq + 1, path));
-                DirectorySync.Fsync(_directory);
+                RollOver(seq + 1);
             }
 
             return seq;
@@ -240,24 +234,59 @@ public sealed class ClickOutbox : Shortener.Core.Clicks.IClickOutbox, IDisposabl
         }
     }
 
+    /// <summary>
+    /// Starts the next segment. The new file is open before the full one is closed (synced first,
+    /// so a flush never has to find it again): if it cannot be made, appends go on into the full
+    /// segment and the next append tries again.
+    /// </summary>
+    private void RollOver(long firstSeq)
+    {
+        var path = SegmentPath(_directory, firstSeq);
+        FileStream next;
+        try
+        {
+            _current.Flush(flushToDisk: true);
+            next = OpenSegment(path, File.Exists(path) ? FileMode.Truncate : FileMode.CreateNew);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // The record that filled the segment is written; the segment just grows past its size for now.
+            return;
+        }
+
+        _current.Dispose();
+        _current = next;
+        _currentLength = 0;
+        _segments.Add((firstSeq, path));
+        DirectorySync.Fsync(_directory);
+    }
+
     /// <summary>After a failed write: the segment back to its old length (a partial record would read as a torn tail).</summary>
     private void CutBack(long length)
     {
         var path = _segments[^1].Path;
         try
         {
-            _current.Dispose();
-        }
-        catch (IOException)
-        {
-        }
+            using (var file = new FileStream(path, FileMode.Open, FileAccess.Write, FileShare.ReadWrite))
+            {
+                file.SetLength(length);
+            }
 
-        using (var file = new FileStream(path, FileMode.Open, FileAccess.Write, FileShare.Read))
-        {
-            file.SetLength(length);
-        }
+            var reopened = OpenSegment(path, FileMode.Append);
+            try
+            {
+                _current.Dispose();
+            }
+            catch (IOException)
+            {
+            }
 
-        _current = OpenSegment(path, FileMode.Append);
+            _current = reopened;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // The file could not even be cut back: a partial record stays and reads as a torn tail at the next open.
+        }
     }
 
     /// <summary>A segment opened for appending without a buffer: each record is one write call.</summary>
@@ -319,13 +348,17 @@ public sealed class ClickOutbox : Shortener.Core.Clicks.IClickOutbox, IDisposabl
     /// <summary>The relay shipped everything up to <paramref name="upTo"/>: remembered, and segments wholly behind it deleted.</summary>
     public void Acknowledge(long upTo)
     {
-        lock (_lock)
+        // The file work happens outside the append lock: a redirect never waits for this fsync.
+        lock (_ackLock)
         {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            upTo = Math.Min(upTo, _durableSeq);
-            if (upTo <= _acked)
+            lock (_lock)
             {
-                return;
+                ObjectDisposedException.ThrowIf(_disposed, this);
+                upTo = Math.Min(upTo, _durableSeq);
+                if (upTo <= _acked)
+                {
+                    return;
+                }
             }
 
             var temp = Path.Combine(_directory, AckedFile + ".tmp");
@@ -339,20 +372,31 @@ public sealed class ClickOutbox : Shortener.Core.Clicks.IClickOutbox, IDisposabl
             }
 
             File.Move(temp, Path.Combine(_directory, AckedFile), overwrite: true);
-            _acked = upTo;
 
             // A segment is behind the acknowledgement when the next one starts at or before upTo + 1.
-            var removed = 0;
-            while (_segments.Count > 1 && _segments[1].FirstSeq <= upTo + 1)
+            var behind = new List<string>();
+            lock (_lock)
             {
-                File.Delete(_segments[0].Path);
-                _segments.RemoveAt(0);
-                removed++;
+                _acked = upTo;
+                while (_segments.Count > 1 && _segments[1].FirstSeq <= upTo + 1)
+                {
+                    behind.Add(_segments[0].Path);
+                    _segments.RemoveAt(0);
+                }
+
+                if (behind.Count > 0)
+                {
+                    _cursor = (0, 0, 0);
+                }
             }
 
-            if (removed > 0)
+            foreach (var path in behind)
             {
-                _cursor = (0, 0, 0);
+                File.Delete(path);
+            }
+
+            if (behind.Count > 0)
+            {
                 DirectorySync.Fsync(_directory);
             }
         }

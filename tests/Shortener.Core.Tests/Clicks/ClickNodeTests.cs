@@ -221,4 +221,71 @@ public class ClickNodeTests
         cluster.Run(2_000);
         Assert.Equal(4, cluster.Stores[2].Count);
     }
+
+    [Fact]
+    public void Hints_for_a_node_that_left_the_ring_go_to_the_keys_current_replicas()
+    {
+        var cluster = new ClickTestCluster(5);
+        var owners = cluster.Owners("moved");
+        var gone = owners[0];
+        cluster.Down.Add(gone);
+        cluster.Isolate(gone);
+        var coordinator = cluster.Nodes.Keys.First(id => !owners.Contains(id));
+        Assert.True(cluster.Write(coordinator, Clicks("moved", 6)).Ok);
+        var holder = cluster.Hints.Single(h => h.Value.Count > 0).Key;
+
+        // The operator removes the dead node: the ring no longer has it.
+        var ring = new HashRing(cluster.Nodes[1].Ring.Nodes.Where(n => n.Id != gone));
+        foreach (var node in cluster.Nodes.Values)
+        {
+            node.SetRing(ring);
+        }
+
+        cluster.Run(3_000);
+        Assert.Equal(0, cluster.Hints[holder].Count);
+        Assert.Equal(6, cluster.Nodes[holder].Counters.HintsRerouted);
+        foreach (var owner in ring.Replicas(HashRing.KeyHash("moved"), 3))
+        {
+            Assert.Equal(6, cluster.Stores[owner].Count);
+        }
+    }
+
+    [Fact]
+    public void Local_quorum_for_a_key_with_no_owner_in_this_data_centre_takes_one_copy_anywhere()
+    {
+        var cluster = new ClickTestCluster(4, dcs: 4); // N = 3 over four data centres: some keys have no owner in dc1
+        var code = Enumerable.Range(0, 200).Select(i => $"far{i}").First(c => !cluster.Owners(c).Contains(1UL));
+        var done = cluster.Write(1, Clicks(code, 2), ConsistencyLevel.LocalQuorum);
+        Assert.True(done.Ok, done.Error);
+        Assert.True(cluster.Read(1, code, ConsistencyLevel.LocalQuorum).Ok);
+    }
+
+    [Fact]
+    public void A_read_of_a_link_with_many_clicks_does_not_merge_them_and_answers_from_the_fullest_replica()
+    {
+        var cluster = new ClickTestCluster(3, settings: new ClickSettings { AntiEntropyIntervalMs = 1_000_000_000, ReadRepairMaxClicks = 50 });
+        Assert.True(cluster.Write(1, Clicks("big", 60), ConsistencyLevel.All).Ok);
+        cluster.Stores[2].Add(Clicks("big", 5));
+        var read = cluster.Read(3, "big", ConsistencyLevel.All);
+        Assert.True(read.Ok);
+        Assert.False(read.Repaired);
+        Assert.Equal(65, read.Stats!.Total);
+        Assert.Equal(60, cluster.Stores[1].Count); // no repair: anti-entropy's job
+    }
+
+    [Fact]
+    public void A_merkle_question_for_a_deep_tree_or_a_range_not_held_is_refused()
+    {
+        var cluster = new ClickTestCluster(3);
+        var range = cluster.Nodes[2].Ring.Ranges(3)[0];
+        foreach (var (from, to, depth) in new[] { (range.From, range.To, 24), (range.From + 1, range.To, 4), (0UL, 0UL, 4) })
+        {
+            cluster.Nodes[2].Step(new ClickMessage(ClickMessageType.MerkleLevel, 1, 2, 99) { RangeFrom = from, RangeTo = to, Depth = depth, Level = 0, Indexes = [0] });
+            var reply = Assert.Single(cluster.Nodes[2].TakeMessages());
+            Assert.False(reply.Ok);
+        }
+
+        cluster.Nodes[2].Step(new ClickMessage(ClickMessageType.MerkleLevel, 1, 2, 99) { RangeFrom = range.From, RangeTo = range.To, Depth = 4, Level = 0, Indexes = [0] });
+        Assert.True(Assert.Single(cluster.Nodes[2].TakeMessages()).Ok);
+    }
 }

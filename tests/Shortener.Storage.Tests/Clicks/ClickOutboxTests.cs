@@ -209,4 +209,27 @@ public sealed class ClickOutboxTests : IDisposable
         Assert.Equal(1, outbox.Acknowledged);
         Assert.Equal(0, outbox.Depth);
     }
+
+    [Fact]
+    public void A_segment_that_cannot_be_started_leaves_appends_going_into_the_full_one()
+    {
+        using var outbox = ClickOutbox.Open(_dir.Path, segmentBytes: 60);
+        outbox.Append(Click(1));
+        var segments = outbox.SegmentCount;
+
+        // Every name a next segment could take is a directory: no segment can be started.
+        for (var seq = 2; seq < 20; seq++)
+        {
+            Directory.CreateDirectory(Path.Combine(_dir.Path, seq.ToString("D19", System.Globalization.CultureInfo.InvariantCulture) + ".outbox"));
+        }
+
+        for (var i = 2; i <= 10; i++)
+        {
+            Assert.Equal(i, outbox.Append(Click(i)));
+        }
+
+        Assert.Equal(segments, outbox.SegmentCount);
+        outbox.Flush();
+        Assert.Equal(Enumerable.Range(1, 10).Select(i => $"click-{i}"), Texts(outbox.Read(0, 100)));
+    }
 }
