@@ -21,9 +21,6 @@ public sealed partial class ClickNode
     private int _aeCursor;
     private long _nextAntiEntropy;
 
-    /// <summary>Whether a comparison is under way (tests wait for quiet).</summary>
-    public bool AntiEntropyRunning => _session is not null;
-
     private void TickAntiEntropy()
     {
         foreach (var stale in _served.Where(s => _now >= s.Value.Expires).Select(s => s.Key).ToList())

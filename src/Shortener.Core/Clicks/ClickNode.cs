@@ -205,7 +205,7 @@ public sealed partial class ClickNode
     {
         var op = NextOp();
         var nodes = _ring.Nodes.Select(n => n.Id).Where(IsUp).Order().ToList();
-        var summary = new PendingSummary(op, fromDay, toDay, _ring.Nodes.Count, _now + _settings.RequestTimeoutMs);
+        var summary = new PendingSummary(op, _ring.Nodes.Count, _now + _settings.RequestTimeoutMs);
         _summaries[op] = summary;
         foreach (var node in nodes)
         {
@@ -805,13 +805,9 @@ public sealed partial class ClickNode
         public Dictionary<ulong, IReadOnlyList<ClickEvent>> Events { get; } = [];
     }
 
-    private sealed class PendingSummary(ulong op, int fromDay, int toDay, int asked, long deadline)
+    private sealed class PendingSummary(ulong op, int asked, long deadline)
     {
         public ulong Op { get; } = op;
-
-        public int FromDay { get; } = fromDay;
-
-        public int ToDay { get; } = toDay;
 
         public int Asked { get; } = asked;
 

@@ -2,7 +2,7 @@ namespace Shortener.Core.Clicks;
 
 /// <summary>
 /// An <see cref="IClickOutbox"/> in memory, bounded: the queue of at-most-once delivery (lost
-/// with the process, and a click that finds it full is dropped and counted), and the simulator's
+/// with the process, and a click that finds it full is dropped), and the simulator's
 /// model of the durable outbox (kept across a simulated crash).
 /// </summary>
 public sealed class InMemoryClickOutbox(int capacity = int.MaxValue) : IClickOutbox
@@ -34,9 +34,6 @@ public sealed class InMemoryClickOutbox(int capacity = int.MaxValue) : IClickOut
         }
     }
 
-    /// <summary>Clicks refused because the queue was full.</summary>
-    public long Dropped { get; private set; }
-
     /// <summary>Appends a record; its sequence, or null when the queue is full (the click is dropped).</summary>
     public long? Append(byte[] payload)
     {
@@ -44,7 +41,6 @@ public sealed class InMemoryClickOutbox(int capacity = int.MaxValue) : IClickOut
         {
             if (_records.Count >= capacity)
             {
-                Dropped++;
                 return null;
             }
 

@@ -109,8 +109,12 @@ public sealed class RedirectHandler(LinkService links, Clicks.ClickService click
             link = result.Link!;
         }
 
-        var request = context.Request;
-        clicks.Record(link.Code, request.Method, request.Headers.UserAgent, request.Headers.Referer, request.Headers[clicks.Options.CountryHeader]);
+        if (clicks.Enabled)
+        {
+            var request = context.Request;
+            clicks.Record(link.Code, request.Method, request.Headers.UserAgent, request.Headers.Referer, request.Headers[clicks.Options.CountryHeader]);
+        }
+
         var response = context.Response;
         response.StatusCode = link.RedirectStatus;
         response.Headers.Location = link.Url;

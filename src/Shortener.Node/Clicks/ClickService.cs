@@ -15,7 +15,7 @@ namespace Shortener.Node.Clicks;
 
 /// <summary>
 /// This node's part of the click pipeline and store: the redirect path hands it clicks
-/// (<see cref="RecordAsync"/>), which go into the outbox for the delivery mode; one loop runs the
+/// (<see cref="Record"/>), which go into the outbox for the delivery mode; one loop runs the
 /// <see cref="ClickNode"/> and <see cref="ClickRelay"/> state machines (ticks, peer messages, stats
 /// reads), reads and writes the SQLite replica and the hints on disk, and sends what the machines
 /// say over the peer transport. The ring follows the cluster's member list; who is up comes from
@@ -25,6 +25,12 @@ namespace Shortener.Node.Clicks;
 public sealed class ClickService : IHostedService, IAsyncDisposable
 {
     public const string DirectoryName = "clicks";
+
+    /// <summary>Peer messages waiting for the loop at most; more are dropped (the protocol retries, hands off and repairs).</summary>
+    private const int MaxInboundQueued = 4_096;
+
+    /// <summary>Work items the loop takes between two looks at its tick and at a stop.</summary>
+    private const int MaxWorkPerRound = 256;
 
     private readonly ShardHost _host;
     private readonly GossipDriver _gossip;
@@ -44,12 +50,6 @@ public sealed class ClickService : IHostedService, IAsyncDisposable
     private readonly OutboxFlusher? _flusher;
     private readonly ClickNode? _node;
     private readonly ClickRelay? _relay;
-    /// <summary>Peer messages waiting for the loop at most; more are dropped (the protocol retries, hands off and repairs).</summary>
-    private const int MaxInboundQueued = 4_096;
-
-    /// <summary>Work items the loop takes between two looks at its tick and at a stop.</summary>
-    private const int MaxWorkPerRound = 256;
-
     private readonly long _storedAtOpen;
     private int _inboundQueued;
     private int _outboxErrorLogged;
@@ -116,8 +116,6 @@ public sealed class ClickService : IHostedService, IAsyncDisposable
     public ClickOptions Options { get; }
 
     public bool Enabled => _node is not null;
-
-    public DeliveryMode Mode => Options.Mode;
 
     public ConsistencyLevel DefaultReadLevel => ClickOptions.ParseLevel(Options.ReadConsistency)!.Value;
 
@@ -436,7 +434,7 @@ public sealed class ClickService : IHostedService, IAsyncDisposable
 
         foreach (var message in _node.TakeMessages())
         {
-            _host.Transport.SendClick(message.To, new ClickPacket { From = message.From, Body = ByteString.CopyFrom(ClickMessageCodec.Encode(message)) });
+            _host.Transport.SendClick(message.To, new ClickPacket { From = message.From, Body = UnsafeByteOperations.UnsafeWrap(ClickMessageCodec.Encode(message)) });
         }
     }
 

@@ -76,12 +76,6 @@ public sealed class ClickStore : IClickReplicaStore, IDisposable
         return new ClickStore(connection, path);
     }
 
-    /// <summary>A 64-bit hash of an event id: the key of the event in Merkle trees.</summary>
-    public static ulong IdHash(Guid id) => ClickHashes.IdHash(id);
-
-    /// <summary>A hash of what an event says (its value in Merkle trees, stored with it).</summary>
-    public static ulong ContentHash(ClickEvent e) => ClickHashes.ContentHash(e);
-
     /// <summary>Stores the events not stored yet, in one transaction; returns how many were new.</summary>
     public int Add(IReadOnlyList<ClickEvent> events)
     {

@@ -98,8 +98,8 @@ public sealed class ClickStoreTests : IDisposable
         Assert.Equal(1, b.Add([other]));
         Assert.Equal(0, b.Add([one]));
         Assert.Equal(a.Digests(0, 0), b.Digests(0, 0));
-        var winner = ClickStore.ContentHash(one) < ClickStore.ContentHash(other) ? one : other;
-        Assert.Equal([winner], a.Get(0, 0, [ClickStore.IdHash(id)]));
+        var winner = ClickHashes.ContentHash(one) < ClickHashes.ContentHash(other) ? one : other;
+        Assert.Equal([winner], a.Get(0, 0, [ClickHashes.IdHash(id)]));
         Assert.Equal(1, a.Stats("abc", 0, 1000).Total);
     }
 
@@ -153,7 +153,7 @@ public sealed class ClickStoreTests : IDisposable
             Assert.Equal(mine.Days, sql.Days);
             Assert.Equal(mine.TopReferrers, sql.TopReferrers);
             var chosen = clicks.Where(c => c.Code == code && c.Day is >= 505 and <= 514).ToList();
-            Assert.Equal((chosen.Count, ClickAggregation.Fingerprint(chosen.Select(c => (ClickStore.IdHash(c.Id), ClickStore.ContentHash(c))))), store.Fingerprint(code, 505, 514));
+            Assert.Equal((chosen.Count, ClickAggregation.Fingerprint(chosen.Select(c => (ClickHashes.IdHash(c.Id), ClickHashes.ContentHash(c))))), store.Fingerprint(code, 505, 514));
             Assert.Equal(chosen.Select(c => c.Id).Order(), store.Events(code, 505, 514).Select(c => c.Id).Order());
         }
 
@@ -178,7 +178,7 @@ public sealed class ClickStoreTests : IDisposable
                 using var insert = connection.CreateCommand();
                 insert.CommandText = "INSERT INTO click_events VALUES ($id, $idHash, $ring, $code, $day, $at, $hlc, $kind, $referrer, $country, $content)";
                 insert.Parameters.AddWithValue("$id", c.Id.ToByteArray());
-                insert.Parameters.AddWithValue("$idHash", (long)(ClickStore.IdHash(c.Id) ^ 0x8000000000000000UL));
+                insert.Parameters.AddWithValue("$idHash", (long)(ClickHashes.IdHash(c.Id) ^ 0x8000000000000000UL));
                 insert.Parameters.AddWithValue("$ring", (long)(HashRing.KeyHash(c.Code) ^ 0x8000000000000000UL));
                 insert.Parameters.AddWithValue("$code", c.Code);
                 insert.Parameters.AddWithValue("$day", c.Day);
@@ -187,7 +187,7 @@ public sealed class ClickStoreTests : IDisposable
                 insert.Parameters.AddWithValue("$kind", (int)c.Kind);
                 insert.Parameters.AddWithValue("$referrer", (object?)c.Referrer ?? DBNull.Value);
                 insert.Parameters.AddWithValue("$country", (object?)c.Country ?? DBNull.Value);
-                insert.Parameters.AddWithValue("$content", (long)(ClickStore.ContentHash(c) ^ 0x8000000000000000UL));
+                insert.Parameters.AddWithValue("$content", (long)(ClickHashes.ContentHash(c) ^ 0x8000000000000000UL));
                 insert.ExecuteNonQuery();
             }
         }
@@ -195,7 +195,7 @@ public sealed class ClickStoreTests : IDisposable
         using var store = ClickStore.Open(path);
         Assert.Equal(50, store.Count);
         Assert.Equal(0, store.Add(clicks)); // the same ids: nothing new
-        Assert.Equal(clicks.OrderBy(c => c.Id), store.Get(0, 0, clicks.Select(c => ClickStore.IdHash(c.Id))).OrderBy(c => c.Id));
+        Assert.Equal(clicks.OrderBy(c => c.Id), store.Get(0, 0, clicks.Select(c => ClickHashes.IdHash(c.Id))).OrderBy(c => c.Id));
         Assert.Equal(ClickAggregation.Stats("m1", clicks, 0, 1000, 10).TopReferrers, store.Stats("m1", 0, 1000).TopReferrers);
     }
 }
