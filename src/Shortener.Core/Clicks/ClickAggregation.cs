@@ -46,6 +46,16 @@ public static class ClickAggregation
         return sum;
     }
 
+    /// <summary>
+    /// The daily counters of a set of clicks as the first tree of an anti-entropy exchange sees
+    /// them: per link and day, (<see cref="ClickHashes.DayKey"/>, <see cref="ClickHashes.DayValue"/>).
+    /// </summary>
+    public static IReadOnlyList<(ulong KeyHash, ulong ValueHash)> DayDigests(IEnumerable<ClickEvent> events) => events
+        .GroupBy(e => (e.Code, e.Day))
+        .Select(g => (ClickHashes.DayKey(g.Key.Code, g.Key.Day), ClickHashes.DayValue(
+            g.LongCount(e => e.Kind == ClickKind.Human), g.LongCount(e => e.Kind == ClickKind.Bot), Fingerprint(g.Select(e => (ClickHashes.IdHash(e.Id), ClickHashes.ContentHash(e)))))))
+        .ToList();
+
     /// <summary>The union of several replicas' clicks by id; two versions of one id resolve as every store resolves them.</summary>
     public static IReadOnlyDictionary<Guid, ClickEvent> Union(IEnumerable<IEnumerable<ClickEvent>> replicas)
     {

@@ -1,4 +1,6 @@
 using Shortener.Core.Cluster;
+using Shortener.Core.Merkle;
+using Shortener.Core.Quorum;
 
 namespace Shortener.Core.Clicks;
 
@@ -17,6 +19,16 @@ public static class ClickHashes
     }
 
     public static ulong ContentHash(ClickEvent e) => ShardRouter.StableHash(e.Encode());
+
+    /// <summary>A click's share of a fingerprint: its id and content hashes mixed (<see cref="MerkleTree.Digest"/>); sums of these compose.</summary>
+    public static ulong Digest(ClickEvent e) => MerkleTree.Digest(IdHash(e.Id), ContentHash(e));
+
+    /// <summary>The key of one link's day, its daily counter, in the first tree of an anti-entropy exchange.</summary>
+    public static ulong DayKey(string code, int day) => SplitMix64.Mix(HashRing.KeyHash(code) ^ SplitMix64.Mix((ulong)(uint)day + 0x2545F4914F6CDD1DUL));
+
+    /// <summary>The value of a daily counter in that tree: its counts and the fingerprint of the clicks behind them.</summary>
+    public static ulong DayValue(long human, long bots, ulong fingerprint) =>
+        SplitMix64.Mix(fingerprint ^ SplitMix64.Mix((ulong)human ^ SplitMix64.Mix((ulong)bots + 0x9E3779B97F4A7C15UL)));
 
     /// <summary>
     /// Of two versions of one click id (only a bug or a damaged copy makes them), the one every

@@ -46,8 +46,14 @@ public sealed record ClickMessage(ClickMessageType Type, ulong From, ulong To, u
     /// <summary>MerkleLevelReply: node hashes, in the order asked; Fetch: id hashes.</summary>
     public IReadOnlyList<ulong> Hashes { get; init; } = [];
 
-    /// <summary>MerkleLeavesReply: (id hash, content hash) of the records under the leaves asked.</summary>
+    /// <summary>MerkleLeavesReply: (key hash, value hash) of the records under the leaves asked.</summary>
     public IReadOnlyList<(ulong KeyHash, ulong ValueHash)> Digests { get; init; } = [];
+
+    /// <summary>
+    /// MerkleLevel, Fetch: the daily counters (<see cref="ClickHashes.DayKey"/>) whose clicks the
+    /// tree is of (the second tree of an exchange); empty for the first tree, of the range's daily counters.
+    /// </summary>
+    public IReadOnlyList<ulong> Days { get; init; } = [];
 
     /// <summary>SummaryReply: totals per ring range (keyed by the range's start) and per link.</summary>
     public IReadOnlyList<(ulong RangeFrom, long Human, long Bots)> RangeTotals { get; init; } = [];

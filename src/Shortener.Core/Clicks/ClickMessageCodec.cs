@@ -13,7 +13,7 @@ namespace Shortener.Core.Clicks;
 /// </summary>
 public static class ClickMessageCodec
 {
-    private const byte Version = 1;
+    private const byte Version = 2;
 
     public static byte[] Encode(ClickMessage m)
     {
@@ -60,6 +60,12 @@ public static class ClickMessageCodec
         {
             U64(w, key);
             U64(w, value);
+        }
+
+        U32(w, (uint)m.Days.Count);
+        foreach (var d in m.Days)
+        {
+            U64(w, d);
         }
 
         U32(w, (uint)m.RangeTotals.Count);
@@ -166,6 +172,12 @@ public static class ClickMessageCodec
             digests[i] = (r.U64(), r.U64());
         }
 
+        var dayKeys = new ulong[r.Count(8)];
+        for (var i = 0; i < dayKeys.Length; i++)
+        {
+            dayKeys[i] = r.U64();
+        }
+
         var ranges = new (ulong, long, long)[r.Count(24)];
         for (var i = 0; i < ranges.Length; i++)
         {
@@ -222,6 +234,7 @@ public static class ClickMessageCodec
             Indexes = indexes,
             Hashes = hashes,
             Digests = digests,
+            Days = dayKeys,
             RangeTotals = ranges,
             Links = links,
         };

@@ -15,15 +15,15 @@ public enum ClickMessageType : byte
     ReadEvents = 5,
     ReadEventsReply = 6,
 
-    /// <summary>Anti-entropy: the hashes of some nodes of one level of the Merkle tree of a ring range.</summary>
+    /// <summary>Anti-entropy: the hashes of some nodes of one level of a Merkle tree of a ring range (of its daily counters, or of the clicks of some of them).</summary>
     MerkleLevel = 7,
     MerkleLevelReply = 8,
 
-    /// <summary>Anti-entropy: the (id hash, content hash) digests under differing leaves.</summary>
+    /// <summary>Anti-entropy: the (key hash, value hash) digests under differing leaves.</summary>
     MerkleLeaves = 9,
     MerkleLeavesReply = 10,
 
-    /// <summary>Anti-entropy: the clicks of a ring range with these id hashes.</summary>
+    /// <summary>Anti-entropy: the clicks of some daily counters of a ring range with these id hashes.</summary>
     Fetch = 11,
     FetchReply = 12,
 

@@ -5,15 +5,21 @@ namespace Shortener.Core.Clicks;
 
 /// <summary>
 /// Merkle anti-entropy: every <see cref="ClickSettings.AntiEntropyIntervalMs"/> the node compares
-/// one of its ring ranges with one other replica of it, taking the (range, peer) pairs in turn.
-/// Both sides build a tree of the range's clicks (keyed by id hash, so a link with many clicks
-/// spreads over many leaves); the initiator asks for one level's hashes at a time, only below
-/// nodes that differed, then for the digests under the differing leaves, and finally pushes what
-/// the peer lacks and fetches what it lacks itself. In sync, a comparison is one round trip.
+/// one of its ring ranges with one other replica of it, taking the (range, peer) pairs in turn, in
+/// two trees. The first is of the range's daily counters (one record per link and day, its value
+/// the counts and the fingerprint of the clicks behind them), small and read without touching the
+/// clicks; in sync, that is the whole exchange, one round trip. Where daily counters differ, the
+/// second tree is of the clicks of those days (keyed by id hash, so a day with many clicks spreads
+/// over many leaves). For each tree the initiator asks for one level's hashes at a time, only below
+/// nodes that differed, then for the digests under the differing leaves; after the second it
+/// pushes the clicks the peer lacks and fetches those it lacks itself.
 /// </summary>
 public sealed partial class ClickNode
 {
     private const int MaxServedSessions = 16;
+
+    /// <summary>Daily counters whose clicks one exchange compares at most; the next exchange of the range takes the rest.</summary>
+    private const int MaxDaysPerExchange = 256;
 
     private readonly Dictionary<(ulong Peer, ulong Session), ServedTree> _served = [];
     private List<(int Range, ulong Peer)>? _antiEntropyPairs;
@@ -55,19 +61,25 @@ public sealed partial class ClickNode
                 continue;
             }
 
-            var range = _ranges[index];
-            if (TryLocal(() => _store.Digests(range.From, range.To)) is not { } digests)
-            {
-                return;
-            }
-
-            var depth = Math.Min(_settings.MaxMerkleDepth, MerkleTree.DepthFor(digests.Count, _settings.KeysPerLeaf));
-            var tree = MerkleTree.Build(digests, depth);
-            _session = new AntiEntropySession(NextOp(), peer, range, tree, digests, new MerkleComparison(tree), _now + _settings.AntiEntropyTimeoutMs);
             Counters.AntiEntropyRounds++;
-            AskNextLevel(_session);
+            Compare(peer, _ranges[index], days: []);
             return;
         }
+    }
+
+    /// <summary>Starts comparing one tree with the peer: of the range's daily counters (no days given), or of the clicks of these days.</summary>
+    private void Compare(ulong peer, RingRange range, IReadOnlyList<ulong> days)
+    {
+        if (TryLocal(() => days.Count == 0 ? _store.Digests(range.From, range.To) : _store.EventDigests(range.From, range.To, days)) is not { } digests)
+        {
+            _session = null;
+            return;
+        }
+
+        var depth = Math.Min(_settings.MaxMerkleDepth, MerkleTree.DepthFor(digests.Count, _settings.KeysPerLeaf));
+        var tree = MerkleTree.Build(digests, depth);
+        _session = new AntiEntropySession(NextOp(), peer, range, days, tree, digests, new MerkleComparison(tree), _now + _settings.AntiEntropyTimeoutMs);
+        AskNextLevel(_session);
     }
 
     private void AskNextLevel(AntiEntropySession s)
@@ -81,6 +93,7 @@ public sealed partial class ClickNode
             Depth = s.Tree.Depth,
             Level = next.Level,
             Indexes = next.Indexes,
+            Days = s.Days,
         });
     }
 
@@ -95,7 +108,7 @@ public sealed partial class ClickNode
                 Send(AnswerLeaves(m));
                 break;
             case ClickMessageType.Fetch:
-                var events = TryLocal(() => _store.Get(m.RangeFrom, m.RangeTo, m.Hashes.Take(_settings.RepairBatch)));
+                var events = m.Days.Count > MaxDaysPerExchange ? null : TryLocal(() => _store.Get(m.RangeFrom, m.RangeTo, m.Days, m.Hashes.Take(_settings.RepairBatch)));
                 Send(new ClickMessage(ClickMessageType.FetchReply, Id, m.From, m.Op) { Ok = events is not null, Events = events ?? [] });
                 break;
             case ClickMessageType.MerkleLevelReply when Expecting(m, Stage.Levels) is { } s:
@@ -156,7 +169,11 @@ public sealed partial class ClickNode
 
         if (s.Comparison.DifferingLeaves.Count == 0)
         {
-            Counters.AntiEntropyInSync++;
+            if (s.Days.Count == 0)
+            {
+                Counters.AntiEntropyInSync++;
+            }
+
             _session = null;
             return;
         }
@@ -184,7 +201,16 @@ public sealed partial class ClickNode
         }
 
         var (push, pull) = MerkleComparison.Reconcile(local, remote);
-        if (push.Count > 0 && TryLocal(() => _store.Get(s.Range.From, s.Range.To, push.Take(_settings.RepairBatch))) is { Count: > 0 } events)
+        if (s.Days.Count == 0)
+        {
+            // Daily counters that differ: compare the clicks behind them, in a second tree.
+            var days = push.Union(pull).Order().Take(MaxDaysPerExchange).ToList();
+            Counters.RepairBytes += 8L * days.Count;
+            Compare(s.Peer, s.Range, days);
+            return;
+        }
+
+        if (push.Count > 0 && TryLocal(() => _store.Get(s.Range.From, s.Range.To, s.Days, push.Take(_settings.RepairBatch))) is { Count: > 0 } events)
         {
             Counters.RepairClicksPushed += events.Count;
             Counters.RepairBytes += events.Sum(e => (long)e.Encode().Length);
@@ -198,9 +224,9 @@ public sealed partial class ClickNode
         }
 
         var wanted = pull.Take(_settings.RepairBatch).ToList();
-        Counters.RepairBytes += 8L * wanted.Count;
+        Counters.RepairBytes += 8L * (wanted.Count + s.Days.Count);
         s.Stage = Stage.Fetch;
-        Send(new ClickMessage(ClickMessageType.Fetch, Id, s.Peer, s.Id) { RangeFrom = s.Range.From, RangeTo = s.Range.To, Hashes = wanted });
+        Send(new ClickMessage(ClickMessageType.Fetch, Id, s.Peer, s.Id) { RangeFrom = s.Range.From, RangeTo = s.Range.To, Days = s.Days, Hashes = wanted });
     }
 
     private ClickMessage AnswerLevel(ClickMessage m)
@@ -210,8 +236,9 @@ public sealed partial class ClickNode
         {
             // Only a tree this node would build itself, of one of its own ranges: a peer's message
             // must not make it scan the whole ring or hold a tree of 2^24 leaves.
-            if (m.Depth < 1 || m.Depth > _settings.MaxMerkleDepth || !_ranges.Any(r => r.From == m.RangeFrom && r.To == m.RangeTo && r.Replicas.Contains(Id))
-                || TryLocal(() => _store.Digests(m.RangeFrom, m.RangeTo)) is not { } digests)
+            if (m.Depth < 1 || m.Depth > _settings.MaxMerkleDepth || m.Days.Count > MaxDaysPerExchange
+                || !_ranges.Any(r => r.From == m.RangeFrom && r.To == m.RangeTo && r.Replicas.Contains(Id))
+                || TryLocal(() => m.Days.Count == 0 ? _store.Digests(m.RangeFrom, m.RangeTo) : _store.EventDigests(m.RangeFrom, m.RangeTo, m.Days)) is not { } digests)
             {
                 return reply;
             }
@@ -269,13 +296,16 @@ public sealed partial class ClickNode
 
     private sealed record ServedTree(MerkleTree Tree, IReadOnlyList<(ulong KeyHash, ulong ValueHash)> Digests, long Expires);
 
-    private sealed class AntiEntropySession(ulong id, ulong peer, RingRange range, MerkleTree tree, IReadOnlyList<(ulong KeyHash, ulong ValueHash)> digests, MerkleComparison comparison, long deadline)
+    private sealed class AntiEntropySession(ulong id, ulong peer, RingRange range, IReadOnlyList<ulong> days, MerkleTree tree, IReadOnlyList<(ulong KeyHash, ulong ValueHash)> digests, MerkleComparison comparison, long deadline)
     {
         public ulong Id { get; } = id;
 
         public ulong Peer { get; } = peer;
 
         public RingRange Range { get; } = range;
+
+        /// <summary>Empty for the tree of the range's daily counters; else the days whose clicks the tree is of.</summary>
+        public IReadOnlyList<ulong> Days { get; } = days;
 
         public MerkleTree Tree { get; } = tree;
 

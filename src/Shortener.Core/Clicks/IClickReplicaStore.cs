@@ -3,7 +3,9 @@ namespace Shortener.Core.Clicks;
 /// <summary>
 /// One node's replica of the click store, as <see cref="ClickNode"/> uses it: events kept whole
 /// and deduplicated by id (a second version of an id is kept only if it supersedes the first, see
-/// <see cref="ClickHashes.Supersedes"/>), each placed on the ring at its link's position. Calls are
+/// <see cref="ClickHashes.Supersedes"/>), each placed on the ring at its link's position, and
+/// counted per link and UTC day (the daily counters, which stats, fingerprints and the first tree
+/// of anti-entropy read instead of the events). Calls are
 /// synchronous and durable when they return. Implemented on SQLite by the node and in memory for
 /// the simulator and tests.
 /// </summary>
@@ -21,11 +23,18 @@ public interface IClickReplicaStore
     /// <summary>The link's clicks in the days given (what a read repair merges).</summary>
     IReadOnlyList<ClickEvent> Events(string code, int fromDay, int toDay);
 
-    /// <summary>(id hash, content hash) of every click whose link lies in ring range [from, to), wrapping past zero when from ≥ to.</summary>
+    /// <summary>
+    /// (<see cref="ClickHashes.DayKey"/>, <see cref="ClickHashes.DayValue"/>) of every daily counter
+    /// whose link lies in ring range [from, to), wrapping past zero when from ≥ to: what the first
+    /// Merkle tree of an anti-entropy exchange is built from (<see cref="ClickAggregation.DayDigests"/>).
+    /// </summary>
     IReadOnlyList<(ulong KeyHash, ulong ValueHash)> Digests(ulong from, ulong to);
 
-    /// <summary>The clicks in ring range [from, to) with these id hashes.</summary>
-    IReadOnlyList<ClickEvent> Get(ulong from, ulong to, IEnumerable<ulong> idHashes);
+    /// <summary>(id hash, content hash) of the clicks behind these daily counters (day keys) of ring range [from, to): the second tree.</summary>
+    IReadOnlyList<(ulong KeyHash, ulong ValueHash)> EventDigests(ulong from, ulong to, IReadOnlyCollection<ulong> days);
+
+    /// <summary>The clicks behind these daily counters of ring range [from, to) with these id hashes.</summary>
+    IReadOnlyList<ClickEvent> Get(ulong from, ulong to, IReadOnlyCollection<ulong> days, IEnumerable<ulong> idHashes);
 
     /// <summary>Per link, the human and bot clicks in the days given (what a cluster summary adds up).</summary>
     IReadOnlyList<ClickTotals> Totals(int fromDay, int toDay);

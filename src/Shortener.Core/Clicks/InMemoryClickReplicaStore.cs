@@ -53,12 +53,15 @@ public sealed class InMemoryClickReplicaStore : IClickReplicaStore
     public IReadOnlyList<ClickEvent> Events(string code, int fromDay, int toDay) => Of(code, fromDay, toDay).Select(v => v.Event).ToList();
 
     public IReadOnlyList<(ulong KeyHash, ulong ValueHash)> Digests(ulong from, ulong to) =>
-        _events.Values.Where(v => InRange(v.Ring, from, to)).Select(v => (v.IdHash, v.Content)).ToList();
+        ClickAggregation.DayDigests(_events.Values.Where(v => InRange(v.Ring, from, to)).Select(v => v.Event));
 
-    public IReadOnlyList<ClickEvent> Get(ulong from, ulong to, IEnumerable<ulong> idHashes)
+    public IReadOnlyList<(ulong KeyHash, ulong ValueHash)> EventDigests(ulong from, ulong to, IReadOnlyCollection<ulong> days) =>
+        OfDays(from, to, days).Select(v => (v.IdHash, v.Content)).ToList();
+
+    public IReadOnlyList<ClickEvent> Get(ulong from, ulong to, IReadOnlyCollection<ulong> days, IEnumerable<ulong> idHashes)
     {
         var wanted = idHashes.ToHashSet();
-        return _events.Values.Where(v => wanted.Contains(v.IdHash) && InRange(v.Ring, from, to)).Select(v => v.Event).ToList();
+        return OfDays(from, to, days).Where(v => wanted.Contains(v.IdHash)).Select(v => v.Event).ToList();
     }
 
     public IReadOnlyList<ClickTotals> Totals(int fromDay, int toDay) => _events.Values
@@ -70,6 +73,12 @@ public sealed class InMemoryClickReplicaStore : IClickReplicaStore
 
     /// <summary>Whether ring position <paramref name="position"/> lies in [from, to), wrapping past zero when from ≥ to.</summary>
     public static bool InRange(ulong position, ulong from, ulong to) => from < to ? position >= from && position < to : position >= from || position < to;
+
+    private IEnumerable<(ClickEvent Event, ulong IdHash, ulong Content, ulong Ring)> OfDays(ulong from, ulong to, IReadOnlyCollection<ulong> days)
+    {
+        var wanted = days.ToHashSet();
+        return _events.Values.Where(v => InRange(v.Ring, from, to) && wanted.Contains(ClickHashes.DayKey(v.Event.Code, v.Event.Day)));
+    }
 
     private IEnumerable<(ClickEvent Event, ulong IdHash, ulong Content, ulong Ring)> Of(string code, int fromDay, int toDay) =>
         _events.Values.Where(v => v.Event.Code == code && v.Event.Day >= fromDay && v.Event.Day <= toDay);

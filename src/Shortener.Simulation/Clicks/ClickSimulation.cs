@@ -531,7 +531,9 @@ public sealed class ClickSimulation
 
         public IReadOnlyList<(ulong KeyHash, ulong ValueHash)> Digests(ulong from, ulong to) => _inner.Digests(from, to);
 
-        public IReadOnlyList<ClickEvent> Get(ulong from, ulong to, IEnumerable<ulong> idHashes) => _inner.Get(from, to, idHashes);
+        public IReadOnlyList<(ulong KeyHash, ulong ValueHash)> EventDigests(ulong from, ulong to, IReadOnlyCollection<ulong> days) => _inner.EventDigests(from, to, days);
+
+        public IReadOnlyList<ClickEvent> Get(ulong from, ulong to, IReadOnlyCollection<ulong> days, IEnumerable<ulong> idHashes) => _inner.Get(from, to, days, idHashes);
 
         public IReadOnlyList<ClickTotals> Totals(int fromDay, int toDay) => _inner.Totals(fromDay, toDay);
     }

@@ -2,6 +2,7 @@ using Microsoft.Data.Sqlite;
 using Shortener.Core;
 using Shortener.Core.Clicks;
 using Shortener.Core.Clocks;
+using Shortener.Core.Merkle;
 using Shortener.Core.Quorum;
 using Shortener.Storage.Sqlite;
 
@@ -10,10 +11,13 @@ namespace Shortener.Storage.Clicks;
 /// <summary>
 /// One node's replica of the click store (the AP side: every node holds the clicks of the links
 /// the ring gives it). Events are kept whole and deduplicated by id, so a click delivered twice (a
-/// relay's retry, a hint replayed, a repair) counts once: exactly once in effect. Counts are
-/// derived from the events. Each event sits on the ring at its link's position, so a token range
-/// can be listed for anti-entropy (<see cref="Digests"/>) and its missing events fetched by id
-/// hash (<see cref="Get"/>). Writes commit in one transaction per batch.
+/// relay's retry, a hint replayed, a repair) counts once: exactly once in effect. Each new event is
+/// counted, in the same transaction (by triggers), into its link's daily counter (clicks, humans and bots, the
+/// fingerprint of its clicks) and referrer counts, from which stats, fingerprints, totals and the
+/// first tree of anti-entropy (<see cref="Digests"/>) are read; the clicks behind a day are found
+/// through an index by day and ring bucket (<see cref="EventDigests"/>, <see cref="Get"/>).
+/// Inserts only append, so ingest does not slow as the store grows. Writes commit in one
+/// transaction per batch.
 /// </summary>
 public sealed class ClickStore : IClickReplicaStore, IDisposable
 {
@@ -76,35 +80,51 @@ public sealed class ClickStore : IClickReplicaStore, IDisposable
         return new ClickStore(connection, path);
     }
 
-    /// <summary>Stores the events not stored yet, in one transaction; returns how many were new.</summary>
+    /// <summary>
+    /// Stores the events not stored yet, in one transaction (the triggers count each new one into
+    /// its link's daily counter); returns how many were new.
+    /// </summary>
     public int Add(IReadOnlyList<ClickEvent> events)
     {
         lock (_lock)
         {
             using var transaction = _connection.BeginTransaction();
             var insert = Prepared(ref _insert, """
-                INSERT OR IGNORE INTO clicks (id, ring, code, day, kind, id_hash, content, at, hlc, referrer, country)
-                VALUES ($id, $ring, $code, $day, $kind, $idHash, $content, $at, $hlc, $referrer, $country)
+                INSERT OR IGNORE INTO clicks (id, ring, code, day, kind, id_hash, content, at, hlc, referrer, country, bucket, digest)
+                VALUES ($id, $ring, $code, $day, $kind, $idHash, $content, $at, $hlc, $referrer, $country, $bucket, $digest)
                 """);
             // Two versions of one id (only a bug or a damaged copy makes them): the one with the
-            // lower content hash wins everywhere, so replicas converge instead of repairing forever.
+            // lower content hash wins everywhere, so replicas converge instead of repairing forever
+            // (the update trigger moves the counts from the old version to the new).
             var replace = Prepared(ref _replace, """
                 UPDATE clicks SET ring = $ring, code = $code, day = $day, kind = $kind, content = $content, at = $at, hlc = $hlc,
-                    referrer = $referrer, country = $country
+                    referrer = $referrer, country = $country, bucket = $bucket, digest = $digest
                 WHERE id = $id AND content > $content
                 """);
             insert.Transaction = transaction;
             replace.Transaction = transaction;
             var added = 0;
             Span<byte> id = stackalloc byte[16];
+            var values = new object?[EventParameters.Length];
             foreach (var e in events)
             {
                 e.Id.TryWriteBytes(id, bigEndian: true, out _);
-                var values = new object?[]
-                {
-                    id.ToArray(), ToSigned(HashRing.KeyHash(e.Code)), e.Code, e.Day, (int)e.Kind, ToSigned(ClickHashes.IdHash(e.Id)),
-                    ToSigned(ClickHashes.ContentHash(e)), e.AtMs, (long)e.Hlc.Pack(), (object?)e.Referrer ?? DBNull.Value, (object?)e.Country ?? DBNull.Value,
-                };
+                var ring = HashRing.KeyHash(e.Code);
+                var idHash = ClickHashes.IdHash(e.Id);
+                var content = ClickHashes.ContentHash(e);
+                values[0] = id.ToArray();
+                values[1] = ToSigned(ring);
+                values[2] = e.Code;
+                values[3] = e.Day;
+                values[4] = (int)e.Kind;
+                values[5] = ToSigned(idHash);
+                values[6] = ToSigned(content);
+                values[7] = e.AtMs;
+                values[8] = (long)e.Hlc.Pack();
+                values[9] = (object?)e.Referrer ?? DBNull.Value;
+                values[10] = (object?)e.Country ?? DBNull.Value;
+                values[11] = Bucket(ring);
+                values[12] = unchecked((long)MerkleTree.Digest(idHash, content));
                 Bind(insert, values);
                 if (insert.ExecuteNonQuery() == 1)
                 {
@@ -123,6 +143,7 @@ public sealed class ClickStore : IClickReplicaStore, IDisposable
         }
     }
 
+    /// <summary>Clicks stored, from the daily counters.</summary>
     public long Count
     {
         get
@@ -130,19 +151,19 @@ public sealed class ClickStore : IClickReplicaStore, IDisposable
             lock (_lock)
             {
                 using var command = _connection.CreateCommand();
-                command.CommandText = "SELECT count(*) FROM clicks";
+                command.CommandText = "SELECT coalesce(sum(human + bots), 0) FROM click_days";
                 return (long)command.ExecuteScalar()!;
             }
         }
     }
 
-    /// <summary>A link's clicks from day <paramref name="fromDay"/> to <paramref name="toDay"/> (inclusive), per day, and its top referrers.</summary>
+    /// <summary>A link's clicks from day <paramref name="fromDay"/> to <paramref name="toDay"/> (inclusive), per day, and its top referrers: read from its daily counters.</summary>
     public ClickStats Stats(string code, int fromDay, int toDay, int topReferrers = 10)
     {
         lock (_lock)
         {
             var days = new List<ClickDay>();
-            using (var command = OfLink(code, fromDay, toDay, "SELECT day, sum(kind = 0), sum(kind = 1) FROM clicks {0} GROUP BY day ORDER BY day"))
+            using (var command = OfLink("click_days", code, fromDay, toDay, "SELECT day, human, bots FROM click_days {0} AND human + bots > 0 ORDER BY day"))
             {
                 using var reader = command.ExecuteReader();
                 while (reader.Read())
@@ -152,7 +173,8 @@ public sealed class ClickStore : IClickReplicaStore, IDisposable
             }
 
             var referrers = new List<ReferrerCount>();
-            using (var command = OfLink(code, fromDay, toDay, "SELECT referrer, count(*) FROM clicks {0} AND kind = 0 AND referrer IS NOT NULL GROUP BY referrer ORDER BY count(*) DESC, referrer LIMIT $top"))
+            using (var command = OfLink("click_referrers", code, fromDay, toDay,
+                "SELECT referrer, sum(clicks) AS n FROM click_referrers {0} GROUP BY referrer HAVING n > 0 ORDER BY n DESC, referrer LIMIT $top"))
             {
                 command.Parameters.AddWithValue("$top", topReferrers);
                 using var reader = command.ExecuteReader();
@@ -172,24 +194,43 @@ public sealed class ClickStore : IClickReplicaStore, IDisposable
     {
         lock (_lock)
         {
-            using var command = OfLink(code, fromDay, toDay, "SELECT id_hash, content FROM clicks {0}");
+            using var command = OfLink("click_days", code, fromDay, toDay, "SELECT human + bots, digest_low, digest_high FROM click_days {0}");
             using var reader = command.ExecuteReader();
-            var digests = new List<(ulong, ulong)>();
+            var count = 0L;
+            var fingerprint = 0UL;
             while (reader.Read())
             {
-                digests.Add((FromSigned(reader.GetInt64(0)), FromSigned(reader.GetInt64(1))));
+                count += reader.GetInt64(0);
+                fingerprint += Sum(reader.GetInt64(1), reader.GetInt64(2));
             }
 
-            return (digests.Count, ClickAggregation.Fingerprint(digests));
+            return (count, fingerprint);
         }
     }
 
+    /// <summary>A link's clicks in the days given (what a read repair merges), found through the day index.</summary>
     public IReadOnlyList<ClickEvent> Events(string code, int fromDay, int toDay)
     {
         lock (_lock)
         {
-            using var command = OfLink(code, fromDay, toDay, $"SELECT {EventColumns} FROM clicks {{0}}");
-            return ReadEvents(command);
+            var days = new List<int>();
+            using (var command = OfLink("click_days", code, fromDay, toDay, "SELECT day FROM click_days {0} AND human + bots > 0"))
+            {
+                using var reader = command.ExecuteReader();
+                while (reader.Read())
+                {
+                    days.Add(reader.GetInt32(0));
+                }
+            }
+
+            var events = new List<ClickEvent>();
+            var codes = new HashSet<string>(StringComparer.Ordinal) { code };
+            foreach (var day in days)
+            {
+                OfDay(day, Bucket(HashRing.KeyHash(code)), codes, reader => events.Add(Read(reader)));
+            }
+
+            return events;
         }
     }
 
@@ -198,7 +239,10 @@ public sealed class ClickStore : IClickReplicaStore, IDisposable
         lock (_lock)
         {
             using var command = _connection.CreateCommand();
-            command.CommandText = "SELECT code, sum(kind = 0), sum(kind = 1) FROM clicks WHERE day BETWEEN $from AND $to GROUP BY code ORDER BY code";
+            command.CommandText = """
+                SELECT code, sum(human), sum(bots) FROM click_days WHERE day BETWEEN $from AND $to
+                GROUP BY code HAVING sum(human + bots) > 0 ORDER BY code
+                """;
             command.Parameters.AddWithValue("$from", fromDay);
             command.Parameters.AddWithValue("$to", toDay);
             using var reader = command.ExecuteReader();
@@ -213,28 +257,38 @@ public sealed class ClickStore : IClickReplicaStore, IDisposable
     }
 
     /// <summary>
-    /// (id hash, content hash) of every event whose link lies in the ring range
-    /// [<paramref name="from"/>, <paramref name="to"/>) (wrapping past zero when from ≥ to): what a
-    /// Merkle tree of the range is built from. Read from the covering index alone.
+    /// (day key, day value) of every daily counter whose link lies in the ring range
+    /// [<paramref name="from"/>, <paramref name="to"/>) (wrapping past zero when from ≥ to): what the
+    /// first Merkle tree of an exchange is built from. Reads the counters alone.
     /// </summary>
     public IReadOnlyList<(ulong KeyHash, ulong ValueHash)> Digests(ulong from, ulong to)
     {
         lock (_lock)
         {
-            using var command = InRange(from, to, "SELECT id_hash, content FROM clicks INDEXED BY clicks_by_ring WHERE {0}");
+            using var command = InRange(from, to, "SELECT code, day, human, bots, digest_low, digest_high FROM click_days WHERE ({0}) AND human + bots > 0");
             using var reader = command.ExecuteReader();
             var digests = new List<(ulong, ulong)>();
             while (reader.Read())
             {
-                digests.Add((FromSigned(reader.GetInt64(0)), FromSigned(reader.GetInt64(1))));
+                digests.Add((ClickHashes.DayKey(reader.GetString(0), reader.GetInt32(1)), ClickHashes.DayValue(reader.GetInt64(2), reader.GetInt64(3), Sum(reader.GetInt64(4), reader.GetInt64(5)))));
             }
 
             return digests;
         }
     }
 
-    /// <summary>The events in the ring range [<paramref name="from"/>, <paramref name="to"/>) with these id hashes (what a repair streams after a Merkle comparison).</summary>
-    public IReadOnlyList<ClickEvent> Get(ulong from, ulong to, IEnumerable<ulong> idHashes)
+    public IReadOnlyList<(ulong KeyHash, ulong ValueHash)> EventDigests(ulong from, ulong to, IReadOnlyCollection<ulong> days)
+    {
+        lock (_lock)
+        {
+            var digests = new List<(ulong, ulong)>();
+            OfDays(from, to, days, reader => digests.Add((FromSigned(reader.GetInt64(7)), FromSigned(reader.GetInt64(8)))));
+            return digests;
+        }
+    }
+
+    /// <summary>The events behind these daily counters of the ring range with these id hashes (what a repair streams after a Merkle comparison).</summary>
+    public IReadOnlyList<ClickEvent> Get(ulong from, ulong to, IReadOnlyCollection<ulong> days, IEnumerable<ulong> idHashes)
     {
         var wanted = idHashes.Select(ToSigned).ToHashSet();
         if (wanted.Count == 0)
@@ -244,32 +298,83 @@ public sealed class ClickStore : IClickReplicaStore, IDisposable
 
         lock (_lock)
         {
-            // The ids wanted from the covering index (its entries hold the table's key), then their rows.
-            var ids = new List<byte[]>();
-            using (var command = InRange(from, to, "SELECT id, id_hash FROM clicks INDEXED BY clicks_by_ring WHERE {0}"))
+            var events = new List<ClickEvent>();
+            OfDays(from, to, days, reader =>
             {
-                using var reader = command.ExecuteReader();
-                while (reader.Read())
+                if (wanted.Contains(reader.GetInt64(7)))
                 {
-                    if (wanted.Contains(reader.GetInt64(1)))
-                    {
-                        ids.Add((byte[])reader[0]);
-                    }
+                    events.Add(Read(reader));
                 }
-            }
-
-            using var fetch = _connection.CreateCommand();
-            fetch.CommandText = $"SELECT {EventColumns} FROM clicks WHERE id = $id";
-            var id = fetch.Parameters.Add(new SqliteParameter { ParameterName = "$id" });
-            var events = new List<ClickEvent>(ids.Count);
-            foreach (var key in ids)
-            {
-                id.Value = key;
-                events.AddRange(ReadEvents(fetch));
-            }
-
+            });
             return events;
         }
+    }
+
+    /// <summary>
+    /// Schema 3's own step: the Merkle digest of every click already stored (a hash SQL cannot
+    /// compute), the daily counters of those clicks, counted once, and then the triggers that keep
+    /// the counters in step with the table from here on.
+    /// </summary>
+    internal static void CountExistingClicks(SqliteConnection connection, SqliteTransaction transaction)
+    {
+        var digests = new List<(byte[] Id, long Digest)>();
+        using (var select = connection.CreateCommand())
+        {
+            select.Transaction = transaction;
+            select.CommandText = "SELECT id, id_hash, content FROM clicks";
+            using var reader = select.ExecuteReader();
+            while (reader.Read())
+            {
+                digests.Add(((byte[])reader[0], unchecked((long)MerkleTree.Digest(FromSigned(reader.GetInt64(1)), FromSigned(reader.GetInt64(2))))));
+            }
+        }
+
+        using (var update = connection.CreateCommand())
+        {
+            update.Transaction = transaction;
+            update.CommandText = "UPDATE clicks SET digest = $digest WHERE id = $id";
+            var id = update.Parameters.Add(new SqliteParameter { ParameterName = "$id" });
+            var digest = update.Parameters.Add(new SqliteParameter { ParameterName = "$digest" });
+            foreach (var (key, value) in digests)
+            {
+                id.Value = key;
+                digest.Value = value;
+                update.ExecuteNonQuery();
+            }
+        }
+
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = $"""
+            INSERT INTO click_days (ring, code, day, human, bots, digest_low, digest_high)
+                SELECT ring, code, day, sum(kind = 0), sum(kind = 1), sum({Low("digest")}), sum({High("digest")}) FROM clicks GROUP BY ring, code, day;
+            INSERT INTO click_referrers (ring, code, day, referrer, clicks)
+                SELECT ring, code, day, referrer, count(*) FROM clicks WHERE kind = 0 AND referrer IS NOT NULL GROUP BY ring, code, day, referrer;
+            CREATE TRIGGER clicks_counted AFTER INSERT ON clicks BEGIN
+                {Count("new")}
+            END;
+            CREATE TRIGGER clicks_recounted AFTER UPDATE ON clicks BEGIN
+                UPDATE click_days SET human = human - (old.kind = 0), bots = bots - (old.kind = 1),
+                    digest_low = digest_low - {Low("old.digest")}, digest_high = digest_high - {High("old.digest")}
+                    WHERE ring = old.ring AND code = old.code AND day = old.day;
+                UPDATE click_referrers SET clicks = clicks - 1
+                    WHERE old.kind = 0 AND ring = old.ring AND code = old.code AND day = old.day AND referrer = old.referrer;
+                {Count("new")}
+            END
+            """;
+        command.ExecuteNonQuery();
+
+        static string Low(string digest) => $"({digest} & 4294967295)";
+        static string High(string digest) => $"(({digest} >> 32) & 4294967295)";
+        static string Count(string row) => $"""
+            INSERT INTO click_days (ring, code, day, human, bots, digest_low, digest_high)
+                    VALUES ({row}.ring, {row}.code, {row}.day, {row}.kind = 0, {row}.kind = 1, {Low(row + ".digest")}, {High(row + ".digest")})
+                    ON CONFLICT (ring, code, day) DO UPDATE SET human = human + excluded.human, bots = bots + excluded.bots,
+                        digest_low = digest_low + excluded.digest_low, digest_high = digest_high + excluded.digest_high;
+                INSERT INTO click_referrers (ring, code, day, referrer, clicks)
+                    SELECT {row}.ring, {row}.code, {row}.day, {row}.referrer, 1 WHERE {row}.kind = 0 AND {row}.referrer IS NOT NULL
+                    ON CONFLICT (ring, code, day, referrer) DO UPDATE SET clicks = clicks + 1;
+            """;
     }
 
     public void Dispose()
@@ -282,14 +387,16 @@ public sealed class ClickStore : IClickReplicaStore, IDisposable
         }
     }
 
-    /// <summary>A command kept for the connection's life (prepared once, not per batch), with one parameter per name in its SQL.</summary>
+    private static readonly string[] EventParameters = ["$id", "$ring", "$code", "$day", "$kind", "$idHash", "$content", "$at", "$hlc", "$referrer", "$country", "$bucket", "$digest"];
+
+    /// <summary>A command kept for the connection's life (prepared once, not per batch), with the event's parameters in order.</summary>
     private SqliteCommand Prepared(ref SqliteCommand? command, string sql)
     {
         if (command is null)
         {
             command = _connection.CreateCommand();
             command.CommandText = sql;
-            foreach (var name in new[] { "$id", "$ring", "$code", "$day", "$kind", "$idHash", "$content", "$at", "$hlc", "$referrer", "$country" })
+            foreach (var name in EventParameters)
             {
                 command.Parameters.Add(new SqliteParameter { ParameterName = name });
             }
@@ -306,11 +413,11 @@ public sealed class ClickStore : IClickReplicaStore, IDisposable
         }
     }
 
-    /// <summary>A command over one link's clicks in a range of days: <paramref name="sql"/> with {0} where the WHERE clause goes.</summary>
-    private SqliteCommand OfLink(string code, int fromDay, int toDay, string sql)
+    /// <summary>A command over one link's rows of a counter table in a range of days: <paramref name="sql"/> with {0} where the WHERE clause goes.</summary>
+    private SqliteCommand OfLink(string table, string code, int fromDay, int toDay, string sql)
     {
         var command = _connection.CreateCommand();
-        command.CommandText = string.Format(System.Globalization.CultureInfo.InvariantCulture, sql, "WHERE ring = $ring AND code = $code AND day BETWEEN $from AND $to");
+        command.CommandText = string.Format(System.Globalization.CultureInfo.InvariantCulture, sql, $"WHERE {table}.ring = $ring AND {table}.code = $code AND {table}.day BETWEEN $from AND $to");
         command.Parameters.AddWithValue("$ring", ToSigned(HashRing.KeyHash(code)));
         command.Parameters.AddWithValue("$code", code);
         command.Parameters.AddWithValue("$from", fromDay);
@@ -322,11 +429,68 @@ public sealed class ClickStore : IClickReplicaStore, IDisposable
     private SqliteCommand InRange(ulong from, ulong to, string sql)
     {
         var command = _connection.CreateCommand();
-        command.CommandText = string.Format(System.Globalization.CultureInfo.InvariantCulture, sql, from < to ? "ring >= $from AND ring < $to" : "(ring >= $from OR ring < $to)");
+        command.CommandText = string.Format(System.Globalization.CultureInfo.InvariantCulture, sql, from < to ? "ring >= $from AND ring < $to" : "ring >= $from OR ring < $to");
         command.Parameters.AddWithValue("$from", ToSigned(from));
         command.Parameters.AddWithValue("$to", ToSigned(to));
         return command;
     }
+
+    /// <summary>
+    /// Every stored click behind these daily counters (day keys) of the ring range, read through
+    /// the day index: the counters name the links and days, then one scan of each (day, bucket)
+    /// they fall in. The reader's columns: <see cref="EventColumns"/>, then id hash and content.
+    /// </summary>
+    private void OfDays(ulong from, ulong to, IReadOnlyCollection<ulong> days, Action<SqliteDataReader> each)
+    {
+        var wanted = days.ToHashSet();
+        var groups = new Dictionary<(int Day, int Bucket), HashSet<string>>();
+        using (var command = InRange(from, to, "SELECT code, day, ring FROM click_days WHERE {0}"))
+        {
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
+            {
+                var (code, day) = (reader.GetString(0), reader.GetInt32(1));
+                if (wanted.Contains(ClickHashes.DayKey(code, day)))
+                {
+                    var group = (day, Bucket(FromSigned(reader.GetInt64(2))));
+                    if (!groups.TryGetValue(group, out var codes))
+                    {
+                        groups[group] = codes = new HashSet<string>(StringComparer.Ordinal);
+                    }
+
+                    codes.Add(code);
+                }
+            }
+        }
+
+        foreach (var ((day, bucket), codes) in groups)
+        {
+            OfDay(day, bucket, codes, each);
+        }
+    }
+
+    /// <summary>The clicks of these links on one day in one ring bucket.</summary>
+    private void OfDay(int day, int bucket, HashSet<string> codes, Action<SqliteDataReader> each)
+    {
+        using var command = _connection.CreateCommand();
+        command.CommandText = $"SELECT {EventColumns}, id_hash, content FROM clicks INDEXED BY clicks_by_day WHERE day = $day AND bucket = $bucket";
+        command.Parameters.AddWithValue("$day", day);
+        command.Parameters.AddWithValue("$bucket", bucket);
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            if (codes.Contains(reader.GetString(1)))
+            {
+                each(reader);
+            }
+        }
+    }
+
+    /// <summary>Which of the 16 ring buckets of the day index a ring position falls in: its top four bits.</summary>
+    private static int Bucket(ulong ring) => (int)(ring >> 60);
+
+    /// <summary>A fingerprint from its two stored sums of 32-bit halves (wrapping, as the digests' sum does).</summary>
+    private static ulong Sum(long low, long high) => unchecked((ulong)low + ((ulong)high << 32));
 
     private static List<ClickEvent> ReadEvents(SqliteCommand command)
     {

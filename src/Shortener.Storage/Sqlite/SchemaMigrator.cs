@@ -29,7 +29,15 @@ public static class SchemaMigrator
             using (var command = connection.CreateCommand())
             {
                 command.Transaction = transaction;
-                command.CommandText = migration.Sql + $"; PRAGMA user_version = {migration.Version};";
+                command.CommandText = migration.Sql;
+                command.ExecuteNonQuery();
+            }
+
+            migration.Then?.Invoke(connection, transaction);
+            using (var command = connection.CreateCommand())
+            {
+                command.Transaction = transaction;
+                command.CommandText = $"PRAGMA user_version = {migration.Version}";
                 command.ExecuteNonQuery();
             }
 

@@ -61,25 +61,18 @@ public sealed class ClickStoreTests : IDisposable
         b.Add(clicks.Where((_, i) => i % 400 != 7).ToList()); // b missed 5 of them
 
         // The whole ring as one range, split at an arbitrary token to exercise the wrap-around.
+        // First the daily counters (150 links' days), then the clicks of the days that differ.
         const ulong split = 0x1234_5678_9ABC_DEF0;
-        var depth = MerkleTree.DepthFor(clicks.Count);
-        var treeA = MerkleTree.Build(a.Digests(split, split), depth);
-        var treeB = MerkleTree.Build(b.Digests(split, split), depth);
-        var comparison = new MerkleComparison(treeA);
-        while (comparison.Next is { } request)
-        {
-            comparison.Answer(request.AnswerFrom(treeB));
-        }
-
-        var leaves = comparison.DifferingLeaves.ToHashSet();
-        var (push, pull) = MerkleComparison.Reconcile(
-            a.Digests(split, split).Where(d => leaves.Contains(treeA.LeafOf(d.KeyHash))).ToDictionary(),
-            b.Digests(split, split).Where(d => leaves.Contains(treeB.LeafOf(d.KeyHash))).ToDictionary());
+        var days = Differing(a.Digests(split, split), b.Digests(split, split));
+        Assert.Equal(3, days.Push.Union(days.Pull).Count()); // the 5 missing clicks are all link7's, on 3 days
+        var differing = days.Push.Union(days.Pull).ToList();
+        var (push, pull) = Differing(a.EventDigests(split, split, differing), b.EventDigests(split, split, differing));
         Assert.Empty(pull);
         Assert.Equal(5, push.Count);
+        Assert.True(a.EventDigests(split, split, differing).Count < 200, "only the clicks of the differing days are compared");
 
-        Assert.Equal(5, b.Add(a.Get(split, split, push)));
-        Assert.Equal(treeA.Root, MerkleTree.Build(b.Digests(split, split), depth).Root);
+        Assert.Equal(5, b.Add(a.Get(split, split, differing, push)));
+        Assert.Equal(a.Digests(split, split).Order(), b.Digests(split, split).Order());
         var (statsA, statsB) = (a.Stats("link7", 0, 1000), b.Stats("link7", 0, 1000));
         Assert.Equal((statsA.Total, statsA.Human, statsA.Bots), (statsB.Total, statsB.Human, statsB.Bots));
         Assert.Equal(statsA.Days, statsB.Days);
@@ -99,7 +92,7 @@ public sealed class ClickStoreTests : IDisposable
         Assert.Equal(0, b.Add([one]));
         Assert.Equal(a.Digests(0, 0), b.Digests(0, 0));
         var winner = ClickHashes.ContentHash(one) < ClickHashes.ContentHash(other) ? one : other;
-        Assert.Equal([winner], a.Get(0, 0, [ClickHashes.IdHash(id)]));
+        Assert.Equal([winner], a.Get(0, 0, DayKeys(a), [ClickHashes.IdHash(id)]));
         Assert.Equal(1, a.Stats("abc", 0, 1000).Total);
     }
 
@@ -138,13 +131,26 @@ public sealed class ClickStoreTests : IDisposable
     public void The_store_counts_exactly_as_the_coordinator_does_over_a_union()
     {
         var random = new Random(5);
-        var clicks = Enumerable.Range(0, 3_000).Select(_ => Click(
+        var delivered = Enumerable.Range(0, 3_000).Select(_ => Click(
             $"k{random.Next(7)}",
             500 + random.Next(20),
             random.Next(4) == 0 ? ClickKind.Bot : ClickKind.Human,
             random.Next(3) == 0 ? null : $"r{random.Next(15)}.example")).ToList();
+        // Second versions of every tenth id (another kind, referrer or day: what damage makes),
+        // delivered again with duplicates of the first ones: the daily counters must follow the
+        // winner of each id, in the batch it arrived in or a later one.
+        var versions = delivered.Where((_, i) => i % 10 == 0).Select((c, i) => (i % 3) switch
+        {
+            0 => c with { Kind = c.Kind == ClickKind.Bot ? ClickKind.Human : ClickKind.Bot },
+            1 => c with { Referrer = "other.example" },
+            _ => c with { AtMs = c.AtMs + 86_400_000L },
+        }).ToList();
         using var store = ClickStore.Open(Path.Combine(_dir.Path, "clicks.db"));
-        store.Add(clicks);
+        store.Add(delivered.Take(2_000).Concat(versions.Take(100)).ToList());
+        store.Add(versions.Skip(100).Concat(delivered).Concat(versions.Take(50)).ToList());
+        var clicks = ClickAggregation.Union([delivered, versions]).Values.ToList();
+        Assert.Equal(ClickAggregation.DayDigests(clicks).Order(), store.Digests(0, 0).Order());
+        Assert.Equal(clicks.Count, store.Count);
         foreach (var code in Enumerable.Range(0, 7).Select(i => $"k{i}"))
         {
             var sql = store.Stats(code, 505, 514, 10);
@@ -195,7 +201,29 @@ public sealed class ClickStoreTests : IDisposable
         using var store = ClickStore.Open(path);
         Assert.Equal(50, store.Count);
         Assert.Equal(0, store.Add(clicks)); // the same ids: nothing new
-        Assert.Equal(clicks.OrderBy(c => c.Id), store.Get(0, 0, clicks.Select(c => ClickHashes.IdHash(c.Id))).OrderBy(c => c.Id));
+        Assert.Equal(clicks.OrderBy(c => c.Id), store.Get(0, 0, DayKeys(store), clicks.Select(c => ClickHashes.IdHash(c.Id))).OrderBy(c => c.Id));
+        Assert.Equal(ClickAggregation.DayDigests(clicks).Order(), store.Digests(0, 0).Order());
+        Assert.Equal(ClickAggregation.Fingerprint(clicks.Where(c => c.Code == "m1").Select(c => (ClickHashes.IdHash(c.Id), ClickHashes.ContentHash(c)))), store.Fingerprint("m1", 0, 1000).Fingerprint);
+        Assert.Equal(clicks.Where(c => c.Code == "m1").OrderBy(c => c.Id), store.Events("m1", 0, 1000).OrderBy(c => c.Id));
         Assert.Equal(ClickAggregation.Stats("m1", clicks, 0, 1000, 10).TopReferrers, store.Stats("m1", 0, 1000).TopReferrers);
+    }
+
+    private static List<ulong> DayKeys(ClickStore store) => store.Digests(0, 0).Select(d => d.KeyHash).ToList();
+
+    /// <summary>One Merkle comparison of two digest sets, as anti-entropy runs it: the keys each side must send.</summary>
+    private static (IReadOnlyList<ulong> Push, IReadOnlyList<ulong> Pull) Differing(IReadOnlyList<(ulong KeyHash, ulong ValueHash)> mine, IReadOnlyList<(ulong KeyHash, ulong ValueHash)> theirs)
+    {
+        var depth = MerkleTree.DepthFor(Math.Max(mine.Count, theirs.Count));
+        var (treeA, treeB) = (MerkleTree.Build(mine, depth), MerkleTree.Build(theirs, depth));
+        var comparison = new MerkleComparison(treeA);
+        while (comparison.Next is { } request)
+        {
+            comparison.Answer(request.AnswerFrom(treeB));
+        }
+
+        var leaves = comparison.DifferingLeaves.ToHashSet();
+        return MerkleComparison.Reconcile(
+            mine.Where(d => leaves.Contains(treeA.LeafOf(d.KeyHash))).ToDictionary(),
+            theirs.Where(d => leaves.Contains(treeB.LeafOf(d.KeyHash))).ToDictionary());
     }
 }
