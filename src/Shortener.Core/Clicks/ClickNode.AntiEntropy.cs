@@ -205,6 +205,12 @@ public sealed partial class ClickNode
         {
             // Daily counters that differ: compare the clicks behind them, in a second tree.
             var days = push.Union(pull).Order().Take(MaxDaysPerExchange).ToList();
+            if (days.Count == 0)
+            {
+                _session = null; // the leaves' digests agree after all (a peer that changed meanwhile)
+                return;
+            }
+
             Counters.RepairBytes += 8L * days.Count;
             Compare(s.Peer, s.Range, days);
             return;

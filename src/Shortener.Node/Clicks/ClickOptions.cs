@@ -51,6 +51,20 @@ public sealed class ClickOptions
     /// </summary>
     public int BackgroundNice { get; set; } = 10;
 
+    /// <summary>
+    /// While this node serves redirects on a host whose CPU is contended (see
+    /// <see cref="BusyCpuPressure"/>), the relay ships at most one batch per this many milliseconds
+    /// (a floor of RelayBatchSize clicks per interval; the outbox holds the rest and an idle node
+    /// ships at full speed). 0 never paces.
+    /// </summary>
+    public int BusyShipIntervalMs { get; set; } = 250;
+
+    /// <summary>
+    /// The share of wall time in which some task waited for a CPU (Linux pressure stall
+    /// information, /proc/pressure/cpu, over the last second) from which the host counts as busy.
+    /// </summary>
+    public double BusyCpuPressure { get; set; } = 0.2;
+
     /// <summary>A header a trusted proxy in front of the nodes sets to the visitor's ISO country code.</summary>
     public string CountryHeader { get; set; } = "CF-IPCountry";
 
@@ -96,9 +110,10 @@ public sealed class ClickOptions
             error = $"Shortener:Clicks:WriteConsistency and ReadConsistency must be one, quorum, all or local-quorum (got '{WriteConsistency}', '{ReadConsistency}')";
         }
         else if (ReplicationFactor < 1 || TickMs < 1 || RequestTimeoutMs < 10 || AntiEntropyIntervalMs < 1 || HintReplayIntervalMs < 1 || HintWindowHours < 0
-            || RelayBatchSize is < 1 or > 10_000 || MemoryQueueCapacity < 1 || OutboxSyncMs is < 0 or > 10_000 || BackgroundNice is < 0 or > 19)
+            || RelayBatchSize is < 1 or > 10_000 || MemoryQueueCapacity < 1 || OutboxSyncMs is < 0 or > 10_000 || BackgroundNice is < 0 or > 19
+            || BusyShipIntervalMs is < 0 or > 60_000 || BusyCpuPressure is < 0 or > 1)
         {
-            error = "Shortener:Clicks options out of range: ReplicationFactor >= 1, TickMs >= 1, RequestTimeoutMs >= 10, AntiEntropyIntervalMs >= 1, HintReplayIntervalMs >= 1, HintWindowHours >= 0, RelayBatchSize 1..10000, MemoryQueueCapacity >= 1, OutboxSyncMs 0..10000, BackgroundNice 0..19";
+            error = "Shortener:Clicks options out of range: ReplicationFactor >= 1, TickMs >= 1, RequestTimeoutMs >= 10, AntiEntropyIntervalMs >= 1, HintReplayIntervalMs >= 1, HintWindowHours >= 0, RelayBatchSize 1..10000, MemoryQueueCapacity >= 1, OutboxSyncMs 0..10000, BackgroundNice 0..19, BusyShipIntervalMs 0..60000, BusyCpuPressure 0..1";
         }
 
         return error is null;

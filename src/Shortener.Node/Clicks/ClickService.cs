@@ -50,6 +50,9 @@ public sealed class ClickService : IHostedService, IAsyncDisposable
     private readonly OutboxFlusher? _flusher;
     private readonly ClickNode? _node;
     private readonly ClickRelay? _relay;
+    private readonly ClickPacer _pacer;
+    private long _recorded;
+    private bool _pressureAvailable = OperatingSystem.IsLinux();
     private readonly long _storedAtOpen;
     private int _inboundQueued;
     private int _outboxErrorLogged;
@@ -65,6 +68,7 @@ public sealed class ClickService : IHostedService, IAsyncDisposable
         _metrics = metrics;
         _time = time;
         _logger = logger;
+        _pacer = new ClickPacer(options.BusyCpuPressure, options.BusyShipIntervalMs);
         Options = options;
         if (!options.Enabled)
         {
@@ -146,6 +150,7 @@ public sealed class ClickService : IHostedService, IAsyncDisposable
         var click = new ClickEvent(Guid.CreateVersion7(DateTimeOffset.FromUnixTimeMilliseconds(at)), code, at, hlc, ClickClassifier.Classify(method, userAgent), ClickClassifier.ReferrerHost(referer), ClickClassifier.Country(country));
         var payload = click.Encode();
         _metrics.ClickRecorded(click.Kind);
+        Interlocked.Increment(ref _recorded);
         if (_memoryQueue is not null)
         {
             if (_memoryQueue.Append(payload) is null)
@@ -390,7 +395,11 @@ public sealed class ClickService : IHostedService, IAsyncDisposable
         var now = MonotonicMs();
         _node!.Tick(now);
         var failures = _relay!.ConsecutiveFailures;
-        _relay.Tick(now);
+        if (_pacer.Allow(now, Interlocked.Read(ref _recorded), CpuStallUs()))
+        {
+            _relay.Tick(now);
+        }
+
         Flush();
         if (_relay.ConsecutiveFailures == 1 && failures == 0)
         {
@@ -414,7 +423,31 @@ public sealed class ClickService : IHostedService, IAsyncDisposable
             _relay.Shipped,
             _relay.FailedAttempts,
             _relay.Lost,
-            counters.Snapshot());
+            counters.Snapshot())
+        {
+            RelayHeldBack = _pacer.HeldBack,
+            RelayPaced = _pacer.Busy,
+        };
+    }
+
+    /// <summary>The host's cumulative CPU stall (Linux PSI), or null where the kernel does not report it.</summary>
+    private long? CpuStallUs()
+    {
+        if (!_pressureAvailable)
+        {
+            return null;
+        }
+
+        try
+        {
+            return ClickPacer.ParseCpuPressure(File.ReadAllText("/proc/pressure/cpu"));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException)
+        {
+            _pressureAvailable = false;
+            _logger.LogInformation("No CPU pressure information here ({Error}): the relay ships at full speed whatever the load", e.Message);
+            return null;
+        }
     }
 
     private void Flush()

@@ -156,6 +156,8 @@ public sealed class ShortenerMetrics : IDisposable
         _meter.CreateObservableGauge("shortener.clicks.stored", () => clicks.Figures.Stored, "{click}", "Clicks in this node's replica of the click store");
         _meter.CreateObservableCounter("shortener.clicks.shipped", () => clicks.Figures.Shipped, "{click}", "Clicks the relay wrote into the click store at its consistency level");
         _meter.CreateObservableCounter("shortener.clicks.relay.failures", () => clicks.Figures.RelayFailures, "{attempt}", "Relay writes that missed their consistency level (retried, except at most once)");
+        _meter.CreateObservableGauge("shortener.clicks.relay.paced", () => clicks.Figures.RelayPaced ? 1 : 0, "{state}", "1 while the relay ships at its floor because this node serves redirects on a CPU-contended host");
+        _meter.CreateObservableCounter("shortener.clicks.relay.held_back", () => clicks.Figures.RelayHeldBack, "{tick}", "Click-loop ticks at which the relay was held back to leave the CPU to redirects");
         _meter.CreateObservableCounter("shortener.clicks.lost", () => clicks.Figures.Lost, "{click}", "Clicks given up on (at-most-once delivery only)");
         _meter.CreateObservableCounter("shortener.clicks.writes", () => (IEnumerable<Measurement<long>>)
         [
