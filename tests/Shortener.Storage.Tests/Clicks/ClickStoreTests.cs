@@ -168,6 +168,47 @@ public sealed class ClickStoreTests : IDisposable
     }
 
     [Fact]
+    public void The_sqlite_store_and_the_simulators_in_memory_store_answer_alike_for_every_range_and_set_of_days()
+    {
+        var random = new Random(11);
+        var delivered = Enumerable.Range(0, 4_000).Select(_ => Click(
+            $"q{random.Next(60)}", 700 + random.Next(5), random.Next(5) == 0 ? ClickKind.Bot : ClickKind.Human,
+            random.Next(2) == 0 ? null : $"r{random.Next(4)}.example")).ToList();
+        var versions = delivered.Where((_, i) => i % 17 == 0).Select(c => c with { Code = c.Code + "x", Kind = ClickKind.Bot }).ToList();
+        using var sql = ClickStore.Open(Path.Combine(_dir.Path, "clicks.db"));
+        var memory = new InMemoryClickReplicaStore();
+        foreach (var batch in delivered.Concat(versions).Concat(delivered.Take(500)).Chunk(333))
+        {
+            Assert.Equal(memory.Add(batch), sql.Add(batch));
+        }
+
+        var bounds = Enumerable.Range(0, 6).Select(_ => (ulong)random.NextInt64() << 1).Append(0UL).ToList();
+        foreach (var from in bounds)
+        {
+            foreach (var to in bounds)
+            {
+                var days = memory.Digests(from, to).OrderBy(d => d.KeyHash).ToList();
+                Assert.Equal(days, sql.Digests(from, to).OrderBy(d => d.KeyHash).ToList());
+                var some = days.Where((_, i) => i % 3 != 1).Select(d => d.KeyHash).Append(12345UL).ToList();
+                var clicks = memory.EventDigests(from, to, some).Order().ToList();
+                Assert.Equal(clicks, sql.EventDigests(from, to, some).Order().ToList());
+                var wanted = clicks.Where((_, i) => i % 4 == 0).Select(c => c.KeyHash).ToList();
+                Assert.Equal(memory.Get(from, to, some, wanted).OrderBy(e => e.Id), sql.Get(from, to, some, wanted).OrderBy(e => e.Id));
+            }
+        }
+
+        Assert.Equal(memory.Totals(0, 10_000), sql.Totals(0, 10_000));
+        foreach (var code in delivered.Concat(versions).Select(c => c.Code).Distinct())
+        {
+            Assert.Equal(memory.Fingerprint(code, 701, 703), sql.Fingerprint(code, 701, 703));
+            var (a, b) = (memory.Stats(code, 0, 10_000, 3), sql.Stats(code, 0, 10_000, 3));
+            Assert.Equal((a.Total, a.Human, a.Bots), (b.Total, b.Human, b.Bots));
+            Assert.Equal(a.Days, b.Days);
+            Assert.Equal(a.TopReferrers, b.TopReferrers);
+        }
+    }
+
+    [Fact]
     public void A_version_1_database_moves_to_the_time_ordered_layout_with_every_click()
     {
         var path = Path.Combine(_dir.Path, "v1.db");
