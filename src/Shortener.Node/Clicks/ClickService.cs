@@ -51,7 +51,6 @@ public sealed class ClickService : IHostedService, IAsyncDisposable
     private readonly ClickNode? _node;
     private readonly ClickRelay? _relay;
     private readonly ClickPacer _pacer;
-    private long _recorded;
     private bool _pressureAvailable = OperatingSystem.IsLinux();
     private readonly long _storedAtOpen;
     private int _inboundQueued;
@@ -150,7 +149,6 @@ public sealed class ClickService : IHostedService, IAsyncDisposable
         var click = new ClickEvent(Guid.CreateVersion7(DateTimeOffset.FromUnixTimeMilliseconds(at)), code, at, hlc, ClickClassifier.Classify(method, userAgent), ClickClassifier.ReferrerHost(referer), ClickClassifier.Country(country));
         var payload = click.Encode();
         _metrics.ClickRecorded(click.Kind);
-        Interlocked.Increment(ref _recorded);
         if (_memoryQueue is not null)
         {
             if (_memoryQueue.Append(payload) is null)
@@ -395,7 +393,9 @@ public sealed class ClickService : IHostedService, IAsyncDisposable
         var now = MonotonicMs();
         _node!.Tick(now);
         var failures = _relay!.ConsecutiveFailures;
-        if (_pacer.Allow(now, Interlocked.Read(ref _recorded), CpuStallUs()))
+        // Every record the outbox took, acknowledged or not: grows while this node serves redirects.
+        var source = (_outbox as IClickOutbox ?? _memoryQueue)!;
+        if (_pacer.Allow(now, source.Acknowledged + source.Depth, CpuStallUs()))
         {
             _relay.Tick(now);
         }
@@ -417,7 +417,7 @@ public sealed class ClickService : IHostedService, IAsyncDisposable
         }
 
         Figures = new ClickFigures(
-            (_outbox as IClickOutbox ?? _memoryQueue)!.Depth,
+            source.Depth,
             _hints!.Count,
             _storedAtOpen + counters.ClicksStored,
             _relay.Shipped,

@@ -492,18 +492,6 @@ public sealed class ClickStore : IClickReplicaStore, IDisposable
     /// <summary>A fingerprint from its two stored sums of 32-bit halves (wrapping, as the digests' sum does).</summary>
     private static ulong Sum(long low, long high) => unchecked((ulong)low + ((ulong)high << 32));
 
-    private static List<ClickEvent> ReadEvents(SqliteCommand command)
-    {
-        using var reader = command.ExecuteReader();
-        var events = new List<ClickEvent>();
-        while (reader.Read())
-        {
-            events.Add(Read(reader));
-        }
-
-        return events;
-    }
-
     private static ClickEvent Read(SqliteDataReader reader) => new(
         new Guid((byte[])reader[0], bigEndian: true),
         reader.GetString(1),

@@ -304,7 +304,7 @@ public class ClickNodeTests
     }
 
     [Fact]
-    public void A_merkle_question_for_a_deep_tree_or_a_range_not_held_is_refused()
+    public void A_merkle_question_for_a_deep_tree_a_range_not_held_or_too_many_days_is_refused()
     {
         var cluster = new ClickTestCluster(3);
         var range = cluster.Nodes[2].Ring.Ranges(3)[0];
@@ -315,7 +315,16 @@ public class ClickNodeTests
             Assert.False(reply.Ok);
         }
 
+        // A second tree, or a fetch, over more days than one exchange compares: refused too.
+        var days = Enumerable.Range(0, 257).Select(i => (ulong)i).ToList();
+        cluster.Nodes[2].Step(new ClickMessage(ClickMessageType.MerkleLevel, 1, 2, 98) { RangeFrom = range.From, RangeTo = range.To, Depth = 4, Level = 0, Indexes = [0], Days = days });
+        Assert.False(Assert.Single(cluster.Nodes[2].TakeMessages()).Ok);
+        cluster.Nodes[2].Step(new ClickMessage(ClickMessageType.Fetch, 1, 2, 97) { RangeFrom = range.From, RangeTo = range.To, Days = days, Hashes = [1] });
+        Assert.False(Assert.Single(cluster.Nodes[2].TakeMessages()).Ok);
+
         cluster.Nodes[2].Step(new ClickMessage(ClickMessageType.MerkleLevel, 1, 2, 99) { RangeFrom = range.From, RangeTo = range.To, Depth = 4, Level = 0, Indexes = [0] });
+        Assert.True(Assert.Single(cluster.Nodes[2].TakeMessages()).Ok);
+        cluster.Nodes[2].Step(new ClickMessage(ClickMessageType.Fetch, 1, 2, 96) { RangeFrom = range.From, RangeTo = range.To, Days = days.Take(256).ToList(), Hashes = [1] });
         Assert.True(Assert.Single(cluster.Nodes[2].TakeMessages()).Ok);
     }
 }
