@@ -166,8 +166,10 @@ public sealed class ClusterTests(ITestOutputHelper output)
     public async Task A_timed_partition_heals_itself_even_when_the_node_that_set_it_is_gone()
     {
         await using var cluster = await TestCluster.StartAsync(nodes: 3);
-        var fault = await cluster.Client(3).PostAsJsonAsync("/admin/v1/faults", new { action = "partition", isolate = new[] { "dc1" }, forSeconds = 8 });
+        var fault = await cluster.Client(3).PostAsJsonAsync("/admin/v1/faults", new { action = "partition", isolate = new[] { "dc1" }, forSeconds = 15 });
         Assert.Equal(HttpStatusCode.OK, fault.StatusCode);
+        var outcomes = await fault.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.All(outcomes.EnumerateArray(), o => Assert.True(o.GetProperty("applied").GetBoolean(), o.ToString()));
         cluster.Kill(3);
         Assert.Equal(HttpStatusCode.ServiceUnavailable, (await cluster.PostCreateAsync(1, "https://example.com/cut-off")).StatusCode);
 
@@ -175,7 +177,7 @@ public sealed class ClusterTests(ITestOutputHelper output)
         // above gave up before it); with 3 gone they are the majority again.
         await TestCluster.WaitUntilAsync(
             async () => (await cluster.PostCreateAsync(1, "https://example.com/healed")).StatusCode == HttpStatusCode.Created,
-            TimeSpan.FromSeconds(20),
+            TimeSpan.FromSeconds(30),
             "the partition did not heal itself");
     }
 

@@ -94,7 +94,7 @@ public sealed class FaultInjector(ShardHost host, TimeProvider time, ILogger<Fau
 
             try
             {
-                var reply = await host.Transport.InjectFaultAsync(member.Id, new FaultRequest { Json = JsonSerializer.Serialize(local, Json) }, TimeSpan.FromSeconds(2), cancellationToken).ConfigureAwait(false);
+                var reply = await host.Transport.InjectFaultAsync(member.Id, new FaultRequest { Json = JsonSerializer.Serialize(local, Json) }, TimeSpan.FromSeconds(5), cancellationToken).ConfigureAwait(false);
                 return new FaultOutcome(member.Id, true, reply.Json);
             }
             catch (Exception e) when (e is Grpc.Core.RpcException or OperationCanceledException or HttpRequestException)
