@@ -12,7 +12,8 @@ public class ClickSimulationTests(ITestOutputHelper output)
         output.WriteLine(
             $"seed {report.Seed} {report.Mode}: redirected {report.Redirected} (refused {report.RedirectsRefused}), counted {report.Counted}, over {report.OverCount}, lost {report.Lost}, " +
             $"converged after {report.ConvergedAfterMs} ms; crashes {report.Crashes}, partitions {report.Partitions}, messages {report.Messages} (dropped {report.Dropped}, duplicated {report.Duplicated}), " +
-            $"failed writes {report.FailedWrites}, hints replayed {report.HintsReplayed}, reads {report.ReadsDuringFaults}, read repairs {report.ReadRepairs}, anti-entropy clicks {report.AntiEntropyClicks}");
+            $"failed writes {report.FailedWrites}, hints replayed {report.HintsReplayed}, reads {report.ReadsDuringFaults}, read repairs {report.ReadRepairs}, anti-entropy clicks {report.AntiEntropyClicks}; " +
+            $"sealed {report.ClicksSealed}, late {report.LateClicks}, sealed shortfall {report.SealedShortfall}");
         foreach (var violation in report.Violations)
         {
             output.WriteLine("  " + violation);
@@ -33,6 +34,22 @@ public class ClickSimulationTests(ITestOutputHelper output)
         Assert.Equal(report.Redirected, report.Counted);
         Assert.True(report.Crashes + report.Partitions > 0, "the run had no faults");
         Assert.True(report.Dropped > 0 && report.Duplicated > 0);
+
+        // The first stretch's day was sealed by every replica during the second, with nothing late.
+        Assert.True(report.ClicksSealed > 0, "nothing was sealed");
+        Assert.Equal(0, report.LateClicks);
+    }
+
+    [Theory]
+    [InlineData(1UL)]
+    [InlineData(2UL)]
+    [InlineData(3UL)]
+    public void A_day_sealed_while_replicas_disagree_never_counts_a_click_twice_and_the_replicas_still_converge(ulong seed)
+    {
+        var report = Run(new ClickSimulationSettings { Seed = seed, SealDuringFaults = true });
+        Assert.True(report.Passed, string.Join("\n", report.Violations) + "\n" + report.ReplayCommand);
+        Assert.True(report.ClicksSealed > 0, "nothing was sealed");
+        Assert.Equal(report.Redirected - report.SealedShortfall, report.Counted);
     }
 
     [Fact]
@@ -67,6 +84,7 @@ public class ClickSimulationTests(ITestOutputHelper output)
     [Theory]
     [InlineData(ClickSimulationBug.OutboxNotDurable, "the store counts")]
     [InlineData(ClickSimulationBug.NoDeduplication, "the store counts")]
+    [InlineData(ClickSimulationBug.SiblingsSummed, "the store counts")]
     public void The_checks_catch_a_planted_bug(ClickSimulationBug bug, string expected)
     {
         // Several seeds: a seed without a crash at the wrong moment would not show the outbox bug.

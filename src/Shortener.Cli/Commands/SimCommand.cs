@@ -204,10 +204,12 @@ public static class SimCommand
         var duplicate = new Option<double>("--duplicate") { Description = "Chance that a message is delivered twice while faults last, 0 to 1", DefaultValueFactory = _ => 0.05 };
         var maxDelay = new Option<long>("--max-delay-ms") { Description = "One-way delay is 1 ms to this (the jitter, which reorders)", DefaultValueFactory = _ => 40L };
         var faultSeconds = new Option<int>("--fault-seconds") { Description = "How long redirects go on under faults", DefaultValueFactory = _ => 20 };
-        var bug = new Option<string>("--bug") { Description = "Plant a bug in the simulated node (checker tests): OutboxNotDurable, NoDeduplication", DefaultValueFactory = _ => "None" };
-        var command = new Command("clicks", "The click store under partitions, crashes, loss, duplicates and reordering: after the heal every replica must agree, and each link count the redirects clients saw succeed (exactly, in exactly-once mode)")
+        var sealSeconds = new Option<int>("--seal-fault-seconds") { Description = "The second stretch of faults, in which every node seals the first stretch's day (0: none)", DefaultValueFactory = _ => 5 };
+        var sealDuring = new Option<bool>("--seal-during-faults") { Description = "Seal the first day while the first stretch's faults go on (its clicks may then count fewer, never more)" };
+        var bug = new Option<string>("--bug") { Description = "Plant a bug in the simulated node (checker tests): OutboxNotDurable, NoDeduplication, SiblingsSummed", DefaultValueFactory = _ => "None" };
+        var command = new Command("clicks", "The click store under partitions, crashes, loss, duplicates and reordering: after the heal every replica must agree, and each link count the redirects clients saw succeed (exactly, in exactly-once mode); then again after every node sealed the run's first day")
         {
-            seed, seeds, firstSeed, nodes, mode, level, loss, duplicate, maxDelay, faultSeconds, bug,
+            seed, seeds, firstSeed, nodes, mode, level, loss, duplicate, maxDelay, faultSeconds, sealSeconds, sealDuring, bug,
         };
         command.SetAction(parse =>
         {
@@ -229,10 +231,11 @@ public static class SimCommand
                 "local-quorum" => ConsistencyLevel.LocalQuorum,
                 _ => null,
             };
-            if (n is < 1 or > 50 || lossRate is < 0 or > 0.5 || dupRate is < 0 or > 1 || delay is < 1 or > 10_000 || seconds is < 1 or > 3_600
+            var sealFor = parse.GetValue(sealSeconds);
+            if (n is < 1 or > 50 || lossRate is < 0 or > 0.5 || dupRate is < 0 or > 1 || delay is < 1 or > 10_000 || seconds is < 1 or > 3_600 || sealFor is < 0 or > 3_600
                 || delivery is null || writeLevel is null || !Enum.TryParse<ClickSimulationBug>(parse.GetValue(bug), ignoreCase: true, out var planted))
             {
-                error.WriteLine("error: --nodes 1..50, --loss 0..0.5, --duplicate 0..1, --max-delay-ms 1..10000, --fault-seconds 1..3600, --mode exactly-once|at-least-once|at-most-once, --write-level one|quorum|all|local-quorum, --bug None|OutboxNotDurable|NoDeduplication");
+                error.WriteLine("error: --nodes 1..50, --loss 0..0.5, --duplicate 0..1, --max-delay-ms 1..10000, --fault-seconds 1..3600, --seal-fault-seconds 0..3600, --mode exactly-once|at-least-once|at-most-once, --write-level one|quorum|all|local-quorum, --bug None|OutboxNotDurable|NoDeduplication|SiblingsSummed");
                 return 2;
             }
 
@@ -251,11 +254,13 @@ public static class SimCommand
                     DuplicateRate = dupRate,
                     MaxDelayMs = delay,
                     FaultMs = seconds * 1_000L,
+                    SealFaultMs = sealFor * 1_000L,
+                    SealDuringFaults = parse.GetValue(sealDuring),
                     Bug = planted,
                 });
                 output.WriteLine(string.Create(
                     CultureInfo.InvariantCulture,
-                    $"seed {s}: {(report.Passed ? "ok" : "FAILED")} redirects {report.Redirected} counted {report.Counted} over {report.OverCount} lost {report.Lost} converged {Ms(report.ConvergedAfterMs)} crashes {report.Crashes} partitions {report.Partitions} hints {report.HintsReplayed} read-repairs {report.ReadRepairs} anti-entropy {report.AntiEntropyClicks}"));
+                    $"seed {s}: {(report.Passed ? "ok" : "FAILED")} redirects {report.Redirected} counted {report.Counted} over {report.OverCount} lost {report.Lost} converged {Ms(report.ConvergedAfterMs)} crashes {report.Crashes} partitions {report.Partitions} hints {report.HintsReplayed} read-repairs {report.ReadRepairs} anti-entropy {report.AntiEntropyClicks} sealed {report.ClicksSealed} late {report.LateClicks} shortfall {report.SealedShortfall}"));
                 if (!report.Passed)
                 {
                     failures++;

@@ -26,9 +26,18 @@ public static class ClickHashes
     /// <summary>The key of one link's day, its daily counter, in the first tree of an anti-entropy exchange.</summary>
     public static ulong DayKey(string code, int day) => SplitMix64.Mix(HashRing.KeyHash(code) ^ SplitMix64.Mix((ulong)(uint)day + 0x2545F4914F6CDD1DUL));
 
-    /// <summary>The value of a daily counter in that tree: its counts and the fingerprint of the clicks behind them.</summary>
+    /// <summary>
+    /// The value of an open day's counter in that tree: its counts and the fingerprint of the clicks
+    /// behind them; the lowest bit clear (<see cref="IsSealed"/>).
+    /// </summary>
     public static ulong DayValue(long human, long bots, ulong fingerprint) =>
-        SplitMix64.Mix(fingerprint ^ SplitMix64.Mix((ulong)human ^ SplitMix64.Mix((ulong)bots + 0x9E3779B97F4A7C15UL)));
+        SplitMix64.Mix(fingerprint ^ SplitMix64.Mix((ulong)human ^ SplitMix64.Mix((ulong)bots + 0x9E3779B97F4A7C15UL))) & ~1UL;
+
+    /// <summary>The value of a sealed day in that tree: the hash of its record (versions and all), the lowest bit set.</summary>
+    public static ulong SealedValue(SealedDayRecord record) => record.Hash | 1UL;
+
+    /// <summary>Whether a value in the first tree is a sealed day's (<see cref="SealedValue"/>) rather than an open day's (<see cref="DayValue"/>).</summary>
+    public static bool IsSealed(ulong dayValue) => (dayValue & 1UL) != 0;
 
     /// <summary>
     /// Of two versions of one click id (only a bug or a damaged copy makes them), the one every

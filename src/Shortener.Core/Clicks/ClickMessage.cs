@@ -16,6 +16,9 @@ public sealed record ClickMessage(ClickMessageType Type, ulong From, ulong To, u
     /// <summary>Write, ReadEventsReply, FetchReply.</summary>
     public IReadOnlyList<ClickEvent> Events { get; init; } = [];
 
+    /// <summary>Write (a repair), ReadEventsReply, FetchSealedReply: sealed days, each with its versions.</summary>
+    public IReadOnlyList<SealedDayRecord> Sealed { get; init; } = [];
+
     /// <summary>Read, ReadEvents.</summary>
     public string Code { get; init; } = "";
 
@@ -51,7 +54,8 @@ public sealed record ClickMessage(ClickMessageType Type, ulong From, ulong To, u
 
     /// <summary>
     /// MerkleLevel, Fetch: the daily counters (<see cref="ClickHashes.DayKey"/>) whose clicks the
-    /// tree is of (the second tree of an exchange); empty for the first tree, of the range's daily counters.
+    /// tree is of (the second tree of an exchange); empty for the first tree, of the range's daily
+    /// counters. FetchSealed: the sealed days asked for.
     /// </summary>
     public IReadOnlyList<ulong> Days { get; init; } = [];
 

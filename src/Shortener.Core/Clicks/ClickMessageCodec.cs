@@ -1,6 +1,5 @@
 using System.Buffers;
-using System.Buffers.Binary;
-using System.Text;
+using Shortener.Core.Common;
 
 namespace Shortener.Core.Clicks;
 
@@ -13,101 +12,106 @@ namespace Shortener.Core.Clicks;
 /// </summary>
 public static class ClickMessageCodec
 {
-    private const byte Version = 2;
+    /// <summary>3: sealed days (and clicks with their origin). A node of version 2 drops these messages, and this one drops its.</summary>
+    private const byte Version = 3;
 
     public static byte[] Encode(ClickMessage m)
     {
         var w = new ArrayBufferWriter<byte>(128);
-        Byte(w, Version);
-        Byte(w, (byte)m.Type);
-        U64(w, m.From);
-        U64(w, m.To);
-        U64(w, m.Op);
-        Byte(w, m.Ok ? (byte)1 : (byte)0);
-        U64(w, m.HintFor);
-        Str(w, m.Code);
-        I32(w, m.FromDay);
-        I32(w, m.ToDay);
-        I64(w, m.Count);
-        U64(w, m.Fingerprint);
-        U64(w, m.RangeFrom);
-        U64(w, m.RangeTo);
-        I32(w, m.Depth);
-        I32(w, m.Level);
+        w.Byte(Version);
+        w.Byte((byte)m.Type);
+        w.U64(m.From);
+        w.U64(m.To);
+        w.U64(m.Op);
+        w.Byte(m.Ok ? (byte)1 : (byte)0);
+        w.U64(m.HintFor);
+        w.Str(m.Code);
+        w.I32(m.FromDay);
+        w.I32(m.ToDay);
+        w.I64(m.Count);
+        w.U64(m.Fingerprint);
+        w.U64(m.RangeFrom);
+        w.U64(m.RangeTo);
+        w.I32(m.Depth);
+        w.I32(m.Level);
 
-        U32(w, (uint)m.Events.Count);
+        w.U32((uint)m.Events.Count);
         foreach (var e in m.Events)
         {
-            var bytes = e.Encode();
-            U32(w, (uint)bytes.Length);
-            w.Write(bytes);
+            w.Blob(e.Encode());
         }
 
-        U32(w, (uint)m.Indexes.Count);
+        w.U32((uint)m.Indexes.Count);
         foreach (var i in m.Indexes)
         {
-            I32(w, i);
+            w.I32(i);
         }
 
-        U32(w, (uint)m.Hashes.Count);
+        w.U32((uint)m.Hashes.Count);
         foreach (var h in m.Hashes)
         {
-            U64(w, h);
+            w.U64(h);
         }
 
-        U32(w, (uint)m.Digests.Count);
+        w.U32((uint)m.Digests.Count);
         foreach (var (key, value) in m.Digests)
         {
-            U64(w, key);
-            U64(w, value);
+            w.U64(key);
+            w.U64(value);
         }
 
-        U32(w, (uint)m.Days.Count);
+        w.U32((uint)m.Days.Count);
         foreach (var d in m.Days)
         {
-            U64(w, d);
+            w.U64(d);
         }
 
-        U32(w, (uint)m.RangeTotals.Count);
+        w.U32((uint)m.RangeTotals.Count);
         foreach (var (from, human, bots) in m.RangeTotals)
         {
-            U64(w, from);
-            I64(w, human);
-            I64(w, bots);
+            w.U64(from);
+            w.I64(human);
+            w.I64(bots);
         }
 
-        U32(w, (uint)m.Links.Count);
+        w.U32((uint)m.Links.Count);
         foreach (var link in m.Links)
         {
-            Str(w, link.Code);
-            I64(w, link.Human);
-            I64(w, link.Bots);
+            w.Str(link.Code);
+            w.I64(link.Human);
+            w.I64(link.Bots);
+        }
+
+        w.U32((uint)m.Sealed.Count);
+        foreach (var record in m.Sealed)
+        {
+            w.Blob(record.Encode());
         }
 
         if (m.Stats is { } stats)
         {
-            Byte(w, 1);
-            Str(w, stats.Code);
-            I64(w, stats.Human);
-            I64(w, stats.Bots);
-            U32(w, (uint)stats.Days.Count);
+            w.Byte(1);
+            w.Str(stats.Code);
+            w.I64(stats.Human);
+            w.I64(stats.Bots);
+            w.U32((uint)stats.Days.Count);
             foreach (var day in stats.Days)
             {
-                I32(w, day.Day);
-                I64(w, day.Human);
-                I64(w, day.Bots);
+                w.I32(day.Day);
+                w.I64(day.Human);
+                w.I64(day.Bots);
             }
 
-            U32(w, (uint)stats.TopReferrers.Count);
+            w.U32((uint)stats.TopReferrers.Count);
             foreach (var r in stats.TopReferrers)
             {
-                Str(w, r.Referrer);
-                I64(w, r.Clicks);
+                w.Str(r.Referrer);
+                w.I64(r.Clicks);
             }
         }
         else
         {
-            Byte(w, 0);
+            w.Byte(0);
         }
 
         return w.WrittenSpan.ToArray();
@@ -115,7 +119,7 @@ public static class ClickMessageCodec
 
     public static ClickMessage Decode(ReadOnlySpan<byte> data)
     {
-        var r = new Reader(data);
+        var r = new WireReader(data, "a click message");
         if (r.Byte() != Version)
         {
             throw new FormatException("not a click message this version can read");
@@ -130,12 +134,7 @@ public static class ClickMessageCodec
         var from = r.U64();
         var to = r.U64();
         var op = r.U64();
-        var ok = r.Byte() switch
-        {
-            0 => false,
-            1 => true,
-            var b => throw new FormatException($"a flag of {b}"),
-        };
+        var ok = r.Flag();
         var hintFor = r.U64();
         var code = r.Str();
         var fromDay = r.I32();
@@ -150,8 +149,7 @@ public static class ClickMessageCodec
         var events = new ClickEvent[r.Count(4)];
         for (var i = 0; i < events.Length; i++)
         {
-            var length = (int)r.U32();
-            events[i] = ClickEvent.Decode(r.Bytes(length));
+            events[i] = ClickEvent.Decode(r.Blob());
         }
 
         var indexes = new int[r.Count(4)];
@@ -184,14 +182,20 @@ public static class ClickMessageCodec
             ranges[i] = (r.U64(), r.I64(), r.I64());
         }
 
-        var links = new ClickTotals[r.Count(18)];
+        var links = new ClickTotals[r.Count(20)];
         for (var i = 0; i < links.Length; i++)
         {
             links[i] = new ClickTotals(r.Str(), r.I64(), r.I64());
         }
 
+        var sealedDays = new SealedDayRecord[r.Count(4)];
+        for (var i = 0; i < sealedDays.Length; i++)
+        {
+            sealedDays[i] = SealedDayRecord.Decode(r.Blob());
+        }
+
         ClickStats? stats = null;
-        if (r.Byte() == 1)
+        if (r.Flag())
         {
             var statsCode = r.Str();
             var human = r.I64();
@@ -202,7 +206,7 @@ public static class ClickMessageCodec
                 days[i] = new ClickDay(r.I32(), r.I64(), r.I64());
             }
 
-            var referrers = new ReferrerCount[r.Count(10)];
+            var referrers = new ReferrerCount[r.Count(12)];
             for (var i = 0; i < referrers.Length; i++)
             {
                 referrers[i] = new ReferrerCount(r.Str(), r.I64());
@@ -211,16 +215,13 @@ public static class ClickMessageCodec
             stats = new ClickStats(statsCode, human + bots, human, bots, days, referrers);
         }
 
-        if (!r.AtEnd)
-        {
-            throw new FormatException("bytes after the click message");
-        }
-
+        r.End();
         return new ClickMessage(type, from, to, op)
         {
             Ok = ok,
             HintFor = hintFor,
             Events = events,
+            Sealed = sealedDays,
             Code = code,
             FromDay = fromDay,
             ToDay = toDay,
@@ -238,78 +239,5 @@ public static class ClickMessageCodec
             RangeTotals = ranges,
             Links = links,
         };
-    }
-
-    private static void Byte(ArrayBufferWriter<byte> w, byte value)
-    {
-        w.GetSpan(1)[0] = value;
-        w.Advance(1);
-    }
-
-    private static void U32(ArrayBufferWriter<byte> w, uint value)
-    {
-        BinaryPrimitives.WriteUInt32LittleEndian(w.GetSpan(4), value);
-        w.Advance(4);
-    }
-
-    private static void I32(ArrayBufferWriter<byte> w, int value) => U32(w, (uint)value);
-
-    private static void U64(ArrayBufferWriter<byte> w, ulong value)
-    {
-        BinaryPrimitives.WriteUInt64LittleEndian(w.GetSpan(8), value);
-        w.Advance(8);
-    }
-
-    private static void I64(ArrayBufferWriter<byte> w, long value) => U64(w, (ulong)value);
-
-    private static void Str(ArrayBufferWriter<byte> w, string value)
-    {
-        var bytes = Encoding.UTF8.GetBytes(value);
-        U32(w, (uint)bytes.Length);
-        w.Write(bytes);
-    }
-
-    private ref struct Reader(ReadOnlySpan<byte> data)
-    {
-        private readonly ReadOnlySpan<byte> _data = data;
-        private int _at;
-
-        public readonly bool AtEnd => _at == _data.Length;
-
-        public byte Byte() => Bytes(1)[0];
-
-        public uint U32() => BinaryPrimitives.ReadUInt32LittleEndian(Bytes(4));
-
-        public int I32() => (int)U32();
-
-        public ulong U64() => BinaryPrimitives.ReadUInt64LittleEndian(Bytes(8));
-
-        public long I64() => (long)U64();
-
-        public string Str() => Encoding.UTF8.GetString(Bytes((int)Math.Min(U32(), int.MaxValue)));
-
-        /// <summary>A list's count, refused when even the smallest items could not fit in what is left.</summary>
-        public int Count(int minItemBytes)
-        {
-            var count = U32();
-            if (count > (uint)((_data.Length - _at) / minItemBytes))
-            {
-                throw new FormatException($"a list of {count} does not fit in the {_data.Length - _at} bytes left");
-            }
-
-            return (int)count;
-        }
-
-        public ReadOnlySpan<byte> Bytes(int length)
-        {
-            if (length < 0 || _data.Length - _at < length)
-            {
-                throw new FormatException("a click message cut short");
-            }
-
-            var span = _data.Slice(_at, length);
-            _at += length;
-            return span;
-        }
     }
 }

@@ -3,7 +3,7 @@ namespace Shortener.Core.Clicks;
 /// <summary>What a <see cref="ClickMessage"/> asks or answers. Each request has its reply; replies carry the request's <see cref="ClickMessage.Op"/>.</summary>
 public enum ClickMessageType : byte
 {
-    /// <summary>Store these clicks (as a replica, or as a hint for <see cref="ClickMessage.HintFor"/>).</summary>
+    /// <summary>Store these clicks (as a replica, or as a hint for <see cref="ClickMessage.HintFor"/>) and merge these sealed days (a repair).</summary>
     Write = 1,
     WriteAck = 2,
 
@@ -11,7 +11,7 @@ public enum ClickMessageType : byte
     Read = 3,
     ReadReply = 4,
 
-    /// <summary>A link's clicks themselves (a read whose replicas disagreed).</summary>
+    /// <summary>A link's open clicks and sealed days themselves (a read whose replicas disagreed).</summary>
     ReadEvents = 5,
     ReadEventsReply = 6,
 
@@ -30,4 +30,8 @@ public enum ClickMessageType : byte
     /// <summary>Per ring range and per link totals (the cluster summary).</summary>
     Summary = 13,
     SummaryReply = 14,
+
+    /// <summary>Anti-entropy: the records of some sealed days of a ring range.</summary>
+    FetchSealed = 15,
+    FetchSealedReply = 16,
 }

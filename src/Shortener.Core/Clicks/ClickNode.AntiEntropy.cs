@@ -12,7 +12,10 @@ namespace Shortener.Core.Clicks;
 /// second tree is of the clicks of those days (keyed by id hash, so a day with many clicks spreads
 /// over many leaves). For each tree the initiator asks for one level's hashes at a time, only below
 /// nodes that differed, then for the digests under the differing leaves; after the second it
-/// pushes the clicks the peer lacks and fetches those it lacks itself.
+/// pushes the clicks the peer lacks and fetches those it lacks itself. Sealed days (their value in
+/// the first tree marked, <see cref="ClickHashes.IsSealed"/>) have no clicks to compare: where
+/// either side has sealed a differing day, the initiator pushes its record and fetches the peer's,
+/// and each side merges the versions (sealing its own open clicks of the day first).
 /// </summary>
 public sealed partial class ClickNode
 {
@@ -117,6 +120,20 @@ public sealed partial class ClickNode
             case ClickMessageType.MerkleLeavesReply when Expecting(m, Stage.Leaves) is { } s:
                 OnLeaves(s, m);
                 break;
+            case ClickMessageType.FetchSealed:
+                var records = m.Days.Count > MaxDaysPerExchange ? null : TryLocal(() => _store.Sealed(m.RangeFrom, m.RangeTo, m.Days));
+                Send(new ClickMessage(ClickMessageType.FetchSealedReply, Id, m.From, m.Op) { Ok = records is not null, Sealed = records ?? [] });
+                break;
+            case ClickMessageType.FetchSealedReply when Expecting(m, Stage.FetchSealed) is { } s:
+                Counters.RepairBytes += m.Sealed.Sum(r => (long)r.Encode().Length);
+                MergeLocally(m.Sealed);
+                _session = null;
+                if (s.OpenDays.Count > 0)
+                {
+                    Compare(s.Peer, s.Range, s.OpenDays);
+                }
+
+                break;
             case ClickMessageType.FetchReply when Expecting(m, Stage.Fetch) is { } s:
                 Counters.RepairBytes += m.Events.Sum(e => (long)e.Encode().Length);
                 if (m.Ok)
@@ -203,7 +220,9 @@ public sealed partial class ClickNode
         var (push, pull) = MerkleComparison.Reconcile(local, remote);
         if (s.Days.Count == 0)
         {
-            // Daily counters that differ: compare the clicks behind them, in a second tree.
+            // Days that differ: sealed records are exchanged whole (pushed where this side sealed
+            // the day, fetched where the peer did); open days on both sides have their clicks
+            // compared in a second tree.
             var days = push.Union(pull).Order().Take(MaxDaysPerExchange).ToList();
             if (days.Count == 0)
             {
@@ -211,8 +230,30 @@ public sealed partial class ClickNode
                 return;
             }
 
+            var sealedHere = days.Where(d => local.TryGetValue(d, out var v) && ClickHashes.IsSealed(v)).ToList();
+            var sealedThere = days.Where(d => remote.TryGetValue(d, out var v) && ClickHashes.IsSealed(v)).ToList();
+            var openDays = days.Except(sealedHere).Except(sealedThere).ToList();
             Counters.RepairBytes += 8L * days.Count;
-            Compare(s.Peer, s.Range, days);
+            if (sealedHere.Count > 0 && TryLocal(() => _store.Sealed(s.Range.From, s.Range.To, sealedHere)) is { Count: > 0 } mine)
+            {
+                Counters.RepairBytes += mine.Sum(r => (long)r.Encode().Length);
+                Send(new ClickMessage(ClickMessageType.Write, Id, s.Peer, NextOp()) { Sealed = mine });
+            }
+
+            if (sealedThere.Count > 0)
+            {
+                s.Stage = Stage.FetchSealed;
+                s.OpenDays = openDays;
+                Send(new ClickMessage(ClickMessageType.FetchSealed, Id, s.Peer, s.Id) { RangeFrom = s.Range.From, RangeTo = s.Range.To, Days = sealedThere });
+                return;
+            }
+
+            _session = null;
+            if (openDays.Count > 0)
+            {
+                Compare(s.Peer, s.Range, openDays);
+            }
+
             return;
         }
 
@@ -297,6 +338,7 @@ public sealed partial class ClickNode
     {
         Levels,
         Leaves,
+        FetchSealed,
         Fetch,
     }
 
@@ -324,5 +366,8 @@ public sealed partial class ClickNode
         public Stage Stage { get; set; } = Stage.Levels;
 
         public HashSet<int>? Leaves { get; set; }
+
+        /// <summary>FetchSealed: the open days that differed too, whose clicks are compared once the sealed ones are merged.</summary>
+        public IReadOnlyList<ulong> OpenDays { get; set; } = [];
     }
 }

@@ -19,8 +19,11 @@ namespace Shortener.Core.Clicks;
 /// in time gets a hint kept here.</item>
 /// <item>Reads ask the owners that are up for the link's stats and a fingerprint of the clicks
 /// behind them. When the answers needed agree, that is the result; when they differ, the
-/// coordinator fetches the clicks, answers from their union, and sends each replica what it
-/// lacked (read repair).</item>
+/// coordinator fetches the clicks and sealed days, answers from their union, and sends each
+/// replica what it lacked (read repair).</item>
+/// <item>Days older than the seal horizon are sealed: each replica folds its clicks of a link's
+/// day into G-counters per origin, a version of the day's record (<see cref="SealedDayRecord"/>);
+/// anti-entropy and read repair merge the versions like any other difference.</item>
 /// </list>
 /// </summary>
 public sealed partial class ClickNode
@@ -42,6 +45,7 @@ public sealed partial class ClickNode
     private ulong _nextOp;
     private long _now;
     private long _nextHintReplay;
+    private long _nextSeal;
 
     public ClickNode(ulong id, string dc, ClickSettings settings, IClickReplicaStore store, IHintStore hints, Func<ulong, bool> isUp, SeededRandom random, long nowMs)
     {
@@ -58,6 +62,7 @@ public sealed partial class ClickNode
         _aeCursor = random.Next(1 << 16);
         _nextAntiEntropy = nowMs + random.Next((int)Math.Min(int.MaxValue, settings.AntiEntropyIntervalMs));
         _nextHintReplay = nowMs;
+        _nextSeal = nowMs;
     }
 
     public ulong Id { get; }
@@ -224,7 +229,12 @@ public sealed partial class ClickNode
         return op;
     }
 
-    public void Tick(long nowMs)
+    /// <summary>
+    /// Timeouts, hint replay, anti-entropy and sealing. <paramref name="nowMs"/> is the driver's
+    /// monotonic clock (timeouts and intervals); <paramref name="wallMs"/> its wall clock, read only
+    /// to tell which UTC days are past the seal horizon.
+    /// </summary>
+    public void Tick(long nowMs, long wallMs)
     {
         _now = Math.Max(_now, nowMs);
         foreach (var write in _writes.Values.Where(w => _now >= w.Deadline).ToList())
@@ -272,6 +282,7 @@ public sealed partial class ClickNode
 
         TickHints();
         TickAntiEntropy();
+        TickSeal(wallMs);
     }
 
     public void Step(ClickMessage m)
@@ -284,7 +295,8 @@ public sealed partial class ClickNode
         switch (m.Type)
         {
             case ClickMessageType.Write:
-                var stored = StoreLocally(m.HintFor == Id ? 0 : m.HintFor, m.Events);
+                var hintFor = m.HintFor == Id ? 0 : m.HintFor;
+                var stored = StoreLocally(hintFor, m.Events) && (hintFor != 0 || MergeLocally(m.Sealed));
                 Send(new ClickMessage(ClickMessageType.WriteAck, Id, m.From, m.Op) { Ok = stored });
                 break;
             case ClickMessageType.WriteAck:
@@ -304,8 +316,8 @@ public sealed partial class ClickNode
                 OnReadReply(m);
                 break;
             case ClickMessageType.ReadEvents:
-                var events = TryLocal(() => _store.Events(m.Code, m.FromDay, m.ToDay));
-                Send(new ClickMessage(ClickMessageType.ReadEventsReply, Id, m.From, m.Op) { Ok = events is not null, Events = events ?? [] });
+                var held = TryLocal(() => new ReplicaHistory(_store.Events(m.Code, m.FromDay, m.ToDay), _store.Sealed(m.Code, m.FromDay, m.ToDay)));
+                Send(new ClickMessage(ClickMessageType.ReadEventsReply, Id, m.From, m.Op) { Ok = held is not null, Events = held?.Events ?? [], Sealed = held?.Sealed ?? [] });
                 break;
             case ClickMessageType.ReadEventsReply:
                 if (_reads.TryGetValue(m.Op, out var read) && read.Phase == 2 && read.Replies.ContainsKey(m.From) && !read.Events.ContainsKey(m.From))
@@ -316,7 +328,7 @@ public sealed partial class ClickNode
                         break;
                     }
 
-                    read.Events[m.From] = m.Events;
+                    read.Events[m.From] = new ReplicaHistory(m.Events, m.Sealed);
                     Advance(read);
                 }
 
@@ -444,7 +456,7 @@ public sealed partial class ClickNode
                 {
                     Send(new ClickMessage(ClickMessageType.ReadEvents, Id, node, read.Op) { Code = read.Code, FromDay = read.FromDay, ToDay = read.ToDay });
                 }
-                else if (TryLocal(() => _store.Events(read.Code, read.FromDay, read.ToDay)) is { } mine)
+                else if (TryLocal(() => new ReplicaHistory(_store.Events(read.Code, read.FromDay, read.ToDay), _store.Sealed(read.Code, read.FromDay, read.ToDay))) is { } mine)
                 {
                     read.Events[Id] = mine;
                 }
@@ -461,14 +473,18 @@ public sealed partial class ClickNode
             return;
         }
 
-        var union = ClickAggregation.Union(read.Events.Values);
-        var stats = ClickAggregation.Stats(read.Code, union.Values, read.FromDay, read.ToDay, _settings.TopReferrers);
-        var contents = union.Values.ToDictionary(e => e.Id, ClickHashes.ContentHash);
-        foreach (var (node, events) in read.Events.OrderBy(e => e.Key))
+        // Days sealed anywhere are merged as records (counting the open clicks other replicas still
+        // hold of them per origin); days sealed nowhere as the union of their clicks.
+        var (open, sealedDays, values) = ClickAggregation.MergeDays(read.Events.Values.Select(h => h.Events), read.Events.Values.Select(h => h.Sealed));
+        var stats = ClickAggregation.Stats(read.Code, open, values, read.FromDay, read.ToDay, _settings.TopReferrers);
+        var contents = open.ToDictionary(e => e.Id, ClickHashes.ContentHash);
+        foreach (var (node, history) in read.Events.OrderBy(e => e.Key))
         {
-            var held = events.GroupBy(e => e.Id).ToDictionary(g => g.Key, g => g.Select(ClickHashes.ContentHash).Min());
-            var missing = union.Values.Where(e => !held.TryGetValue(e.Id, out var content) || content != contents[e.Id]).OrderBy(e => e.Id).ToList();
-            if (missing.Count == 0)
+            var held = history.Events.GroupBy(e => e.Id).ToDictionary(g => g.Key, g => g.Select(ClickHashes.ContentHash).Min());
+            var missing = open.Where(e => !held.TryGetValue(e.Id, out var content) || content != contents[e.Id]).OrderBy(e => e.Id).ToList();
+            var hashes = history.Sealed.ToDictionary(r => r.Day, r => r.Hash);
+            var records = sealedDays.Values.Where(r => !hashes.TryGetValue(r.Day, out var hash) || hash != r.Hash).OrderBy(r => r.Day).ToList();
+            if (missing.Count == 0 && records.Count == 0)
             {
                 continue;
             }
@@ -478,10 +494,11 @@ public sealed partial class ClickNode
             if (node == Id)
             {
                 StoreLocally(0, missing);
+                MergeLocally(records);
             }
             else
             {
-                Send(new ClickMessage(ClickMessageType.Write, Id, node, NextOp()) { Events = missing });
+                Send(new ClickMessage(ClickMessageType.Write, Id, node, NextOp()) { Events = missing, Sealed = records });
             }
         }
 
@@ -698,6 +715,30 @@ public sealed partial class ClickNode
         }
     }
 
+    /// <summary>Seals the open days past the horizon, a batch per tick while a pass finds a full one.</summary>
+    private void TickSeal(long wallMs)
+    {
+        if (_now < _nextSeal)
+        {
+            return;
+        }
+
+        var beforeDay = (int)Math.Floor((wallMs - (double)_settings.SealAfterMs) / 86_400_000.0);
+        var folded = 0;
+        if (TryLocal(() => { folded = _store.Seal(beforeDay, Id, _settings.SealBatch); }))
+        {
+            Counters.ClicksSealed += folded;
+        }
+
+        _nextSeal = folded >= _settings.SealBatch ? _now : _now + _settings.SealIntervalMs;
+    }
+
+    /// <summary>Merges other replicas' versions of sealed days into this replica; false when the disk refused.</summary>
+    private bool MergeLocally(IReadOnlyList<SealedDayRecord> records) => records.Count == 0 || TryLocal(() =>
+    {
+        Counters.SealedMerged += _store.Merge(records, Id);
+    });
+
     private void KeepHint(ulong owner, IReadOnlyList<ClickEvent> events)
     {
         if (owner != Id && events.Count > 0)
@@ -714,9 +755,11 @@ public sealed partial class ClickNode
             _hints.Add(hintFor, events, _now);
             Counters.HintsStored += events.Count;
         }
-        else
+        else if (events.Count > 0)
         {
-            Counters.ClicksStored += _store.Add(events);
+            var stored = _store.Add(events);
+            Counters.ClicksStored += stored.Added;
+            Counters.LateClicks += stored.Late;
         }
     });
 
@@ -753,6 +796,9 @@ public sealed partial class ClickNode
     private void Send(ClickMessage message) => _outbox.Add(message);
 
     private sealed record ReplicaAnswer(long Count, ulong Fingerprint, ClickStats Stats);
+
+    /// <summary>What one replica holds of a link in the days a read asked: its open clicks and its sealed days.</summary>
+    private sealed record ReplicaHistory(IReadOnlyList<ClickEvent> Events, IReadOnlyList<SealedDayRecord> Sealed);
 
     private sealed record LocalTotals(IReadOnlyList<(ulong RangeFrom, long Human, long Bots)> Ranges, IReadOnlyList<ClickTotals> Links);
 
@@ -802,7 +848,7 @@ public sealed partial class ClickNode
 
         public Dictionary<ulong, ReplicaAnswer> Replies { get; } = [];
 
-        public Dictionary<ulong, IReadOnlyList<ClickEvent>> Events { get; } = [];
+        public Dictionary<ulong, ReplicaHistory> Events { get; } = [];
     }
 
     private sealed class PendingSummary(ulong op, int asked, long deadline)

@@ -41,6 +41,14 @@ public sealed class ClickNodeCounters
     /// <summary>Bytes of Merkle hashes, digests and clicks that anti-entropy moved (sent and received by this node as initiator).</summary>
     public long RepairBytes { get; internal set; }
 
+    /// <summary>Clicks this node folded into sealed days, and the sealed days it merged from other replicas that changed its own.</summary>
+    public long ClicksSealed { get; internal set; }
+
+    public long SealedMerged { get; internal set; }
+
+    /// <summary>Clicks that reached this replica after it had sealed their link's day: not stored, not counted.</summary>
+    public long LateClicks { get; internal set; }
+
     /// <summary>Local store or hint writes that threw (a disk error): the replica counted as failed.</summary>
     public long StoreFailures { get; internal set; }
 

@@ -33,6 +33,20 @@ public sealed record ClickSettings
     /// <summary>A read whose replicas disagree merges their clicks only up to this many per replica; above it the fullest answer stands and anti-entropy repairs.</summary>
     public int ReadRepairMaxClicks { get; init; } = 20_000;
 
+    /// <summary>
+    /// How long after a UTC day ends its clicks are sealed: folded into per-origin counters
+    /// (<see cref="SealedDayRecord"/>) and dropped, which bounds the store. A click that reaches a
+    /// replica after it sealed the day is not counted (the grace period, as in windowed stream
+    /// aggregations): it must be longer than any outbox, hint or partition is expected to hold a click.
+    /// </summary>
+    public long SealAfterMs { get; init; } = 7 * 86_400_000L;
+
+    /// <summary>How often a node looks for days to seal (and goes on at once while a pass was full).</summary>
+    public long SealIntervalMs { get; init; } = 60_000;
+
+    /// <summary>Clicks one sealing pass folds at most (one transaction each, on the click loop).</summary>
+    public int SealBatch { get; init; } = 20_000;
+
     public int TopReferrers { get; init; } = 10;
 
     public int SummaryTopLinks { get; init; } = 10;
@@ -41,7 +55,8 @@ public sealed record ClickSettings
     {
         if (ReplicationFactor < 1 || RequestTimeoutMs < 1 || HintReplayIntervalMs < 1 || HintWindowMs < 0 || HintBatch < 1
             || AntiEntropyIntervalMs < 1 || AntiEntropyTimeoutMs < 1 || KeysPerLeaf < 1 || MaxMerkleDepth is < 1 or > Merkle.MerkleTree.MaxDepth
-            || RepairBatch < 1 || ReadRepairMaxClicks < 0 || TopReferrers < 0 || SummaryTopLinks < 0)
+            || RepairBatch < 1 || ReadRepairMaxClicks < 0 || TopReferrers < 0 || SummaryTopLinks < 0
+            || SealAfterMs < 0 || SealIntervalMs < 1 || SealBatch < 1)
         {
             throw new ArgumentException($"click store settings out of range: {this}");
         }

@@ -21,6 +21,25 @@ public sealed class DottedVersionVectorSet<T>
 
     public static DottedVersionVectorSet<T> Empty { get; } = new(VersionVector.Empty, []);
 
+    /// <summary>
+    /// A set from its parts as another replica sent or a file kept them: every sibling's dot must
+    /// be in the context, and no dot twice.
+    /// </summary>
+    /// <exception cref="ArgumentException">Parts no set could have.</exception>
+    public static DottedVersionVectorSet<T> FromParts(VersionVector context, IEnumerable<(Dot Dot, T Value)> siblings)
+    {
+        var sorted = siblings.OrderBy(s => s.Dot).ToArray();
+        for (var i = 0; i < sorted.Length; i++)
+        {
+            if (!context.Covers(sorted[i].Dot) || sorted[i].Dot.Counter == 0 || (i > 0 && sorted[i - 1].Dot == sorted[i].Dot))
+            {
+                throw new ArgumentException($"sibling {sorted[i].Dot} is not in the context {context} once");
+            }
+        }
+
+        return new DottedVersionVectorSet<T>(context, sorted);
+    }
+
     /// <summary>Every write this replica has seen (the context a client reads and sends back with its next write).</summary>
     public VersionVector Context { get; }
 

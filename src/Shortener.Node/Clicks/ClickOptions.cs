@@ -32,6 +32,14 @@ public sealed class ClickOptions
     /// <summary>Hints older than this are dropped; anti-entropy repairs the owner instead.</summary>
     public double HintWindowHours { get; set; } = 3;
 
+    /// <summary>
+    /// Days after a UTC day ends that its clicks are sealed: folded into per-origin counters and
+    /// deleted (the store keeps whole clicks only this long). A click that reaches a replica after
+    /// that is not counted, so this is the longest a node may hold clicks unshipped (down, or cut
+    /// off) and still have them count. At least the hint window.
+    /// </summary>
+    public double SealAfterDays { get; set; } = 7;
+
     public int RelayBatchSize { get; set; } = 500;
 
     /// <summary>Clicks the at-most-once queue holds in memory before it drops new ones.</summary>
@@ -108,6 +116,10 @@ public sealed class ClickOptions
         else if (ParseLevel(WriteConsistency) is null || ParseLevel(ReadConsistency) is null)
         {
             error = $"Shortener:Clicks:WriteConsistency and ReadConsistency must be one, quorum, all or local-quorum (got '{WriteConsistency}', '{ReadConsistency}')";
+        }
+        else if (SealAfterDays is < 0 or > 3_650 || SealAfterDays * 24 < HintWindowHours)
+        {
+            error = $"Shortener:Clicks:SealAfterDays must be between the hint window ({HintWindowHours} hours) and 3650 days (got {SealAfterDays}): a hint delivered after its day was sealed would not count";
         }
         else if (ReplicationFactor < 1 || TickMs < 1 || RequestTimeoutMs < 10 || AntiEntropyIntervalMs < 1 || HintReplayIntervalMs < 1 || HintWindowHours < 0
             || RelayBatchSize is < 1 or > 10_000 || MemoryQueueCapacity < 1 || OutboxSyncMs is < 0 or > 10_000 || BackgroundNice is < 0 or > 19

@@ -102,6 +102,7 @@ public sealed class ClickService : IHostedService, IAsyncDisposable
                 AntiEntropyIntervalMs = options.AntiEntropyIntervalMs,
                 HintReplayIntervalMs = options.HintReplayIntervalMs,
                 HintWindowMs = (long)(options.HintWindowHours * 3_600_000),
+                SealAfterMs = (long)(options.SealAfterDays * 86_400_000),
             };
             var random = new SeededRandom(BitConverter.ToUInt64(System.Security.Cryptography.RandomNumberGenerator.GetBytes(8)));
             var self = host.Topology.Member(host.Options.NodeId);
@@ -146,7 +147,10 @@ public sealed class ClickService : IHostedService, IAsyncDisposable
             hlc = _hlc.Now(at);
         }
 
-        var click = new ClickEvent(Guid.CreateVersion7(DateTimeOffset.FromUnixTimeMilliseconds(at)), code, at, hlc, ClickClassifier.Classify(method, userAgent), ClickClassifier.ReferrerHost(referer), ClickClassifier.Country(country));
+        var click = new ClickEvent(Guid.CreateVersion7(DateTimeOffset.FromUnixTimeMilliseconds(at)), code, at, hlc, ClickClassifier.Classify(method, userAgent), ClickClassifier.ReferrerHost(referer), ClickClassifier.Country(country))
+        {
+            Origin = _host.Options.NodeId,
+        };
         var payload = click.Encode();
         _metrics.ClickRecorded(click.Kind);
         if (_memoryQueue is not null)
@@ -391,7 +395,7 @@ public sealed class ClickService : IHostedService, IAsyncDisposable
         FollowRing();
         _up = _gossip.UpMembers();
         var now = MonotonicMs();
-        _node!.Tick(now);
+        _node!.Tick(now, _time.GetUtcNow().ToUnixTimeMilliseconds());
         var failures = _relay!.ConsecutiveFailures;
         // Every record the outbox took, acknowledged or not: grows while this node serves redirects.
         var source = (_outbox as IClickOutbox ?? _memoryQueue)!;
@@ -414,6 +418,16 @@ public sealed class ClickService : IHostedService, IAsyncDisposable
         if (counters.StoreFailures > Figures.Node.StoreFailures)
         {
             _logger.LogError("The click store on this node's disk failed: {Error}", counters.LastStoreError);
+        }
+
+        if (counters.ClicksSealed > Figures.Node.ClicksSealed)
+        {
+            _logger.LogInformation("Sealed {Clicks} clicks of days more than {Days} days old into per-origin counters", counters.ClicksSealed - Figures.Node.ClicksSealed, Options.SealAfterDays);
+        }
+
+        if (counters.LateClicks > Figures.Node.LateClicks)
+        {
+            _logger.LogWarning("{Clicks} clicks reached this replica after it had sealed their day and were not counted here (Shortener:Clicks:SealAfterDays is {Days})", counters.LateClicks - Figures.Node.LateClicks, Options.SealAfterDays);
         }
 
         Figures = new ClickFigures(

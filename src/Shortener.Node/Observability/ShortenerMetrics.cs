@@ -181,6 +181,9 @@ public sealed class ShortenerMetrics : IDisposable
             new Measurement<long>(clicks.Figures.Node.AntiEntropyRounds - clicks.Figures.Node.AntiEntropyInSync - clicks.Figures.Node.AntiEntropyAbandoned, new KeyValuePair<string, object?>("result", "repaired")),
             new Measurement<long>(clicks.Figures.Node.AntiEntropyAbandoned, new KeyValuePair<string, object?>("result", "abandoned")),
         ], "{round}", "Merkle comparisons of one ring range with one peer, by result");
+        _meter.CreateObservableCounter("shortener.clicks.sealed", () => clicks.Figures.Node.ClicksSealed, "{click}", "Clicks this node folded into sealed days (per-origin counters) and deleted");
+        _meter.CreateObservableCounter("shortener.clicks.sealed.merged", () => clicks.Figures.Node.SealedMerged, "{day}", "Sealed days of a link that a version from another replica changed here (anti-entropy, read repair)");
+        _meter.CreateObservableCounter("shortener.clicks.late", () => clicks.Figures.Node.LateClicks, "{click}", "Clicks that reached this replica after it sealed their day: not counted here");
         _meter.CreateObservableCounter("shortener.clicks.store.failures", () => clicks.Figures.Node.StoreFailures, "{failure}", "Click store or hint writes on this node's disk that failed");
     }
 

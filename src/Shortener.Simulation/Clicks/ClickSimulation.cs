@@ -17,13 +17,18 @@ namespace Shortener.Simulation.Clicks;
 /// centres are cut off or the cluster split at random, and nodes crash and restart. Then the
 /// network heals, every node restarts, and the run waits for the store to converge: outboxes and
 /// hints empty, and every link's owners holding the same clicks. Finally each link is read at ALL
-/// through the protocol and its count compared with the redirects clients saw succeed.
+/// through the protocol and its count compared with the redirects clients saw succeed. Unless
+/// turned off, a second stretch follows in which the wall clock is past the seal horizon of the
+/// first stretch's day, so every node seals it while faults go on and new clicks arrive; the store
+/// must converge on the same sealed records everywhere and count exactly as before.
 /// </summary>
 public sealed class ClickSimulation
 {
     private const long EpochMs = 1_767_225_600_000; // 2026-01-01, so clicks have realistic days
+    private const long DayMs = 86_400_000;
 
     private readonly ClickSimulationSettings _settings;
+    private readonly ClickSimulationSettings _requested;
     private readonly SeededRandom _random;
     private readonly SimScheduler _scheduler = new();
     private readonly SortedDictionary<ulong, SimClickNode> _nodes = [];
@@ -32,11 +37,15 @@ public sealed class ClickSimulation
     private readonly HashRing _ring;
     private readonly string[] _codes;
     private readonly Dictionary<string, long> _redirected = new(StringComparer.Ordinal);
+    private readonly Dictionary<(string Code, int Day), long> _redirectedByDay = [];
     private readonly Dictionary<(ulong Node, ulong Op), ClickCompletion> _reads = [];
     private readonly Dictionary<(ulong Node, ulong Op), string> _pendingReads = [];
     private readonly List<string> _readViolations = [];
     private long _readsDuringFaults;
     private bool _faulty = true;
+    private long _faultsUntil;
+    private long _wallStart = EpochMs;
+    private long _wallJump;
     private bool _partitioned;
     private long _messages;
     private long _dropped;
@@ -47,6 +56,14 @@ public sealed class ClickSimulation
 
     private ClickSimulation(ClickSimulationSettings settings)
     {
+        _requested = settings;
+        if (settings.SealDuringFaults)
+        {
+            // Half the first stretch before midnight; that day is past the horizon three quarters in.
+            settings = settings with { Clicks = settings.Clicks with { SealAfterMs = settings.FaultMs / 4 }, SealFaultMs = 0 };
+            _wallStart = EpochMs + DayMs - (settings.FaultMs / 2);
+        }
+
         settings.Clicks.Validate();
         settings.Relay.Validate();
         settings.Gossip.Validate();
@@ -68,6 +85,9 @@ public sealed class ClickSimulation
 
     private long Now => _scheduler.Now;
 
+    /// <summary>The nodes' wall clock (all alike): what clicks are stamped with and sealing reads.</summary>
+    private long Wall => _wallStart + Now + _wallJump;
+
     private ClickSimulationReport Execute()
     {
         foreach (var node in _nodes.Values)
@@ -75,62 +95,22 @@ public sealed class ClickSimulation
             Start(node);
         }
 
-        ScheduleRedirect();
-        ScheduleFaults();
-        ScheduleRead();
-        _scheduler.Run(_settings.FaultMs);
+        var violations = new List<string>();
+        var converged = RunFaults(_settings.FaultMs, violations, "the faults stopped");
+        var (counted, over, lost, shortfall) = CheckCounts(converged, violations);
 
-        // Faults stop: the network heals and is clean, every node comes back.
-        _faulty = false;
-        _blocked.Clear();
-        foreach (var node in _nodes.Values.Where(n => n.Crashed))
+        if (_settings.SealFaultMs > 0 && converged is not null)
         {
-            Start(node);
-        }
-
-        var violations = new List<string>(_readViolations);
-        long? converged = null;
-        var quietStart = Now;
-        while (Now - quietStart < _settings.QuietMs)
-        {
-            _scheduler.Run(Now + 250);
-            if (Converged() is null)
+            // Past the horizon of every day so far: each node seals them while faults go on.
+            _wallJump += _settings.Clicks.SealAfterMs + DayMs;
+            if (RunFaults(_settings.SealFaultMs, violations, "the faults of the sealing stretch stopped") is { } again)
             {
-                converged = Now - quietStart;
-                break;
+                converged += again;
+                (counted, over, lost, shortfall) = CheckCounts(again, violations);
             }
-        }
-
-        if (converged is null)
-        {
-            violations.Add($"not converged {_settings.QuietMs} ms after the faults stopped: {Converged()}");
-        }
-
-        long counted = 0;
-        long over = 0;
-        long lost = 0;
-        foreach (var code in _codes)
-        {
-            var owners = _ring.Replicas(HashRing.KeyHash(code), Math.Min(_settings.Clicks.ReplicationFactor, _nodes.Count));
-            var held = _nodes[owners[0]].Store.Fingerprint(code, 0, int.MaxValue).Count;
-            var seen = _redirected.GetValueOrDefault(code);
-            counted += held;
-            over += Math.Max(0, held - seen);
-            lost += Math.Max(0, seen - held);
-            var wrong = _settings.Mode switch
+            else
             {
-                DeliveryMode.ExactlyOnce => held != seen,
-                DeliveryMode.AtLeastOnce => held < seen,
-                _ => held > seen,
-            };
-            if (wrong)
-            {
-                violations.Add($"{code}: clients saw {seen} redirects succeed and the store counts {held} ({_settings.Mode})");
-            }
-
-            if (converged is not null && ReadAll(code) is { } read && (!read.Ok || read.Stats!.Total != held))
-            {
-                violations.Add($"{code}: a read at ALL on node {read.Reader} at {Now} ms says {(read.Completion.Ok ? read.Completion.Stats!.Total.ToString(CultureInfo.InvariantCulture) : read.Completion.Error)}, the replicas hold {held}; gossip there: {read.View}");
+                converged = null;
             }
         }
 
@@ -153,8 +133,104 @@ public sealed class ClickSimulation
             _nodes.Values.Sum(n => n.Totals(c => c.ReadRepairs)),
             _nodes.Values.Sum(n => n.Totals(c => c.RepairClicksPushed + c.RepairClicksPulled)),
             _nodes.Values.Sum(n => n.Totals(c => c.WritesFailed)),
+            _nodes.Values.Sum(n => n.Totals(c => c.ClicksSealed)),
+            _nodes.Values.Sum(n => n.Totals(c => c.LateClicks)),
+            shortfall,
             violations,
-            ReplayCommand(_settings));
+            ReplayCommand(_requested));
+    }
+
+    /// <summary>
+    /// A stretch of faults from now on, with redirects and reads throughout; then the network heals,
+    /// every node comes back, and the run waits for the store to converge. Returns how long that took.
+    /// </summary>
+    private long? RunFaults(long faultMs, List<string> violations, string what)
+    {
+        _faulty = true;
+        _faultsUntil = Now + faultMs;
+        ScheduleRedirect();
+        ScheduleFaults();
+        ScheduleRead();
+        _scheduler.Run(_faultsUntil);
+
+        // Faults stop: the network heals and is clean, every node comes back.
+        _faulty = false;
+        _blocked.Clear();
+        _partitioned = false;
+        foreach (var node in _nodes.Values.Where(n => n.Crashed))
+        {
+            Start(node);
+        }
+
+        violations.AddRange(_readViolations);
+        _readViolations.Clear();
+        var quietStart = Now;
+        while (Now - quietStart < _settings.QuietMs)
+        {
+            _scheduler.Run(Now + 250);
+            if (Converged() is null)
+            {
+                return Now - quietStart;
+            }
+        }
+
+        violations.Add($"not converged {_settings.QuietMs} ms after {what}: {Converged()}");
+        return null;
+    }
+
+    /// <summary>
+    /// Each link's count on its replicas against the redirects clients saw succeed, for the mode;
+    /// then, once converged, a read at ALL through the protocol against what the replicas hold. A
+    /// day sealed during faults may count fewer (exactly once or at most once), never more.
+    /// </summary>
+    private (long Counted, long Over, long Lost, long Shortfall) CheckCounts(long? converged, List<string> violations)
+    {
+        long counted = 0;
+        long over = 0;
+        long lost = 0;
+        long shortfall = 0;
+        var sealedDuringFaults = _settings.SealDuringFaults ? (int?)(_wallStart / DayMs) : null;
+        foreach (var code in _codes)
+        {
+            var owners = _ring.Replicas(HashRing.KeyHash(code), Math.Min(_settings.Clicks.ReplicationFactor, _nodes.Count));
+            var store = _nodes[owners[0]].Store;
+            var held = store.Fingerprint(code, 0, int.MaxValue).Count;
+            var seen = _redirected.GetValueOrDefault(code);
+            counted += held;
+            if (sealedDuringFaults is { } day)
+            {
+                var heldThen = store.Fingerprint(code, day, day).Count;
+                var seenThen = _redirectedByDay.GetValueOrDefault((code, day));
+                if (heldThen > seenThen && _settings.Mode != DeliveryMode.AtLeastOnce)
+                {
+                    violations.Add($"{code}: clients saw {seenThen} redirects succeed on day {day}, sealed during the faults, and the store counts {heldThen} ({_settings.Mode})");
+                }
+
+                shortfall += Math.Max(0, seenThen - heldThen);
+                (held, seen) = (held - heldThen, seen - seenThen);
+            }
+
+            over += Math.Max(0, held - seen);
+            lost += Math.Max(0, seen - held);
+            var wrong = _settings.Mode switch
+            {
+                DeliveryMode.ExactlyOnce => held != seen,
+                DeliveryMode.AtLeastOnce => held < seen,
+                _ => held > seen,
+            };
+            if (wrong)
+            {
+                violations.Add($"{code}: clients saw {seen} redirects succeed and the store counts {held} ({_settings.Mode}{(sealedDuringFaults is null ? "" : ", days after the one sealed during faults")})");
+            }
+
+            var all = store.Fingerprint(code, 0, int.MaxValue).Count;
+            if (converged is not null && ReadAll(code) is { } read && (!read.Ok || read.Stats!.Total != all))
+            {
+                violations.Add($"{code}: a read at ALL on node {read.Reader} at {Now} ms says {(read.Completion.Ok ? read.Completion.Stats!.Total.ToString(CultureInfo.InvariantCulture) : read.Completion.Error)}, the replicas hold {all}; gossip there: {read.View}");
+            }
+        }
+
+        return (counted, over, lost, shortfall);
     }
 
     /// <summary>The `shortener sim clicks` line that runs these settings again.</summary>
@@ -163,13 +239,23 @@ public sealed class ClickSimulation
         var defaults = new ClickSimulationSettings();
         var line = new System.Text.StringBuilder(string.Create(CultureInfo.InvariantCulture, $"shortener sim clicks --seed {s.Seed} --nodes {s.Nodes} --mode {ModeName(s.Mode)}"));
         line.Append(string.Create(CultureInfo.InvariantCulture, $" --write-level {s.WriteLevel switch { ConsistencyLevel.One => "one", ConsistencyLevel.All => "all", ConsistencyLevel.LocalQuorum => "local-quorum", _ => "quorum" }}"));
-        line.Append(string.Create(CultureInfo.InvariantCulture, $" --loss {s.DropRate} --duplicate {s.DuplicateRate} --max-delay-ms {s.MaxDelayMs} --fault-seconds {s.FaultMs / 1000}"));
+        line.Append(string.Create(CultureInfo.InvariantCulture, $" --loss {s.DropRate} --duplicate {s.DuplicateRate} --max-delay-ms {s.MaxDelayMs} --fault-seconds {s.FaultMs / 1000} --seal-fault-seconds {s.SealFaultMs / 1000}"));
+        if (s.SealDuringFaults)
+        {
+            line.Append(" --seal-during-faults");
+        }
+
         if (s.Bug != ClickSimulationBug.None)
         {
             line.Append($" --bug {s.Bug}");
         }
 
-        if (s with { Seed = defaults.Seed, Nodes = defaults.Nodes, Mode = defaults.Mode, WriteLevel = defaults.WriteLevel, DropRate = defaults.DropRate, DuplicateRate = defaults.DuplicateRate, MaxDelayMs = defaults.MaxDelayMs, FaultMs = s.FaultMs / 1000 * 1000, Bug = defaults.Bug } != defaults with { FaultMs = s.FaultMs / 1000 * 1000 })
+        var normalised = s with
+        {
+            Seed = defaults.Seed, Nodes = defaults.Nodes, Mode = defaults.Mode, WriteLevel = defaults.WriteLevel, DropRate = defaults.DropRate, DuplicateRate = defaults.DuplicateRate,
+            MaxDelayMs = defaults.MaxDelayMs, FaultMs = s.FaultMs / 1000 * 1000, SealFaultMs = s.SealFaultMs / 1000 * 1000, SealDuringFaults = defaults.SealDuringFaults, Bug = defaults.Bug,
+        };
+        if (normalised != defaults with { FaultMs = s.FaultMs / 1000 * 1000, SealFaultMs = s.SealFaultMs / 1000 * 1000 })
         {
             line.Append(" (other settings as the test gave them)");
         }
@@ -204,6 +290,15 @@ public sealed class ClickSimulation
         if (_nodes.Values.FirstOrDefault(n => n.Hints.Count > 0) is { } hinting)
         {
             return $"node {hinting.Id} holds {hinting.Hints.Count} hints";
+        }
+
+        var due = (int)Math.Floor((Wall - (double)_settings.Clicks.SealAfterMs) / DayMs);
+        foreach (var node in _nodes.Values)
+        {
+            if (_codes.FirstOrDefault(c => node.Store.Events(c, 0, due - 1).Count > 0) is { } unsealed)
+            {
+                return $"node {node.Id} holds open clicks of {unsealed} on days past the seal horizon";
+            }
         }
 
         foreach (var code in _codes)
@@ -302,7 +397,7 @@ public sealed class ClickSimulation
             return;
         }
 
-        node.Clicks!.Tick(Now);
+        node.Clicks!.Tick(Now, Wall);
         node.Relay!.Tick(Now);
         Flush(node);
         ScheduleClickTick(node, life, _settings.ClickTickMs);
@@ -374,7 +469,7 @@ public sealed class ClickSimulation
         var interval = Math.Max(1, 1_000 / Math.Max(1, _settings.RedirectsPerSecond));
         _scheduler.After(1 + _random.Next((2 * interval) - 1), () =>
         {
-            if (Now >= _settings.FaultMs)
+            if (Now >= _faultsUntil)
             {
                 return;
             }
@@ -387,11 +482,12 @@ public sealed class ClickSimulation
             }
             else
             {
-                var at = EpochMs + Now;
-                var click = new ClickEvent(RandomGuid(), code, at, node.Hlc.Now(at), _random.Chance(0.1) ? ClickKind.Bot : ClickKind.Human, _random.Chance(0.3) ? $"ref{_random.Next(4)}.example" : null, null);
+                var at = Wall;
+                var click = new ClickEvent(RandomGuid(), code, at, node.Hlc.Now(at), _random.Chance(0.1) ? ClickKind.Bot : ClickKind.Human, _random.Chance(0.3) ? $"ref{_random.Next(4)}.example" : null, null) { Origin = node.Id };
                 // At most once, a full in-memory queue drops the click though the redirect succeeded: that is the mode's loss.
                 node.Outbox.Append(click.Encode());
                 _redirected[code] = _redirected.GetValueOrDefault(code) + 1;
+                _redirectedByDay[(code, click.Day)] = _redirectedByDay.GetValueOrDefault((code, click.Day)) + 1;
             }
 
             ScheduleRedirect();
@@ -401,7 +497,7 @@ public sealed class ClickSimulation
     /// <summary>Reads at QUORUM while faults go on: they may repair replicas, and in exactly-once mode none may count a click that no client saw.</summary>
     private void ScheduleRead() => _scheduler.After(100 + _random.Next(200), () =>
     {
-        if (Now >= _settings.FaultMs)
+        if (Now >= _faultsUntil)
         {
             return;
         }
@@ -420,7 +516,7 @@ public sealed class ClickSimulation
 
     private void ScheduleFaults() => _scheduler.After(1_000, () =>
     {
-        if (Now >= _settings.FaultMs)
+        if (Now >= _faultsUntil)
         {
             return;
         }
@@ -456,10 +552,14 @@ public sealed class ClickSimulation
 
             _partitioned = true;
             _partitions++;
+            var partition = _partitions;
             _scheduler.After(2_000 + _random.Next(10_000), () =>
             {
-                _blocked.Clear();
-                _partitioned = false;
+                if (partition == _partitions)
+                {
+                    _blocked.Clear();
+                    _partitioned = false;
+                }
             });
         }
 
@@ -488,7 +588,12 @@ public sealed class ClickSimulation
         public bool Crashed { get; set; }
 
         // What survives a crash: the replica, the hints and (but at most once) the outbox.
-        public IClickReplicaStore Store { get; } = bug == ClickSimulationBug.NoDeduplication ? new DuplicatingStore() : new InMemoryClickReplicaStore();
+        public IClickReplicaStore Store { get; } = bug switch
+        {
+            ClickSimulationBug.NoDeduplication => new DuplicatingStore(),
+            ClickSimulationBug.SiblingsSummed => new SummingStore(),
+            _ => new InMemoryClickReplicaStore(),
+        };
 
         public InMemoryHintStore Hints { get; } = new();
 
@@ -514,20 +619,40 @@ public sealed class ClickSimulation
     }
 
     /// <summary>The <see cref="ClickSimulationBug.NoDeduplication"/> replica: a click it holds already is stored again under a new id.</summary>
-    private sealed class DuplicatingStore : IClickReplicaStore
+    private sealed class DuplicatingStore : ForwardingStore
     {
-        private readonly InMemoryClickReplicaStore _inner = new();
         private readonly HashSet<Guid> _seen = [];
         private ulong _copies;
 
-        public int Add(IReadOnlyList<ClickEvent> events) =>
-            _inner.Add(events.Select(e => _seen.Add(e.Id) ? e : e with { Id = ClickRelay.DeliveryId(e.Id, ++_copies) }).ToList());
+        public override StoredClicks Add(IReadOnlyList<ClickEvent> events) =>
+            base.Add(events.Select(e => _seen.Add(e.Id) ? e : e with { Id = ClickRelay.DeliveryId(e.Id, ++_copies) }).ToList());
+    }
+
+    /// <summary>The <see cref="ClickSimulationBug.SiblingsSummed"/> replica: a sealed day counts each of its versions in full.</summary>
+    private sealed class SummingStore : ForwardingStore
+    {
+        public override (long Count, ulong Fingerprint) Fingerprint(string code, int fromDay, int toDay)
+        {
+            var (count, fingerprint) = base.Fingerprint(code, fromDay, toDay);
+            var extra = Sealed(code, fromDay, toDay).Sum(r => r.Versions.Values.Sum(v => v.Total) - r.Value.Total);
+            return (count + extra, fingerprint);
+        }
+    }
+
+    /// <summary>An in-memory replica whose calls a planted bug can override one by one.</summary>
+    private abstract class ForwardingStore : IClickReplicaStore
+    {
+        private readonly InMemoryClickReplicaStore _inner = new();
+
+        public virtual StoredClicks Add(IReadOnlyList<ClickEvent> events) => _inner.Add(events);
+
+        public virtual (long Count, ulong Fingerprint) Fingerprint(string code, int fromDay, int toDay) => _inner.Fingerprint(code, fromDay, toDay);
 
         public ClickStats Stats(string code, int fromDay, int toDay, int topReferrers) => _inner.Stats(code, fromDay, toDay, topReferrers);
 
-        public (long Count, ulong Fingerprint) Fingerprint(string code, int fromDay, int toDay) => _inner.Fingerprint(code, fromDay, toDay);
-
         public IReadOnlyList<ClickEvent> Events(string code, int fromDay, int toDay) => _inner.Events(code, fromDay, toDay);
+
+        public IReadOnlyList<SealedDayRecord> Sealed(string code, int fromDay, int toDay) => _inner.Sealed(code, fromDay, toDay);
 
         public IReadOnlyList<(ulong KeyHash, ulong ValueHash)> Digests(ulong from, ulong to) => _inner.Digests(from, to);
 
@@ -535,6 +660,12 @@ public sealed class ClickSimulation
 
         public IReadOnlyList<ClickEvent> Get(ulong from, ulong to, IReadOnlyCollection<ulong> days, IEnumerable<ulong> idHashes) => _inner.Get(from, to, days, idHashes);
 
+        public IReadOnlyList<SealedDayRecord> Sealed(ulong from, ulong to, IReadOnlyCollection<ulong> days) => _inner.Sealed(from, to, days);
+
         public IReadOnlyList<ClickTotals> Totals(int fromDay, int toDay) => _inner.Totals(fromDay, toDay);
+
+        public int Seal(int beforeDay, ulong replica, int maxClicks) => _inner.Seal(beforeDay, replica, maxClicks);
+
+        public int Merge(IReadOnlyList<SealedDayRecord> records, ulong replica) => _inner.Merge(records, replica);
     }
 }

@@ -10,4 +10,7 @@ public enum ClickSimulationBug
 
     /// <summary>The replica stores a click it already holds again under a new id (a lost deduplication: over-counting).</summary>
     NoDeduplication,
+
+    /// <summary>A sealed day counts the sum of its versions instead of their merge (each replica's seal of a click counted again).</summary>
+    SiblingsSummed,
 }

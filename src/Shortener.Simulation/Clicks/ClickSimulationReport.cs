@@ -7,6 +7,10 @@ namespace Shortener.Simulation.Clicks;
 /// what the store holds once converged, <see cref="Redirected"/> the redirects clients saw
 /// succeed. Exactly-once must count each exactly; at-least-once may count more
 /// (<see cref="OverCount"/>), at-most-once fewer (<see cref="Lost"/>), never the other way.
+/// <see cref="ClicksSealed"/> is how many clicks replicas folded into sealed days,
+/// <see cref="LateClicks"/> how many reached a replica after it had sealed their day, and
+/// <see cref="SealedShortfall"/> how many redirects of days sealed during faults the store does not
+/// count (0 unless <see cref="ClickSimulationSettings.SealDuringFaults"/>).
 /// </summary>
 public sealed record ClickSimulationReport(
     ulong Seed,
@@ -27,6 +31,9 @@ public sealed record ClickSimulationReport(
     long ReadRepairs,
     long AntiEntropyClicks,
     long FailedWrites,
+    long ClicksSealed,
+    long LateClicks,
+    long SealedShortfall,
     IReadOnlyList<string> Violations,
     string ReplayCommand)
 {

@@ -7,7 +7,11 @@ namespace Shortener.Simulation.Clicks;
 /// <summary>
 /// A click-store run: nodes in data centres, clients following links, a stretch of faults
 /// (loss, duplication, jitter, partitions, crashes and restarts), then a quiet stretch in which the
-/// store must converge. Node i is in dc((i - 1) mod Dcs + 1).
+/// store must converge. Then, unless <see cref="SealFaultMs"/> is 0, the wall clock jumps past the
+/// seal horizon and a second, shorter stretch of faults runs while every node seals the run's
+/// days and the replicas exchange their versions; the store must converge and count alike again.
+/// With <see cref="SealDuringFaults"/> the horizon falls inside the first stretch instead, so
+/// replicas seal what they happen to hold. Node i is in dc((i - 1) mod Dcs + 1).
 /// </summary>
 public sealed record ClickSimulationSettings
 {
@@ -48,9 +52,19 @@ public sealed record ClickSimulationSettings
 
     public long ClickTickMs { get; init; } = 10;
 
+    /// <summary>The second fault stretch, in which the days of the first are sealed (0: no sealing phase).</summary>
+    public long SealFaultMs { get; init; } = 5_000;
+
+    /// <summary>
+    /// Seal while the first fault stretch runs: it starts half of it before midnight, and the
+    /// first day is past the horizon three quarters in. Its clicks may then count fewer than the
+    /// redirects (a replica seals what it holds; a click that reaches it later is late), never more.
+    /// </summary>
+    public bool SealDuringFaults { get; init; }
+
     public ClickSimulationBug Bug { get; init; } = ClickSimulationBug.None;
 
-    public ClickSettings Clicks { get; init; } = new() { AntiEntropyIntervalMs = 50, HintReplayIntervalMs = 200, RequestTimeoutMs = 500 };
+    public ClickSettings Clicks { get; init; } = new() { AntiEntropyIntervalMs = 50, HintReplayIntervalMs = 200, RequestTimeoutMs = 500, SealIntervalMs = 500 };
 
     public ClickRelaySettings Relay { get; init; } = new() { BatchSize = 50, RetryMinMs = 50, RetryMaxMs = 1_000 };
 

@@ -87,5 +87,25 @@ public static class ClickSchema
                 PRIMARY KEY (ring, code, day, referrer)
             ) WITHOUT ROWID
             """, ClickStore.CountExistingClicks),
+
+        // Sealed days: once a day is past the seal horizon, each link's clicks of it are folded into
+        // a record of G-counters per origin node (the versions of the replicas that sealed it, as
+        // dotted version vectors) and deleted, which bounds the store. Clicks now carry the node
+        // that recorded them (0 for those stored before).
+        new(4, "sealed days: per-origin counters in versioned records instead of the clicks", """
+            ALTER TABLE clicks ADD COLUMN origin INTEGER NOT NULL DEFAULT 0;
+            CREATE INDEX click_days_by_day ON click_days (day);
+            CREATE TABLE sealed_days (
+                ring    INTEGER NOT NULL,
+                code    TEXT NOT NULL,
+                day     INTEGER NOT NULL,
+                human   INTEGER NOT NULL,
+                bots    INTEGER NOT NULL,
+                hash    INTEGER NOT NULL,
+                record  BLOB NOT NULL,
+                PRIMARY KEY (ring, code, day)
+            ) WITHOUT ROWID;
+            CREATE INDEX sealed_days_by_day ON sealed_days (day)
+            """),
     ];
 }

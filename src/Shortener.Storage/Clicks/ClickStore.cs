@@ -17,21 +17,29 @@ namespace Shortener.Storage.Clicks;
 /// first tree of anti-entropy (<see cref="Digests"/>) are read; the clicks behind a day are found
 /// through an index by day and ring bucket (<see cref="EventDigests"/>, <see cref="Get"/>).
 /// Inserts only append, so ingest does not slow as the store grows. Writes commit in one
-/// transaction per batch.
+/// transaction per batch. Days past the seal horizon are sealed (<see cref="Seal"/>): a link's
+/// clicks of the day become a versioned record of per-origin counters in <c>sealed_days</c> and
+/// are deleted with their daily counters; clicks that arrive for a sealed day are not stored.
 /// </summary>
 public sealed class ClickStore : IClickReplicaStore, IDisposable
 {
-    private const string EventColumns = "id, code, at, hlc, kind, referrer, country";
+    private const string EventColumns = "id, code, at, hlc, kind, referrer, country, origin";
 
     private readonly SqliteConnection _connection;
     private readonly Lock _lock = new();
     private SqliteCommand? _insert;
     private SqliteCommand? _replace;
 
+    /// <summary>The latest day any record here is sealed for: a click of a later day cannot be late, and skips the lookup.</summary>
+    private int _lastSealedDay;
+
     private ClickStore(SqliteConnection connection, string path)
     {
         _connection = connection;
         Path = path;
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT coalesce(max(day), -2147483648) FROM sealed_days";
+        _lastSealedDay = Convert.ToInt32(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
     }
 
     public string Path { get; }
@@ -82,34 +90,51 @@ public sealed class ClickStore : IClickReplicaStore, IDisposable
 
     /// <summary>
     /// Stores the events not stored yet, in one transaction (the triggers count each new one into
-    /// its link's daily counter); returns how many were new.
+    /// its link's daily counter), but those of a link's day sealed here (late: counted, not stored).
     /// </summary>
-    public int Add(IReadOnlyList<ClickEvent> events)
+    public StoredClicks Add(IReadOnlyList<ClickEvent> events)
     {
         lock (_lock)
         {
             using var transaction = _connection.BeginTransaction();
             var insert = Prepared(ref _insert, """
-                INSERT OR IGNORE INTO clicks (id, ring, code, day, kind, id_hash, content, at, hlc, referrer, country, bucket, digest)
-                VALUES ($id, $ring, $code, $day, $kind, $idHash, $content, $at, $hlc, $referrer, $country, $bucket, $digest)
+                INSERT OR IGNORE INTO clicks (id, ring, code, day, kind, id_hash, content, at, hlc, referrer, country, bucket, digest, origin)
+                VALUES ($id, $ring, $code, $day, $kind, $idHash, $content, $at, $hlc, $referrer, $country, $bucket, $digest, $origin)
                 """);
             // Two versions of one id (only a bug or a damaged copy makes them): the one with the
             // lower content hash wins everywhere, so replicas converge instead of repairing forever
             // (the update trigger moves the counts from the old version to the new).
             var replace = Prepared(ref _replace, """
                 UPDATE clicks SET ring = $ring, code = $code, day = $day, kind = $kind, content = $content, at = $at, hlc = $hlc,
-                    referrer = $referrer, country = $country, bucket = $bucket, digest = $digest
+                    referrer = $referrer, country = $country, bucket = $bucket, digest = $digest, origin = $origin
                 WHERE id = $id AND content > $content
                 """);
             insert.Transaction = transaction;
             replace.Transaction = transaction;
             var added = 0;
+            var late = 0;
+            Dictionary<(string, int), bool>? sealedDays = null;
             Span<byte> id = stackalloc byte[16];
             var values = new object?[EventParameters.Length];
             foreach (var e in events)
             {
-                e.Id.TryWriteBytes(id, bigEndian: true, out _);
                 var ring = HashRing.KeyHash(e.Code);
+                if (e.Day <= _lastSealedDay)
+                {
+                    sealedDays ??= [];
+                    if (!sealedDays.TryGetValue((e.Code, e.Day), out var isSealed))
+                    {
+                        sealedDays[(e.Code, e.Day)] = isSealed = SealedRecord(ring, e.Code, e.Day, transaction) is not null;
+                    }
+
+                    if (isSealed)
+                    {
+                        late++;
+                        continue;
+                    }
+                }
+
+                e.Id.TryWriteBytes(id, bigEndian: true, out _);
                 var idHash = ClickHashes.IdHash(e.Id);
                 var content = ClickHashes.ContentHash(e);
                 values[0] = id.ToArray();
@@ -125,6 +150,7 @@ public sealed class ClickStore : IClickReplicaStore, IDisposable
                 values[10] = (object?)e.Country ?? DBNull.Value;
                 values[11] = Bucket(ring);
                 values[12] = unchecked((long)MerkleTree.Digest(idHash, content));
+                values[13] = unchecked((long)e.Origin);
                 Bind(insert, values);
                 if (insert.ExecuteNonQuery() == 1)
                 {
@@ -139,11 +165,11 @@ public sealed class ClickStore : IClickReplicaStore, IDisposable
             transaction.Commit();
             insert.Transaction = null;
             replace.Transaction = null;
-            return added;
+            return new StoredClicks(added, late);
         }
     }
 
-    /// <summary>Clicks stored, from the daily counters.</summary>
+    /// <summary>Clicks counted here, open (from the daily counters) and sealed.</summary>
     public long Count
     {
         get
@@ -151,7 +177,21 @@ public sealed class ClickStore : IClickReplicaStore, IDisposable
             lock (_lock)
             {
                 using var command = _connection.CreateCommand();
-                command.CommandText = "SELECT coalesce(sum(human + bots), 0) FROM click_days";
+                command.CommandText = "SELECT (SELECT coalesce(sum(human + bots), 0) FROM click_days) + (SELECT coalesce(sum(human + bots), 0) FROM sealed_days)";
+                return (long)command.ExecuteScalar()!;
+            }
+        }
+    }
+
+    /// <summary>Clicks held whole (open days): what sealing shrinks.</summary>
+    public long OpenClicks
+    {
+        get
+        {
+            lock (_lock)
+            {
+                using var command = _connection.CreateCommand();
+                command.CommandText = "SELECT count(*) FROM clicks";
                 return (long)command.ExecuteScalar()!;
             }
         }
@@ -172,21 +212,37 @@ public sealed class ClickStore : IClickReplicaStore, IDisposable
                 }
             }
 
-            var referrers = new List<ReferrerCount>();
+            var referrers = new Dictionary<string, long>(StringComparer.Ordinal);
             using (var command = OfLink("click_referrers", code, fromDay, toDay,
-                "SELECT referrer, sum(clicks) AS n FROM click_referrers {0} GROUP BY referrer HAVING n > 0 ORDER BY n DESC, referrer LIMIT $top"))
+                "SELECT referrer, sum(clicks) AS n FROM click_referrers {0} GROUP BY referrer HAVING n > 0"))
             {
-                command.Parameters.AddWithValue("$top", topReferrers);
                 using var reader = command.ExecuteReader();
                 while (reader.Read())
                 {
-                    referrers.Add(new ReferrerCount(reader.GetString(0), reader.GetInt64(1)));
+                    referrers[reader.GetString(0)] = reader.GetInt64(1);
                 }
             }
 
+            foreach (var record in SealedOf(code, fromDay, toDay))
+            {
+                var value = record.Value;
+                if (value.Total > 0)
+                {
+                    days.Add(new ClickDay(record.Day, value.Human.Value, value.Bots.Value));
+                }
+
+                foreach (var (host, clicks) in value.Referrers)
+                {
+                    referrers[host] = referrers.GetValueOrDefault(host) + clicks.Value;
+                }
+            }
+
+            days.Sort((a, b) => a.Day.CompareTo(b.Day));
+            var top = referrers.Where(r => r.Value > 0).Select(r => new ReferrerCount(r.Key, r.Value))
+                .OrderByDescending(r => r.Clicks).ThenBy(r => r.Referrer, StringComparer.Ordinal).Take(topReferrers).ToList();
             var human = days.Sum(d => d.Human);
             var bots = days.Sum(d => d.Bots);
-            return new ClickStats(code, human + bots, human, bots, days, referrers);
+            return new ClickStats(code, human + bots, human, bots, days, top);
         }
     }
 
@@ -194,14 +250,26 @@ public sealed class ClickStore : IClickReplicaStore, IDisposable
     {
         lock (_lock)
         {
-            using var command = OfLink("click_days", code, fromDay, toDay, "SELECT human + bots, digest_low, digest_high FROM click_days {0}");
-            using var reader = command.ExecuteReader();
             var count = 0L;
             var fingerprint = 0UL;
-            while (reader.Read())
+            using (var command = OfLink("click_days", code, fromDay, toDay, "SELECT human + bots, digest_low, digest_high FROM click_days {0}"))
             {
-                count += reader.GetInt64(0);
-                fingerprint += Sum(reader.GetInt64(1), reader.GetInt64(2));
+                using var reader = command.ExecuteReader();
+                while (reader.Read())
+                {
+                    count += reader.GetInt64(0);
+                    fingerprint += Sum(reader.GetInt64(1), reader.GetInt64(2));
+                }
+            }
+
+            using (var command = OfLink("sealed_days", code, fromDay, toDay, "SELECT day, human + bots, hash FROM sealed_days {0}"))
+            {
+                using var reader = command.ExecuteReader();
+                while (reader.Read())
+                {
+                    count += reader.GetInt64(1);
+                    fingerprint += MerkleTree.Digest(ClickHashes.DayKey(code, reader.GetInt32(0)), FromSigned(reader.GetInt64(2)) | 1UL);
+                }
             }
 
             return (count, fingerprint);
@@ -240,7 +308,10 @@ public sealed class ClickStore : IClickReplicaStore, IDisposable
         {
             using var command = _connection.CreateCommand();
             command.CommandText = """
-                SELECT code, sum(human), sum(bots) FROM click_days WHERE day BETWEEN $from AND $to
+                SELECT code, sum(human), sum(bots) FROM (
+                    SELECT code, human, bots FROM click_days WHERE day BETWEEN $from AND $to
+                    UNION ALL
+                    SELECT code, human, bots FROM sealed_days WHERE day BETWEEN $from AND $to)
                 GROUP BY code HAVING sum(human + bots) > 0 ORDER BY code
                 """;
             command.Parameters.AddWithValue("$from", fromDay);
@@ -265,12 +336,23 @@ public sealed class ClickStore : IClickReplicaStore, IDisposable
     {
         lock (_lock)
         {
-            using var command = InRange(from, to, "SELECT code, day, human, bots, digest_low, digest_high FROM click_days WHERE ({0}) AND human + bots > 0");
-            using var reader = command.ExecuteReader();
             var digests = new List<(ulong, ulong)>();
-            while (reader.Read())
+            using (var command = InRange(from, to, "SELECT code, day, human, bots, digest_low, digest_high FROM click_days WHERE ({0}) AND human + bots > 0"))
             {
-                digests.Add((ClickHashes.DayKey(reader.GetString(0), reader.GetInt32(1)), ClickHashes.DayValue(reader.GetInt64(2), reader.GetInt64(3), Sum(reader.GetInt64(4), reader.GetInt64(5)))));
+                using var reader = command.ExecuteReader();
+                while (reader.Read())
+                {
+                    digests.Add((ClickHashes.DayKey(reader.GetString(0), reader.GetInt32(1)), ClickHashes.DayValue(reader.GetInt64(2), reader.GetInt64(3), Sum(reader.GetInt64(4), reader.GetInt64(5)))));
+                }
+            }
+
+            using (var command = InRange(from, to, "SELECT code, day, hash FROM sealed_days WHERE {0}"))
+            {
+                using var reader = command.ExecuteReader();
+                while (reader.Read())
+                {
+                    digests.Add((ClickHashes.DayKey(reader.GetString(0), reader.GetInt32(1)), FromSigned(reader.GetInt64(2)) | 1UL));
+                }
             }
 
             return digests;
@@ -282,7 +364,7 @@ public sealed class ClickStore : IClickReplicaStore, IDisposable
         lock (_lock)
         {
             var digests = new List<(ulong, ulong)>();
-            OfDays(from, to, days, reader => digests.Add((FromSigned(reader.GetInt64(7)), FromSigned(reader.GetInt64(8)))));
+            OfDays(from, to, days, reader => digests.Add((FromSigned(reader.GetInt64(8)), FromSigned(reader.GetInt64(9)))));
             return digests;
         }
     }
@@ -301,13 +383,224 @@ public sealed class ClickStore : IClickReplicaStore, IDisposable
             var events = new List<ClickEvent>();
             OfDays(from, to, days, reader =>
             {
-                if (wanted.Contains(reader.GetInt64(7)))
+                if (wanted.Contains(reader.GetInt64(8)))
                 {
                     events.Add(Read(reader));
                 }
             });
             return events;
         }
+    }
+
+    public IReadOnlyList<SealedDayRecord> Sealed(string code, int fromDay, int toDay)
+    {
+        lock (_lock)
+        {
+            return SealedOf(code, fromDay, toDay);
+        }
+    }
+
+    public IReadOnlyList<SealedDayRecord> Sealed(ulong from, ulong to, IReadOnlyCollection<ulong> days)
+    {
+        var wanted = days.ToHashSet();
+        lock (_lock)
+        {
+            using var command = InRange(from, to, "SELECT code, day, record FROM sealed_days WHERE {0}");
+            using var reader = command.ExecuteReader();
+            var records = new List<SealedDayRecord>();
+            while (reader.Read())
+            {
+                if (wanted.Contains(ClickHashes.DayKey(reader.GetString(0), reader.GetInt32(1))))
+                {
+                    records.Add(DecodeRecord((byte[])reader[2]));
+                }
+            }
+
+            return records;
+        }
+    }
+
+    /// <summary>
+    /// Seals open days before <paramref name="beforeDay"/>, one (day, ring bucket) per transaction,
+    /// oldest first, until about <paramref name="maxClicks"/> clicks were folded: each link's clicks
+    /// there become <paramref name="replica"/>'s version of its sealed day, and the clicks, daily
+    /// counters and referrer counts of the day are deleted.
+    /// </summary>
+    public int Seal(int beforeDay, ulong replica, int maxClicks)
+    {
+        lock (_lock)
+        {
+            var folded = 0;
+            while (folded < maxClicks && NextToSeal(beforeDay) is { } next)
+            {
+                using var transaction = _connection.BeginTransaction();
+                var counted = new Dictionary<string, List<(ulong, ClickKind, string?)>>(StringComparer.Ordinal);
+                OfDay(next.Day, next.Bucket, codes: null, reader =>
+                {
+                    var code = reader.GetString(1);
+                    if (!counted.TryGetValue(code, out var clicks))
+                    {
+                        counted[code] = clicks = [];
+                    }
+
+                    clicks.Add((unchecked((ulong)reader.GetInt64(7)), (ClickKind)reader.GetInt32(4), reader.IsDBNull(5) ? null : reader.GetString(5)));
+                }, transaction);
+                foreach (var (code, clicks) in counted)
+                {
+                    var ring = HashRing.KeyHash(code);
+                    WriteSealed(ring, SealedDayRecord.Seal(code, next.Day, SealedRecord(ring, code, next.Day, transaction), replica, SealedDay.Count(clicks)), transaction);
+                    folded += clicks.Count;
+                }
+
+                Run(transaction, "DELETE FROM clicks WHERE day = $day AND bucket = $bucket", ("$day", next.Day), ("$bucket", next.Bucket));
+                foreach (var ring in next.Rings)
+                {
+                    Run(transaction, "DELETE FROM click_days WHERE ring = $ring AND day = $day", ("$ring", ring), ("$day", next.Day));
+                    Run(transaction, "DELETE FROM click_referrers WHERE ring = $ring AND day = $day", ("$ring", ring), ("$day", next.Day));
+                }
+
+                transaction.Commit();
+            }
+
+            return folded;
+        }
+    }
+
+    /// <summary>
+    /// Merges other replicas' records into this store, each in the same transaction as the sealing
+    /// of this replica's own open clicks of that link's day (so they are counted in the record, not
+    /// beside it). Returns how many records changed here.
+    /// </summary>
+    public int Merge(IReadOnlyList<SealedDayRecord> records, ulong replica)
+    {
+        if (records.Count == 0)
+        {
+            return 0;
+        }
+
+        lock (_lock)
+        {
+            using var transaction = _connection.BeginTransaction();
+            var changed = 0;
+            foreach (var record in records)
+            {
+                var ring = HashRing.KeyHash(record.Code);
+                SealOpen(ring, record.Code, record.Day, replica, transaction);
+                var kept = SealedRecord(ring, record.Code, record.Day, transaction);
+                var merged = kept is null ? record : kept.Merge(record);
+                if (kept is null || merged.Hash != kept.Hash)
+                {
+                    WriteSealed(ring, merged, transaction);
+                    changed++;
+                }
+            }
+
+            transaction.Commit();
+            return changed;
+        }
+    }
+
+    /// <summary>Seals one link's open day, if this replica holds clicks of it (under the store's lock, in the caller's transaction).</summary>
+    private void SealOpen(ulong ring, string code, int day, ulong replica, SqliteTransaction transaction)
+    {
+        var clicks = new List<(ulong, ClickKind, string?)>();
+        var codes = new HashSet<string>(StringComparer.Ordinal) { code };
+        OfDay(day, Bucket(ring), codes, reader => clicks.Add((unchecked((ulong)reader.GetInt64(7)), (ClickKind)reader.GetInt32(4), reader.IsDBNull(5) ? null : reader.GetString(5))), transaction);
+        if (clicks.Count == 0)
+        {
+            return;
+        }
+
+        WriteSealed(ring, SealedDayRecord.Seal(code, day, SealedRecord(ring, code, day, transaction), replica, SealedDay.Count(clicks)), transaction);
+        Run(transaction, "DELETE FROM clicks WHERE day = $day AND bucket = $bucket AND code = $code", ("$day", day), ("$bucket", Bucket(ring)), ("$code", code));
+        Run(transaction, "DELETE FROM click_days WHERE ring = $ring AND code = $code AND day = $day", ("$ring", ToSigned(ring)), ("$code", code), ("$day", day));
+        Run(transaction, "DELETE FROM click_referrers WHERE ring = $ring AND code = $code AND day = $day", ("$ring", ToSigned(ring)), ("$code", code), ("$day", day));
+    }
+
+    /// <summary>The oldest open (day, ring bucket) before <paramref name="beforeDay"/>, with the ring positions (signed) of its links' daily counters.</summary>
+    private (int Day, int Bucket, List<long> Rings)? NextToSeal(int beforeDay)
+    {
+        using var command = _connection.CreateCommand();
+        command.CommandText = "SELECT day, ring FROM click_days WHERE day = (SELECT min(day) FROM click_days) AND day < $before";
+        command.Parameters.AddWithValue("$before", beforeDay);
+        using var reader = command.ExecuteReader();
+        (int Day, int Bucket, List<long> Rings)? next = null;
+        while (reader.Read())
+        {
+            var (day, ring) = (reader.GetInt32(0), reader.GetInt64(1));
+            var bucket = Bucket(FromSigned(ring));
+            if (next is null || bucket < next.Value.Bucket)
+            {
+                next = (day, bucket, [ring]);
+            }
+            else if (bucket == next.Value.Bucket)
+            {
+                next.Value.Rings.Add(ring);
+            }
+        }
+
+        return next;
+    }
+
+    private SealedDayRecord? SealedRecord(ulong ring, string code, int day, SqliteTransaction? transaction)
+    {
+        using var command = _connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = "SELECT record FROM sealed_days WHERE ring = $ring AND code = $code AND day = $day";
+        command.Parameters.AddWithValue("$ring", ToSigned(ring));
+        command.Parameters.AddWithValue("$code", code);
+        command.Parameters.AddWithValue("$day", day);
+        return command.ExecuteScalar() is byte[] bytes ? DecodeRecord(bytes) : null;
+    }
+
+    private void WriteSealed(ulong ring, SealedDayRecord record, SqliteTransaction transaction)
+    {
+        var value = record.Value;
+        Run(transaction, """
+            INSERT INTO sealed_days (ring, code, day, human, bots, hash, record) VALUES ($ring, $code, $day, $human, $bots, $hash, $record)
+            ON CONFLICT (ring, code, day) DO UPDATE SET human = excluded.human, bots = excluded.bots, hash = excluded.hash, record = excluded.record
+            """,
+            ("$ring", ToSigned(ring)), ("$code", record.Code), ("$day", record.Day), ("$human", value.Human.Value), ("$bots", value.Bots.Value),
+            ("$hash", ToSigned(record.Hash)), ("$record", record.Encode()));
+        _lastSealedDay = Math.Max(_lastSealedDay, record.Day);
+    }
+
+    private List<SealedDayRecord> SealedOf(string code, int fromDay, int toDay)
+    {
+        using var command = OfLink("sealed_days", code, fromDay, toDay, "SELECT record FROM sealed_days {0} ORDER BY day");
+        using var reader = command.ExecuteReader();
+        var records = new List<SealedDayRecord>();
+        while (reader.Read())
+        {
+            records.Add(DecodeRecord((byte[])reader[0]));
+        }
+
+        return records;
+    }
+
+    private SealedDayRecord DecodeRecord(byte[] bytes)
+    {
+        try
+        {
+            return SealedDayRecord.Decode(bytes);
+        }
+        catch (FormatException e)
+        {
+            throw new StorageException($"a sealed day in {Path} cannot be read ({e.Message}); the file is damaged: move it aside to start empty, and anti-entropy refills it from the other replicas", e);
+        }
+    }
+
+    private void Run(SqliteTransaction transaction, string sql, params (string Name, object Value)[] parameters)
+    {
+        using var command = _connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = sql;
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.AddWithValue(name, value);
+        }
+
+        command.ExecuteNonQuery();
     }
 
     /// <summary>
@@ -387,7 +680,7 @@ public sealed class ClickStore : IClickReplicaStore, IDisposable
         }
     }
 
-    private static readonly string[] EventParameters = ["$id", "$ring", "$code", "$day", "$kind", "$idHash", "$content", "$at", "$hlc", "$referrer", "$country", "$bucket", "$digest"];
+    private static readonly string[] EventParameters = ["$id", "$ring", "$code", "$day", "$kind", "$idHash", "$content", "$at", "$hlc", "$referrer", "$country", "$bucket", "$digest", "$origin"];
 
     /// <summary>A command kept for the connection's life (prepared once, not per batch), with the event's parameters in order.</summary>
     private SqliteCommand Prepared(ref SqliteCommand? command, string sql)
@@ -469,17 +762,18 @@ public sealed class ClickStore : IClickReplicaStore, IDisposable
         }
     }
 
-    /// <summary>The clicks of these links on one day in one ring bucket.</summary>
-    private void OfDay(int day, int bucket, HashSet<string> codes, Action<SqliteDataReader> each)
+    /// <summary>The clicks of these links (null: of every link) on one day in one ring bucket.</summary>
+    private void OfDay(int day, int bucket, HashSet<string>? codes, Action<SqliteDataReader> each, SqliteTransaction? transaction = null)
     {
         using var command = _connection.CreateCommand();
+        command.Transaction = transaction;
         command.CommandText = $"SELECT {EventColumns}, id_hash, content FROM clicks INDEXED BY clicks_by_day WHERE day = $day AND bucket = $bucket";
         command.Parameters.AddWithValue("$day", day);
         command.Parameters.AddWithValue("$bucket", bucket);
         using var reader = command.ExecuteReader();
         while (reader.Read())
         {
-            if (codes.Contains(reader.GetString(1)))
+            if (codes is null || codes.Contains(reader.GetString(1)))
             {
                 each(reader);
             }
@@ -499,7 +793,10 @@ public sealed class ClickStore : IClickReplicaStore, IDisposable
         HlcTimestamp.Unpack((ulong)reader.GetInt64(3)),
         (ClickKind)reader.GetInt32(4),
         reader.IsDBNull(5) ? null : reader.GetString(5),
-        reader.IsDBNull(6) ? null : reader.GetString(6));
+        reader.IsDBNull(6) ? null : reader.GetString(6))
+    {
+        Origin = unchecked((ulong)reader.GetInt64(7)),
+    };
 
     /// <summary>An unsigned ring position as a signed SQLite integer, order kept (the top bit flipped).</summary>
     private static long ToSigned(ulong value) => (long)(value ^ 0x8000000000000000UL);

@@ -43,8 +43,8 @@ public class ClickAggregationTests
         var store = new InMemoryClickReplicaStore();
         var a = ClickTestCluster.Click("m", day: 3);
         var altered = a with { Kind = ClickKind.Bot };
-        Assert.Equal(1, store.Add([a, a]));
-        Assert.Equal(0, store.Add([altered]));
+        Assert.Equal(1, store.Add([a, a]).Added);
+        Assert.Equal(0, store.Add([altered]).Added);
         var kept = ClickHashes.Supersedes(ClickHashes.ContentHash(altered), ClickHashes.ContentHash(a)) ? altered : a;
         Assert.Equal(kept, Assert.Single(store.All));
         Assert.Equal(1, store.Fingerprint("m", 3, 3).Count);

@@ -33,6 +33,9 @@ internal sealed class ClickTestCluster
 
     public long Now { get; private set; }
 
+    /// <summary>The nodes' wall clock (what sealing reads): the start of day 20,001, the day after <see cref="Click"/>'s default day; it runs with <see cref="Now"/>.</summary>
+    public long WallMs { get; set; } = 20_001L * 86_400_000;
+
     public Dictionary<ulong, ClickNode> Nodes { get; } = [];
 
     public Dictionary<ulong, InMemoryClickReplicaStore> Stores { get; } = [];
@@ -64,9 +67,10 @@ internal sealed class ClickTestCluster
         while (Now < end)
         {
             Now += 10;
+            WallMs += 10;
             foreach (var node in Nodes.Values)
             {
-                node.Tick(Now);
+                node.Tick(Now, WallMs);
             }
 
             Deliver();
@@ -117,8 +121,8 @@ internal sealed class ClickTestCluster
 
     public IReadOnlyList<ulong> Owners(string code) => Nodes[1].Ring.Replicas(HashRing.KeyHash(code), Nodes[1].ReplicationFactor);
 
-    public static ClickEvent Click(string code, int day = 20_000, ClickKind kind = ClickKind.Human, string? referrer = null) =>
-        new(Guid.NewGuid(), code, (day * 86_400_000L) + 5_000, new HlcTimestamp((day * 86_400_000L) + 5_000, 0), kind, referrer, null);
+    public static ClickEvent Click(string code, int day = 20_000, ClickKind kind = ClickKind.Human, string? referrer = null, ulong origin = 0) =>
+        new(Guid.NewGuid(), code, (day * 86_400_000L) + 5_000, new HlcTimestamp((day * 86_400_000L) + 5_000, 0), kind, referrer, null) { Origin = origin };
 
     private void Collect()
     {

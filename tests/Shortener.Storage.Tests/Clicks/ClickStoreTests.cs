@@ -22,8 +22,8 @@ public sealed class ClickStoreTests : IDisposable
         var first = Click("abc", 20_000);
         using (var store = ClickStore.Open(Path.Combine(_dir.Path, "clicks.db")))
         {
-            Assert.Equal(2, store.Add([first, Click("abc", 20_000), first]));
-            Assert.Equal(0, store.Add([first]));
+            Assert.Equal(2, store.Add([first, Click("abc", 20_000), first]).Added);
+            Assert.Equal(0, store.Add([first]).Added);
         }
 
         using var reopened = ClickStore.Open(Path.Combine(_dir.Path, "clicks.db"));
@@ -71,7 +71,7 @@ public sealed class ClickStoreTests : IDisposable
         Assert.Equal(5, push.Count);
         Assert.True(a.EventDigests(split, split, differing).Count < 200, "only the clicks of the differing days are compared");
 
-        Assert.Equal(5, b.Add(a.Get(split, split, differing, push)));
+        Assert.Equal(5, b.Add(a.Get(split, split, differing, push)).Added);
         Assert.Equal(a.Digests(split, split).Order(), b.Digests(split, split).Order());
         var (statsA, statsB) = (a.Stats("link7", 0, 1000), b.Stats("link7", 0, 1000));
         Assert.Equal((statsA.Total, statsA.Human, statsA.Bots), (statsB.Total, statsB.Human, statsB.Bots));
@@ -86,10 +86,10 @@ public sealed class ClickStoreTests : IDisposable
         var other = one with { Referrer = "b.example" };
         using var a = ClickStore.Open(Path.Combine(_dir.Path, "a.db"));
         using var b = ClickStore.Open(Path.Combine(_dir.Path, "b.db"));
-        Assert.Equal(1, a.Add([one]));
-        Assert.Equal(0, a.Add([other]));
-        Assert.Equal(1, b.Add([other]));
-        Assert.Equal(0, b.Add([one]));
+        Assert.Equal(1, a.Add([one]).Added);
+        Assert.Equal(0, a.Add([other]).Added);
+        Assert.Equal(1, b.Add([other]).Added);
+        Assert.Equal(0, b.Add([one]).Added);
         Assert.Equal(a.Digests(0, 0), b.Digests(0, 0));
         var winner = ClickHashes.ContentHash(one) < ClickHashes.ContentHash(other) ? one : other;
         Assert.Equal([winner], a.Get(0, 0, DayKeys(a), [ClickHashes.IdHash(id)]));
@@ -149,7 +149,7 @@ public sealed class ClickStoreTests : IDisposable
         store.Add(delivered.Take(2_000).Concat(versions.Take(100)).ToList());
         store.Add(versions.Skip(100).Concat(delivered).Concat(versions.Take(50)).ToList());
         var clicks = ClickAggregation.Union([delivered, versions]).Values.ToList();
-        Assert.Equal(ClickAggregation.DayDigests(clicks).Order(), store.Digests(0, 0).Order());
+        Assert.Equal(ClickAggregation.DayDigests(clicks, []).Order(), store.Digests(0, 0).Order());
         Assert.Equal(clicks.Count, store.Count);
         foreach (var code in Enumerable.Range(0, 7).Select(i => $"k{i}"))
         {
@@ -241,9 +241,9 @@ public sealed class ClickStoreTests : IDisposable
 
         using var store = ClickStore.Open(path);
         Assert.Equal(50, store.Count);
-        Assert.Equal(0, store.Add(clicks)); // the same ids: nothing new
+        Assert.Equal(0, store.Add(clicks).Added); // the same ids: nothing new
         Assert.Equal(clicks.OrderBy(c => c.Id), store.Get(0, 0, DayKeys(store), clicks.Select(c => ClickHashes.IdHash(c.Id))).OrderBy(c => c.Id));
-        Assert.Equal(ClickAggregation.DayDigests(clicks).Order(), store.Digests(0, 0).Order());
+        Assert.Equal(ClickAggregation.DayDigests(clicks, []).Order(), store.Digests(0, 0).Order());
         Assert.Equal(ClickAggregation.Fingerprint(clicks.Where(c => c.Code == "m1").Select(c => (ClickHashes.IdHash(c.Id), ClickHashes.ContentHash(c)))), store.Fingerprint("m1", 0, 1000).Fingerprint);
         Assert.Equal(clicks.Where(c => c.Code == "m1").OrderBy(c => c.Id), store.Events("m1", 0, 1000).OrderBy(c => c.Id));
         Assert.Equal(ClickAggregation.Stats("m1", clicks, 0, 1000, 10).TopReferrers, store.Stats("m1", 0, 1000).TopReferrers);
