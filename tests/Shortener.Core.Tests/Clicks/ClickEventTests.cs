@@ -19,6 +19,27 @@ public class ClickEventTests
     }
 
     [Fact]
+    public void A_click_with_its_origin_round_trips_and_one_without_keeps_the_first_format_and_its_content_hash()
+    {
+        Events.Sample(e =>
+        {
+            var withOrigin = e with { Origin = 7 };
+            var back = ClickEvent.Decode(withOrigin.Encode());
+            Assert.Equal(7UL, back.Origin);
+            Assert.Equal(withOrigin, back);
+            Assert.Equal(1, e.Encode()[0]);
+            Assert.Equal(2, withOrigin.Encode()[0]);
+            Assert.Equal(e.Encode()[1..], withOrigin.Encode()[1..^8]);
+            Assert.NotEqual(ClickHashes.ContentHash(e), ClickHashes.ContentHash(withOrigin));
+        });
+
+        // Format 2 with origin 0 is not something a writer makes.
+        var zero = new ClickEvent(Guid.NewGuid(), "abc", 1, new HlcTimestamp(1, 0), ClickKind.Human, null, null) { Origin = 1 }.Encode();
+        zero.AsSpan(zero.Length - 8).Clear();
+        Assert.Throws<FormatException>(() => ClickEvent.Decode(zero));
+    }
+
+    [Fact]
     public void Anything_else_is_refused_as_a_format_error()
     {
         var good = new ClickEvent(Guid.NewGuid(), "abc", 1, new HlcTimestamp(1, 0), ClickKind.Human, "x.example", null).Encode();

@@ -7,8 +7,12 @@ namespace Shortener.Core.Tests.Clicks;
 public class ClickMessageCodecTests
 {
     private static readonly Gen<ClickEvent> Events =
-        Gen.Select(Gen.Guid, Gen.String[Gen.Char.AlphaNumeric, 1, 20], Gen.Long[0, 1L << 46], Gen.Bool, Gen.OneOfConst<string?>(null, "news.example"))
-        .Select((id, code, at, bot, referrer) => new ClickEvent(id, code, at, new HlcTimestamp(at, 0), bot ? ClickKind.Bot : ClickKind.Human, referrer, null));
+        Gen.Select(Gen.Guid, Gen.String[Gen.Char.AlphaNumeric, 1, 20], Gen.Long[0, 1L << 46], Gen.Bool, Gen.OneOfConst<string?>(null, "news.example"), Gen.ULong[0, 3])
+        .Select((id, code, at, bot, referrer, origin) => new ClickEvent(id, code, at, new HlcTimestamp(at, 0), bot ? ClickKind.Bot : ClickKind.Human, referrer, null) { Origin = origin });
+
+    private static readonly Gen<SealedDayRecord> SealedDays =
+        Gen.Select(Gen.String[Gen.Char.AlphaNumeric, 1, 8], Gen.Int[0, 30_000], Events.Array[0, 6], Events.Array[0, 6])
+        .Select((code, day, first, second) => SealedDayRecord.Seal(code, day, SealedDayRecord.Seal(code, day, null, 1, first), 2, second));
 
     private static readonly Gen<ClickStats?> Stats =
         Gen.Select(Gen.String[Gen.Char.AlphaNumeric, 0, 10], Gen.Select(Gen.Int, Gen.Long[0, 1000], Gen.Long[0, 1000]).Array[0, 4], Gen.Select(Gen.String[Gen.Char.AlphaNumeric, 0, 10], Gen.Long[0, 100]).Array[0, 3], Gen.Bool)
@@ -17,14 +21,15 @@ public class ClickMessageCodecTests
             : new ClickStats(code, days.Sum(d => d.Item2 + d.Item3), days.Sum(d => d.Item2), days.Sum(d => d.Item3), days.Select(d => new ClickDay(d.Item1, d.Item2, d.Item3)).ToList(), referrers.Select(r => new ReferrerCount(r.Item1, r.Item2)).ToList()));
 
     private static readonly Gen<ClickMessage> Messages =
-        Gen.Select(Gen.Enum<ClickMessageType>(), Gen.Select(Gen.ULong, Gen.ULong, Gen.ULong), Gen.Bool, Events.Array[0, 5], Gen.String[Gen.Char.AlphaNumeric, 0, 12], Gen.Int, Gen.Int)
-        .SelectMany((type, ids, ok, events, code, fromDay, toDay) =>
+        Gen.Select(Gen.Enum<ClickMessageType>(), Gen.Select(Gen.ULong, Gen.ULong, Gen.ULong), Gen.Bool, Events.Array[0, 5], Gen.String[Gen.Char.AlphaNumeric, 0, 12], Gen.Int, Gen.Int, SealedDays.Array[0, 3])
+        .SelectMany((type, ids, ok, events, code, fromDay, toDay, sealedDays) =>
             Gen.Select(Gen.ULong, Gen.Int.Array[0, 6], Gen.ULong.Array[0, 6], Gen.Select(Gen.ULong, Gen.ULong).Array[0, 4], Stats, Gen.Select(Gen.ULong, Gen.Long, Gen.Long).Array[0, 3], Gen.Select(Gen.String[Gen.Char.AlphaNumeric, 1, 8], Gen.Long[0, 9], Gen.Long[0, 9]).Array[0, 3])
             .Select((number, indexes, hashes, digests, stats, ranges, links) => new ClickMessage(type, ids.Item1, ids.Item2, ids.Item3)
             {
                 Ok = ok,
                 HintFor = number,
                 Events = events,
+                Sealed = sealedDays,
                 Code = code,
                 FromDay = fromDay,
                 ToDay = toDay,
@@ -51,6 +56,8 @@ public class ClickMessageCodecTests
             Assert.Equal((m.Type, m.From, m.To, m.Op, m.Ok, m.HintFor, m.Code, m.FromDay, m.ToDay), (back.Type, back.From, back.To, back.Op, back.Ok, back.HintFor, back.Code, back.FromDay, back.ToDay));
             Assert.Equal((m.Count, m.Fingerprint, m.RangeFrom, m.RangeTo, m.Depth, m.Level), (back.Count, back.Fingerprint, back.RangeFrom, back.RangeTo, back.Depth, back.Level));
             Assert.Equal(m.Events, back.Events);
+            Assert.Equal(m.Events.Select(e => e.Origin), back.Events.Select(e => e.Origin));
+            Assert.Equal(m.Sealed.Select(r => r.Encode()), back.Sealed.Select(r => r.Encode()));
             Assert.Equal(m.Indexes, back.Indexes);
             Assert.Equal(m.Hashes, back.Hashes);
             Assert.Equal(m.Digests, back.Digests);

@@ -13,8 +13,8 @@ public sealed class ClickStoreTests : IDisposable
 
     public void Dispose() => _dir.Dispose();
 
-    private static ClickEvent Click(string code, int day, ClickKind kind = ClickKind.Human, string? referrer = null, Guid? id = null) =>
-        new(id ?? Guid.NewGuid(), code, (day * Day) + 1_000, new HlcTimestamp((day * Day) + 1_000, 0), kind, referrer, "DE");
+    private static ClickEvent Click(string code, int day, ClickKind kind = ClickKind.Human, string? referrer = null, Guid? id = null, ulong origin = 0) =>
+        new(id ?? Guid.NewGuid(), code, (day * Day) + 1_000, new HlcTimestamp((day * Day) + 1_000, 0), kind, referrer, "DE") { Origin = origin };
 
     [Fact]
     public void A_click_delivered_twice_counts_once_and_survives_a_reopen()
@@ -173,7 +173,7 @@ public sealed class ClickStoreTests : IDisposable
         var random = new Random(11);
         var delivered = Enumerable.Range(0, 4_000).Select(_ => Click(
             $"q{random.Next(60)}", 700 + random.Next(5), random.Next(5) == 0 ? ClickKind.Bot : ClickKind.Human,
-            random.Next(2) == 0 ? null : $"r{random.Next(4)}.example")).ToList();
+            random.Next(2) == 0 ? null : $"r{random.Next(4)}.example", origin: (ulong)random.Next(4))).ToList();
         var versions = delivered.Where((_, i) => i % 17 == 0).Select(c => c with { Code = c.Code + "x", Kind = ClickKind.Bot }).ToList();
         using var sql = ClickStore.Open(Path.Combine(_dir.Path, "clicks.db"));
         var memory = new InMemoryClickReplicaStore();
@@ -183,6 +183,30 @@ public sealed class ClickStoreTests : IDisposable
         }
 
         var bounds = Enumerable.Range(0, 6).Select(_ => (ulong)random.NextInt64() << 1).Append(0UL).ToList();
+        AssertAlike(memory, sql, bounds, delivered.Concat(versions).Select(c => c.Code).Distinct().ToList());
+
+        // Days 700 and 701 sealed here in two passes (one bounded); a peer's versions of 701 and
+        // 702 merged (702 still open here: sealed first); then clicks of sealed days are late.
+        var (memoryFirst, sqlFirst) = (memory.Seal(702, 1, 400), sql.Seal(702, 1, 400));
+        Assert.InRange(sqlFirst, 400, 1_000); // a pass stops after the (day, ring bucket) that reached the bound
+        Assert.Equal(memoryFirst + memory.Seal(702, 1, 100_000), sqlFirst + sql.Seal(702, 1, 100_000));
+        Assert.Equal(0, sql.Seal(702, 1, 100_000));
+        var peer = new InMemoryClickReplicaStore();
+        peer.Add(delivered.Where(c => c.Day is 701 or 702 && c.Origin != 2).ToList());
+        peer.Seal(703, 2, 100_000);
+        var records = peer.AllSealed.ToList();
+        Assert.Equal(memory.Merge(records, 1), sql.Merge(records, 1));
+        Assert.Equal(0, sql.Merge(records, 1));
+        var late = delivered.Where(c => c.Day <= 702).Take(50).Select(c => c with { Id = Guid.NewGuid() }).Concat(delivered.Where(c => c.Day == 704).Take(5).Select(c => c with { Id = Guid.NewGuid() })).ToList();
+        var stored = sql.Add(late);
+        Assert.Equal(memory.Add(late), stored);
+        Assert.Equal((5, 50), (stored.Added, stored.Late));
+        AssertAlike(memory, sql, bounds, delivered.Concat(versions).Select(c => c.Code).Distinct().ToList());
+        Assert.Equal(memory.Sealed(0, 0, memory.Digests(0, 0).Select(d => d.KeyHash).ToList()).Select(r => r.Encode()).OrderBy(Convert.ToBase64String), sql.Sealed(0, 0, sql.Digests(0, 0).Select(d => d.KeyHash).ToList()).Select(r => r.Encode()).OrderBy(Convert.ToBase64String));
+    }
+
+    private static void AssertAlike(InMemoryClickReplicaStore memory, ClickStore sql, IReadOnlyList<ulong> bounds, IReadOnlyList<string> codes)
+    {
         foreach (var from in bounds)
         {
             foreach (var to in bounds)
@@ -198,14 +222,78 @@ public sealed class ClickStoreTests : IDisposable
         }
 
         Assert.Equal(memory.Totals(0, 10_000), sql.Totals(0, 10_000));
-        foreach (var code in delivered.Concat(versions).Select(c => c.Code).Distinct())
+        Assert.Equal(memory.Count + memory.AllSealed.Sum(r => r.Value.Total), sql.Count);
+        Assert.Equal(memory.Count, sql.OpenClicks);
+        foreach (var code in codes)
         {
             Assert.Equal(memory.Fingerprint(code, 701, 703), sql.Fingerprint(code, 701, 703));
+            Assert.Equal(memory.Events(code, 0, 10_000).OrderBy(e => e.Id), sql.Events(code, 0, 10_000).OrderBy(e => e.Id));
+            Assert.Equal(memory.Sealed(code, 0, 10_000).Select(r => r.Encode()), sql.Sealed(code, 0, 10_000).Select(r => r.Encode()));
             var (a, b) = (memory.Stats(code, 0, 10_000, 3), sql.Stats(code, 0, 10_000, 3));
             Assert.Equal((a.Total, a.Human, a.Bots), (b.Total, b.Human, b.Bots));
             Assert.Equal(a.Days, b.Days);
             Assert.Equal(a.TopReferrers, b.TopReferrers);
         }
+    }
+
+    [Fact]
+    public void Sealing_replaces_a_days_clicks_with_its_record_and_a_reopened_store_still_refuses_late_clicks()
+    {
+        var path = Path.Combine(_dir.Path, "clicks.db");
+        var old = Enumerable.Range(0, 300).Select(i => Click($"s{i % 7}", 800 + (i % 3), i % 5 == 0 ? ClickKind.Bot : ClickKind.Human, i % 2 == 0 ? "a.example" : null, origin: (ulong)(i % 3) + 1)).ToList();
+        var kept = Enumerable.Range(0, 20).Select(i => Click($"s{i % 7}", 810)).ToList();
+        var before = new Dictionary<string, ClickStats>();
+        using (var store = ClickStore.Open(path))
+        {
+            store.Add(old.Concat(kept).ToList());
+            foreach (var code in old.Select(c => c.Code).Distinct())
+            {
+                before[code] = store.Stats(code, 0, 1_000);
+            }
+
+            Assert.Equal(300, store.Seal(803, replica: 4, maxClicks: 1_000_000));
+            Assert.Equal(20, store.OpenClicks);
+            Assert.Equal(320, store.Count);
+            foreach (var (code, stats) in before)
+            {
+                var after = store.Stats(code, 0, 1_000);
+                Assert.Equal((stats.Total, stats.Human, stats.Bots), (after.Total, after.Human, after.Bots));
+                Assert.Equal(stats.Days, after.Days);
+                Assert.Equal(stats.TopReferrers, after.TopReferrers);
+                Assert.Equal(3, store.Sealed(code, 0, 1_000).Count);
+                Assert.Empty(store.Events(code, 800, 802));
+            }
+        }
+
+        using var reopened = ClickStore.Open(path);
+        var late = reopened.Add([Click("s1", 801, origin: 1), Click("s1", 811, origin: 1), Click("new", 801)]);
+        Assert.Equal((2, 1), (late.Added, late.Late)); // a link with no record of that day takes it (it is sealed at the next pass)
+        Assert.Equal(1, reopened.Seal(803, replica: 4, maxClicks: 1_000_000));
+        Assert.Equal(323 - 1, reopened.Count);
+    }
+
+    [Fact]
+    public void A_damaged_sealed_day_is_refused_with_the_file_named()
+    {
+        var path = Path.Combine(_dir.Path, "clicks.db");
+        using (var store = ClickStore.Open(path))
+        {
+            store.Add([Click("d", 800, origin: 1)]);
+            store.Seal(801, replica: 1, maxClicks: 10);
+        }
+
+        using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={path};Pooling=False"))
+        {
+            connection.Open();
+            using var damage = connection.CreateCommand();
+            damage.CommandText = "UPDATE sealed_days SET record = substr(record, 1, length(record) - 3)";
+            Assert.Equal(1, damage.ExecuteNonQuery());
+        }
+
+        using var reopened = ClickStore.Open(path);
+        var error = Assert.Throws<StorageException>(() => reopened.Stats("d", 0, 1_000));
+        Assert.Contains(path, error.Message);
+        Assert.Equal(1, reopened.Totals(0, 1_000).Single().Total); // what needs no record still answers
     }
 
     [Fact]
@@ -246,6 +334,12 @@ public sealed class ClickStoreTests : IDisposable
         Assert.Equal(ClickAggregation.DayDigests(clicks, []).Order(), store.Digests(0, 0).Order());
         Assert.Equal(ClickAggregation.Fingerprint(clicks.Where(c => c.Code == "m1").Select(c => (ClickHashes.IdHash(c.Id), ClickHashes.ContentHash(c)))), store.Fingerprint("m1", 0, 1000).Fingerprint);
         Assert.Equal(clicks.Where(c => c.Code == "m1").OrderBy(c => c.Id), store.Events("m1", 0, 1000).OrderBy(c => c.Id));
+        Assert.Equal(ClickAggregation.Stats("m1", clicks, 0, 1000, 10).TopReferrers, store.Stats("m1", 0, 1000).TopReferrers);
+
+        // Clicks from before origins were recorded seal under origin 0.
+        Assert.Equal(50, store.Seal(702, replica: 1, maxClicks: 1_000));
+        Assert.Equal(50, store.Count);
+        Assert.All(store.Sealed("m1", 0, 1000), r => Assert.Equal([0UL], r.Value.Human.Entries.Select(e => e.Node)));
         Assert.Equal(ClickAggregation.Stats("m1", clicks, 0, 1000, 10).TopReferrers, store.Stats("m1", 0, 1000).TopReferrers);
     }
 
