@@ -40,6 +40,9 @@ public sealed class ClickOptions
     /// </summary>
     public double SealAfterDays { get; set; } = 7;
 
+    /// <summary>How often the node looks for days past the horizon to seal (a pass that finds many goes on at the next tick).</summary>
+    public int SealIntervalMs { get; set; } = 60_000;
+
     public int RelayBatchSize { get; set; } = 500;
 
     /// <summary>Clicks the at-most-once queue holds in memory before it drops new ones.</summary>
@@ -121,11 +124,11 @@ public sealed class ClickOptions
         {
             error = $"Shortener:Clicks:SealAfterDays must be between the hint window ({HintWindowHours} hours) and 3650 days (got {SealAfterDays}): a hint delivered after its day was sealed would not count";
         }
-        else if (ReplicationFactor < 1 || TickMs < 1 || RequestTimeoutMs < 10 || AntiEntropyIntervalMs < 1 || HintReplayIntervalMs < 1 || HintWindowHours < 0
+        else if (ReplicationFactor < 1 || TickMs < 1 || RequestTimeoutMs < 10 || AntiEntropyIntervalMs < 1 || HintReplayIntervalMs < 1 || HintWindowHours < 0 || SealIntervalMs < 10
             || RelayBatchSize is < 1 or > 10_000 || MemoryQueueCapacity < 1 || OutboxSyncMs is < 0 or > 10_000 || BackgroundNice is < 0 or > 19
             || BusyShipIntervalMs is < 0 or > 60_000 || BusyCpuPressure is < 0 or > 1)
         {
-            error = "Shortener:Clicks options out of range: ReplicationFactor >= 1, TickMs >= 1, RequestTimeoutMs >= 10, AntiEntropyIntervalMs >= 1, HintReplayIntervalMs >= 1, HintWindowHours >= 0, RelayBatchSize 1..10000, MemoryQueueCapacity >= 1, OutboxSyncMs 0..10000, BackgroundNice 0..19, BusyShipIntervalMs 0..60000, BusyCpuPressure 0..1";
+            error = "Shortener:Clicks options out of range: ReplicationFactor >= 1, TickMs >= 1, RequestTimeoutMs >= 10, AntiEntropyIntervalMs >= 1, HintReplayIntervalMs >= 1, HintWindowHours >= 0, SealIntervalMs >= 10, RelayBatchSize 1..10000, MemoryQueueCapacity >= 1, OutboxSyncMs 0..10000, BackgroundNice 0..19, BusyShipIntervalMs 0..60000, BusyCpuPressure 0..1";
         }
 
         return error is null;

@@ -103,6 +103,7 @@ public sealed class ClickService : IHostedService, IAsyncDisposable
                 HintReplayIntervalMs = options.HintReplayIntervalMs,
                 HintWindowMs = (long)(options.HintWindowHours * 3_600_000),
                 SealAfterMs = (long)(options.SealAfterDays * 86_400_000),
+                SealIntervalMs = options.SealIntervalMs,
             };
             var random = new SeededRandom(BitConverter.ToUInt64(System.Security.Cryptography.RandomNumberGenerator.GetBytes(8)));
             var self = host.Topology.Member(host.Options.NodeId);

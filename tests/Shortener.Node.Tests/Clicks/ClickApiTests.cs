@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Shortener.Node.Tests.Clicks;
@@ -138,10 +139,46 @@ public sealed class ClickApiTests : IAsyncLifetime
     [InlineData("Shortener:Clicks:Delivery", "twice")]
     [InlineData("Shortener:Clicks:WriteConsistency", "most")]
     [InlineData("Shortener:Clicks:RelayBatchSize", "0")]
+    [InlineData("Shortener:Clicks:SealAfterDays", "0.1")]
+    [InlineData("Shortener:Clicks:SealIntervalMs", "0")]
     public async Task Bad_click_options_stop_the_start_with_their_name(string option, string value)
     {
         var e = await Assert.ThrowsAnyAsync<Exception>(() => TestNode.StartAsync(Path.Combine(_dir.Path, "bad"), new Dictionary<string, string?> { [option] = value }));
         Assert.Contains("Shortener:Clicks", e.Message);
+    }
+
+    [Fact]
+    public async Task A_day_past_the_seal_horizon_is_sealed_and_counts_as_before()
+    {
+        await _node.DisposeAsync();
+        var logs = new CapturingLoggerProvider();
+        _node = await TestNode.StartAsync(
+            Path.Combine(_dir.Path, "sealing"),
+            new Dictionary<string, string?> { ["Shortener:Clicks:SealIntervalMs"] = "50", ["Logging:LogLevel:Shortener.Node.Clicks"] = "Information" },
+            time: _time,
+            configure: b => b.Logging.AddProvider(logs));
+        var code = await CreateAsync(_node);
+        await Follow(_node, code, Human, "https://news.example/a");
+        await Follow(_node, code, Human, "https://news.example/b");
+        await Follow(_node, code, Human);
+        await Follow(_node, code, "curl/8.5.0");
+        var before = await StatsWhenAsync(_node, code, s => s.GetProperty("total").GetInt64() == 4);
+
+        // Eight days on, 2030-01-10 is past the 7-day horizon: sealed into per-origin counters.
+        _time.Advance(TimeSpan.FromDays(8));
+        for (var i = 0; Metric(await _node.Client.GetStringAsync("/metrics"), "shortener_clicks_sealed_total") < 4; i++)
+        {
+            Assert.True(i < 200, "the day was not sealed within 10 s");
+            await Task.Delay(50);
+        }
+
+        await Follow(_node, code, Human);
+        var after = await StatsWhenAsync(_node, code, s => s.GetProperty("total").GetInt64() == 5);
+        var days = after.GetProperty("days").EnumerateArray().ToList();
+        Assert.Equal(("2030-01-10", 4L, 3L, 1L), Day(days.Single(d => d.GetProperty("date").GetString() == "2030-01-10")));
+        Assert.Equal(("2030-01-18", 1L, 1L, 0L), Day(days[^1]));
+        Assert.Equal(before.GetProperty("topReferrers").ToString(), after.GetProperty("topReferrers").ToString());
+        Assert.Contains(logs.Entries, e => e.Message.StartsWith("Sealed 4 clicks", StringComparison.Ordinal));
     }
 
     [Theory]
@@ -205,6 +242,10 @@ public sealed class ClickApiTests : IAsyncLifetime
 
         throw new Xunit.Sdk.XunitException($"the stats of {code} never got there; last: {last}");
     }
+
+    private static double Metric(string exposition, string name) => exposition.Split('\n')
+        .Where(l => l.StartsWith(name, StringComparison.Ordinal))
+        .Sum(l => double.Parse(l[(l.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture));
 
     private static (string?, long, long, long) Day(JsonElement d) =>
         (d.GetProperty("date").GetString(), d.GetProperty("total").GetInt64(), d.GetProperty("nonBot").GetInt64(), d.GetProperty("bots").GetInt64());
