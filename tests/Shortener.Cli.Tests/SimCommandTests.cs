@@ -78,7 +78,13 @@ public class SimCommandTests
 
         var buggy = new StringWriter();
         Assert.Equal(1, await ShortenerCli.RunAsync(["sim", "clicks", "--seeds", "3", "--bug", "NoDeduplication", "--fault-seconds", "8"], buggy, new StringWriter()));
-        Assert.Matches(@"replay: shortener sim clicks --seed \d+ --nodes 5 --mode exactly-once --write-level quorum --loss 0.05 --duplicate 0.05 --max-delay-ms 40 --fault-seconds 8 --bug NoDeduplication", buggy.ToString());
+        Assert.Matches(@"replay: shortener sim clicks --seed \d+ --nodes 5 --mode exactly-once --write-level quorum --loss 0.05 --duplicate 0.05 --max-delay-ms 40 --fault-seconds 8 --seal-fault-seconds 5 --bug NoDeduplication", buggy.ToString());
+
+        // Sealing in the middle of the faults: a planted sum of the versions shows, and its replay line says how to get there.
+        var summed = new StringWriter();
+        Assert.Equal(1, await ShortenerCli.RunAsync(["sim", "clicks", "--seed", "2", "--seal-during-faults", "--bug", "SiblingsSummed", "--fault-seconds", "8"], summed, new StringWriter()));
+        Assert.Contains("day 20454, sealed during the faults", summed.ToString());
+        Assert.Contains("--seal-fault-seconds 5 --seal-during-faults --bug SiblingsSummed", summed.ToString());
     }
 
     [Theory]
@@ -86,6 +92,7 @@ public class SimCommandTests
     [InlineData("--write-level", "most")]
     [InlineData("--nodes", "0")]
     [InlineData("--bug", "Gremlins")]
+    [InlineData("--seal-fault-seconds", "-1")]
     public async Task Bad_clicks_options_are_refused(string option, string value)
     {
         var error = new StringWriter();
