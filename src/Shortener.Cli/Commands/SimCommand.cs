@@ -260,7 +260,7 @@ public static class SimCommand
                 });
                 output.WriteLine(string.Create(
                     CultureInfo.InvariantCulture,
-                    $"seed {s}: {(report.Passed ? "ok" : "FAILED")} redirects {report.Redirected} counted {report.Counted} over {report.OverCount} lost {report.Lost} converged {Ms(report.ConvergedAfterMs)} crashes {report.Crashes} partitions {report.Partitions} hints {report.HintsReplayed} read-repairs {report.ReadRepairs} anti-entropy {report.AntiEntropyClicks} sealed {report.ClicksSealed} late {report.LateClicks} shortfall {report.SealedShortfall}"));
+                    $"seed {s}: {(report.Passed ? "ok" : "FAILED")} redirects {report.Redirected} counted {report.Counted} over {report.OverCount} lost {report.Lost} converged {Ms(report.ConvergedAfterMs)} crashes {report.Crashes} partitions {report.Partitions} hints {report.HintsReplayed} read-repairs {report.ReadRepairs} anti-entropy {report.AntiEntropyClicks} sealed {report.ClicksSealed} late {report.LateClicks}{(parse.GetValue(sealDuring) ? $" shortfall {report.SealedShortfall} of {report.SealedDayRedirects}" : "")}"));
                 if (!report.Passed)
                 {
                     failures++;

@@ -51,7 +51,11 @@ public sealed class SealedDayRecord
     public static SealedDayRecord Seal(string code, int day, SealedDayRecord? existing, ulong replica, SealedDay counted) =>
         new(code, day, (existing?.Versions ?? DottedVersionVectorSet<SealedDay>.Empty).Put(VersionVector.Empty, replica, counted));
 
-    /// <summary>The union of two replicas' versions of the same link's day.</summary>
+    /// <summary>
+    /// The union of two replicas' versions of the same link's day. One dot with two values (a
+    /// replica that lost its database and sealed the day again under a dot its earlier life had
+    /// used) keeps the join of both, so every replica ends with the same record whichever it saw first.
+    /// </summary>
     public SealedDayRecord Merge(SealedDayRecord other)
     {
         if (other.Code != Code || other.Day != Day)
@@ -59,7 +63,16 @@ public sealed class SealedDayRecord
             throw new ArgumentException($"cannot merge the sealed day {other.Code}/{other.Day} into {Code}/{Day}");
         }
 
-        return new SealedDayRecord(Code, Day, Versions.Merge(other.Versions));
+        var merged = Versions.Merge(other.Versions);
+        var theirs = other.Versions.Siblings.ToDictionary(s => s.Dot, s => s.Value);
+        if (merged.Siblings.Any(s => theirs.TryGetValue(s.Dot, out var value) && !value.Equals(s.Value)))
+        {
+            merged = DottedVersionVectorSet<SealedDay>.FromParts(
+                merged.Context,
+                merged.Siblings.Select(s => theirs.TryGetValue(s.Dot, out var value) ? (s.Dot, s.Value.Merge(value)) : s));
+        }
+
+        return new SealedDayRecord(Code, Day, merged);
     }
 
     /// <summary>The binary form: the record file's and the wire's. Equal records encode alike.</summary>

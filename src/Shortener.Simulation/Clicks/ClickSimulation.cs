@@ -97,7 +97,7 @@ public sealed class ClickSimulation
 
         var violations = new List<string>();
         var converged = RunFaults(_settings.FaultMs, violations, "the faults stopped");
-        var (counted, over, lost, shortfall) = CheckCounts(converged, violations);
+        var (counted, over, lost, sealedDay, shortfall) = CheckCounts(converged, violations);
 
         if (_settings.SealFaultMs > 0 && converged is not null)
         {
@@ -106,7 +106,7 @@ public sealed class ClickSimulation
             if (RunFaults(_settings.SealFaultMs, violations, "the faults of the sealing stretch stopped") is { } again)
             {
                 converged += again;
-                (counted, over, lost, shortfall) = CheckCounts(again, violations);
+                (counted, over, lost, sealedDay, shortfall) = CheckCounts(again, violations);
             }
             else
             {
@@ -135,6 +135,7 @@ public sealed class ClickSimulation
             _nodes.Values.Sum(n => n.Totals(c => c.WritesFailed)),
             _nodes.Values.Sum(n => n.Totals(c => c.ClicksSealed)),
             _nodes.Values.Sum(n => n.Totals(c => c.LateClicks)),
+            sealedDay,
             shortfall,
             violations,
             ReplayCommand(_requested));
@@ -183,11 +184,12 @@ public sealed class ClickSimulation
     /// then, once converged, a read at ALL through the protocol against what the replicas hold. A
     /// day sealed during faults may count fewer (exactly once or at most once), never more.
     /// </summary>
-    private (long Counted, long Over, long Lost, long Shortfall) CheckCounts(long? converged, List<string> violations)
+    private (long Counted, long Over, long Lost, long SealedDay, long Shortfall) CheckCounts(long? converged, List<string> violations)
     {
         long counted = 0;
         long over = 0;
         long lost = 0;
+        long sealedDay = 0;
         long shortfall = 0;
         var sealedDuringFaults = _settings.SealDuringFaults ? (int?)(_wallStart / DayMs) : null;
         foreach (var code in _codes)
@@ -206,6 +208,7 @@ public sealed class ClickSimulation
                     violations.Add($"{code}: clients saw {seenThen} redirects succeed on day {day}, sealed during the faults, and the store counts {heldThen} ({_settings.Mode})");
                 }
 
+                sealedDay += seenThen;
                 shortfall += Math.Max(0, seenThen - heldThen);
                 (held, seen) = (held - heldThen, seen - seenThen);
             }
@@ -230,7 +233,7 @@ public sealed class ClickSimulation
             }
         }
 
-        return (counted, over, lost, shortfall);
+        return (counted, over, lost, sealedDay, shortfall);
     }
 
     /// <summary>The `shortener sim clicks` line that runs these settings again.</summary>

@@ -9,8 +9,8 @@ namespace Shortener.Simulation.Clicks;
 /// (<see cref="OverCount"/>), at-most-once fewer (<see cref="Lost"/>), never the other way.
 /// <see cref="ClicksSealed"/> is how many clicks replicas folded into sealed days,
 /// <see cref="LateClicks"/> how many reached a replica after it had sealed their day, and
-/// <see cref="SealedShortfall"/> how many redirects of days sealed during faults the store does not
-/// count (0 unless <see cref="ClickSimulationSettings.SealDuringFaults"/>).
+/// <see cref="SealedShortfall"/> how many of the <see cref="SealedDayRedirects"/> redirects of the day
+/// sealed during faults the store does not count (both 0 unless <see cref="ClickSimulationSettings.SealDuringFaults"/>).
 /// </summary>
 public sealed record ClickSimulationReport(
     ulong Seed,
@@ -33,6 +33,7 @@ public sealed record ClickSimulationReport(
     long FailedWrites,
     long ClicksSealed,
     long LateClicks,
+    long SealedDayRedirects,
     long SealedShortfall,
     IReadOnlyList<string> Violations,
     string ReplayCommand)

@@ -69,6 +69,22 @@ public class SealedDayTests
     }
 
     [Fact]
+    public void A_replica_that_lost_its_database_and_sealed_again_under_the_same_dot_converges_with_the_others()
+    {
+        // Replica 1 sealed {origin 1 x2}; its database was lost, and its new life sealed {origin 1, origin 2}, again as dot (1,1).
+        var before = SealedDayRecord.Seal("l", 7, null, 1, [Click(1), Click(1)]);
+        var peer = SealedDayRecord.Seal("l", 7, before, 2, [Click(3)]);
+        var after = SealedDayRecord.Seal("l", 7, null, 1, [Click(1), Click(2)]);
+        Assert.Equal(before.Versions.Siblings[0].Dot, after.Versions.Siblings[0].Dot);
+
+        var onPeer = peer.Merge(after);
+        var onReplica = after.Merge(peer);
+        Assert.Equal(onPeer.Hash, onReplica.Hash);
+        Assert.Equal(onPeer.Hash, onPeer.Merge(after).Merge(peer).Hash);
+        Assert.Equal(4, onPeer.Value.Total); // origin 1: 2, origin 2: 1, origin 3: 1
+    }
+
+    [Fact]
     public void Records_round_trip_through_their_binary_form_and_anything_else_is_a_format_error()
     {
         Gen.Select(Clicks, Clicks).Sample((x, y) =>
