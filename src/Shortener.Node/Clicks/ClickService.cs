@@ -184,10 +184,10 @@ public sealed class ClickService : IHostedService, IAsyncDisposable
 
     /// <summary>A link's stats over days <paramref name="fromDay"/> to <paramref name="toDay"/>, read at <paramref name="level"/>.</summary>
     public Task<ClickCompletion> ReadAsync(string code, int fromDay, int toDay, ConsistencyLevel level, CancellationToken cancellationToken) =>
-        StartAsync(node => node.Read(code, fromDay, toDay, level), cancellationToken);
+        StartAsync("clicks.read", [new("link.code", code), new("clicks.level", ClickOptions.LevelName(level))], node => node.Read(code, fromDay, toDay, level), cancellationToken);
 
     public Task<ClickCompletion> SummaryAsync(int fromDay, int toDay, CancellationToken cancellationToken) =>
-        StartAsync(node => node.Summary(fromDay, toDay), cancellationToken);
+        StartAsync("clicks.summary", [], node => node.Summary(fromDay, toDay), cancellationToken);
 
     /// <summary>A message from a peer (the peer service calls this); decoded here, handled on the loop.</summary>
     public void Receive(ClickPacket packet)
@@ -265,24 +265,35 @@ public sealed class ClickService : IHostedService, IAsyncDisposable
         _workArrived.Dispose();
     }
 
-    private async Task<ClickCompletion> StartAsync(Func<ClickNode, ulong> start, CancellationToken cancellationToken)
+    /// <summary>An operation of the click store, run on its loop, in a span of its own (the request's child) that says how it ended.</summary>
+    private async Task<ClickCompletion> StartAsync(string name, KeyValuePair<string, object?>[] tags, Func<ClickNode, ulong> start, CancellationToken cancellationToken)
     {
         if (_node is null)
         {
             throw new InvalidOperationException("click tracking is off on this node (Shortener:Clicks:Delivery=off)");
         }
 
+        using var activity = ShortenerMetrics.ActivitySource.StartActivity(name, ActivityKind.Internal, parentContext: default, tags);
         var done = new TaskCompletionSource<ClickCompletion>(TaskCreationOptions.RunContinuationsAsynchronously);
         Enqueue(new Operation(start, done));
+        ClickCompletion result;
         try
         {
             // The state machine ends every operation by its own deadlines; this bound is for a loop that stopped or fell far behind.
-            return await done.Task.WaitAsync(TimeSpan.FromMilliseconds(4L * Options.RequestTimeoutMs), cancellationToken).ConfigureAwait(false);
+            result = await done.Task.WaitAsync(TimeSpan.FromMilliseconds(4L * Options.RequestTimeoutMs), cancellationToken).ConfigureAwait(false);
         }
         catch (TimeoutException)
         {
-            return new ClickCompletion(0, false, $"this node's click store did not answer within {4 * Options.RequestTimeoutMs} ms");
+            result = new ClickCompletion(0, false, $"this node's click store did not answer within {4 * Options.RequestTimeoutMs} ms");
         }
+
+        activity?.SetTag("clicks.repaired", result.Repaired);
+        if (!result.Ok)
+        {
+            activity?.SetStatus(ActivityStatusCode.Error, result.Error);
+        }
+
+        return result;
     }
 
     private void Run()

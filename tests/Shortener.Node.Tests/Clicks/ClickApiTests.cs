@@ -148,6 +148,31 @@ public sealed class ClickApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_stats_read_is_a_span_of_its_own_under_the_request()
+    {
+        var code = await CreateAsync(_node);
+        var spans = new System.Collections.Concurrent.ConcurrentQueue<System.Diagnostics.Activity>();
+        using var listener = new System.Diagnostics.ActivityListener
+        {
+            ShouldListenTo = source => source.Name is "Shortener" or "Microsoft.AspNetCore",
+            Sample = (ref System.Diagnostics.ActivityCreationOptions<System.Diagnostics.ActivityContext> _) => System.Diagnostics.ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = spans.Enqueue,
+        };
+        System.Diagnostics.ActivitySource.AddActivityListener(listener);
+
+        Assert.Equal(HttpStatusCode.OK, (await _node.Client.GetAsync($"/api/v1/links/{code}/stats?consistency=all")).StatusCode);
+        var read = Assert.Single(spans, a => a.OperationName == "clicks.read" && Equals(a.GetTagItem("link.code"), code));
+        Assert.Equal("all", read.GetTagItem("clicks.level"));
+        Assert.Equal(System.Diagnostics.ActivityStatusCode.Unset, read.Status);
+        // The request's own span ends just after the response went out.
+        for (var i = 0; !spans.Any(a => a.Source.Name == "Microsoft.AspNetCore" && a.SpanId == read.ParentSpanId); i++)
+        {
+            Assert.True(i < 100, "the clicks.read span's parent is not the request's span");
+            await Task.Delay(20);
+        }
+    }
+
+    [Fact]
     public async Task A_day_past_the_seal_horizon_is_sealed_and_counts_as_before()
     {
         await _node.DisposeAsync();
