@@ -116,11 +116,13 @@ public static class ClickAggregation
     /// <summary>
     /// Several replicas' views of one link merged, as a read that found them disagreeing answers:
     /// the records of each sealed day merged (their versions' union), and a day sealed anywhere
-    /// counts the open clicks other replicas still hold of it into its value (per origin, the
-    /// higher count: those clicks are among what some version sealed, or were late to it). Days
-    /// sealed nowhere stay open: the union of the clicks by id.
+    /// counts the open clicks replicas still hold of it into its value (per origin, the higher
+    /// count: those clicks are among what some version sealed, or were late to it). Days sealed
+    /// nowhere stay open. Returns the union of every replica's open clicks by id (days sealed
+    /// somewhere included: a replica that holds such a day open gets them, to seal with the
+    /// record), the merged records by day, and what each sealed day counts.
     /// </summary>
-    public static (IReadOnlyList<ClickEvent> Open, IReadOnlyDictionary<int, SealedDayRecord> Sealed, IReadOnlyList<(int Day, SealedDay Value)> Values) MergeDays(
+    public static (IReadOnlyList<ClickEvent> Union, IReadOnlyDictionary<int, SealedDayRecord> Sealed, IReadOnlyList<(int Day, SealedDay Value)> Values) MergeDays(
         IEnumerable<IEnumerable<ClickEvent>> events, IEnumerable<IEnumerable<SealedDayRecord>> sealedDays)
     {
         var records = new Dictionary<int, SealedDayRecord>();
@@ -129,13 +131,12 @@ public static class ClickAggregation
             records[record.Day] = records.TryGetValue(record.Day, out var kept) ? kept.Merge(record) : record;
         }
 
-        var union = Union(events).Values;
-        var open = union.Where(e => !records.ContainsKey(e.Day)).ToList();
+        var union = Union(events).Values.ToList();
         var late = union.Where(e => records.ContainsKey(e.Day)).GroupBy(e => e.Day).ToDictionary(g => g.Key, SealedDay.Count);
         var values = records.Values
             .Select(r => (r.Day, late.TryGetValue(r.Day, out var extra) ? r.Value.Merge(extra) : r.Value))
             .OrderBy(v => v.Day)
             .ToList();
-        return (open, records, values);
+        return (union, records, values);
     }
 }

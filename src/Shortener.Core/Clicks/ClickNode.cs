@@ -47,6 +47,9 @@ public sealed partial class ClickNode
     private long _nextHintReplay;
     private long _nextSeal;
 
+    /// <summary>Days before this one are past the seal horizon (from the wall clock at the last tick; none before the first).</summary>
+    private int _sealBefore = int.MinValue;
+
     public ClickNode(ulong id, string dc, ClickSettings settings, IClickReplicaStore store, IHintStore hints, Func<ulong, bool> isUp, SeededRandom random, long nowMs)
     {
         settings.Validate();
@@ -237,6 +240,7 @@ public sealed partial class ClickNode
     public void Tick(long nowMs, long wallMs)
     {
         _now = Math.Max(_now, nowMs);
+        _sealBefore = (int)Math.Floor((wallMs - (double)_settings.SealAfterMs) / 86_400_000.0);
         foreach (var write in _writes.Values.Where(w => _now >= w.Deadline).ToList())
         {
             foreach (var call in write.Calls)
@@ -282,7 +286,7 @@ public sealed partial class ClickNode
 
         TickHints();
         TickAntiEntropy();
-        TickSeal(wallMs);
+        TickSeal();
     }
 
     public void Step(ClickMessage m)
@@ -473,16 +477,22 @@ public sealed partial class ClickNode
             return;
         }
 
-        // Days sealed anywhere are merged as records (counting the open clicks other replicas still
-        // hold of them per origin); days sealed nowhere as the union of their clicks.
-        var (open, sealedDays, values) = ClickAggregation.MergeDays(read.Events.Values.Select(h => h.Events), read.Events.Values.Select(h => h.Sealed));
+        // Days sealed anywhere are merged as records (counting the open clicks replicas still hold of
+        // them per origin); days sealed nowhere as the union of their clicks. A replica gets the
+        // records it lacks and, for every day it has not sealed, the clicks it lacks: one that holds
+        // a day open that others sealed folds the union of the clicks the read saw into its version.
+        var (union, sealedDays, values) = ClickAggregation.MergeDays(read.Events.Values.Select(h => h.Events), read.Events.Values.Select(h => h.Sealed));
+        var open = union.Where(e => !sealedDays.ContainsKey(e.Day)).ToList();
         var stats = ClickAggregation.Stats(read.Code, open, values, read.FromDay, read.ToDay, _settings.TopReferrers);
-        var contents = open.ToDictionary(e => e.Id, ClickHashes.ContentHash);
+        var contents = union.ToDictionary(e => e.Id, ClickHashes.ContentHash);
         foreach (var (node, history) in read.Events.OrderBy(e => e.Key))
         {
             var held = history.Events.GroupBy(e => e.Id).ToDictionary(g => g.Key, g => g.Select(ClickHashes.ContentHash).Min());
-            var missing = open.Where(e => !held.TryGetValue(e.Id, out var content) || content != contents[e.Id]).OrderBy(e => e.Id).ToList();
             var hashes = history.Sealed.ToDictionary(r => r.Day, r => r.Hash);
+            var missing = union
+                .Where(e => !hashes.ContainsKey(e.Day) && (!held.TryGetValue(e.Id, out var content) || content != contents[e.Id]))
+                .OrderBy(e => e.Id)
+                .ToList();
             var records = sealedDays.Values.Where(r => !hashes.TryGetValue(r.Day, out var hash) || hash != r.Hash).OrderBy(r => r.Day).ToList();
             if (missing.Count == 0 && records.Count == 0)
             {
@@ -716,16 +726,15 @@ public sealed partial class ClickNode
     }
 
     /// <summary>Seals the open days past the horizon, a batch per tick while a pass finds a full one.</summary>
-    private void TickSeal(long wallMs)
+    private void TickSeal()
     {
         if (_now < _nextSeal)
         {
             return;
         }
 
-        var beforeDay = (int)Math.Floor((wallMs - (double)_settings.SealAfterMs) / 86_400_000.0);
         var folded = 0;
-        if (TryLocal(() => { folded = _store.Seal(beforeDay, Id, _settings.SealBatch); }))
+        if (TryLocal(() => { folded = _store.Seal(_sealBefore, Id, _settings.SealBatch); }))
         {
             Counters.ClicksSealed += folded;
         }
@@ -733,11 +742,21 @@ public sealed partial class ClickNode
         _nextSeal = folded >= _settings.SealBatch ? _now : _now + _settings.SealIntervalMs;
     }
 
-    /// <summary>Merges other replicas' versions of sealed days into this replica; false when the disk refused.</summary>
-    private bool MergeLocally(IReadOnlyList<SealedDayRecord> records) => records.Count == 0 || TryLocal(() =>
+    /// <summary>
+    /// Merges other replicas' versions of sealed days into this replica; false when the disk
+    /// refused. A record of a day not yet past this node's own horizon (a peer whose clock runs
+    /// ahead, or whose SealAfterDays is shorter) waits: merging it would seal the day here and turn
+    /// away its clicks before this node's grace period ends. Anti-entropy offers it again.
+    /// </summary>
+    private bool MergeLocally(IReadOnlyList<SealedDayRecord> records)
     {
-        Counters.SealedMerged += _store.Merge(records, Id);
-    });
+        var due = records.Where(r => r.Day < _sealBefore).ToList();
+        Counters.SealedDeferred += records.Count - due.Count;
+        return due.Count == 0 || TryLocal(() =>
+        {
+            Counters.SealedMerged += _store.Merge(due, Id);
+        });
+    }
 
     private void KeepHint(ulong owner, IReadOnlyList<ClickEvent> events)
     {

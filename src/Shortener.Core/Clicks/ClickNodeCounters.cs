@@ -46,6 +46,9 @@ public sealed class ClickNodeCounters
 
     public long SealedMerged { get; internal set; }
 
+    /// <summary>Sealed days from other replicas not merged yet: not past this node's own horizon.</summary>
+    public long SealedDeferred { get; internal set; }
+
     /// <summary>Clicks that reached this replica after it had sealed their link's day: not stored, not counted.</summary>
     public long LateClicks { get; internal set; }
 

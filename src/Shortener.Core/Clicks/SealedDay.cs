@@ -25,6 +25,17 @@ public sealed class SealedDay : IEquatable<SealedDay>
         _referrers = sortedReferrers;
     }
 
+    /// <summary>
+    /// What a decoded counter may hold at most: so many origins, each so many clicks (far beyond any
+    /// real day), which keeps every sum of a day's counters within a 64-bit integer.
+    /// </summary>
+    public const int MaxOrigins = 4_096;
+
+    public const long MaxCount = 1L << 40;
+
+    /// <summary>Referring hosts a decoded version may name: a replica's seal names at most <see cref="SealedDayTally.MaxReferrers"/>, the join of two versions under one dot more.</summary>
+    public const int MaxReferrers = 10 * SealedDayTally.MaxReferrers;
+
     public static SealedDay Empty { get; } = new(GCounter.Empty, GCounter.Empty, []);
 
     public GCounter Human { get; }
@@ -37,33 +48,27 @@ public sealed class SealedDay : IEquatable<SealedDay>
     public long Total => Human.Value + Bots.Value;
 
     /// <summary>The counters of a set of distinct clicks (one link's day on one replica), per origin.</summary>
-    public static SealedDay Count(IEnumerable<ClickEvent> clicks) => Count(clicks.Select(c => (c.Origin, c.Kind, c.Referrer)));
-
-    /// <summary>The same from what a replica keeps of each click that counts here: its origin, kind and referring host.</summary>
-    public static SealedDay Count(IEnumerable<(ulong Origin, ClickKind Kind, string? Referrer)> clicks)
+    public static SealedDay Count(IEnumerable<ClickEvent> clicks)
     {
-        var human = new Dictionary<ulong, long>();
-        var bots = new Dictionary<ulong, long>();
-        var referrers = new SortedDictionary<string, Dictionary<ulong, long>>(StringComparer.Ordinal);
-        foreach (var (origin, kind, referrer) in clicks)
+        var tally = new SealedDayTally();
+        foreach (var click in clicks)
         {
-            var counts = kind == ClickKind.Human ? human : bots;
-            counts[origin] = counts.GetValueOrDefault(origin) + 1;
-            if (kind == ClickKind.Human && referrer is { } host)
-            {
-                if (!referrers.TryGetValue(host, out var perOrigin))
-                {
-                    referrers[host] = perOrigin = [];
-                }
-
-                perOrigin[origin] = perOrigin.GetValueOrDefault(origin) + 1;
-            }
+            tally.Add(click.Origin, click.Kind, click.Referrer);
         }
 
-        return new SealedDay(
-            GCounter.From(human.Select(kv => (kv.Key, kv.Value))),
-            GCounter.From(bots.Select(kv => (kv.Key, kv.Value))),
-            referrers.Select(r => (r.Key, GCounter.From(r.Value.Select(kv => (kv.Key, kv.Value))))).ToArray());
+        return tally.ToSealedDay();
+    }
+
+    /// <summary>A value from its counters (referrers in any order; a host named twice keeps the merge of both).</summary>
+    public static SealedDay From(GCounter human, GCounter bots, IEnumerable<(string Host, GCounter Clicks)> referrers)
+    {
+        var sorted = new SortedDictionary<string, GCounter>(StringComparer.Ordinal);
+        foreach (var (host, clicks) in referrers)
+        {
+            sorted[host] = sorted.TryGetValue(host, out var kept) ? kept.Merge(clicks) : clicks;
+        }
+
+        return new SealedDay(human, bots, sorted.Where(r => r.Value.Value > 0).Select(r => (r.Key, r.Value)).ToArray());
     }
 
     /// <summary>Every counter merged entry by entry (a join: commutative, associative, idempotent).</summary>
@@ -116,13 +121,19 @@ public sealed class SealedDay : IEquatable<SealedDay>
     {
         var human = ReadCounter(ref r);
         var bots = ReadCounter(ref r);
-        var referrers = new (string, GCounter)[r.Count(8)];
+        var count = r.Count(8);
+        if (count > MaxReferrers)
+        {
+            throw new FormatException($"a version of a sealed day with {count} referring hosts (at most {MaxReferrers})");
+        }
+
+        var referrers = new (string, GCounter)[count];
         for (var i = 0; i < referrers.Length; i++)
         {
             referrers[i] = (r.Str(), ReadCounter(ref r));
-            if (i > 0 && string.CompareOrdinal(referrers[i - 1].Item1, referrers[i].Item1) >= 0)
+            if ((i > 0 && string.CompareOrdinal(referrers[i - 1].Item1, referrers[i].Item1) >= 0) || referrers[i].Item2.Value == 0)
             {
-                throw new FormatException("a sealed day's referrers out of order");
+                throw new FormatException("a sealed day's referrers out of order, or one without clicks");
             }
         }
 
@@ -141,13 +152,19 @@ public sealed class SealedDay : IEquatable<SealedDay>
 
     private static GCounter ReadCounter(ref WireReader r)
     {
-        var entries = new (ulong, long)[r.Count(16)];
+        var count = r.Count(16);
+        if (count > MaxOrigins)
+        {
+            throw new FormatException($"a counter of {count} origins (at most {MaxOrigins})");
+        }
+
+        var entries = new (ulong, long)[count];
         for (var i = 0; i < entries.Length; i++)
         {
             entries[i] = (r.U64(), r.I64());
-            if (entries[i].Item2 <= 0 || (i > 0 && entries[i - 1].Item1 >= entries[i].Item1))
+            if (entries[i].Item2 is <= 0 or > MaxCount || (i > 0 && entries[i - 1].Item1 >= entries[i].Item1))
             {
-                throw new FormatException("a counter with an entry out of order, or not positive");
+                throw new FormatException($"a counter with an entry out of order, or not from 1 to {MaxCount}");
             }
         }
 

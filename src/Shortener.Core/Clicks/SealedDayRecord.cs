@@ -47,7 +47,7 @@ public sealed class SealedDayRecord
     public static SealedDayRecord Seal(string code, int day, SealedDayRecord? existing, ulong replica, IEnumerable<ClickEvent> clicks) =>
         Seal(code, day, existing, replica, SealedDay.Count(clicks));
 
-    /// <summary>The same with the counters already counted (<see cref="SealedDay.Count(IEnumerable{ValueTuple{ulong, ClickKind, string}})"/>).</summary>
+    /// <summary>The same with the counters already counted (<see cref="SealedDayTally"/>).</summary>
     public static SealedDayRecord Seal(string code, int day, SealedDayRecord? existing, ulong replica, SealedDay counted) =>
         new(code, day, (existing?.Versions ?? DottedVersionVectorSet<SealedDay>.Empty).Put(VersionVector.Empty, replica, counted));
 

@@ -55,6 +55,7 @@ public sealed class ClickService : IHostedService, IAsyncDisposable
     private readonly long _storedAtOpen;
     private int _inboundQueued;
     private int _outboxErrorLogged;
+    private long _damagedRecordsLogged;
     private IReadOnlySet<ulong> _up = new HashSet<ulong>();
     private long _ringVersion = -1;
     private Thread? _loop;
@@ -435,6 +436,12 @@ public sealed class ClickService : IHostedService, IAsyncDisposable
         if (counters.ClicksSealed > Figures.Node.ClicksSealed)
         {
             _logger.LogInformation("Sealed {Clicks} clicks of days more than {Days} days old into per-origin counters", counters.ClicksSealed - Figures.Node.ClicksSealed, Options.SealAfterDays);
+        }
+
+        if (_store!.ReplacedDamagedRecords > _damagedRecordsLogged)
+        {
+            _logger.LogError("{Records} sealed days in {Path} could not be read (damage on disk) and were replaced by this replica's seal or another replica's version", _store.ReplacedDamagedRecords - _damagedRecordsLogged, _store.Path);
+            _damagedRecordsLogged = _store.ReplacedDamagedRecords;
         }
 
         if (counters.LateClicks > Figures.Node.LateClicks)

@@ -183,6 +183,7 @@ public sealed class ShortenerMetrics : IDisposable
         ], "{round}", "Merkle comparisons of one ring range with one peer, by result");
         _meter.CreateObservableCounter("shortener.clicks.sealed", () => clicks.Figures.Node.ClicksSealed, "{click}", "Clicks this node folded into sealed days (per-origin counters) and deleted");
         _meter.CreateObservableCounter("shortener.clicks.sealed.merged", () => clicks.Figures.Node.SealedMerged, "{day}", "Sealed days of a link that a version from another replica changed here (anti-entropy, read repair)");
+        _meter.CreateObservableCounter("shortener.clicks.sealed.deferred", () => clicks.Figures.Node.SealedDeferred, "{day}", "Sealed days from other replicas not merged yet because they are not past this node's own seal horizon (a clock ahead, or a shorter SealAfterDays)");
         _meter.CreateObservableCounter("shortener.clicks.late", () => clicks.Figures.Node.LateClicks, "{click}", "Clicks that reached this replica after it sealed their day: not counted here");
         _meter.CreateObservableCounter("shortener.clicks.store.failures", () => clicks.Figures.Node.StoreFailures, "{failure}", "Click store or hint writes on this node's disk that failed");
     }

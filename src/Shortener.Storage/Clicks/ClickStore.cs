@@ -124,7 +124,7 @@ public sealed class ClickStore : IClickReplicaStore, IDisposable
                     sealedDays ??= [];
                     if (!sealedDays.TryGetValue((e.Code, e.Day), out var isSealed))
                     {
-                        sealedDays[(e.Code, e.Day)] = isSealed = SealedRecord(ring, e.Code, e.Day, transaction) is not null;
+                        sealedDays[(e.Code, e.Day)] = isSealed = IsSealed(ring, e.Code, e.Day, transaction);
                     }
 
                     if (isSealed)
@@ -182,6 +182,9 @@ public sealed class ClickStore : IClickReplicaStore, IDisposable
             }
         }
     }
+
+    /// <summary>Sealed days whose stored record could not be read and was replaced by a seal or a merge (damage on disk).</summary>
+    public long ReplacedDamagedRecords { get; private set; }
 
     /// <summary>Clicks held whole (open days): what sealing shrinks.</summary>
     public long OpenClicks
@@ -434,22 +437,22 @@ public sealed class ClickStore : IClickReplicaStore, IDisposable
             while (folded < maxClicks && NextToSeal(beforeDay) is { } next)
             {
                 using var transaction = _connection.BeginTransaction();
-                var counted = new Dictionary<string, List<(ulong, ClickKind, string?)>>(StringComparer.Ordinal);
+                var tallies = new Dictionary<string, SealedDayTally>(StringComparer.Ordinal);
                 OfDay(next.Day, next.Bucket, codes: null, reader =>
                 {
                     var code = reader.GetString(1);
-                    if (!counted.TryGetValue(code, out var clicks))
+                    if (!tallies.TryGetValue(code, out var tally))
                     {
-                        counted[code] = clicks = [];
+                        tallies[code] = tally = new SealedDayTally();
                     }
 
-                    clicks.Add((unchecked((ulong)reader.GetInt64(7)), (ClickKind)reader.GetInt32(4), reader.IsDBNull(5) ? null : reader.GetString(5)));
+                    Tally(tally, reader);
                 }, transaction);
-                foreach (var (code, clicks) in counted)
+                foreach (var (code, tally) in tallies)
                 {
                     var ring = HashRing.KeyHash(code);
-                    WriteSealed(ring, SealedDayRecord.Seal(code, next.Day, SealedRecord(ring, code, next.Day, transaction), replica, SealedDay.Count(clicks)), transaction);
-                    folded += clicks.Count;
+                    WriteSealed(ring, SealedDayRecord.Seal(code, next.Day, ExistingRecord(ring, code, next.Day, transaction), replica, tally.ToSealedDay()), transaction);
+                    folded += (int)tally.Count;
                 }
 
                 Run(transaction, "DELETE FROM clicks WHERE day = $day AND bucket = $bucket", ("$day", next.Day), ("$bucket", next.Bucket));
@@ -486,7 +489,7 @@ public sealed class ClickStore : IClickReplicaStore, IDisposable
             {
                 var ring = HashRing.KeyHash(record.Code);
                 SealOpen(ring, record.Code, record.Day, replica, transaction);
-                var kept = SealedRecord(ring, record.Code, record.Day, transaction);
+                var kept = ExistingRecord(ring, record.Code, record.Day, transaction);
                 var merged = kept is null ? record : kept.Merge(record);
                 if (kept is null || merged.Hash != kept.Hash)
                 {
@@ -503,15 +506,15 @@ public sealed class ClickStore : IClickReplicaStore, IDisposable
     /// <summary>Seals one link's open day, if this replica holds clicks of it (under the store's lock, in the caller's transaction).</summary>
     private void SealOpen(ulong ring, string code, int day, ulong replica, SqliteTransaction transaction)
     {
-        var clicks = new List<(ulong, ClickKind, string?)>();
+        var tally = new SealedDayTally();
         var codes = new HashSet<string>(StringComparer.Ordinal) { code };
-        OfDay(day, Bucket(ring), codes, reader => clicks.Add((unchecked((ulong)reader.GetInt64(7)), (ClickKind)reader.GetInt32(4), reader.IsDBNull(5) ? null : reader.GetString(5))), transaction);
-        if (clicks.Count == 0)
+        OfDay(day, Bucket(ring), codes, reader => Tally(tally, reader), transaction);
+        if (tally.Count == 0)
         {
             return;
         }
 
-        WriteSealed(ring, SealedDayRecord.Seal(code, day, SealedRecord(ring, code, day, transaction), replica, SealedDay.Count(clicks)), transaction);
+        WriteSealed(ring, SealedDayRecord.Seal(code, day, ExistingRecord(ring, code, day, transaction), replica, tally.ToSealedDay()), transaction);
         Run(transaction, "DELETE FROM clicks WHERE day = $day AND bucket = $bucket AND code = $code", ("$day", day), ("$bucket", Bucket(ring)), ("$code", code));
         Run(transaction, "DELETE FROM click_days WHERE ring = $ring AND code = $code AND day = $day", ("$ring", ToSigned(ring)), ("$code", code), ("$day", day));
         Run(transaction, "DELETE FROM click_referrers WHERE ring = $ring AND code = $code AND day = $day", ("$ring", ToSigned(ring)), ("$code", code), ("$day", day));
@@ -542,15 +545,49 @@ public sealed class ClickStore : IClickReplicaStore, IDisposable
         return next;
     }
 
-    private SealedDayRecord? SealedRecord(ulong ring, string code, int day, SqliteTransaction? transaction)
+    /// <summary>Counts one click row (<see cref="EventColumns"/>: kind 4, referrer 5, origin 7) into a tally.</summary>
+    private static void Tally(SealedDayTally tally, SqliteDataReader reader) =>
+        tally.Add(unchecked((ulong)reader.GetInt64(7)), (ClickKind)reader.GetInt32(4), reader.IsDBNull(5) ? null : reader.GetString(5));
+
+    private bool IsSealed(ulong ring, string code, int day, SqliteTransaction transaction)
     {
-        using var command = _connection.CreateCommand();
+        using var command = SealedRow("SELECT 1", ring, code, day, transaction);
+        return command.ExecuteScalar() is not null;
+    }
+
+    /// <summary>
+    /// The record this replica holds of a link's day, to merge into or add a version to; one that
+    /// cannot be read (a damaged row) counts as none, so the write that follows replaces it
+    /// (counted in <see cref="ReplacedDamagedRecords"/>) instead of failing every merge of the day.
+    /// </summary>
+    private SealedDayRecord? ExistingRecord(ulong ring, string code, int day, SqliteTransaction transaction)
+    {
+        using var command = SealedRow("SELECT record", ring, code, day, transaction);
+        if (command.ExecuteScalar() is not byte[] bytes)
+        {
+            return null;
+        }
+
+        try
+        {
+            return SealedDayRecord.Decode(bytes);
+        }
+        catch (FormatException)
+        {
+            ReplacedDamagedRecords++;
+            return null;
+        }
+    }
+
+    private SqliteCommand SealedRow(string select, ulong ring, string code, int day, SqliteTransaction transaction)
+    {
+        var command = _connection.CreateCommand();
         command.Transaction = transaction;
-        command.CommandText = "SELECT record FROM sealed_days WHERE ring = $ring AND code = $code AND day = $day";
+        command.CommandText = select + " FROM sealed_days WHERE ring = $ring AND code = $code AND day = $day";
         command.Parameters.AddWithValue("$ring", ToSigned(ring));
         command.Parameters.AddWithValue("$code", code);
         command.Parameters.AddWithValue("$day", day);
-        return command.ExecuteScalar() is byte[] bytes ? DecodeRecord(bytes) : null;
+        return command;
     }
 
     private void WriteSealed(ulong ring, SealedDayRecord record, SqliteTransaction transaction)

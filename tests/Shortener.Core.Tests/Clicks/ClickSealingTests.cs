@@ -83,7 +83,11 @@ public class ClickSealingTests
     [Fact]
     public void A_read_that_finds_a_day_sealed_on_one_replica_and_open_on_others_counts_each_origin_once_and_repairs_them()
     {
-        var cluster = new ClickTestCluster(3, settings: Settings);
+        // The nodes' own sealing passes are far apart: the first one (nothing due yet) runs now, then the day is past the horizon.
+        var cluster = new ClickTestCluster(3, settings: Settings with { SealIntervalMs = 1_000_000_000 });
+        cluster.Run(10);
+        cluster.WallMs = (Day + 8) * DayMs;
+        cluster.Run(10);
         var clicks = Clicks("mix", 10);
         cluster.Stores[1].Add(clicks.Where(c => c.Origin != 3).ToList());
         cluster.Stores[1].Seal(Day + 1, replica: 1, maxClicks: 1_000);
@@ -107,6 +111,57 @@ public class ClickSealingTests
         Assert.Single(cluster.Stores.Values.Select(s => s.AllSealed.Single().Hash).Distinct());
         Assert.Equal(30, cluster.Read(2, "mix", ConsistencyLevel.All).Stats!.Total);
         Assert.False(cluster.Completions.Last().Repaired);
+    }
+
+    [Fact]
+    public void A_read_gives_replicas_that_hold_a_day_open_every_click_it_saw_of_it_so_later_reads_do_not_count_fewer()
+    {
+        var cluster = new ClickTestCluster(3, settings: Settings with { SealIntervalMs = 1_000_000_000 });
+        cluster.Run(10);
+        cluster.WallMs = (Day + 8) * DayMs;
+        cluster.Run(10);
+        // One origin's three clicks: replica 1 sealed c1, replica 2 holds c1 and c2 open, replica 3 holds c3 open.
+        var (c1, c2, c3) = (ClickTestCluster.Click("x", Day, origin: 7), ClickTestCluster.Click("x", Day, origin: 7), ClickTestCluster.Click("x", Day, origin: 7));
+        cluster.Stores[1].Add([c1]);
+        cluster.Stores[1].Seal(Day + 1, replica: 1, maxClicks: 1_000);
+        cluster.Stores[2].Add([c1, c2]);
+        cluster.Stores[3].Add([c3]);
+
+        Assert.Equal(3, cluster.Read(1, "x", ConsistencyLevel.All).Stats!.Total);
+        cluster.Run(100);
+        Assert.Equal(3, cluster.Stores[2].AllSealed.Single().Value.Total);
+        Assert.Equal(3, cluster.Stores[3].AllSealed.Single().Value.Total);
+        Assert.Equal(3, cluster.Read(1, "x", ConsistencyLevel.All).Stats!.Total);
+        cluster.Run(100);
+        Assert.Equal(3, cluster.Read(2, "x", ConsistencyLevel.All).Stats!.Total);
+        Assert.Single(cluster.Stores.Values.Select(s => s.AllSealed.Single().Hash).Distinct());
+    }
+
+    [Fact]
+    public void A_version_of_a_day_not_yet_past_this_nodes_horizon_waits_and_the_day_keeps_taking_clicks_until_then()
+    {
+        var cluster = new ClickTestCluster(3, settings: Settings with { AntiEntropyIntervalMs = 50 });
+        Assert.True(cluster.Write(1, Clicks("early", 2), ConsistencyLevel.All).Ok);
+
+        // Node 1's clock ran ahead: it sealed the day, on day 20,001, six days early.
+        cluster.Stores[1].Seal(Day + 1, replica: 1, maxClicks: 1_000);
+        cluster.Run(5_000);
+        Assert.True(cluster.Nodes[2].Counters.SealedDeferred > 0);
+        Assert.Equal(6, cluster.Stores[2].Count);
+        Assert.Empty(cluster.Stores[2].AllSealed);
+
+        // Within the others' grace period, a click of the day still counts there (node 1 turns it away).
+        var late = ClickTestCluster.Click("early", Day, origin: 2);
+        Assert.True(cluster.Write(2, [late], ConsistencyLevel.Quorum).Ok);
+        cluster.Run(100);
+        Assert.Equal(7, cluster.Stores[3].Count);
+        Assert.Equal(1, cluster.Nodes[1].Counters.LateClicks);
+
+        // Past everyone's horizon: every replica sealed, and the versions merge to every click.
+        PassTo(cluster, Day + 8);
+        cluster.Run(10_000);
+        Assert.All(cluster.Stores.Values, s => Assert.Equal(7, s.AllSealed.Single().Value.Total));
+        Assert.Single(cluster.Stores.Values.Select(s => s.AllSealed.Single().Hash).Distinct());
     }
 
     [Fact]

@@ -19,7 +19,7 @@ public class SealedDayTests
     {
         Gen.Select(Clicks, Clicks, Clicks).Sample((x, y, z) =>
         {
-            var (a, b, c) = (SealedDay.Count(x), SealedDay.Count(y), SealedDay.Count(z));
+            var (a, b, c) = (Counted(x), Counted(y), Counted(z));
             Assert.Equal(a.Merge(b), b.Merge(a));
             Assert.Equal(a.Merge(b).Merge(c), a.Merge(b.Merge(c)));
             Assert.Equal(a, a.Merge(a));
@@ -42,11 +42,11 @@ public class SealedDayTests
             var held = Enumerable.Range(0, 3)
                 .Select(r => clicks.Where((c, i) => misses[i] != r || complete[(int)c.Origin - 1] == r).ToList())
                 .ToList();
-            var versions = held.Select((h, r) => SealedDayRecord.Seal("l", 7, null, (ulong)r + 1, SealedDay.Count(h))).ToList();
+            var versions = held.Select((h, r) => SealedDayRecord.Seal("l", 7, null, (ulong)r + 1, Counted(h))).ToList();
             var merged = versions[2].Merge(versions[0]).Merge(versions[1]).Merge(versions[0]);
             Assert.Equal(3, merged.Versions.Siblings.Count);
             Assert.Equal(clicks.Length, merged.Value.Total);
-            Assert.Equal(SealedDay.Count(clicks), merged.Value);
+            Assert.Equal(Counted(clicks), merged.Value);
         });
     }
 
@@ -89,7 +89,7 @@ public class SealedDayTests
     {
         Gen.Select(Clicks, Clicks).Sample((x, y) =>
         {
-            var record = SealedDayRecord.Seal("link", 20_000, SealedDayRecord.Seal("link", 20_000, null, 9, SealedDay.Count(x)), 4, SealedDay.Count(y));
+            var record = SealedDayRecord.Seal("link", 20_000, SealedDayRecord.Seal("link", 20_000, null, 9, Counted(x)), 4, Counted(y));
             var decoded = SealedDayRecord.Decode(record.Encode());
             Assert.Equal(record.Encode(), decoded.Encode());
             Assert.Equal(record.Value, decoded.Value);
@@ -109,6 +109,33 @@ public class SealedDayTests
         Assert.Equal(1, bytes[siblingCounter]);
         bytes[siblingCounter] = 2;
         Assert.Contains("no replica could hold", Assert.Throws<FormatException>(() => SealedDayRecord.Decode(bytes)).Message);
+    }
+
+    [Fact]
+    public void Counts_no_sum_could_hold_and_endless_referrers_are_refused_or_cut()
+    {
+        // A version counting 2^62 clicks of each of two origins (a peer's bug or damage): a format error, not an overflow.
+        var huge = SealedDayRecord.Seal("l", 7, null, 1, [Click(1)]).Encode();
+        var at = 1 + (4 + 1) + 4 + (4 + 16) + 4 + 16; // version, code, day, context, sibling count, dot
+        var forged = huge[..at].Concat(BitConverter.GetBytes(2u)).Concat(BitConverter.GetBytes(1UL)).Concat(BitConverter.GetBytes(1L << 62))
+            .Concat(BitConverter.GetBytes(2UL)).Concat(BitConverter.GetBytes(1L << 62)).Concat(BitConverter.GetBytes(0u)).Concat(BitConverter.GetBytes(0u)).ToArray();
+        Assert.Contains("counter", Assert.Throws<FormatException>(() => SealedDayRecord.Decode(forged)).Message);
+
+        // A replica's version keeps its 100 most clicked referring hosts; the clicks all count.
+        var tally = new SealedDayTally();
+        for (var host = 0; host < 150; host++)
+        {
+            for (var i = 0; i <= host % 3; i++)
+            {
+                tally.Add(1, ClickKind.Human, $"h{host:D3}.example");
+            }
+        }
+
+        var day = tally.ToSealedDay();
+        Assert.Equal(300, day.Total);
+        Assert.Equal(SealedDayTally.MaxReferrers, day.Referrers.Count);
+        Assert.All(day.Referrers, r => Assert.True(r.Clicks.Value >= 2));
+        Assert.Equal(day, SealedDayRecord.Decode(SealedDayRecord.Seal("l", 7, null, 1, day).Encode()).Value);
     }
 
     [Fact]
@@ -133,6 +160,17 @@ public class SealedDayTests
         Assert.Equal([new ClickDay(7, 2, 1), new ClickDay(9, 1, 1)], stats.Days);
         Assert.Equal([new ReferrerCount("a.example", 2), new ReferrerCount("b.example", 1)], stats.TopReferrers);
         Assert.Equal(3, ClickAggregation.Stats("l", open, [(7, sealedDay)], 0, 8, 10).Total);
+    }
+
+    private static SealedDay Counted(IEnumerable<(ulong Origin, ClickKind Kind, string? Referrer)> clicks)
+    {
+        var tally = new SealedDayTally();
+        foreach (var (origin, kind, referrer) in clicks)
+        {
+            tally.Add(origin, kind, referrer);
+        }
+
+        return tally.ToSealedDay();
     }
 
     private static ClickEvent Click(ulong origin, string? referrer = null, ClickKind kind = ClickKind.Human) =>

@@ -273,7 +273,7 @@ public sealed class ClickStoreTests : IDisposable
     }
 
     [Fact]
-    public void A_damaged_sealed_day_is_refused_with_the_file_named()
+    public void A_damaged_sealed_day_is_refused_with_the_file_named_and_replaced_by_the_next_version_instead_of_blocking_writes()
     {
         var path = Path.Combine(_dir.Path, "clicks.db");
         using (var store = ClickStore.Open(path))
@@ -294,6 +294,17 @@ public sealed class ClickStoreTests : IDisposable
         var error = Assert.Throws<StorageException>(() => reopened.Stats("d", 0, 1_000));
         Assert.Contains(path, error.Message);
         Assert.Equal(1, reopened.Totals(0, 1_000).Single().Total); // what needs no record still answers
+
+        // A batch that touches the damaged day still stores the rest (the day's click is late: sealed here).
+        var stored = reopened.Add([Click("other", 900), Click("d", 800, origin: 2)]);
+        Assert.Equal((1, 1), (stored.Added, stored.Late));
+
+        // Another replica's version replaces the damaged record; the batch's other record merges too.
+        var peer = SealedDayRecord.Seal("d", 800, null, 2, [Click("d", 800, origin: 1), Click("d", 800, origin: 2)]);
+        var good = SealedDayRecord.Seal("e", 800, null, 2, [Click("e", 800, origin: 2)]);
+        Assert.Equal(2, reopened.Merge([good, peer], 1));
+        Assert.Equal(1, reopened.ReplacedDamagedRecords);
+        Assert.Equal(2, reopened.Stats("d", 0, 1_000).Total);
     }
 
     [Fact]
