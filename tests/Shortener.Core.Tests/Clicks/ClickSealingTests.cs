@@ -16,6 +16,20 @@ public class ClickSealingTests
         Enumerable.Range(1, 3).SelectMany(origin => Enumerable.Range(0, perOrigin).Select(i =>
             ClickTestCluster.Click(code, day, i % 4 == 0 ? ClickKind.Bot : ClickKind.Human, i % 3 == 0 ? $"r{origin}.example" : null, (ulong)origin))).ToList();
 
+    /// <summary>
+    /// Three nodes whose own sealing passes are far apart: the first (nothing due yet) runs at once,
+    /// then the wall clock moves past <see cref="Day"/>'s horizon, so what the stores hold stays as
+    /// the test puts it and records of the day are merged when they arrive.
+    /// </summary>
+    private static ClickTestCluster PastTheHorizonWithoutSealing()
+    {
+        var cluster = new ClickTestCluster(3, settings: Settings with { SealIntervalMs = 1_000_000_000 });
+        cluster.Run(10);
+        cluster.WallMs = (Day + 8) * DayMs;
+        cluster.Run(10);
+        return cluster;
+    }
+
     /// <summary>Moves the nodes' wall clock to the start of day <paramref name="day"/> and runs a second.</summary>
     private static void PassTo(ClickTestCluster cluster, int day)
     {
@@ -83,11 +97,7 @@ public class ClickSealingTests
     [Fact]
     public void A_read_that_finds_a_day_sealed_on_one_replica_and_open_on_others_counts_each_origin_once_and_repairs_them()
     {
-        // The nodes' own sealing passes are far apart: the first one (nothing due yet) runs now, then the day is past the horizon.
-        var cluster = new ClickTestCluster(3, settings: Settings with { SealIntervalMs = 1_000_000_000 });
-        cluster.Run(10);
-        cluster.WallMs = (Day + 8) * DayMs;
-        cluster.Run(10);
+        var cluster = PastTheHorizonWithoutSealing();
         var clicks = Clicks("mix", 10);
         cluster.Stores[1].Add(clicks.Where(c => c.Origin != 3).ToList());
         cluster.Stores[1].Seal(Day + 1, replica: 1, maxClicks: 1_000);
@@ -116,10 +126,7 @@ public class ClickSealingTests
     [Fact]
     public void A_read_gives_replicas_that_hold_a_day_open_every_click_it_saw_of_it_so_later_reads_do_not_count_fewer()
     {
-        var cluster = new ClickTestCluster(3, settings: Settings with { SealIntervalMs = 1_000_000_000 });
-        cluster.Run(10);
-        cluster.WallMs = (Day + 8) * DayMs;
-        cluster.Run(10);
+        var cluster = PastTheHorizonWithoutSealing();
         // One origin's three clicks: replica 1 sealed c1, replica 2 holds c1 and c2 open, replica 3 holds c3 open.
         var (c1, c2, c3) = (ClickTestCluster.Click("x", Day, origin: 7), ClickTestCluster.Click("x", Day, origin: 7), ClickTestCluster.Click("x", Day, origin: 7));
         cluster.Stores[1].Add([c1]);
