@@ -83,7 +83,10 @@ public static class ClickAggregation
     }
 
     /// <summary>A sealed day's share of a fingerprint: its key and record hash mixed.</summary>
-    public static ulong SealedDigest(SealedDayRecord record) => MerkleTree.Digest(ClickHashes.DayKey(record.Code, record.Day), ClickHashes.SealedValue(record));
+    public static ulong SealedDigest(SealedDayRecord record) => SealedDigest(record.Code, record.Day, record.Hash);
+
+    /// <summary>The same from the link, the day and the record's hash (what a store keeps beside the record).</summary>
+    public static ulong SealedDigest(string code, int day, ulong recordHash) => MerkleTree.Digest(ClickHashes.DayKey(code, day), ClickHashes.SealedValue(recordHash));
 
     /// <summary>
     /// The daily counters of a set of open clicks and sealed days as the first tree of an

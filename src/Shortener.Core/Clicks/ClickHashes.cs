@@ -34,7 +34,10 @@ public static class ClickHashes
         SplitMix64.Mix(fingerprint ^ SplitMix64.Mix((ulong)human ^ SplitMix64.Mix((ulong)bots + 0x9E3779B97F4A7C15UL))) & ~1UL;
 
     /// <summary>The value of a sealed day in that tree: the hash of its record (versions and all), the lowest bit set.</summary>
-    public static ulong SealedValue(SealedDayRecord record) => record.Hash | 1UL;
+    public static ulong SealedValue(SealedDayRecord record) => SealedValue(record.Hash);
+
+    /// <summary>The same from the record's hash alone (what a store keeps beside the record).</summary>
+    public static ulong SealedValue(ulong recordHash) => recordHash | 1UL;
 
     /// <summary>Whether a value in the first tree is a sealed day's (<see cref="SealedValue"/>) rather than an open day's (<see cref="DayValue"/>).</summary>
     public static bool IsSealed(ulong dayValue) => (dayValue & 1UL) != 0;

@@ -44,7 +44,7 @@ public sealed record ClickSettings
     /// <summary>How often a node looks for days to seal (and goes on at once while a pass was full).</summary>
     public long SealIntervalMs { get; init; } = 60_000;
 
-    /// <summary>Clicks one sealing pass folds at most (one transaction each, on the click loop).</summary>
+    /// <summary>Clicks after which a sealing pass stops (it folds whole units, so it may pass this; the next tick goes on).</summary>
     public int SealBatch { get; init; } = 20_000;
 
     public int TopReferrers { get; init; } = 10;

@@ -79,18 +79,7 @@ public sealed class SealedDay : IEquatable<SealedDay>
             return this;
         }
 
-        if (this == Empty)
-        {
-            return other;
-        }
-
-        var referrers = new SortedDictionary<string, GCounter>(StringComparer.Ordinal);
-        foreach (var (host, clicks) in _referrers.Concat(other._referrers))
-        {
-            referrers[host] = referrers.TryGetValue(host, out var kept) ? kept.Merge(clicks) : clicks;
-        }
-
-        return new SealedDay(Human.Merge(other.Human), Bots.Merge(other.Bots), referrers.Select(r => (r.Key, r.Value)).ToArray());
+        return this == Empty ? other : From(Human.Merge(other.Human), Bots.Merge(other.Bots), _referrers.Concat(other._referrers));
     }
 
     /// <summary>The merge of several values (the siblings of a record), the same in any order.</summary>

@@ -271,7 +271,7 @@ public sealed class ClickStore : IClickReplicaStore, IDisposable
                 while (reader.Read())
                 {
                     count += reader.GetInt64(1);
-                    fingerprint += MerkleTree.Digest(ClickHashes.DayKey(code, reader.GetInt32(0)), FromSigned(reader.GetInt64(2)) | 1UL);
+                    fingerprint += ClickAggregation.SealedDigest(code, reader.GetInt32(0), FromSigned(reader.GetInt64(2)));
                 }
             }
 
@@ -354,7 +354,7 @@ public sealed class ClickStore : IClickReplicaStore, IDisposable
                 using var reader = command.ExecuteReader();
                 while (reader.Read())
                 {
-                    digests.Add((ClickHashes.DayKey(reader.GetString(0), reader.GetInt32(1)), FromSigned(reader.GetInt64(2)) | 1UL));
+                    digests.Add((ClickHashes.DayKey(reader.GetString(0), reader.GetInt32(1)), ClickHashes.SealedValue(FromSigned(reader.GetInt64(2)))));
                 }
             }
 
