@@ -29,7 +29,7 @@ public sealed class CliAgainstClusterTests
         Assert.True(System.Text.RegularExpressions.Regex.IsMatch(output, @"\n1\s+dc1\s+\S+\s+\d+\s+alive\s+up"), output);
         Assert.True(System.Text.RegularExpressions.Regex.IsMatch(output, @"\n3\s+dc3\s+\S+\s+\S+\s+(alive|suspect) phi \d+\.\d"), output);
 
-        var leader = await cluster.LeaderOfAsync(0);
+        var leader = await cluster.RequireLeaderOfAsync(0);
         var target = cluster.Ids.First(id => id != leader);
         (code, output, error) = await RunAsync("cluster", "transfer-leader", "--shard", "0", "--to", target.ToString(), "--server", server, "--api-key", key);
         Assert.True(code == 0, error);
@@ -44,7 +44,7 @@ public sealed class CliAgainstClusterTests
         (code, output, error) = await RunAsync("fault", "heal", "--server", server, "--api-key", key);
         Assert.True(code == 0, error);
         Assert.Equal(3, output.Split('\n').Count(l => l.EndsWith(": none", StringComparison.Ordinal)));
-        await cluster.CreateAsync(3, "https://example.com/cli/healed");
+        await cluster.CreateEventuallyAsync(3, "https://example.com/cli/healed");
 
         (code, _, error) = await RunAsync("fault", "partition", "--isolate", "dc3", "--for", "soon", "--server", server, "--api-key", key);
         Assert.Equal(2, code);

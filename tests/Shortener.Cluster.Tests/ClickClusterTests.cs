@@ -53,7 +53,7 @@ public sealed class ClickClusterTests(ITestOutputHelper output)
         await Task.Delay(5_000);
         var isolated = await StatsAsync(cluster, 3, code, "one");
         output.WriteLine($"5 s into the partition node 3 counts {isolated?.GetProperty("total").GetInt64()} locally, its clients saw {seen[3]}");
-        await Task.Delay(TimeSpan.FromSeconds(11) - cut.Elapsed);
+        await Task.Delay(TimeSpan.FromSeconds(Math.Max(0, 11 - cut.Elapsed.TotalSeconds)));
         Volatile.Write(ref partitioned, false);
         await Task.Delay(2_000);
         await stop.CancelAsync();

@@ -55,8 +55,7 @@ public sealed class ClusterTests(ITestOutputHelper output)
     {
         await using var cluster = await TestCluster.StartAsync(nodes: 3);
         const int shard = 0;
-        var leader = await cluster.LeaderOfAsync(shard);
-        Assert.NotEqual(0UL, leader);
+        var leader = await cluster.RequireLeaderOfAsync(shard);
         var survivor = cluster.Ids.First(id => id != leader);
         var before = await cluster.CreateAsync(survivor, "https://example.com/before");
 
@@ -66,7 +65,8 @@ public sealed class ClusterTests(ITestOutputHelper output)
         await TestCluster.WaitUntilAsync(async () => (next = await cluster.LeaderOfAsync(shard)) != 0, TimeSpan.FromSeconds(10), "no new leader");
         var elapsed = killed.Elapsed;
         output.WriteLine($"shard {shard}: leader {leader} killed, node {next} leads after {elapsed.TotalMilliseconds:0} ms");
-        Assert.True(elapsed <= 2 * TestCluster.MaxElectionTimeout + TimeSpan.FromMilliseconds(500), $"a new leader took {elapsed.TotalMilliseconds:0} ms");
+        // Two election timeouts, plus slack for the vote round and polling on two loaded cores.
+        Assert.True(elapsed <= 2 * TestCluster.MaxElectionTimeout + TimeSpan.FromMilliseconds(1500), $"a new leader took {elapsed.TotalMilliseconds:0} ms");
 
         // Writes keep working (every shard with two of three replicas).
         var during = new List<string>();
@@ -97,8 +97,8 @@ public sealed class ClusterTests(ITestOutputHelper output)
     {
         await using var cluster = await TestCluster.StartAsync(nodes: 3);
         const int shard = 1;
-        var leader = await cluster.LeaderOfAsync(shard);
-        var term = (await cluster.ViewAsync(leader))!.Shards[shard].Term;
+        var leader = await cluster.RequireLeaderOfAsync(shard);
+        var term = (await cluster.RequireViewAsync(leader)).Shards[shard].Term;
         var others = cluster.Ids.Where(id => id != leader).ToList();
 
         cluster.Process(leader).Pause();
@@ -118,7 +118,7 @@ public sealed class ClusterTests(ITestOutputHelper output)
             async () => await cluster.ViewAsync(leader) is { } view && view.Shards[shard].Term > term && view.Shards[shard].Leader != 0,
             TimeSpan.FromSeconds(10),
             "the resumed leader did not learn the new term");
-        var after = await cluster.CreateAsync(leader, "https://example.com/after-resume");
+        var after = await cluster.CreateEventuallyAsync(leader, "https://example.com/after-resume");
         await cluster.AssertRedirectsAsync(leader, after, "https://example.com/after-resume");
     }
 
@@ -185,7 +185,7 @@ public sealed class ClusterTests(ITestOutputHelper output)
     public async Task Five_nodes_in_three_data_centres_serve_writes_and_redirects_everywhere()
     {
         await using var cluster = await TestCluster.StartAsync(nodes: 5);
-        var view = (await cluster.ViewAsync(1))!;
+        var view = (await cluster.RequireViewAsync(1));
         foreach (var shard in view.Shards)
         {
             Assert.Equal(3, shard.Voters.Count);
@@ -205,7 +205,8 @@ public sealed class ClusterTests(ITestOutputHelper output)
         {
             for (var i = 0; i < codes.Count; i++)
             {
-                await cluster.AssertRedirectsAsync(via, codes[i], $"https://example.com/five/{i + 1}");
+                // Node 1 may have led a shard and not yet told every replica the last commit: the others elect first.
+                await cluster.AssertRedirectsAsync(via, codes[i], $"https://example.com/five/{i + 1}", TimeSpan.FromSeconds(15));
             }
         }
 
@@ -251,7 +252,7 @@ public sealed class ClusterTests(ITestOutputHelper output)
             codes.Add(await cluster.CreateAsync((ulong)(1 + (i % 2)), $"https://example.com/snap/{i}"));
         }
 
-        var view = (await cluster.ViewAsync(1))!;
+        var view = (await cluster.RequireViewAsync(1));
         Assert.All(view.Shards, s => Assert.True(s.SnapshotIndex > 40, $"shard {s.Shard} did not compact (snapshot at {s.SnapshotIndex})"));
 
         await cluster.RestartAsync(3);
@@ -260,9 +261,8 @@ public sealed class ClusterTests(ITestOutputHelper output)
             await cluster.AssertRedirectsAsync(3, codes[i], $"https://example.com/snap/{i}", TimeSpan.FromSeconds(20));
         }
 
-        var caughtUp = (await cluster.ViewAsync(3))!;
+        var caughtUp = (await cluster.RequireViewAsync(3));
         Assert.All(caughtUp.Shards, s => Assert.True(s.SnapshotIndex > 40, $"node 3 caught up shard {s.Shard} without a snapshot"));
-        var log = await File.ReadAllTextAsync(cluster.Process(3).LogPath);
-        Assert.Contains("installed a snapshot", log);
+        await TestCluster.WaitForLogAsync(cluster.Process(3).LogPath, "installed a snapshot");
     }
 }

@@ -66,9 +66,20 @@ public sealed class LinearizabilityTests(ITestOutputHelper output)
         {
             foreach (var id in cluster.Ids)
             {
-                var read = await cluster.Client(id).GetAsync($"/api/v1/links/{code}");
-                Assert.True(read.StatusCode == HttpStatusCode.OK, $"acknowledged link {code} is missing on node {id}: {(int)read.StatusCode}");
+                // A node just back from the nemesis may answer 503 (no read index yet) for a moment; 404 fails at once.
+                HttpResponseMessage? read = null;
+                await TestCluster.WaitUntilAsync(
+                    async () =>
+                    {
+                        read?.Dispose();
+                        read = await cluster.Client(id).GetAsync($"/api/v1/links/{code}");
+                        return read.StatusCode != HttpStatusCode.ServiceUnavailable;
+                    },
+                    TimeSpan.FromSeconds(20),
+                    $"node {id} kept answering 503 for {code}");
+                Assert.True(read!.StatusCode == HttpStatusCode.OK, $"acknowledged link {code} is missing on node {id}: {(int)read.StatusCode}");
                 Assert.Equal(url, (await read.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("url").GetString());
+                read.Dispose();
             }
         }
     }

@@ -146,6 +146,14 @@ public sealed class TestCluster : IAsyncDisposable
         await WaitUntilAsync(async () => await ViewAsync(id) is not null, TimeSpan.FromSeconds(30), $"node {id} did not come back");
     }
 
+    /// <summary>This node's view of the cluster, waiting up to 15 s for it to answer (a loaded node can miss one 2 s poll).</summary>
+    public async Task<ClusterView> RequireViewAsync(ulong id)
+    {
+        ClusterView? view = null;
+        await WaitUntilAsync(async () => (view = await ViewAsync(id)) is not null, TimeSpan.FromSeconds(15), $"node {id} does not answer");
+        return view!;
+    }
+
     /// <summary>This node's view of the cluster, or null when it does not answer.</summary>
     public async Task<ClusterView?> ViewAsync(ulong id)
     {
@@ -172,6 +180,14 @@ public sealed class TestCluster : IAsyncDisposable
         }
 
         return 0;
+    }
+
+    /// <summary>The leader of <paramref name="shard"/>, waiting up to 10 s for a node to report leading it (none does for a moment while leadership moves).</summary>
+    public async Task<ulong> RequireLeaderOfAsync(int shard)
+    {
+        ulong leader = 0;
+        await WaitUntilAsync(async () => (leader = await LeaderOfAsync(shard)) != 0, TimeSpan.FromSeconds(10), $"no node leads shard {shard}");
+        return leader;
     }
 
     public async Task WaitForLeadersAsync(TimeSpan timeout, IEnumerable<ulong>? among = null)
@@ -203,6 +219,34 @@ public sealed class TestCluster : IAsyncDisposable
         return JsonDocument.Parse(body).RootElement.GetProperty("code").GetString()!;
     }
 
+    /// <summary>
+    /// Creates a link through <paramref name="via"/> right after a fault ends, when the node may
+    /// still be relearning its shards' leaders: a 503 is retried under one idempotency key (a replay
+    /// answers the stored 201), any other answer but 201 fails.
+    /// </summary>
+    public async Task<string> CreateEventuallyAsync(ulong via, string url, TimeSpan? within = null)
+    {
+        var key = Guid.NewGuid().ToString("N");
+        string? code = null;
+        await WaitUntilAsync(
+            async () =>
+            {
+                using var response = await PostCreateAsync(via, url, idempotencyKey: key);
+                if (response.StatusCode == HttpStatusCode.ServiceUnavailable)
+                {
+                    return false;
+                }
+
+                var body = await response.Content.ReadAsStringAsync();
+                Assert.True(response.StatusCode == HttpStatusCode.Created, $"create through node {via}: {(int)response.StatusCode} {body}");
+                code = JsonDocument.Parse(body).RootElement.GetProperty("code").GetString();
+                return true;
+            },
+            within ?? TimeSpan.FromSeconds(20),
+            $"create through node {via} kept answering 503");
+        return code!;
+    }
+
     public async Task<HttpResponseMessage> PostCreateAsync(ulong via, string url, string? alias = null, string? idempotencyKey = null)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/links")
@@ -227,6 +271,13 @@ public sealed class TestCluster : IAsyncDisposable
     /// <summary>Waits until <paramref name="code"/> redirects to <paramref name="url"/> through <paramref name="via"/> (replicas apply a moment after the leader).</summary>
     public async Task AssertRedirectsAsync(ulong via, string code, string url, TimeSpan? within = null) =>
         await WaitUntilAsync(async () => await RedirectAsync(via, code) == url, within ?? TimeSpan.FromSeconds(5), $"node {via} does not redirect {code} to {url}");
+
+    /// <summary>Waits until the log at <paramref name="path"/> holds <paramref name="text"/>: a line reaches the file through the node's logger queue and its stdout pipe, a moment after the state it reports.</summary>
+    public static Task WaitForLogAsync(string path, string text, TimeSpan? within = null) =>
+        WaitUntilAsync(
+            async () => (await File.ReadAllTextAsync(path)).Contains(text, StringComparison.Ordinal),
+            within ?? TimeSpan.FromSeconds(10),
+            $"'{text}' is not in {path}");
 
     public static async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan timeout, string failure)
     {

@@ -120,7 +120,10 @@ public static class UpCommand
         return command;
     }
 
-    /// <summary>Null once every node answers and every shard has a leader; else why not, after the timeout.</summary>
+    /// <summary>
+    /// Null once every node answers and knows a leader for every shard, so that a request to any node
+    /// right after the banner finds its shard's leader; else why not, after the timeout.
+    /// </summary>
     private static async Task<string?> WaitForLeadersAsync(LocalClusterLayout layout, IReadOnlyList<NodeProcess> processes, TimeSpan timeout, TextWriter output, CancellationToken cancellationToken)
     {
         var deadline = DateTime.UtcNow + timeout;
@@ -135,7 +138,8 @@ public static class UpCommand
                     return $"node {dead.Id} exited with code {dead.ExitCode} while starting; its log: {dead.LogPath}\n{Tail(dead.LogPath)}";
                 }
 
-                var led = new HashSet<int>();
+                // Shards whose leader every answering node knows.
+                HashSet<int>? led = null;
                 var answering = 0;
                 foreach (var (id, client) in clients)
                 {
@@ -143,9 +147,14 @@ public static class UpCommand
                     {
                         var view = await client.GetJsonAsync<ClusterView>("/admin/v1/cluster", cancellationToken);
                         answering++;
-                        foreach (var shard in view!.Shards.Where(s => s.Leader != 0))
+                        var known = view!.Shards.Where(s => s.Leader != 0).Select(s => s.Shard);
+                        if (led is null)
                         {
-                            led.Add(shard.Shard);
+                            led = [.. known];
+                        }
+                        else
+                        {
+                            led.IntersectWith(known);
                         }
                     }
                     catch (ApiProblem)
@@ -154,14 +163,14 @@ public static class UpCommand
                     }
                 }
 
-                var report = $"  {answering}/{clients.Count} nodes answering, {led.Count}/{layout.Topology.Shards} shards with a leader";
+                var report = $"  {answering}/{clients.Count} nodes answering, {led?.Count ?? 0}/{layout.Topology.Shards} shards with a leader known to all";
                 if (report != lastReport)
                 {
                     await output.WriteLineAsync(report);
                     lastReport = report;
                 }
 
-                if (answering == clients.Count && led.Count == layout.Topology.Shards)
+                if (answering == clients.Count && led?.Count == layout.Topology.Shards)
                 {
                     return null;
                 }
