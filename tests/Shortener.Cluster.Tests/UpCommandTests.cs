@@ -30,6 +30,7 @@ public sealed partial class UpCommandTests : IDisposable
             key = ApiKey().Match(banner).Groups[1].Value;
             Assert.Equal(File.ReadAllText(Path.Combine(_dir.Path, "api-key")).Trim(), key);
             Assert.Contains($"curl -s -X POST http://127.0.0.1:{port}/api/v1/links -H 'X-Api-Key: {key}'", banner);
+            Assert.Contains($"Dashboard: http://127.0.0.1:{port}/dashboard", banner);
 
             using var http = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false });
             using var create = new HttpRequestMessage(HttpMethod.Post, $"http://127.0.0.1:{port + 1}/api/v1/links") { Content = JsonContent.Create(new { url = "https://example.com/up" }) };
@@ -38,6 +39,25 @@ public sealed partial class UpCommandTests : IDisposable
             Assert.Equal(HttpStatusCode.Created, created.StatusCode);
             code = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("code").GetString()!;
             await TestCluster.WaitUntilAsync(async () => (await http.GetAsync($"http://127.0.0.1:{port + 2}/{code}")).StatusCode == HttpStatusCode.Found, TimeSpan.FromSeconds(5), "no redirect on node 3");
+
+            // The dashboard the banner points to, opened as a browser would after asking for the key
+            // (HTTP Basic): node 1 sees the other two alive, and a leader for each of the 4 shards.
+            string page = string.Empty;
+            await TestCluster.WaitUntilAsync(
+                async () =>
+                {
+                    using var open = new HttpRequestMessage(HttpMethod.Get, $"http://127.0.0.1:{port}/dashboard");
+                    open.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Basic", Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes("me:" + key)));
+                    using var response = await http.SendAsync(open);
+                    Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+                    page = await response.Content.ReadAsStringAsync();
+                    return System.Text.RegularExpressions.Regex.Matches(page, "<td class=\"alive\">alive</td>").Count == 2;
+                },
+                TimeSpan.FromSeconds(15),
+                "node 1's dashboard does not show nodes 2 and 3 alive");
+            Assert.Equal(4, System.Text.RegularExpressions.Regex.Matches(page, "<tr data-shard=").Count);
+            Assert.DoesNotContain("<td class=\"n bad\">none</td>", page);
+            Assert.Equal(HttpStatusCode.Unauthorized, (await http.GetAsync($"http://127.0.0.1:{port}/dashboard")).StatusCode);
 
             Assert.True(Signals.Send(up.Id, Signals.Term));
             var rest = await up.StandardOutput.ReadToEndAsync();

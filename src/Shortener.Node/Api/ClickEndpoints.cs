@@ -148,5 +148,5 @@ public static class ClickEndpoints
             : null;
     }
 
-    private static string Date(int day) => DateOnly.FromDayNumber(Epoch + day).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+    internal static string Date(int day) => DateOnly.FromDayNumber(Epoch + day).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
 }

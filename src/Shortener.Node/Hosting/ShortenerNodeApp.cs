@@ -98,6 +98,7 @@ public static class ShortenerNodeApp
         LinkEndpoints.Map(app);
         AdminEndpoints.Map(app);
         ClickEndpoints.Map(app);
+        DashboardEndpoints.Map(app);
 
         // Open storage and keys now, so a bad data dir fails the start with its own message.
         var keys = app.Services.GetRequiredService<ApiKeyRegistry>();

@@ -8,7 +8,12 @@ using Shortener.Node.Api;
 
 namespace Shortener.Node.Security;
 
-/// <summary>Authenticates a request by its X-Api-Key header; a refusal is an RFC 9457 problem.</summary>
+/// <summary>
+/// Authenticates a request by its X-Api-Key header, or a GET or HEAD by HTTP Basic with the key as
+/// the password (any user name), which is how a browser opens the dashboard. A refusal is an RFC
+/// 9457 problem that also offers Basic, so that a browser asks for the key. Basic is for reads only:
+/// a browser replays Basic credentials on its own, and another site could make it send a write.
+/// </summary>
 public sealed class ApiKeyAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
     ILoggerFactory logger,
@@ -20,12 +25,21 @@ public sealed class ApiKeyAuthenticationHandler(
 
     protected override Task<AuthenticateResult> HandleAuthenticateAsync()
     {
-        if (!Request.Headers.TryGetValue(ApiKeyRegistry.HeaderName, out var values))
+        string? presented;
+        if (Request.Headers.TryGetValue(ApiKeyRegistry.HeaderName, out var values))
+        {
+            presented = values.ToString();
+        }
+        else if ((HttpMethods.IsGet(Request.Method) || HttpMethods.IsHead(Request.Method)) && BasicPassword(Request.Headers.Authorization.ToString()) is { } password)
+        {
+            presented = password;
+        }
+        else
         {
             return Task.FromResult(AuthenticateResult.NoResult());
         }
 
-        var id = keys.Identify(values.ToString());
+        var id = keys.Identify(presented);
         if (id is null)
         {
             return Task.FromResult(AuthenticateResult.Fail("invalid API key"));
@@ -37,11 +51,32 @@ public sealed class ApiKeyAuthenticationHandler(
 
     protected override Task HandleChallengeAsync(AuthenticationProperties properties)
     {
-        var present = Request.Headers.ContainsKey(ApiKeyRegistry.HeaderName);
+        var present = Request.Headers.ContainsKey(ApiKeyRegistry.HeaderName) || BasicPassword(Request.Headers.Authorization.ToString()) is not null;
+        Response.Headers.WWWAuthenticate = "Basic realm=\"Shortener\", charset=\"UTF-8\"";
         return Problems.Write(
             Context,
             ProblemKind.Unauthorized,
-            present ? "The X-Api-Key header does not hold a valid API key." : "This endpoint needs an API key in the X-Api-Key header.");
+            present ? "The API key presented (X-Api-Key header, or the password of HTTP Basic on a GET) is not valid." : "This endpoint needs an API key in the X-Api-Key header (or, on a GET, as the password of HTTP Basic).");
+    }
+
+    /// <summary>The password of an <c>Authorization: Basic</c> header, or null when the header is absent or not Basic.</summary>
+    internal static string? BasicPassword(string authorization)
+    {
+        const string Scheme = "Basic ";
+        if (!authorization.StartsWith(Scheme, StringComparison.OrdinalIgnoreCase) || authorization.Length > 1024)
+        {
+            return null;
+        }
+
+        Span<byte> decoded = stackalloc byte[768];
+        if (!Convert.TryFromBase64String(authorization[Scheme.Length..].Trim(), decoded, out var length))
+        {
+            return null;
+        }
+
+        var text = System.Text.Encoding.UTF8.GetString(decoded[..length]);
+        var colon = text.IndexOf(':', StringComparison.Ordinal);
+        return colon < 0 ? null : text[(colon + 1)..];
     }
 
     protected override Task HandleForbiddenAsync(AuthenticationProperties properties) =>
