@@ -185,7 +185,7 @@ public sealed class ClusterTests(ITestOutputHelper output)
     public async Task Five_nodes_in_three_data_centres_serve_writes_and_redirects_everywhere()
     {
         await using var cluster = await TestCluster.StartAsync(nodes: 5);
-        var view = (await cluster.RequireViewAsync(1));
+        var view = await cluster.RequireViewAsync(1);
         foreach (var shard in view.Shards)
         {
             Assert.Equal(3, shard.Voters.Count);
@@ -252,7 +252,7 @@ public sealed class ClusterTests(ITestOutputHelper output)
             codes.Add(await cluster.CreateAsync((ulong)(1 + (i % 2)), $"https://example.com/snap/{i}"));
         }
 
-        var view = (await cluster.RequireViewAsync(1));
+        var view = await cluster.RequireViewAsync(1);
         Assert.All(view.Shards, s => Assert.True(s.SnapshotIndex > 40, $"shard {s.Shard} did not compact (snapshot at {s.SnapshotIndex})"));
 
         await cluster.RestartAsync(3);
@@ -261,7 +261,7 @@ public sealed class ClusterTests(ITestOutputHelper output)
             await cluster.AssertRedirectsAsync(3, codes[i], $"https://example.com/snap/{i}", TimeSpan.FromSeconds(20));
         }
 
-        var caughtUp = (await cluster.RequireViewAsync(3));
+        var caughtUp = await cluster.RequireViewAsync(3);
         Assert.All(caughtUp.Shards, s => Assert.True(s.SnapshotIndex > 40, $"node 3 caught up shard {s.Shard} without a snapshot"));
         await TestCluster.WaitForLogAsync(cluster.Process(3).LogPath, "installed a snapshot");
     }

@@ -158,7 +158,7 @@ public sealed class MembershipTests(ITestOutputHelper output)
         cluster.Kill(4);
         await File.WriteAllTextAsync(Path.Combine(cluster.Layout.NodeDataDir(4), "cluster.json"), fourAtJoin);
         await cluster.RestartAsync(4);
-        var afterRestart = (await cluster.RequireViewAsync(4));
+        var afterRestart = await cluster.RequireViewAsync(4);
         Assert.Equal(3, afterRestart.MembersVersion);
         Assert.DoesNotContain(afterRestart.Members, m => m.Id == 1);
         await WaitForPlacementAsync(cluster, shrunk, watchers: [4]);
