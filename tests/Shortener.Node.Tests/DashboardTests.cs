@@ -101,6 +101,23 @@ public sealed class DashboardTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_click_store_that_cannot_answer_leaves_the_rest_of_the_page()
+    {
+        var pause = await _node.Client.PostAsJsonAsync("/admin/v1/faults", new { action = "pause", scope = "node", forSeconds = 60 });
+        Assert.Equal(HttpStatusCode.OK, pause.StatusCode);
+        var paused = await OpenAsync(Basic("me", TestNode.Key));
+        Assert.Equal(HttpStatusCode.OK, paused.StatusCode);
+        var page = await paused.Content.ReadAsStringAsync();
+        Assert.Contains("<p class=\"bad\" id=\"click-summary-error\">No summary: no node of the click store answered: this node&#39;s click store is paused", page);
+        Assert.Contains("<h2>Shards", page);
+        Assert.DoesNotContain("id=\"click-summary\"", page);
+
+        Assert.Equal(HttpStatusCode.OK, (await _node.Client.DeleteAsync("/admin/v1/faults")).StatusCode);
+        page = await (await OpenAsync(Basic("me", TestNode.Key))).Content.ReadAsStringAsync();
+        Assert.Contains("id=\"click-summary\"><b>0</b> clicks", page);
+    }
+
+    [Fact]
     public async Task Without_click_tracking_the_page_has_no_click_section()
     {
         await _node.DisposeAsync();

@@ -27,7 +27,10 @@ public sealed record ClickEvent(Guid Id, string Code, long AtMs, HlcTimestamp Hl
     public ulong Origin { get; init; }
 
     /// <summary>The UTC day (days since 1970-01-01) the click belongs to.</summary>
-    public int Day => (int)Math.Floor(AtMs / 86_400_000.0);
+    public int Day => DayOf(AtMs);
+
+    /// <summary>The UTC day (days since 1970-01-01) of a time in Unix milliseconds.</summary>
+    public static int DayOf(long unixMs) => (int)Math.Floor(unixMs / 86_400_000.0);
 
     /// <summary>
     /// A compact binary form (the outbox record and the wire format between nodes). A click without

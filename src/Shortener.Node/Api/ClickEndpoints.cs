@@ -125,7 +125,7 @@ public static class ClickEndpoints
     /// <summary>The request's from/to as days since 1970-01-01; the last <see cref="DefaultDays"/> days when absent; null when malformed.</summary>
     private static (int From, int To)? DaysOf(HttpContext context, long nowMs)
     {
-        var today = (int)Math.Floor(nowMs / 86_400_000.0);
+        var today = ClickEvent.DayOf(nowMs);
         var to = Parse(context.Request.Query["to"].ToString(), today);
         var from = Parse(context.Request.Query["from"].ToString(), (to ?? today) - (DefaultDays - 1));
         if (from is null || to is null || from > to || to - from >= MaxDays)

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Shortener.Core.Clicks;
 using Shortener.Node.Clicks;
 using Shortener.Node.Cluster;
 
@@ -18,9 +19,6 @@ public static class DashboardEndpoints
     /// <summary>Days the click summary covers, today included.</summary>
     public const int Days = 7;
 
-    /// <summary>How long the page waits for the click store before it shows the rest without the summary.</summary>
-    public static readonly TimeSpan SummaryTimeout = TimeSpan.FromSeconds(2);
-
     public static void Map(IEndpointRouteBuilder app) =>
         app.MapGet("/dashboard", RenderAsync)
             .RequireAuthorization()
@@ -35,24 +33,13 @@ public static class DashboardEndpoints
         DashboardPage.Clicks? shown = null;
         if (clicks.Enabled)
         {
-            var today = (int)Math.Floor(now.ToUnixTimeMilliseconds() / 86_400_000.0);
+            // The summary ends by the click store's own request deadline: nodes that have not
+            // answered by then are left out, and the page says how many did.
+            var today = ClickEvent.DayOf(now.ToUnixTimeMilliseconds());
             var from = today - (Days - 1);
-            Core.Clicks.ClickSummary? summary = null;
-            string? error;
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
-            timeout.CancelAfter(SummaryTimeout);
-            try
-            {
-                var done = await clicks.SummaryAsync(from, today, timeout.Token);
-                summary = done.Summary;
-                error = done.Ok ? null : $"no node of the click store answered: {done.Error}";
-            }
-            catch (OperationCanceledException) when (!context.RequestAborted.IsCancellationRequested)
-            {
-                error = $"the click store did not answer within {SummaryTimeout.TotalSeconds:0} s";
-            }
-
-            shown = new DashboardPage.Clicks(clicks.Figures, summary, error, ClickEndpoints.Date(from), ClickEndpoints.Date(today));
+            var done = await clicks.SummaryAsync(from, today, context.RequestAborted);
+            var error = done.Ok ? null : $"no node of the click store answered: {done.Error}";
+            shown = new DashboardPage.Clicks(clicks.Figures, done.Summary, error, ClickEndpoints.Date(from), ClickEndpoints.Date(today));
         }
 
         context.Response.Headers.CacheControl = "no-store";
