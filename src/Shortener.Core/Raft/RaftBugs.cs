@@ -20,8 +20,16 @@ public enum RaftBugs
 
     /// <summary>On restart, take the membership from the snapshot and forget changes applied after it.</summary>
     ForgetMembershipOnRestart = 8,
+
+    /// <summary>Hand out entries to apply as soon as they are durable here, before they are known committed.</summary>
+    ApplyPastCommit = 16,
+
+    /// <summary>A new leader answers ReadIndex before an entry of its own term committed (its commit index may lag its predecessor's).</summary>
+    ReadIndexBeforeTermCommit = 32,
+
+    /// <summary>A leader answers ReadIndex from its commit index without a heartbeat round confirming it still leads.</summary>
+    ReadIndexWithoutHeartbeat = 64,
 }
 
-// Skipping the fsync before acknowledging is planted in the simulated driver instead
-// (SimDriverBugs.SendBeforeFsync): under the Ready contract the engine never sees the disk, and a
-// leader counting its own unsynced entries changes nothing while its appends leave only after its write.
+// Skipping the fsync before acknowledging is planted in the replica driver instead
+// (ReplicaBugs.SendBeforeFsync): under the Ready contract the engine never sees the disk.

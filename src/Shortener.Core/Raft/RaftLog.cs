@@ -8,11 +8,14 @@ internal sealed class RaftLog
 {
     private readonly IRaftStorage _storage;
     private readonly UnstableLog _unstable;
+    private readonly bool _applyPastCommit;
 
     /// <summary>A log over <paramref name="storage"/>: everything up to its snapshot counts as committed and applied.</summary>
-    public RaftLog(IRaftStorage storage)
+    /// <param name="applyPastCommit">The planted bug <see cref="RaftBugs.ApplyPastCommit"/>.</param>
+    public RaftLog(IRaftStorage storage, bool applyPastCommit = false)
     {
         _storage = storage;
+        _applyPastCommit = applyPastCommit;
         _unstable = new UnstableLog(storage.LastIndex + 1);
         Committed = storage.FirstIndex - 1;
         Applied = storage.FirstIndex - 1;
@@ -154,7 +157,7 @@ internal sealed class RaftLog
             return;
         }
 
-        if (index > Committed || index < Applied)
+        if ((index > Committed && !_applyPastCommit) || index < Applied)
         {
             throw new InvalidOperationException($"applied {index} outside [{Applied}, {Committed}]");
         }
@@ -178,13 +181,16 @@ internal sealed class RaftLog
         return false;
     }
 
-    public bool HasNextCommittedEntries => Applied < Math.Min(Committed, StableLastIndex);
+    public bool HasNextCommittedEntries => Applied < ApplyLimit;
 
     public IReadOnlyList<RaftEntry> NextCommittedEntries(long maxBytes)
     {
-        var hi = Math.Min(Committed, StableLastIndex);
+        var hi = ApplyLimit;
         return Applied < hi ? Slice(Applied + 1, hi + 1, maxBytes) : [];
     }
+
+    /// <summary>How far entries may be applied: committed and durable here.</summary>
+    private ulong ApplyLimit => _applyPastCommit ? StableLastIndex : Math.Min(Committed, StableLastIndex);
 
     public IReadOnlyList<RaftEntry> UnstableEntries => _unstable.Entries;
 

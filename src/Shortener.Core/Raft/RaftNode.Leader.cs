@@ -257,14 +257,14 @@ public sealed partial class RaftNode
             return;
         }
 
-        if (!CommittedInCurrentTerm)
+        if (!CommittedInCurrentTerm && !_config.Bugs.HasFlag(RaftBugs.ReadIndexBeforeTermCommit))
         {
             // Our commit index may lag the previous leader's until our no-op commits.
             _readsWaitingForTermCommit.Add(m);
             return;
         }
 
-        if (_config.ReadOnlyOption == ReadOnlyOption.LeaseBased && LeaseValid())
+        if ((_config.ReadOnlyOption == ReadOnlyOption.LeaseBased && LeaseValid()) || _config.Bugs.HasFlag(RaftBugs.ReadIndexWithoutHeartbeat))
         {
             RespondToRead(m, _log.Committed);
             return;

@@ -37,7 +37,7 @@ public sealed partial class RaftNode
     {
         config.Validate();
         _config = config;
-        _log = new RaftLog(storage);
+        _log = new RaftLog(storage, config.Bugs.HasFlag(RaftBugs.ApplyPastCommit));
         _tracker = new ProgressTracker(config.MaxInflightMessages);
         var (hardState, confState) = storage.InitialState();
         SwitchToConfig(TrackerConfig.From(confState), NewProgressMap(TrackerConfig.From(confState)));

@@ -73,9 +73,11 @@ public class RaftMembershipTests
         var final = net[1].ConfState;
         Assert.Equal([1UL, 4, 5], final.Voters);
         Assert.False(final.IsJoint);
-        var applied = net.Applied(1).Where(e => e.Type == EntryType.ConfChange).Select(e => ConfChange.Decode(e.Data)).ToList();
+        // Two changes applied: into the joint configuration, and (on its own) out of it.
+        var applied = net.Memberships(1);
         Assert.Equal(2, applied.Count);
-        Assert.True(applied[1].IsLeaveJoint);
+        Assert.True(applied[0].Config.IsJoint);
+        Assert.False(applied[1].Config.IsJoint);
 
         // The new configuration works without the removed voters.
         net.Isolate(2);

@@ -14,13 +14,13 @@ public class RaftReadIndexTests
         net.Campaign(1);
         net.Propose(1, "x");
         net.Delivered.Clear();
-        net[1].ReadIndex(Ctx("r1"));
+        net.Read(1, "r1");
         net.Stabilize();
 
         var read = Assert.Single(net.Reads(1));
         Assert.Equal(net[1].Committed, read.Index);
-        Assert.Equal("r1", Encoding.UTF8.GetString(read.RequestContext));
-        Assert.Contains(net.Delivered, m => m.Type == MessageType.Heartbeat && Encoding.UTF8.GetString(m.Context) == "r1");
+        Assert.Equal("r1", read.Label);
+        Assert.Contains(net.Delivered, m => m.Type == MessageType.Heartbeat && m.Context.Length > 0);
     }
 
     [Fact]
@@ -29,7 +29,7 @@ public class RaftReadIndexTests
         var net = new RaftNetwork(3);
         net.Campaign(1);
         net.Isolate(1);
-        net[1].ReadIndex(Ctx("r1"));
+        net.Read(1, "r1");
         net.Stabilize();
         Assert.Empty(net.Reads(1));
 
@@ -46,7 +46,7 @@ public class RaftReadIndexTests
         var net = new RaftNetwork(3);
         net.Campaign(1);
         net.Propose(1, "x");
-        net[2].ReadIndex(Ctx("f1"));
+        net.Read(2, "f1");
         net.Stabilize();
         var read = Assert.Single(net.Reads(2));
         Assert.Equal(net[1].Committed, read.Index);
@@ -61,7 +61,7 @@ public class RaftReadIndexTests
         net.Campaign(1);
         net.Isolate(3);
         net.Propose(1, "newer");
-        net[3].ReadIndex(Ctx("stale"));
+        net.Read(3, "stale");
         net.Stabilize();
 
         // It answered at once, from an index that misses a committed write.
@@ -76,7 +76,7 @@ public class RaftReadIndexTests
         net.Filter = m => !(m.From == 1 && m.Type == MessageType.Append);
         net.Campaign(1);
         Assert.Equal(RaftRole.Leader, net[1].Role);
-        net[1].ReadIndex(Ctx("early"));
+        net.Read(1, "early");
         net.Stabilize();
         Assert.Empty(net.Reads(1));
 
@@ -99,7 +99,7 @@ public class RaftReadIndexTests
         Assert.Equal(RaftRole.Leader, net[1].Role);
         net.TickAll(2);
         net.Delivered.Clear();
-        net[1].ReadIndex(Ctx("lease"));
+        net.Read(1, "lease");
         net.Stabilize();
         Assert.Single(net.Reads(1));
         Assert.DoesNotContain(net.Delivered, m => m.Type == MessageType.Heartbeat);
@@ -112,7 +112,7 @@ public class RaftReadIndexTests
             net.Stabilize();
         }
 
-        net[1].ReadIndex(Ctx("expired"));
+        net.Read(1, "expired");
         net.Stabilize();
         Assert.Single(net.Reads(1));
     }

@@ -117,7 +117,7 @@ public class RaftReplicationTests
         net.Isolate(3);
         for (var i = 0; i < 50; i++)
         {
-            net[3].Propose(Encoding.UTF8.GetBytes($"stale{i}"));
+            net.ProposeQuietly(3, $"stale{i}");
         }
 
         net.Stabilize();
@@ -153,7 +153,7 @@ public class RaftReplicationTests
         net.Isolate(1);
 
         // Writes to the cut-off leader are appended but never committed.
-        net[1].Propose(Encoding.UTF8.GetBytes("lost"));
+        net.ProposeQuietly(1, "lost");
         net.Stabilize();
         var oldTerm = net[1].Term;
         var committedBefore = net[1].Committed;
@@ -206,7 +206,7 @@ public class RaftReplicationTests
         // (a) A leads term 2 and appends X at index 3, which reaches nobody.
         net.Campaign(1);
         net.Isolate(1);
-        net[1].Propose(Encoding.UTF8.GetBytes("X"));
+        net.ProposeQuietly(1, "X");
         net.Stabilize();
         var termX = net[1].Term;
 

@@ -30,7 +30,7 @@ public class RaftTransferTests
         net[1].TransferLeadership(3);
         net.Stabilize();
         Assert.Equal(3UL, net[1].LeadTransferee);
-        var refused = net[1].Propose([1]);
+        var refused = net.ProposeQuietly(1, "refused");
         Assert.Equal(ProposalStatus.Dropped, refused.Status);
         Assert.Contains("transferred", refused.Reason);
 
