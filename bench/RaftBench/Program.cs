@@ -24,7 +24,7 @@ switch (mode)
         var one = EngineBench.Run(1, entries, depth);
         var three = EngineBench.Run(3, entries, depth);
         var threeSerial = EngineBench.Run(3, entries / 10, 1);
-        Console.WriteLine($"{"replicas",-22} {"entries/s",12} {"p50 µs",9} {"p99 µs",9} {"entries/Ready",14}");
+        Console.WriteLine($"{"replicas",-22} {"entries/s",12} {"p50 µs",9} {"p99 µs",9} {"entries/round",14}");
         foreach (var (name, r) in new[] { ("1 (baseline)", one), ("3", three), ("3, one at a time", threeSerial) })
         {
             Console.WriteLine(string.Create(inv, $"{name,-22} {r.PerSecond,12:F0} {r.P50Us,9:F1} {r.P99Us,9:F1} {r.EntriesPerReady,14:F1}"));

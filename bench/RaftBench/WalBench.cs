@@ -1,13 +1,12 @@
 using System.Diagnostics;
 using System.Text;
-using Shortener.Core;
-using Shortener.Core.Raft;
+using Shortener.Core.Replication;
 using Shortener.Storage.Raft;
 
 namespace Shortener.Bench.Raft;
 
 /// <summary>
-/// Three replicas, each with its own WAL on the real disk, driven by one Ready loop; proposers each
+/// Three replica drivers, each with its own WAL on the real disk, pumped together; proposers each
 /// keep one proposal outstanding (a closed loop), so 256 proposers show how far group commit stretches one fsync.
 /// </summary>
 public static class WalBench
@@ -30,108 +29,63 @@ public static class WalBench
 
     public static WalResult Run(string dir, int proposers, double seconds)
     {
-        ulong[] ids = [1, 2, 3];
-        var nodes = new Dictionary<ulong, (RaftNode Node, DurableRaftStorage Storage)>();
-        foreach (var id in ids)
-        {
-            var storage = DurableRaftStorage.Open(Path.Combine(dir, $"n{id}"));
-            storage.Persist(new Ready { Snapshot = new RaftSnapshot(new SnapshotMetadata(1, 1, ConfState.Of(ids)), []), HardState = new HardState(1, 0, 1), MustSync = true });
-            nodes[id] = (new RaftNode(new RaftConfig { Id = id, Random = new SeededRandom(id), MaxInflightMessages = 1024 }, storage.Memory), storage);
-        }
-
+        var storages = new Dictionary<ulong, DurableRaftStorage>();
         try
         {
-            var leader = nodes[1].Node;
-            var queue = new Queue<RaftMessage>();
-            var outstanding = new Dictionary<ulong, long>();
-            var latencies = new List<double>();
-            var leaderFsyncs = 0L;
-            var leaderEntries = 0L;
-            var commits = 0L;
-            var measuring = false;
-
-            void Pump()
+            foreach (var id in new ulong[] { 1, 2, 3 })
             {
-                bool moved;
-                do
-                {
-                    moved = false;
-                    foreach (var (id, (node, storage)) in nodes)
-                    {
-                        while (node.HasReady)
-                        {
-                            moved = true;
-                            var ready = node.GetReady();
-                            storage.Persist(ready);
-                            if (id == 1 && ready.MustSync && measuring)
-                            {
-                                leaderFsyncs++;
-                                leaderEntries += ready.Entries.Count;
-                            }
-
-                            foreach (var m in ready.Messages)
-                            {
-                                queue.Enqueue(m);
-                            }
-
-                            if (id == 1)
-                            {
-                                foreach (var e in ready.CommittedEntries)
-                                {
-                                    if (outstanding.Remove(e.Index, out var at) && measuring)
-                                    {
-                                        latencies.Add(Stopwatch.GetElapsedTime(at).TotalMilliseconds);
-                                        commits++;
-                                    }
-                                }
-                            }
-
-                            node.Advance(ready);
-                        }
-                    }
-
-                    while (queue.TryDequeue(out var m))
-                    {
-                        moved = true;
-                        nodes[m.To].Node.Step(m);
-                    }
-                }
-                while (moved);
+                storages[id] = DurableRaftStorage.Open(Path.Combine(dir, $"n{id}"));
             }
 
-            leader.Campaign();
-            Pump();
+            var cluster = new BenchCluster(storages.ToDictionary(s => s.Key, s => (IRaftDisk)s.Value));
+            cluster.Campaign(1);
+            var leader = cluster[1];
+            var latencies = new List<double>();
+            var commits = 0L;
+            var outstanding = 0;
+            var measuring = false;
             var payload = Encoding.UTF8.GetBytes(new string('w', 100));
-            var syncsBefore = nodes.Values.Sum(n => n.Storage.Wal.Syncs);
+            var syncsBefore = storages.Values.Sum(s => s.Wal.Syncs);
+            cluster.ResetCounts();
             measuring = true;
             var clock = Stopwatch.StartNew();
             while (clock.Elapsed.TotalSeconds < seconds)
             {
                 // Every proposer whose last proposal committed proposes again; they all ride the next fsync.
-                while (outstanding.Count < proposers)
+                while (outstanding < proposers)
                 {
-                    var result = leader.Propose(payload);
-                    outstanding[result.Index] = Stopwatch.GetTimestamp();
+                    var at = Stopwatch.GetTimestamp();
+                    leader.Propose(payload, outcome =>
+                    {
+                        outstanding--;
+                        if (outcome.Applied && measuring)
+                        {
+                            latencies.Add(Stopwatch.GetElapsedTime(at).TotalMilliseconds);
+                            commits++;
+                        }
+                    });
+                    outstanding++;
                 }
 
-                Pump();
+                cluster.Pump();
             }
 
             var elapsed = clock.Elapsed.TotalSeconds;
-            var fsyncs = nodes.Values.Sum(n => n.Storage.Wal.Syncs) - syncsBefore;
+            var fsyncs = storages.Values.Sum(s => s.Wal.Syncs) - syncsBefore;
+            var (rounds, entries) = cluster.LeaderWrites;
             latencies.Sort();
             return new WalResult(
                 commits / elapsed,
                 fsyncs / elapsed,
-                leaderFsyncs == 0 ? 0 : (double)leaderEntries / leaderFsyncs,
+                rounds == 0 ? 0 : (double)entries / rounds,
                 latencies.Count == 0 ? 0 : latencies[latencies.Count / 2],
                 latencies.Count == 0 ? 0 : latencies[(int)(latencies.Count * 0.99)]);
         }
         finally
         {
-            foreach (var n in nodes.Values)
+            foreach (var storage in storages.Values)
             {
-                n.Storage.Dispose();
+                storage.Dispose();
             }
         }
     }

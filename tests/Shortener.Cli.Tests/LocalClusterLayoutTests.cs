@@ -1,6 +1,10 @@
 using Shortener.Cli.Cluster;
 using Shortener.Core.Cluster;
-using Shortener.Node.Cluster;
+using Shortener.Node.Faults;
+using Shortener.Node.Hosting;
+using Shortener.Node.Membership;
+using Shortener.Node.Peers;
+using Shortener.Node.Shards;
 using Shortener.Node.Tests;
 
 namespace Shortener.Cli.Tests;

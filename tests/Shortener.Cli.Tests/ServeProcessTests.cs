@@ -64,7 +64,8 @@ public sealed partial class ServeProcessTests : IDisposable
         var error = await process.StandardError.ReadToEndAsync();
         Assert.True(process.WaitForExit(30_000));
         Assert.Equal(1, process.ExitCode);
-        Assert.Contains("error: cannot open link database", error);
+        Assert.Contains("error: cannot open node database", error);
+        Assert.Contains("node.db", error);
     }
 
     [Theory]

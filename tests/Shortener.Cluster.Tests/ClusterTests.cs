@@ -219,17 +219,17 @@ public sealed class ClusterTests(ITestOutputHelper output)
     {
         await using var cluster = await TestCluster.StartAsync(nodes: 3, shards: 2);
         using var channel = Grpc.Net.Client.GrpcChannel.ForAddress(cluster.Topology.Members[0].PeerUrl);
-        var client = new Node.Cluster.Protocol.Peer.PeerClient(channel);
+        var client = new Node.Peers.Protocol.Peer.PeerClient(channel);
         foreach (var secret in new[] { "wrong", string.Empty })
         {
             var headers = new Grpc.Core.Metadata();
             if (secret.Length > 0)
             {
-                headers.Add(Node.Cluster.PeerTransport.SecretHeader, secret);
+                headers.Add(Node.Peers.GrpcPeerTransport.SecretHeader, secret);
             }
 
             var error = await Assert.ThrowsAsync<Grpc.Core.RpcException>(async () =>
-                await client.InjectFaultAsync(new Node.Cluster.Protocol.FaultRequest { Json = """{"action":"pause"}""" }, headers));
+                await client.InjectFaultAsync(new Node.Peers.Protocol.FaultRequest { Json = """{"action":"pause"}""" }, headers));
             Assert.Equal(Grpc.Core.StatusCode.PermissionDenied, error.StatusCode);
         }
 

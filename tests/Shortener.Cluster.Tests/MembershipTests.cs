@@ -127,9 +127,9 @@ public sealed class MembershipTests(ITestOutputHelper output)
         // A node that votes (here node 4, not a founder) cannot join again, as it would with an empty data dir.
         using (var channel = Grpc.Net.Client.GrpcChannel.ForAddress(cluster.Topology.Member(3)!.PeerUrl))
         {
-            var peer = new Node.Cluster.Protocol.Peer.PeerClient(channel);
-            var headers = new Grpc.Core.Metadata { { Node.Cluster.PeerTransport.SecretHeader, cluster.Layout.Secret } };
-            var refused = await Assert.ThrowsAsync<Grpc.Core.RpcException>(async () => await peer.JoinAsync(new Node.Cluster.Protocol.JoinRequest { NodeId = 4 }, headers));
+            var peer = new Node.Peers.Protocol.Peer.PeerClient(channel);
+            var headers = new Grpc.Core.Metadata { { Node.Peers.GrpcPeerTransport.SecretHeader, cluster.Layout.Secret } };
+            var refused = await Assert.ThrowsAsync<Grpc.Core.RpcException>(async () => await peer.JoinAsync(new Node.Peers.Protocol.JoinRequest { NodeId = 4 }, headers));
             Assert.Equal(Grpc.Core.StatusCode.FailedPrecondition, refused.StatusCode);
             Assert.Contains("already holds shard data", refused.Status.Detail);
         }

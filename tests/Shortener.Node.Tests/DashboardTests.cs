@@ -9,7 +9,11 @@ using Shortener.Core.Clicks;
 using Shortener.Core.Cluster;
 using Shortener.Node.Api;
 using Shortener.Node.Clicks;
-using Shortener.Node.Cluster;
+using Shortener.Node.Faults;
+using Shortener.Node.Hosting;
+using Shortener.Node.Membership;
+using Shortener.Node.Peers;
+using Shortener.Node.Shards;
 using Shortener.Node.Security;
 using Shortener.Node.Tests.Clicks;
 

@@ -3,7 +3,11 @@ using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using Shortener.Core.Cluster;
-using Shortener.Node.Cluster;
+using Shortener.Node.Faults;
+using Shortener.Node.Hosting;
+using Shortener.Node.Membership;
+using Shortener.Node.Peers;
+using Shortener.Node.Shards;
 
 namespace Shortener.Cli.Cluster;
 

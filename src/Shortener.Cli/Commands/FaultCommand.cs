@@ -1,7 +1,11 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
-using Shortener.Node.Cluster;
+using Shortener.Node.Faults;
+using Shortener.Node.Hosting;
+using Shortener.Node.Membership;
+using Shortener.Node.Peers;
+using Shortener.Node.Shards;
 
 namespace Shortener.Cli.Commands;
 

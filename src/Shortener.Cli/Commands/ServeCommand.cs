@@ -1,8 +1,11 @@
 using System.CommandLine;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Hosting;
-using Shortener.Node.Cluster;
+using Shortener.Node.Faults;
 using Shortener.Node.Hosting;
+using Shortener.Node.Membership;
+using Shortener.Node.Peers;
+using Shortener.Node.Shards;
 using Shortener.Storage;
 
 namespace Shortener.Cli.Commands;

@@ -1,41 +1,153 @@
+using Shortener.Core.Replication;
+
 namespace Shortener.Core.Links;
 
-/// <summary>An <see cref="ILinkTable"/> in a dictionary: for tests and the simulator.</summary>
-public sealed class InMemoryLinkTable : ILinkTable
+/// <summary>
+/// An <see cref="ILinkTable"/> in dictionaries: for tests and the simulator. A command's changes are
+/// journalled so <see cref="RollbackCommand"/> can undo them, as a savepoint does in SQLite.
+/// </summary>
+public sealed class InMemoryLinkTable : ILinkTableTransaction
 {
     private readonly Dictionary<string, Link> _links = new(StringComparer.Ordinal);
     private readonly Dictionary<(string, string), IdempotencyRecord> _idempotency = [];
+    private readonly Dictionary<ProposalId, (long At, CommandResult? Result)> _proposals = [];
+    private readonly List<Action> _undo = [];
+    private bool _inCommand;
+    private ulong _nextSequence;
+    private (long Version, string Document)? _members;
 
     public IReadOnlyDictionary<string, Link> Links => _links;
 
+    public IReadOnlyDictionary<(string Scope, string Key), IdempotencyRecord> Idempotency => _idempotency;
+
+    public IReadOnlyDictionary<ProposalId, (long At, CommandResult? Result)> Proposals => _proposals;
+
     public int IdempotencyCount => _idempotency.Count;
 
-    public ulong NextSequence { get; set; }
+    public ulong NextSequence
+    {
+        get => _nextSequence;
+        set
+        {
+            var before = _nextSequence;
+            Journal(() => _nextSequence = before);
+            _nextSequence = value;
+        }
+    }
 
-    public (long Version, string Document)? ClusterMembers { get; set; }
+    public (long Version, string Document)? ClusterMembers
+    {
+        get => _members;
+        set
+        {
+            var before = _members;
+            Journal(() => _members = before);
+            _members = value;
+        }
+    }
 
     public Link? Find(string code) => _links.GetValueOrDefault(code);
 
-    public void Insert(Link link) => _links.Add(link.Code, link);
+    public void Insert(Link link)
+    {
+        _links.Add(link.Code, link);
+        Journal(() => _links.Remove(link.Code));
+    }
 
     public void Update(Link link)
     {
-        if (!_links.ContainsKey(link.Code))
+        if (!_links.TryGetValue(link.Code, out var before))
         {
             throw new InvalidOperationException($"no link {link.Code} to update");
         }
 
         _links[link.Code] = link;
+        Journal(() => _links[link.Code] = before);
     }
 
     public IdempotencyRecord? FindIdempotency(string scope, string key) => _idempotency.GetValueOrDefault((scope, key));
 
-    public void PutIdempotency(IdempotencyRecord record) => _idempotency[(record.Scope, record.Key)] = record;
+    public void PutIdempotency(IdempotencyRecord record)
+    {
+        var key = (record.Scope, record.Key);
+        Journal(_idempotency.TryGetValue(key, out var before) ? () => _idempotency[key] = before : () => _idempotency.Remove(key));
+        _idempotency[key] = record with { Result = record.Result with { Replayed = false } };
+    }
 
     public int PurgeIdempotency(long beforeMs)
     {
-        var old = _idempotency.Where(r => r.Value.CreatedAt < beforeMs).Select(r => r.Key).ToList();
-        old.ForEach(k => _idempotency.Remove(k));
-        return old.Count;
+        foreach (var old in _proposals.Where(p => p.Value.At < beforeMs).ToList())
+        {
+            _proposals.Remove(old.Key);
+            Journal(() => _proposals[old.Key] = old.Value);
+        }
+
+        var purged = _idempotency.Where(r => r.Value.CreatedAt < beforeMs).ToList();
+        foreach (var old in purged)
+        {
+            _idempotency.Remove(old.Key);
+            Journal(() => _idempotency[old.Key] = old.Value);
+        }
+
+        return purged.Count;
+    }
+
+    public void BeginCommand()
+    {
+        _undo.Clear();
+        _inCommand = true;
+    }
+
+    public void CommitCommand()
+    {
+        _undo.Clear();
+        _inCommand = false;
+    }
+
+    public void RollbackCommand()
+    {
+        for (var i = _undo.Count - 1; i >= 0; i--)
+        {
+            _undo[i]();
+        }
+
+        _undo.Clear();
+        _inCommand = false;
+    }
+
+    public (bool Applied, CommandResult? Result) FindProposal(ProposalId id) =>
+        _proposals.TryGetValue(id, out var p) ? (true, p.Result) : (false, null);
+
+    public void RecordProposal(ProposalId id, long at, CommandResult? result) =>
+        _proposals[id] = (at, result is null ? null : result with { Replayed = false });
+
+    /// <summary>Puts back a table's whole content (a snapshot restored).</summary>
+    internal void Load(IEnumerable<Link> links, IEnumerable<IdempotencyRecord> idempotency, IEnumerable<(ProposalId Id, long At, CommandResult? Result)> proposals, ulong nextSequence, (long, string)? members)
+    {
+        foreach (var link in links)
+        {
+            _links[link.Code] = link;
+        }
+
+        foreach (var record in idempotency)
+        {
+            _idempotency[(record.Scope, record.Key)] = record;
+        }
+
+        foreach (var (id, at, result) in proposals)
+        {
+            _proposals[id] = (at, result);
+        }
+
+        _nextSequence = nextSequence;
+        _members = members;
+    }
+
+    private void Journal(Action undo)
+    {
+        if (_inCommand)
+        {
+            _undo.Add(undo);
+        }
     }
 }

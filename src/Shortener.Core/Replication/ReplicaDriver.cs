@@ -339,6 +339,15 @@ public sealed class ReplicaDriver<TResult>
         EndRound();
     }
 
+    /// <summary>The host could not make a round durable (its sync failed): the replica stops for good.</summary>
+    public void Abort(Exception error)
+    {
+        if (Failure is null)
+        {
+            Stop(error);
+        }
+    }
+
     /// <summary>Fails every waiting request: the host is shutting the replica down.</summary>
     public void Shutdown(string reason)
     {

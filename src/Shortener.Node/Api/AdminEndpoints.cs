@@ -2,9 +2,11 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Shortener.Core.Raft;
-using Shortener.Node.Cluster;
-using Shortener.Core.Cluster;
+using Shortener.Node.Faults;
 using Shortener.Node.Hosting;
+using Shortener.Node.Membership;
+using Shortener.Node.Shards;
+using Shortener.Core.Cluster;
 
 namespace Shortener.Node.Api;
 
@@ -18,7 +20,7 @@ public static class AdminEndpoints
     {
         var admin = app.MapGroup("/admin/v1").WithTags("admin").RequireAuthorization();
 
-        admin.MapGet("/cluster", (ShardHost host, GossipDriver gossip) => Results.Ok(ClusterView.Of(host, gossip)))
+        admin.MapGet("/cluster", (ShardHost shards, MemberList members, NetworkFaults faults, GossipDriver gossip) => Results.Ok(ClusterView.Of(shards, members, faults, gossip)))
             .WithName("ClusterStatus")
             .WithSummary("The cluster's members and this node's replica of every shard (role, term, leader, commit, applied, lag)")
             .Produces<ClusterView>();
@@ -59,11 +61,11 @@ public static class AdminEndpoints
             .Produces<IReadOnlyList<FaultOutcome>>();
     }
 
-    private static async Task<IResult> TransferLeaderAsync(int shard, HttpContext context, ShardHost host)
+    private static async Task<IResult> TransferLeaderAsync(int shard, HttpContext context, ShardHost shards, MemberList members)
     {
-        if (shard < 0 || shard >= host.Replicas.Count)
+        if (shard < 0 || shard >= shards.Replicas.Count)
         {
-            return Problems.Result(ProblemKind.NotFound, $"there is no shard {shard}; shards are 0..{host.Replicas.Count - 1}");
+            return Problems.Result(ProblemKind.NotFound, $"there is no shard {shard}; shards are 0..{shards.Replicas.Count - 1}");
         }
 
         var (request, problem) = await ReadSmallAsync<TransferRequest>(context, "{\"to\": <node id>}");
@@ -72,7 +74,7 @@ public static class AdminEndpoints
             return problem;
         }
 
-        var replica = host.Replicas[shard];
+        var replica = shards.Replicas[shard];
         var status = replica.Status;
         if (request is null || !status.Config.Voters.Contains(request.To))
         {
@@ -86,8 +88,8 @@ public static class AdminEndpoints
 
         if (status.Role != RaftRole.Leader)
         {
-            var leader = host.Topology.Member(status.Leader);
-            return Problems.Result(ProblemKind.NotLeader, $"node {host.Options.NodeId} does not lead shard {shard}; send this to its leader", new Dictionary<string, object?> { ["leader"] = status.Leader, ["leaderUrl"] = leader?.HttpUrl });
+            var leader = members.Topology.Member(status.Leader);
+            return Problems.Result(ProblemKind.NotLeader, $"node {members.Self} does not lead shard {shard}; send this to its leader", new Dictionary<string, object?> { ["leader"] = status.Leader, ["leaderUrl"] = leader?.HttpUrl });
         }
 
         await replica.OnLoopAsync(node =>
@@ -95,7 +97,7 @@ public static class AdminEndpoints
             node.TransferLeadership(request.To);
             return true;
         }).WaitAsync(TimeSpan.FromSeconds(5), context.RequestAborted);
-        return Results.Accepted(value: new { shard, from = host.Options.NodeId, to = request.To });
+        return Results.Accepted(value: new { shard, from = members.Self, to = request.To });
     }
 
     private static async Task<IResult> InjectFaultAsync(HttpContext context, FaultInjector faults)
@@ -115,7 +117,7 @@ public static class AdminEndpoints
         return Results.Ok(await faults.ApplyAsync(spec, context.RequestAborted));
     }
 
-    private static async Task<IResult> AddNodeAsync(HttpContext context, ShardHost host)
+    private static async Task<IResult> AddNodeAsync(HttpContext context, MemberList members, MembershipService membership)
     {
         var (request, problem) = await ReadSmallAsync<AddNodeRequest>(context, "{\"id\": <new id, optional>, \"dc\": ..., \"peerUrl\": ..., \"httpUrl\": ...}");
         if (problem is not null)
@@ -128,10 +130,10 @@ public static class AdminEndpoints
             return Problems.Result(ProblemKind.InvalidField, "dc, peerUrl and httpUrl are required");
         }
 
-        var canGrow = host.CanGrow;
+        var canGrow = members.CanGrow;
         ClusterMember? added = null;
         var changed = false;
-        var result = await ChangeAsync(context, host, topology =>
+        var result = await ChangeAsync(context, membership, topology =>
         {
             var asked = new ClusterMember(request.Id ?? topology.NextId, request.Dc.Trim(), request.PeerUrl.Trim(), request.HttpUrl.Trim());
 
@@ -144,7 +146,7 @@ public static class AdminEndpoints
             return next;
         }, topology =>
         {
-            var seed = topology.Member(host.Options.NodeId) is { Leaving: false } self ? self : topology.Members.First(m => m.Id != added!.Id && !m.Leaving);
+            var seed = topology.Member(members.Self) is { Leaving: false } self ? self : topology.Members.First(m => m.Id != added!.Id && !m.Leaving);
             var join = $"SHORTENER_CLUSTER_SECRET=... SHORTENER_API_KEY=... shortener serve --id {added!.Id} --dc {added.Dc} --peer-url {added.PeerUrl} --urls {added.HttpUrl} --data DIR --join {seed.PeerUrl}";
             var response = new MembershipResponse(added.Id, "member", topology.Version, [], join);
             return changed ? Results.Created($"/admin/v1/cluster", response) : Results.Ok(response);
@@ -152,35 +154,35 @@ public static class AdminEndpoints
         return result!;
     }
 
-    private static async Task<IResult> RemoveNodeAsync(ulong id, HttpContext context, ShardHost host)
+    private static async Task<IResult> RemoveNodeAsync(ulong id, HttpContext context, MemberList members, MembershipService membership)
     {
-        var leaving = await ChangeAsync(context, host, topology => MembershipChanges.Leave(topology, id), _ => null);
+        var leaving = await ChangeAsync(context, membership, topology => MembershipChanges.Leave(topology, id), _ => null);
         if (leaving is not null)
         {
             return leaving;
         }
 
-        var topology = host.Topology;
+        var topology = members.Topology;
         if (topology.Member(id) is not null)
         {
-            var listing = await host.ShardsListingAsync(id, context.RequestAborted);
+            var listing = await membership.ShardsListingAsync(id, context.RequestAborted);
             if (listing.Count > 0)
             {
                 return Results.Accepted(value: new MembershipResponse(id, "leaving", topology.Version, listing, null));
             }
 
-            return (await ChangeAsync(context, host, t => MembershipChanges.Drop(t, id), t => Results.Ok(new MembershipResponse(id, "removed", t.Version, [], null))))!;
+            return (await ChangeAsync(context, membership, t => MembershipChanges.Drop(t, id), t => Results.Ok(new MembershipResponse(id, "removed", t.Version, [], null))))!;
         }
 
         return Results.Ok(new MembershipResponse(id, "removed", topology.Version, [], null));
     }
 
     /// <summary>Runs a member-list change and answers its refusals as problems; <paramref name="answer"/> makes the success answer (null: carry on).</summary>
-    private static async Task<IResult?> ChangeAsync(HttpContext context, ShardHost host, Func<Core.Cluster.ClusterTopology, Core.Cluster.ClusterMembership?> change, Func<Core.Cluster.ClusterTopology, IResult?> answer)
+    private static async Task<IResult?> ChangeAsync(HttpContext context, MembershipService membership, Func<Core.Cluster.ClusterTopology, Core.Cluster.ClusterMembership?> change, Func<Core.Cluster.ClusterTopology, IResult?> answer)
     {
         try
         {
-            return answer(await host.ChangeMembersAsync(change, context.RequestAborted));
+            return answer(await membership.ChangeMembersAsync(change, context.RequestAborted));
         }
         catch (MembershipRefusedException e)
         {

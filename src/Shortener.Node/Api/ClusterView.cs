@@ -1,5 +1,7 @@
 using Shortener.Core.Cluster;
-using Shortener.Node.Cluster;
+using Shortener.Node.Faults;
+using Shortener.Node.Membership;
+using Shortener.Node.Shards;
 
 namespace Shortener.Node.Api;
 
@@ -8,19 +10,19 @@ namespace Shortener.Node.Api;
 /// <param name="Gossip">What this node's gossip says of every member (empty on a node alone).</param>
 public sealed record ClusterView(ulong Node, string Dc, IReadOnlyList<ClusterMember> Members, int ReplicationFactor, string Faults, IReadOnlyList<ShardView> Shards, long MembersVersion = 0, IReadOnlyList<GossipMemberView>? Gossip = null)
 {
-    public static ClusterView Of(ShardHost host, GossipDriver gossip)
+    public static ClusterView Of(ShardHost shards, MemberList members, NetworkFaults faults, GossipDriver gossip)
     {
-        var topology = host.Topology;
+        var topology = members.Topology;
 
         // A node removed from the cluster still answers, under the data centre it was started with.
-        var dc = topology.Member(host.Options.NodeId)?.Dc ?? host.Options.Dc;
+        var dc = topology.Member(members.Self)?.Dc ?? shards.Options.Dc;
         return new ClusterView(
-            host.Options.NodeId,
+            members.Self,
             dc,
             topology.Members,
             topology.ReplicationFactor,
-            host.Faults.Current().Describe(),
-            host.Replicas.Select(r => ShardView.Of(r.Status, r.AppliedAgeMs)).ToList(),
+            faults.Current().Describe(),
+            shards.Replicas.Select(r => ShardView.Of(r.Shard, r.Status, r.AppliedAgeMs)).ToList(),
             topology.Version,
             gossip.Enabled ? gossip.View() : []);
     }

@@ -3,7 +3,9 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Shortener.Core.Clicks;
 using Shortener.Node.Clicks;
-using Shortener.Node.Cluster;
+using Shortener.Node.Faults;
+using Shortener.Node.Membership;
+using Shortener.Node.Shards;
 
 namespace Shortener.Node.Api;
 
@@ -26,10 +28,10 @@ public static class DashboardEndpoints
             .WithSummary("An HTML dashboard: members with gossip status and phi, shards with leaders and lag, click pipeline and the last week's clicks")
             .Produces(StatusCodes.Status200OK, contentType: "text/html");
 
-    private static async Task<IResult> RenderAsync(HttpContext context, ShardHost host, GossipDriver gossip, ClickService clicks, TimeProvider time)
+    private static async Task<IResult> RenderAsync(HttpContext context, ShardHost shards, MemberList members, NetworkFaults faults, GossipDriver gossip, ClickService clicks, TimeProvider time)
     {
         var now = time.GetUtcNow();
-        var view = ClusterView.Of(host, gossip);
+        var view = ClusterView.Of(shards, members, faults, gossip);
         DashboardPage.Clicks? shown = null;
         if (clicks.Enabled)
         {

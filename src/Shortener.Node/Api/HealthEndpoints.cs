@@ -1,8 +1,9 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
-using Shortener.Node.Cluster;
-using Shortener.Storage.Links;
+using Shortener.Node.Membership;
+using Shortener.Node.Shards;
+using Shortener.Storage.Security;
 
 namespace Shortener.Node.Api;
 
@@ -13,9 +14,9 @@ public static class HealthEndpoints
     {
         app.MapGet("/healthz", () => Results.Text("ok\n"))
             .WithTags("operations").WithSummary("Liveness: the process is up");
-        app.MapGet("/readyz", (SqliteLinkStore store, ShardHost shards) =>
+        app.MapGet("/readyz", (ApiKeyStore keys, ShardHost shards, MemberList members) =>
             {
-                if (!store.Ping())
+                if (!keys.Ping())
                 {
                     return Problems.Result(ProblemKind.NotReady, "the node database does not answer");
                 }
@@ -27,7 +28,7 @@ public static class HealthEndpoints
                 }
 
                 // A node on its way out stops getting its shards' updates: its reads go stale.
-                if (shards.Departing)
+                if (members.Departing)
                 {
                     return Problems.Result(ProblemKind.NotReady, "this node is leaving the cluster (remove-node); its data is no longer kept up to date");
                 }

@@ -6,8 +6,11 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Options;
 using Shortener.Core.Links;
-using Shortener.Node.Cluster;
+using Shortener.Node.Faults;
 using Shortener.Node.Hosting;
+using Shortener.Node.Membership;
+using Shortener.Node.Peers;
+using Shortener.Node.Shards;
 using Shortener.Node.Links;
 using Shortener.Node.Security;
 

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Net.Http.Headers;
 using Shortener.Core.Links;
 using Shortener.Node.Links;
+using Shortener.Node.Shards;
 using Shortener.Node.Observability;
 
 namespace Shortener.Node.Api;
@@ -63,7 +64,7 @@ public sealed class RedirectHandler(LinkService links, Clicks.ClickService click
         {
             link = links.Resolve(code, shard);
         }
-        catch (Cluster.ShardUnavailableException e)
+        catch (ShardUnavailableException e)
         {
             metrics.Redirect(StatusCodes.Status503ServiceUnavailable, start);
             context.Response.Headers.RetryAfter = "1";
@@ -91,7 +92,7 @@ public sealed class RedirectHandler(LinkService links, Clicks.ClickService click
             {
                 result = await links.SubmitAsync(new RecordVisit(now, code), null, context.RequestAborted);
             }
-            catch (Cluster.ShardUnavailableException e)
+            catch (ShardUnavailableException e)
             {
                 // A visit-limited link counts every visit through its shard's quorum; without one it cannot redirect.
                 metrics.Redirect(StatusCodes.Status503ServiceUnavailable, start);

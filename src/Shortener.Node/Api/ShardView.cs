@@ -1,4 +1,4 @@
-using Shortener.Node.Cluster;
+using Shortener.Core.Replication;
 
 namespace Shortener.Node.Api;
 
@@ -18,8 +18,8 @@ public sealed record ShardView(
     IReadOnlyDictionary<string, ulong>? Lag,
     bool Failed)
 {
-    public static ShardView Of(ShardStatus s, long appliedAgeMs) => new(
-        s.Shard,
+    public static ShardView Of(int shard, ReplicaStatus s, long appliedAgeMs) => new(
+        shard,
         s.Role.ToString().ToLowerInvariant(),
         s.Term,
         s.Leader,

@@ -6,8 +6,10 @@ using Shortener.Core;
 using Shortener.Core.Clicks;
 using Shortener.Core.Clocks;
 using Shortener.Core.Quorum;
-using Shortener.Node.Cluster;
-using Shortener.Node.Cluster.Protocol;
+using Shortener.Node.Faults;
+using Shortener.Node.Membership;
+using Shortener.Node.Peers;
+using Shortener.Node.Peers.Protocol;
 using Shortener.Node.Observability;
 using Shortener.Storage.Clicks;
 
@@ -32,7 +34,9 @@ public sealed class ClickService : IHostedService, IAsyncDisposable
     /// <summary>Work items the loop takes between two looks at its tick and at a stop.</summary>
     private const int MaxWorkPerRound = 256;
 
-    private readonly ShardHost _host;
+    private readonly MemberList _members;
+    private readonly IPeerTransport _peers;
+    private readonly NetworkFaults _faults;
     private readonly GossipDriver _gossip;
     private readonly ShortenerMetrics _metrics;
     private readonly TimeProvider _time;
@@ -61,9 +65,11 @@ public sealed class ClickService : IHostedService, IAsyncDisposable
     private Thread? _loop;
     private int _stopped;
 
-    public ClickService(ShardHost host, GossipDriver gossip, ClickOptions options, string dataDir, ShortenerMetrics metrics, TimeProvider time, ILogger<ClickService> logger)
+    public ClickService(MemberList members, IPeerTransport peers, NetworkFaults faults, GossipDriver gossip, ClickOptions options, string dataDir, ShortenerMetrics metrics, TimeProvider time, ILogger<ClickService> logger)
     {
-        _host = host;
+        _members = members;
+        _peers = peers;
+        _faults = faults;
         _gossip = gossip;
         _metrics = metrics;
         _time = time;
@@ -107,8 +113,7 @@ public sealed class ClickService : IHostedService, IAsyncDisposable
                 SealIntervalMs = options.SealIntervalMs,
             };
             var random = new SeededRandom(BitConverter.ToUInt64(System.Security.Cryptography.RandomNumberGenerator.GetBytes(8)));
-            var self = host.Topology.Member(host.Options.NodeId);
-            _node = new ClickNode(host.Options.NodeId, self?.Dc ?? host.Options.Dc, settings, _store, new WallClockHints(_hints, TimeProvider.System), id => _up.Contains(id), random, MonotonicMs());
+            _node = new ClickNode(members.Self, members.Dc, settings, _store, new WallClockHints(_hints, TimeProvider.System), id => _up.Contains(id), random, MonotonicMs());
             _relay = new ClickRelay(source, _node, options.Mode, ClickOptions.ParseLevel(options.WriteConsistency)!.Value, new ClickRelaySettings { BatchSize = options.RelayBatchSize }, random);
             FollowRing();
         }
@@ -151,7 +156,7 @@ public sealed class ClickService : IHostedService, IAsyncDisposable
 
         var click = new ClickEvent(Guid.CreateVersion7(DateTimeOffset.FromUnixTimeMilliseconds(at)), code, at, hlc, ClickClassifier.Classify(method, userAgent), ClickClassifier.ReferrerHost(referer), ClickClassifier.Country(country))
         {
-            Origin = _host.Options.NodeId,
+            Origin = _members.Self,
         };
         var payload = click.Encode();
         _metrics.ClickRecorded(click.Kind);
@@ -193,7 +198,7 @@ public sealed class ClickService : IHostedService, IAsyncDisposable
     /// <summary>A message from a peer (the peer service calls this); decoded here, handled on the loop.</summary>
     public void Receive(ClickPacket packet)
     {
-        if (_node is null || _host.Faults.DropInbound(packet.From) || _host.Faults.Paused)
+        if (_node is null || _faults.DropInbound(packet.From) || _faults.Paused)
         {
             return;
         }
@@ -317,7 +322,7 @@ public sealed class ClickService : IHostedService, IAsyncDisposable
                     _workArrived.Wait(wait, _stop.Token);
                 }
 
-                if (_host.Faults.Paused)
+                if (_faults.Paused)
                 {
                     // A paused node (fault injection) does nothing, like a stopped process; what arrives meanwhile is lost.
                     while (_work.TryDequeue(out var dropped))
@@ -500,13 +505,13 @@ public sealed class ClickService : IHostedService, IAsyncDisposable
 
         foreach (var message in _node.TakeMessages())
         {
-            _host.Transport.SendClick(message.To, new ClickPacket { From = message.From, Body = UnsafeByteOperations.UnsafeWrap(ClickMessageCodec.Encode(message)) });
+            _peers.SendClick(message.To, new ClickPacket { From = message.From, Body = UnsafeByteOperations.UnsafeWrap(ClickMessageCodec.Encode(message)) });
         }
     }
 
     private void FollowRing()
     {
-        var topology = _host.Topology;
+        var topology = _members.Topology;
         if (topology.Version == _ringVersion)
         {
             return;

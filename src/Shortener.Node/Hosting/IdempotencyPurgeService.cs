@@ -2,8 +2,8 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Shortener.Core.Links;
 using Shortener.Core.Raft;
-using Shortener.Node.Cluster;
 using Shortener.Node.Links;
+using Shortener.Node.Shards;
 
 namespace Shortener.Node.Hosting;
 

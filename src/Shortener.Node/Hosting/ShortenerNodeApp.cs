@@ -14,18 +14,21 @@ using OpenTelemetry.Trace;
 using Shortener.Core.Links;
 using Shortener.Core.Cluster;
 using Shortener.Node.Api;
-using Shortener.Node.Cluster;
+using Shortener.Node.Faults;
+using Shortener.Node.Membership;
+using Shortener.Node.Peers;
+using Shortener.Node.Shards;
 using Shortener.Node.Links;
 using Shortener.Node.Observability;
 using Shortener.Node.Security;
-using Shortener.Storage.Links;
+using Shortener.Storage.Security;
 
 namespace Shortener.Node.Hosting;
 
 /// <summary>Builds one Shortener node: the HTTP API, redirects, health, metrics and OpenAPI over its link store.</summary>
 public static class ShortenerNodeApp
 {
-    /// <summary>The node's own database: API keys and node settings (link data lives in the shards).</summary>
+    /// <summary>The node's own database: API key hashes (link data lives in the shards).</summary>
     public const string DatabaseFileName = "node.db";
 
     /// <summary>
@@ -198,14 +201,13 @@ public static class ShortenerNodeApp
         services.AddSingleton(sp =>
         {
             var options = sp.GetRequiredService<IOptions<NodeOptions>>().Value;
-            Directory.CreateDirectory(options.DataDir);
-            return SqliteLinkStore.Open(Path.Combine(options.DataDir, DatabaseFileName));
+            return ApiKeyStore.Open(Path.Combine(options.DataDir, DatabaseFileName));
         });
         services.AddSingleton(sp =>
         {
             var options = sp.GetRequiredService<IOptions<NodeOptions>>().Value;
             return ApiKeyRegistry.Load(
-                sp.GetRequiredService<SqliteLinkStore>(),
+                sp.GetRequiredService<ApiKeyStore>(),
                 options.DataDir,
                 options.ApiKey,
                 sp.GetRequiredService<TimeProvider>(),
@@ -222,34 +224,55 @@ public static class ShortenerNodeApp
             sp.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ClusterBootstrap))));
         services.AddSingleton(sp =>
         {
-            var options = sp.GetRequiredService<IOptions<NodeOptions>>().Value;
-            var cluster = sp.GetRequiredService<IOptions<ClusterOptions>>().Value;
-            var topology = sp.GetRequiredService<ClusterTopology>();
-            var secret = cluster.Secret;
-            if (string.IsNullOrEmpty(secret))
+            var secret = sp.GetRequiredService<IOptions<ClusterOptions>>().Value.Secret;
+            if (!string.IsNullOrEmpty(secret))
             {
-                if (topology.Members.Count > 1)
-                {
-                    throw new Storage.StorageException("this node is in a cluster of several nodes but has no cluster secret: set SHORTENER_CLUSTER_SECRET (the same on every node)");
-                }
-
-                // Alone, nobody calls the peer protocol; a random secret refuses anyone who tries.
-                secret = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
+                return new ClusterSecret(secret, configured: true);
             }
 
+            if (sp.GetRequiredService<ClusterTopology>().Members.Count > 1)
+            {
+                throw new Storage.StorageException("this node is in a cluster of several nodes but has no cluster secret: set SHORTENER_CLUSTER_SECRET (the same on every node)");
+            }
+
+            // Alone, nobody calls the peer protocol; a random secret refuses anyone who tries.
+            return ClusterSecret.Random();
+        });
+        services.AddSingleton(sp =>
+        {
+            var cluster = sp.GetRequiredService<IOptions<ClusterOptions>>().Value;
+            return new GrpcPeerTransport(
+                sp.GetRequiredService<ClusterTopology>(),
+                cluster.NodeId,
+                sp.GetRequiredService<ClusterSecret>(),
+                cluster.PeerQueueCapacity,
+                sp.GetRequiredService<NetworkFaults>(),
+                sp.GetRequiredService<ShortenerMetrics>(),
+                sp.GetRequiredService<ILoggerFactory>().CreateLogger<GrpcPeerTransport>());
+        });
+        services.AddSingleton<IPeerTransport>(sp => sp.GetRequiredService<GrpcPeerTransport>());
+        services.AddSingleton(sp => new MemberList(
+            sp.GetRequiredService<ClusterTopology>(),
+            sp.GetRequiredService<IOptions<ClusterOptions>>().Value,
+            sp.GetRequiredService<ClusterSecret>(),
+            sp.GetRequiredService<IOptions<NodeOptions>>().Value.DataDir,
+            sp.GetRequiredService<IPeerTransport>(),
+            sp.GetRequiredService<ILoggerFactory>().CreateLogger<MemberList>()));
+        services.AddSingleton(sp =>
+        {
             var observer = sp.GetRequiredService<AppliedLinkObserver>();
             return new ShardHost(
-                topology,
-                cluster,
-                options.DataDir,
-                secret,
+                sp.GetRequiredService<MemberList>(),
+                sp.GetRequiredService<IOptions<ClusterOptions>>().Value,
+                sp.GetRequiredService<IOptions<NodeOptions>>().Value.DataDir,
+                sp.GetRequiredService<IPeerTransport>(),
                 sp.GetRequiredService<NetworkFaults>(),
                 observer.OnApplied,
                 observer.OnRestored,
                 sp.GetRequiredService<ShortenerMetrics>(),
-                sp.GetRequiredService<ILoggerFactory>(),
-                secretConfigured: !string.IsNullOrEmpty(cluster.Secret));
+                sp.GetRequiredService<ILoggerFactory>());
         });
+        services.AddSingleton<MembershipService>();
         services.AddSingleton(sp => new LinkService(
             sp.GetRequiredService<ShardHost>(),
             sp.GetRequiredService<RedirectCache>(),
@@ -263,7 +286,9 @@ public static class ShortenerNodeApp
         services.AddOptions<Clicks.ClickOptions>().Bind(builder.Configuration.GetSection(Clicks.ClickOptions.Section));
         services.AddSingleton<IValidateOptions<Clicks.ClickOptions>, Clicks.ClickOptionsValidator>();
         services.AddSingleton(sp => new Clicks.ClickService(
-            sp.GetRequiredService<ShardHost>(),
+            sp.GetRequiredService<MemberList>(),
+            sp.GetRequiredService<IPeerTransport>(),
+            sp.GetRequiredService<NetworkFaults>(),
             sp.GetRequiredService<GossipDriver>(),
             sp.GetRequiredService<IOptions<Clicks.ClickOptions>>().Value,
             sp.GetRequiredService<IOptions<NodeOptions>>().Value.DataDir,

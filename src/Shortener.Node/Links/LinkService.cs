@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Shortener.Core.Links;
-using Shortener.Node.Cluster;
+using Shortener.Node.Shards;
 using Shortener.Node.Observability;
 using Shortener.Storage.Links;
 
@@ -210,26 +210,25 @@ public sealed class LinkService
     }
 
     /// <summary>
-    /// Reads a shard's local store. A snapshot install swaps the store underneath for a moment: the
-    /// read waits for the new one (up to a second), and a replica that stopped answers 503.
+    /// Reads a shard's local store under a lease: a snapshot install that swaps the store waits for
+    /// the read (and the read for the swap's moment). A replica that stopped answers 503.
     /// </summary>
     private T Read<T>(int shard, Func<SqliteLinkStore, T> read)
     {
         var replica = _shards.Replicas[shard];
-        for (var attempt = 0; ; attempt++)
+        SqliteLinkStateMachine.StoreLease lease;
+        try
         {
-            try
-            {
-                return read(replica.Store);
-            }
-            catch (ObjectDisposedException) when (attempt < 100 && !replica.Status.Failed)
-            {
-                Thread.Sleep(10);
-            }
-            catch (ObjectDisposedException)
-            {
-                throw new ShardUnavailableException(shard, "this node's replica of the shard is not serving (it stopped or is being replaced)", retryable: false);
-            }
+            lease = replica.LeaseStore();
+        }
+        catch (ObjectDisposedException)
+        {
+            throw new ShardUnavailableException(shard, "this node's replica of the shard is shutting down");
+        }
+
+        using (lease)
+        {
+            return read(lease.Store);
         }
     }
 }

@@ -119,7 +119,7 @@ public sealed class ShortenerMetrics : IDisposable
     };
 
     /// <summary>Gauges of the gossip view: members by status, and phi per peer.</summary>
-    public void ObserveGossip(Cluster.GossipDriver gossip)
+    public void ObserveGossip(Membership.GossipDriver gossip)
     {
         _meter.CreateObservableGauge(
             "shortener.gossip.members",
@@ -193,28 +193,28 @@ public sealed class ShortenerMetrics : IDisposable
     public void ShardUnavailable(int shard) => _unavailable.Add(1, new KeyValuePair<string, object?>("shard", shard));
 
     /// <summary>Per-shard gauges read from the replicas' latest status at each scrape.</summary>
-    public void ObserveShards(Cluster.ShardHost host)
+    public void ObserveShards(Shards.ShardHost host, Membership.MemberList members)
     {
         _meter.CreateObservableGauge("shortener.shard.applied_age", () => Each(host, r => r.AppliedAgeMs), "ms", "How long ago this replica last knew it had applied all its leader committed: the staleness of redirects from this shard");
         _meter.CreateObservableGauge("shortener.shard.applied_index", () => Each(host, r => (long)r.Status.Applied), "{entry}", "Log index this replica has applied");
         _meter.CreateObservableGauge("shortener.shard.commit_index", () => Each(host, r => (long)r.Status.Commit), "{entry}", "Log index this replica knows committed");
         _meter.CreateObservableGauge("shortener.shard.term", () => Each(host, r => (long)r.Status.Term), "{term}", "Raft term this replica is in");
         _meter.CreateObservableGauge("shortener.shard.leader", () => Each(host, r => r.Status.Role == Core.Raft.RaftRole.Leader ? 1 : 0), "{bool}", "1 where this node leads the shard");
-        _meter.CreateObservableGauge("shortener.shard.voter", () => Each(host, r => r.Status.Config.Voters.Contains(host.Options.NodeId) ? 1 : 0), "{bool}", "1 where this node votes in the shard (0: a learner, or not in its configuration yet)");
+        _meter.CreateObservableGauge("shortener.shard.voter", () => Each(host, r => r.Status.Config.Voters.Contains(members.Self) ? 1 : 0), "{bool}", "1 where this node votes in the shard (0: a learner, or not in its configuration yet)");
         _meter.CreateObservableGauge(
             "shortener.cluster.members",
             () => (IEnumerable<Measurement<long>>)
             [
-                new Measurement<long>(host.Topology.Members.Count(m => !m.Leaving), new KeyValuePair<string, object?>("state", "member")),
-                new Measurement<long>(host.Topology.Members.Count(m => m.Leaving), new KeyValuePair<string, object?>("state", "leaving")),
+                new Measurement<long>(members.Topology.Members.Count(m => !m.Leaving), new KeyValuePair<string, object?>("state", "member")),
+                new Measurement<long>(members.Topology.Members.Count(m => m.Leaving), new KeyValuePair<string, object?>("state", "leaving")),
             ],
             "{node}",
             "Members of the cluster as this node knows them, by state");
-        _meter.CreateObservableGauge("shortener.cluster.members_version", () => host.Topology.Version, "{change}", "Changes the member list has been through");
+        _meter.CreateObservableGauge("shortener.cluster.members_version", () => members.Topology.Version, "{change}", "Changes the member list has been through");
     }
 
     public void Dispose() => _meter.Dispose();
 
-    private static IEnumerable<Measurement<long>> Each(Cluster.ShardHost host, Func<Cluster.ShardReplica, long> value) =>
+    private static IEnumerable<Measurement<long>> Each(Shards.ShardHost host, Func<Shards.ShardReplica, long> value) =>
         host.Replicas.Select(r => new Measurement<long>(value(r), new KeyValuePair<string, object?>("shard", r.Shard)));
 }

@@ -58,5 +58,6 @@ public static class LinkSchema
             ) WITHOUT ROWID;
             CREATE INDEX applied_proposals_age ON applied_proposals (at)
             """),
+        new(3, "API keys live in the node's own database", "DROP TABLE IF EXISTS api_keys"),
     ];
 }

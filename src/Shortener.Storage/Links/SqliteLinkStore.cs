@@ -1,14 +1,17 @@
 using Microsoft.Data.Sqlite;
 using Shortener.Core.Links;
+using Shortener.Core.Replication;
 using Shortener.Storage.Sqlite;
 
 namespace Shortener.Storage.Links;
 
 /// <summary>
-/// The link state machine's durable home on one node: a SQLite database in WAL mode with
-/// synchronous=FULL, so a command that returned is on disk. Writes go through one connection, one
-/// batch at a time (<see cref="ApplyBatch"/> commits many commands with one fsync); reads use
-/// their own pooled connections and never wait for writers.
+/// A link database: SQLite in WAL mode. Standing alone (a node's own data) it runs
+/// synchronous=FULL, so a command that returned is on disk; as a shard's state machine it runs
+/// synchronous=NORMAL, since the shard's Raft log is the durable record and replays what the
+/// database lost (<see cref="Open"/>). Writes go through one connection, one batch at a time
+/// (<see cref="ApplyBatch(IReadOnlyList{LinkCommandEnvelope})"/> commits many commands in one
+/// transaction); reads use their own pooled connections and never wait for writers.
 /// </summary>
 public sealed class SqliteLinkStore : IDisposable
 {
@@ -91,7 +94,12 @@ public sealed class SqliteLinkStore : IDisposable
         return new SqliteLinkStore(path, writer, connectionString);
     }
 
-    public CommandResult Apply(LinkCommandEnvelope envelope) => ApplyBatch([envelope])[0].Unwrap();
+    /// <summary>Applies one command on its own (a store that is its own source of truth); throws if it failed.</summary>
+    public CommandResult Apply(LinkCommandEnvelope envelope)
+    {
+        var result = ApplyBatch([envelope])[0];
+        return result.Error is { } error ? throw new StorageException($"applying the command failed: {error.Message}", error) : result.Result!;
+    }
 
     /// <summary>
     /// Applies commands in order in one transaction and one fsync. Each command runs in its own
@@ -111,44 +119,16 @@ public sealed class SqliteLinkStore : IDisposable
     /// else (I/O, a full disk, a busy database) throws and commits nothing, so this replica stops
     /// rather than silently skip a command the others applied.
     /// </summary>
-    public IReadOnlyList<BatchItemResult> ApplyBatch(IReadOnlyList<LinkCommandEnvelope> envelopes, ulong? appliedIndex, IReadOnlyList<(ulong Proposer, ulong Id)>? proposals = null)
+    public IReadOnlyList<BatchItemResult> ApplyBatch(IReadOnlyList<LinkCommandEnvelope> envelopes, ulong? appliedIndex, IReadOnlyList<ProposalId>? proposals = null)
     {
         lock (_writeLock)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            var results = new BatchItemResult[envelopes.Count];
             using var transaction = _writer.BeginTransaction(deferred: false);
             _table.Transaction = transaction;
             try
             {
-                for (var i = 0; i < envelopes.Count; i++)
-                {
-                    if (proposals is not null && _table.FindProposal(proposals[i].Proposer, proposals[i].Id) is { Applied: true } earlier)
-                    {
-                        results[i] = new BatchItemResult(earlier.Result, null, Duplicate: true);
-                        continue;
-                    }
-
-                    // Savepoints through the table's cached commands (the transaction's own helpers parse anew each time).
-                    _table.Execute("SAVEPOINT cmd");
-                    try
-                    {
-                        results[i] = new BatchItemResult(LinkStateMachine.Apply(_table, envelopes[i]), null);
-                        _table.Execute("RELEASE cmd");
-                    }
-                    catch (Exception e) when (IsDeterministic(e, replicated: appliedIndex is not null))
-                    {
-                        _table.Execute("ROLLBACK TO cmd");
-                        _table.Execute("RELEASE cmd");
-                        results[i] = new BatchItemResult(null, e);
-                    }
-
-                    if (proposals is not null)
-                    {
-                        _table.RecordProposal(proposals[i].Proposer, proposals[i].Id, envelopes[i].Command.At, results[i].Result);
-                    }
-                }
-
+                var results = LinkBatch.Apply(_table, envelopes, proposals, e => IsDeterministic(e, replicated: appliedIndex is not null));
                 if (appliedIndex is { } index)
                 {
                     _table.Execute(
@@ -158,13 +138,12 @@ public sealed class SqliteLinkStore : IDisposable
                 }
 
                 transaction.Commit();
+                return results;
             }
             finally
             {
                 _table.Transaction = null;
             }
-
-            return results;
         }
     }
 
@@ -346,52 +325,6 @@ public sealed class SqliteLinkStore : IDisposable
     /// <summary>The cluster's member list as last applied here (see <see cref="SetClusterMembers"/>), or null.</summary>
     public (long Version, string Document)? ClusterMembers() =>
         GetMeta("cluster_members") is { } text ? SqliteLinkTable.ParseMembers(text) : null;
-
-    /// <summary>Sets <paramref name="key"/> only if it has no value yet; returns the value it has afterwards.</summary>
-    public string GetOrAddMeta(string key, string value)
-    {
-        lock (_writeLock)
-        {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            using var command = _writer.CreateCommand();
-            command.CommandText = "INSERT INTO meta (key, value) VALUES ($key, $value) ON CONFLICT (key) DO NOTHING; SELECT value FROM meta WHERE key = $key";
-            command.Parameters.AddWithValue("$key", key);
-            command.Parameters.AddWithValue("$value", value);
-            return (string)command.ExecuteScalar()!;
-        }
-    }
-
-    public IReadOnlyList<StoredApiKey> ApiKeys()
-    {
-        using var lease = OpenReader();
-        var connection = lease.Connection;
-        using var command = connection.CreateCommand();
-        command.CommandText = "SELECT id, hash, source, created_at FROM api_keys ORDER BY created_at";
-        using var reader = command.ExecuteReader();
-        var keys = new List<StoredApiKey>();
-        while (reader.Read())
-        {
-            keys.Add(new StoredApiKey(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetInt64(3)));
-        }
-
-        return keys;
-    }
-
-    /// <summary>Stores a key's hash; a hash already stored is left as it is.</summary>
-    public void AddApiKey(StoredApiKey key)
-    {
-        lock (_writeLock)
-        {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            using var command = _writer.CreateCommand();
-            command.CommandText = "INSERT INTO api_keys (id, hash, source, created_at) VALUES ($id, $hash, $source, $at) ON CONFLICT DO NOTHING";
-            command.Parameters.AddWithValue("$id", key.Id);
-            command.Parameters.AddWithValue("$hash", key.Hash);
-            command.Parameters.AddWithValue("$source", key.Source);
-            command.Parameters.AddWithValue("$at", key.CreatedAt);
-            command.ExecuteNonQuery();
-        }
-    }
 
     /// <summary>
     /// True when the database file is still where it was opened and answers a query: used by

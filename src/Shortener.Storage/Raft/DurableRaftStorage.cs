@@ -1,14 +1,16 @@
 using Shortener.Core.Raft;
+using Shortener.Core.Replication;
+using Shortener.Storage.Files;
 
 namespace Shortener.Storage.Raft;
 
 /// <summary>
-/// A replica's Raft state on disk, and the in-memory log the engine reads, kept in step: the driver
-/// hands each Ready to <see cref="Persist"/> (snapshot file, then WAL records, then one fsync, then
-/// memory) and takes snapshots with <see cref="Compact"/>. Opening replays the WAL on top of the
-/// newest intact snapshot file.
+/// A replica's Raft state on disk, and the in-memory log the engine reads, kept in step: the
+/// replica driver writes each Ready (snapshot file, then WAL records), has it synced, then
+/// publishes it to memory; snapshots it takes go through <see cref="Compact"/>. Opening replays the
+/// WAL on top of the newest intact snapshot file.
 /// </summary>
-public sealed class DurableRaftStorage : IDisposable
+public sealed class DurableRaftStorage : IRaftDisk, IDisposable
 {
     private readonly RaftWal _wal;
     private readonly SnapshotFileStore _snapshots;
@@ -23,15 +25,18 @@ public sealed class DurableRaftStorage : IDisposable
 
     public MemoryRaftStorage Memory { get; }
 
+    public IRaftStorage Log => Memory;
+
     public RecoveredRaftState Recovered { get; }
 
     public RaftWal Wal => _wal;
 
-    public static DurableRaftStorage Open(string directory, long segmentBytes = RaftWal.DefaultSegmentBytes)
+    /// <param name="fileSystem">Where the files live (the real disk unless a simulator says otherwise).</param>
+    public static DurableRaftStorage Open(string directory, long segmentBytes = RaftWal.DefaultSegmentBytes, IFileSystem? fileSystem = null)
     {
-        var snapshots = new SnapshotFileStore(Path.Combine(directory, "snap"));
+        var snapshots = new SnapshotFileStore(Path.Combine(directory, "snap"), fileSystem);
         var snapshot = snapshots.LoadNewest(out var skipped);
-        var (wal, recovered) = RaftWal.Open(Path.Combine(directory, "wal"), segmentBytes);
+        var (wal, recovered) = RaftWal.Open(Path.Combine(directory, "wal"), segmentBytes, fileSystem);
         try
         {
             var snapshotIndex = snapshot?.Metadata.Index ?? 0;
@@ -81,24 +86,11 @@ public sealed class DurableRaftStorage : IDisposable
         }
     }
 
-    /// <summary>Step 1 of the Ready contract: makes the Ready's snapshot, entries and hard state durable, then visible to the engine.</summary>
-    public void Persist(Ready ready)
-    {
-        Write(ready);
-
-        // Only a change of commit index needs no fsync: it can be relearned from the leader.
-        if (ready.MustSync)
-        {
-            _wal.FlushToDisk();
-        }
-
-        Publish(ready);
-    }
-
     /// <summary>
-    /// The first half of <see cref="Persist"/>: writes the Ready's records to the WAL file without
-    /// waiting for the disk, so a driver of many replicas can write them all and then fsync each
-    /// WAL once (<see cref="RaftWal.FlushToDisk"/>) before it calls <see cref="Publish"/>.
+    /// Writes the Ready's records to the WAL file without waiting for the disk, so a host of many
+    /// replicas can write them all and then fsync each WAL once (<see cref="Sync"/>) before the
+    /// driver publishes them. (Only a change of commit index needs no fsync: the engine relearns it
+    /// from the leader.)
     /// </summary>
     public void Write(Ready ready)
     {
@@ -112,7 +104,9 @@ public sealed class DurableRaftStorage : IDisposable
         _wal.Sync(fsync: false);
     }
 
-    /// <summary>The second half of <see cref="Persist"/>, once the records are durable: makes them visible to the engine.</summary>
+    public void Sync() => _wal.FlushToDisk();
+
+    /// <summary>Once the records are durable: makes them visible to the engine.</summary>
     public void Publish(Ready ready)
     {
         if (ready.Snapshot is { } installed)
@@ -132,9 +126,9 @@ public sealed class DurableRaftStorage : IDisposable
     /// entries up to <paramref name="index"/> minus <paramref name="keepEntries"/> (kept so slightly
     /// lagging followers need no snapshot), and deletes WAL segments and old snapshot files it covers.
     /// </summary>
-    public RaftSnapshot Compact(ulong index, ConfState confState, byte[] data, ulong keepEntries = 0)
+    public void Compact(ulong index, ConfState configuration, byte[] data, ulong keepEntries)
     {
-        var snapshot = Memory.CreateSnapshot(index, confState, data);
+        var snapshot = Memory.CreateSnapshot(index, configuration, data);
         _snapshots.Save(snapshot);
         _wal.AppendSnapshot(index, snapshot.Metadata.Term, installed: false);
         _wal.Sync();
@@ -145,7 +139,6 @@ public sealed class DurableRaftStorage : IDisposable
 
         _wal.ReleaseTo(index);
         _snapshots.Purge(keep: 2);
-        return snapshot;
     }
 
     public void Dispose() => _wal.Dispose();

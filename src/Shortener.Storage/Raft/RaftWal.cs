@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Buffers.Binary;
 using System.Globalization;
 using Shortener.Core.Raft;
+using Shortener.Storage.Files;
 
 namespace Shortener.Storage.Raft;
 
@@ -22,10 +23,11 @@ public sealed class RaftWal : IDisposable
     private const int HeaderBytes = 13;
     private const int MaxPayloadBytes = 256 << 20;
 
+    private readonly IFileSystem _files;
     private readonly string _directory;
     private readonly List<Segment> _segments;
     private readonly ArrayBufferWriter<byte> _pending = new(1 << 16);
-    private FileStream _current;
+    private IAppendFile _current;
     private uint _batch;
     private HardState _hardState;
     private (ulong Index, ulong Term) _snapshot;
@@ -34,8 +36,9 @@ public sealed class RaftWal : IDisposable
     private ulong _nextIndex;
     private ulong? _pendingFirstIndex;
 
-    private RaftWal(string directory, long segmentBytes, List<Segment> segments, FileStream current, uint batch, HardState hardState, (ulong, ulong) snapshot, ulong nextIndex)
+    private RaftWal(IFileSystem files, string directory, long segmentBytes, List<Segment> segments, IAppendFile current, uint batch, HardState hardState, (ulong, ulong) snapshot, ulong nextIndex)
     {
+        _files = files;
         _directory = directory;
         SegmentBytes = segmentBytes;
         _segments = segments;
@@ -55,10 +58,12 @@ public sealed class RaftWal : IDisposable
     /// <summary>fsyncs done (for metrics and the benchmark).</summary>
     public long Syncs { get; private set; }
 
-    public static (RaftWal Wal, RecoveredRaftState State) Open(string directory, long segmentBytes = DefaultSegmentBytes)
+    /// <param name="fileSystem">Where the segments live (the real disk unless a simulator says otherwise).</param>
+    public static (RaftWal Wal, RecoveredRaftState State) Open(string directory, long segmentBytes = DefaultSegmentBytes, IFileSystem? fileSystem = null)
     {
-        Directory.CreateDirectory(directory);
-        var files = Directory.GetFiles(directory, "*" + Extension)
+        var fs = fileSystem ?? LocalFileSystem.Instance;
+        fs.CreateDirectory(directory);
+        var files = fs.Files(directory, Extension)
             .Select(path => (Path: path, Seq: ParseSeq(path)))
             .OrderBy(f => f.Seq)
             .ToList();
@@ -70,21 +75,19 @@ public sealed class RaftWal : IDisposable
         {
             var (path, seq) = files[i];
             var last = i == files.Count - 1;
-            var data = File.ReadAllBytes(path);
+            var data = fs.ReadAll(path);
             var (good, firstIndex) = ReadSegment(path, seq, data, last, replay);
             if (good < data.Length)
             {
                 // Only ever the last segment (a damaged earlier one throws in ReadSegment).
                 truncated = data.Length - good;
-                using var repair = new FileStream(path, FileMode.Open, FileAccess.Write);
-                repair.SetLength(good);
-                repair.Flush(flushToDisk: true);
+                fs.Truncate(path, good);
             }
 
             if (good == 0)
             {
                 // Not even a whole header survived: the segment was being created. Drop it.
-                File.Delete(path);
+                fs.Delete(path);
                 continue;
             }
 
@@ -93,20 +96,19 @@ public sealed class RaftWal : IDisposable
 
         var state = new RecoveredRaftState(replay.HardState, replay.SnapshotIndex, replay.SnapshotTerm, replay.Entries, truncated, segments.Count);
         var nextIndex = replay.Entries.Count > 0 ? replay.Entries[^1].Index + 1 : replay.SnapshotIndex + 1;
-        FileStream current;
+        IAppendFile current;
         if (segments.Count == 0)
         {
-            var seg = CreateSegment(directory, 1, nextIndex, replay.HardState, (replay.SnapshotIndex, replay.SnapshotTerm), replay.Batch + 1);
+            var seg = CreateSegment(fs, directory, 1, nextIndex, replay.HardState, (replay.SnapshotIndex, replay.SnapshotTerm), replay.Batch + 1);
             segments.Add(seg.Segment);
-            current = seg.Stream;
+            current = seg.File;
         }
         else
         {
-            current = new FileStream(segments[^1].Path, FileMode.Open, FileAccess.Write, FileShare.Read);
-            current.Seek(0, SeekOrigin.End);
+            current = fs.OpenAppend(segments[^1].Path);
         }
 
-        var wal = new RaftWal(directory, segmentBytes, segments, current, replay.Batch + 1, replay.HardState, (replay.SnapshotIndex, replay.SnapshotTerm), nextIndex);
+        var wal = new RaftWal(fs, directory, segmentBytes, segments, current, replay.Batch + 1, replay.HardState, (replay.SnapshotIndex, replay.SnapshotTerm), nextIndex);
         return (wal, state);
     }
 
@@ -164,19 +166,19 @@ public sealed class RaftWal : IDisposable
         _batch++;
         if (fsync)
         {
-            _current.Flush(flushToDisk: true);
+            _current.Sync();
             Syncs++;
         }
         else
         {
-            _current.Flush(flushToDisk: false);
+            _current.Flush();
         }
     }
 
     /// <summary>Waits until everything written so far is on disk (fdatasync of the current segment).</summary>
     public void FlushToDisk()
     {
-        _current.Flush(flushToDisk: true);
+        _current.Sync();
         Syncs++;
     }
 
@@ -186,14 +188,14 @@ public sealed class RaftWal : IDisposable
         var removed = 0;
         while (_segments.Count > 1 && _segments[1].FirstIndex <= index + 1)
         {
-            File.Delete(_segments[0].Path);
+            _files.Delete(_segments[0].Path);
             _segments.RemoveAt(0);
             removed++;
         }
 
         if (removed > 0)
         {
-            DirectorySync.Fsync(_directory);
+            _files.SyncDirectory(_directory);
         }
 
         return removed;
@@ -330,7 +332,7 @@ public sealed class RaftWal : IDisposable
         return true;
     }
 
-    private static (Segment Segment, FileStream Stream) CreateSegment(string directory, ulong seq, ulong firstIndex, HardState hardState, (ulong Index, ulong Term) snapshot, uint batch)
+    private static (Segment Segment, IAppendFile File) CreateSegment(IFileSystem fs, string directory, ulong seq, ulong firstIndex, HardState hardState, (ulong Index, ulong Term) snapshot, uint batch)
     {
         var path = Path.Combine(directory, $"{seq:x16}-{firstIndex:x16}{Extension}");
         var buffer = new ArrayBufferWriter<byte>(256);
@@ -346,11 +348,11 @@ public sealed class RaftWal : IDisposable
             Frame(buffer, WalRecordType.HardState, batch, EncodeHardState(hardState));
         }
 
-        var stream = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.Read);
-        stream.Write(buffer.WrittenSpan);
-        stream.Flush(flushToDisk: true);
-        DirectorySync.Fsync(directory);
-        return (new Segment(seq, firstIndex, path), stream);
+        var file = fs.Create(path);
+        file.Write(buffer.WrittenSpan);
+        file.Sync();
+        fs.SyncDirectory(directory);
+        return (new Segment(seq, firstIndex, path), file);
     }
 
     private static void Frame(ArrayBufferWriter<byte> buffer, WalRecordType type, uint batch, ReadOnlySpan<byte> payload)
@@ -387,14 +389,14 @@ public sealed class RaftWal : IDisposable
 
     private void Rotate()
     {
-        _current.Flush(flushToDisk: true);
+        _current.Sync();
         _current.Dispose();
         // Named for the first entry it will hold: the pending batch's, which may rewrite a suffix.
         // It restates the state as of the last written batch, not the pending one (which follows it).
         var first = Math.Min(_pendingFirstIndex ?? _nextIndex, _nextIndex);
-        var seg = CreateSegment(_directory, _segments[^1].Seq + 1, first, _syncedHardState, _syncedSnapshot, _batch);
+        var seg = CreateSegment(_files, _directory, _segments[^1].Seq + 1, first, _syncedHardState, _syncedSnapshot, _batch);
         _segments.Add(seg.Segment);
-        _current = seg.Stream;
+        _current = seg.File;
     }
 
     private sealed record Segment(ulong Seq, ulong FirstIndex, string Path);

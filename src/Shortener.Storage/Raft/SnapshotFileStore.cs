@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Globalization;
 using Shortener.Core.Raft;
+using Shortener.Storage.Files;
 
 namespace Shortener.Storage.Raft;
 
@@ -14,14 +15,16 @@ public sealed class SnapshotFileStore
 {
     private static readonly byte[] Magic = "SHSNAP01"u8.ToArray();
     private readonly string _directory;
+    private readonly IFileSystem _files;
 
-    public SnapshotFileStore(string directory)
+    public SnapshotFileStore(string directory, IFileSystem? fileSystem = null)
     {
         _directory = directory;
-        Directory.CreateDirectory(directory);
-        foreach (var leftover in Directory.GetFiles(directory, "*.tmp"))
+        _files = fileSystem ?? LocalFileSystem.Instance;
+        _files.CreateDirectory(directory);
+        foreach (var leftover in _files.Files(directory, ".tmp"))
         {
-            File.Delete(leftover);
+            _files.Delete(leftover);
         }
     }
 
@@ -47,14 +50,14 @@ public sealed class SnapshotFileStore
         snapshot.Data.CopyTo(span[at..]);
         at += snapshot.Data.Length;
         BinaryPrimitives.WriteUInt32LittleEndian(span[at..], Crc32C.Compute(span[..at]));
-        using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write))
+        using (var file = _files.Create(temp))
         {
-            stream.Write(bytes);
-            stream.Flush(flushToDisk: true);
+            file.Write(bytes);
+            file.Sync();
         }
 
-        File.Move(temp, name, overwrite: true);
-        DirectorySync.Fsync(_directory);
+        _files.Move(temp, name);
+        _files.SyncDirectory(_directory);
         return name;
     }
 
@@ -65,7 +68,7 @@ public sealed class SnapshotFileStore
         skipped = damaged;
         foreach (var path in Files().OrderByDescending(f => f.Term).ThenByDescending(f => f.Index).Select(f => f.Path))
         {
-            if (TryLoad(path) is { } snapshot)
+            if (TryLoad(_files.ReadAll(path)) is { } snapshot)
             {
                 return snapshot;
             }
@@ -81,12 +84,12 @@ public sealed class SnapshotFileStore
     {
         foreach (var old in Files().OrderByDescending(f => f.Index).Skip(keep))
         {
-            File.Delete(old.Path);
+            _files.Delete(old.Path);
         }
     }
 
     private IEnumerable<(string Path, ulong Term, ulong Index)> Files() =>
-        Directory.GetFiles(_directory, "*.snap").Select(path =>
+        _files.Files(_directory, ".snap").Select(path =>
         {
             var name = Path.GetFileNameWithoutExtension(path);
             var parts = name.Split('-');
@@ -97,9 +100,8 @@ public sealed class SnapshotFileStore
                 : (path, 0UL, 0UL);
         });
 
-    private static RaftSnapshot? TryLoad(string path)
+    private static RaftSnapshot? TryLoad(byte[] bytes)
     {
-        var bytes = File.ReadAllBytes(path);
         var span = bytes.AsSpan();
         if (bytes.Length < Magic.Length + 16 + 4 + 8 + 4 || !span[..Magic.Length].SequenceEqual(Magic))
         {

@@ -1,5 +1,9 @@
 using Shortener.Core.Cluster;
-using Shortener.Node.Cluster;
+using Shortener.Node.Faults;
+using Shortener.Node.Hosting;
+using Shortener.Node.Membership;
+using Shortener.Node.Peers;
+using Shortener.Node.Shards;
 
 namespace Shortener.Node.Tests.Cluster;
 

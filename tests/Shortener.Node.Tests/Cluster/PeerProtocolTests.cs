@@ -3,8 +3,12 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 using Shortener.Core.Links;
 using Shortener.Core.Raft;
-using Shortener.Node.Cluster;
-using Shortener.Node.Cluster.Protocol;
+using Shortener.Node.Faults;
+using Shortener.Node.Hosting;
+using Shortener.Node.Membership;
+using Shortener.Node.Peers;
+using Shortener.Node.Shards;
+using Shortener.Node.Peers.Protocol;
 
 namespace Shortener.Node.Tests.Cluster;
 
@@ -64,18 +68,6 @@ public class PeerProtocolTests
         var entry = new ShardMessage { Type = (uint)MessageType.Append };
         entry.Entries.Add(new Entry { Type = 9 });
         Assert.Null(RaftMessageCodec.Decode(entry));
-    }
-
-    [Fact]
-    public void A_proposal_round_trips_and_garbage_is_a_format_error()
-    {
-        var proposal = new ShardProposal(ulong.MaxValue, 42, new LinkCommandEnvelope(new DeleteLink(5, "abc"), new IdempotencyToken("s", "k", "h")));
-        var back = ShardProposal.Decode(proposal.Encode());
-        Assert.Equal(proposal.Proposer, back.Proposer);
-        Assert.Equal(42UL, back.Id);
-        Assert.Equal(proposal.Envelope, back.Envelope);
-        Assert.Throws<FormatException>(() => ShardProposal.Decode([1, 2, 3]));
-        Assert.Throws<FormatException>(() => ShardProposal.Decode(new byte[20]));
     }
 
     [Fact]

@@ -1,25 +1,30 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using Shortener.Core.Links;
 using Shortener.Core.Raft;
-using Shortener.Node.Cluster;
+using Shortener.Core.Replication;
+using Shortener.Node.Faults;
+using Shortener.Node.Hosting;
+using Shortener.Node.Membership;
+using Shortener.Node.Peers;
+using Shortener.Node.Shards;
 
 namespace Shortener.Node.Tests.Cluster;
 
 /// <summary>
-/// Three replicas of one shard in this process, each over its own WAL and SQLite directory, wired
-/// by an in-memory network the test can cut: the driver's Ready loop, proposals, reads, snapshots
-/// and restarts without the cost of processes.
+/// Three replicas of one shard in this process, each over its own WAL and SQLite directory and run
+/// by a driver thread of its own, wired by an in-memory network the test can cut: proposals, reads,
+/// snapshots and restarts on real threads and disks without the cost of processes.
 /// </summary>
-public class ShardReplicaTests : IAsyncLifetime
+public sealed class ShardReplicaTests : IAsyncLifetime
 {
-    private readonly Dictionary<ulong, ShardDriver> _drivers = [];
+    private const int TickMs = 20;
+    private readonly Dictionary<ulong, DriverThread> _threads = [];
 
     private readonly TempDirectory _dir = new();
     private readonly Dictionary<ulong, ShardReplica> _replicas = [];
     private readonly CutSet _cut = new();
     private int _restored;
     private readonly CancellationTokenSource _stop = new();
-    private long _ids;
     private Task _ticker = Task.CompletedTask;
     private int _snapshotEntries = 10_000;
     private volatile Core.Cluster.ShardReplicas? _target;
@@ -27,16 +32,13 @@ public class ShardReplicaTests : IAsyncLifetime
 
     public Task InitializeAsync() => Task.CompletedTask;
 
-    /// <summary>Whether each replica is run by a <see cref="ShardDriver"/> (as a node runs its shards) instead of its own thread.</summary>
-    protected virtual bool OnSharedDriver => false;
-
     public async Task DisposeAsync()
     {
         await _stop.CancelAsync();
         await _ticker;
-        foreach (var driver in _drivers.Values)
+        foreach (var thread in _threads.Values)
         {
-            await driver.DisposeAsync();
+            await thread.DisposeAsync();
         }
 
         foreach (var replica in _replicas.Values)
@@ -56,7 +58,7 @@ public class ShardReplicaTests : IAsyncLifetime
         var result = await _replicas[follower].ProposeAsync(Create("abc", "https://example.com/1"), CancellationToken.None);
         Assert.Equal(CommandOutcome.Created, result.Outcome);
 
-        await Eventually(() => _replicas.Values.All(r => r.Store.Get("abc")?.Url == "https://example.com/1"));
+        await Eventually(() => _replicas.Values.All(r => Get(r, "abc")?.Url == "https://example.com/1"));
         await _replicas[leader].WaitLinearizableAsync(CancellationToken.None);
         await _replicas[follower].WaitLinearizableAsync(CancellationToken.None);
         Assert.All(_replicas.Values, r => Assert.Equal(r.Status.Commit, r.Status.Applied));
@@ -78,8 +80,8 @@ public class ShardReplicaTests : IAsyncLifetime
         var others = _replicas.Keys.Where(id => id != leader).ToList();
         await _replicas[others[0]].ProposeAsync(Create("ok", "https://example.com/ok"), CancellationToken.None);
         _cut.Clear();
-        await Eventually(() => _replicas[leader].Store.Get("ok") is not null);
-        Assert.Null(_replicas[leader].Store.Get("cut"));
+        await Eventually(() => Get(_replicas[leader], "ok") is not null);
+        Assert.Null(Get(_replicas[leader], "cut"));
     }
 
     [Fact]
@@ -89,7 +91,7 @@ public class ShardReplicaTests : IAsyncLifetime
         var leader = await LeaderAsync();
 
         // What a re-proposal produces when the first copy did commit after all.
-        var copy = new ShardProposal(4242, 7, new LinkCommandEnvelope(new LeaseCodeBlock(1, 10))).Encode();
+        var copy = ProposalFrame.Encode(new ProposalId(4242, 7), LinkCommandCodec.Encode(new LinkCommandEnvelope(new LeaseCodeBlock(1, 10))));
         await _replicas[leader].OnLoopAsync(node => node.Propose(copy));
         await _replicas[leader].OnLoopAsync(node => node.Propose(copy));
         var target = await _replicas[leader].OnLoopAsync(node => node.LastIndex);
@@ -139,22 +141,16 @@ public class ShardReplicaTests : IAsyncLifetime
 
         await Eventually(() => _replicas[leader].Status.SnapshotIndex >= 40);
 
-        // Readers keep reading the lagging replica while it swaps its database for the snapshot.
+        // Readers keep reading the lagging replica while it swaps its database for the snapshot:
+        // each holds a lease on the store of its moment, so none ever meets a closed one.
         using var stopReading = new CancellationTokenSource();
         var reads = 0;
         var reader = Task.Run(() =>
         {
             while (!stopReading.IsCancellationRequested)
             {
-                try
-                {
-                    _replicas[lagging].Store.Get("code1");
-                    reads++;
-                }
-                catch (ObjectDisposedException)
-                {
-                    // The swap's moment: LinkService retries on the new store.
-                }
+                Get(_replicas[lagging], "code1");
+                reads++;
             }
         });
         _cut.Clear();
@@ -169,9 +165,9 @@ public class ShardReplicaTests : IAsyncLifetime
         var applied = _replicas[lagging].Status.Applied;
         await CloseAsync(lagging);
         _replicas[lagging] = Open(lagging);
-        Assert.Equal(applied, _replicas[lagging].Store.AppliedIndex);
+        Assert.Equal(applied, _replicas[lagging].Status.Applied);
         await _replicas[lagging].ProposeAsync(Create("after", "https://example.com/after"), CancellationToken.None);
-        Assert.Equal(60, Enumerable.Range(0, 60).Count(i => _replicas[lagging].Store.Get($"code{i}") is not null));
+        Assert.Equal(60, Enumerable.Range(0, 60).Count(i => Get(_replicas[lagging], $"code{i}") is not null));
     }
 
     [Fact]
@@ -180,7 +176,13 @@ public class ShardReplicaTests : IAsyncLifetime
         await StartAsync();
         var leader = await LeaderAsync();
         var broken = _replicas.Keys.First(id => id != leader);
-        using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={_replicas[broken].Store.Path};Pooling=False"))
+        string path;
+        using (var lease = _replicas[broken].LeaseStore())
+        {
+            path = lease.Store.Path;
+        }
+
+        using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={path};Pooling=False"))
         {
             connection.Open();
             using var drop = connection.CreateCommand();
@@ -191,7 +193,11 @@ public class ShardReplicaTests : IAsyncLifetime
         var applied = _replicas[broken].Status.Applied;
         await _replicas[leader].ProposeAsync(Create("after-break", "https://example.com/b"), CancellationToken.None);
         await Eventually(() => _replicas[broken].Status.Failed);
-        Assert.Equal(applied, _replicas[broken].Store.AppliedIndex);
+        using (var lease = _replicas[broken].LeaseStore())
+        {
+            Assert.Equal(applied, lease.Store.AppliedIndex);
+        }
+
         await Assert.ThrowsAsync<ShardUnavailableException>(() => _replicas[broken].ProposeAsync(Create("x", "https://example.com/x"), CancellationToken.None));
 
         // The other two keep a quorum and keep writing.
@@ -264,7 +270,7 @@ public class ShardReplicaTests : IAsyncLifetime
 
         _ticker = Task.Run(async () =>
         {
-            using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(20));
+            using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(TickMs));
             while (await timer.WaitForNextTickAsync(_stop.Token).ConfigureAwait(false))
             {
                 foreach (var replica in _replicas.Values)
@@ -280,9 +286,9 @@ public class ShardReplicaTests : IAsyncLifetime
 
     private async Task CloseAsync(ulong id)
     {
-        if (_drivers.Remove(id, out var driver))
+        if (_threads.Remove(id, out var thread))
         {
-            await driver.DisposeAsync();
+            await thread.DisposeAsync();
         }
 
         await _replicas[id].DisposeAsync();
@@ -290,42 +296,30 @@ public class ShardReplicaTests : IAsyncLifetime
 
     private ShardReplica Open(ulong id, TimeSpan? timeout = null)
     {
-        var driver = OnSharedDriver ? new ShardDriver() : null;
-        var replica = OpenReplica(id, timeout, driver);
-        if (driver is not null)
-        {
-            driver.Start([replica]);
-            _drivers[id] = driver;
-        }
-
+        var thread = new DriverThread();
+        var replica = ShardReplica.Open(
+            Path.Combine(_dir.Path, $"node{id}"),
+            new ShardReplicaSettings
+            {
+                Shard = 0,
+                NodeId = id,
+                Proposer = 1000 + id,
+                Transport = new TestTransport(this),
+                TickMs = TickMs,
+                RequestTimeout = timeout ?? TimeSpan.FromSeconds(10),
+                ReproposeInterval = TimeSpan.FromSeconds(1),
+                SnapshotEntries = _snapshotEntries,
+                SnapshotKeepEntries = 5,
+                Restored = _ => Interlocked.Increment(ref _restored),
+                Target = () => _target,
+            },
+            ConfState.Of(1, 2, 3),
+            thread.Signal,
+            NullLogger.Instance);
+        thread.Start([replica]);
+        _threads[id] = thread;
         return replica;
     }
-
-    private ShardReplica OpenReplica(ulong id, TimeSpan? timeout, ShardDriver? driver) => ShardReplica.Open(
-        Path.Combine(_dir.Path, $"node{id}"),
-        new ShardReplicaSettings
-        {
-            Shard = 0,
-            NodeId = id,
-            Proposer = 1000 + id,
-            NextProposalId = () => (ulong)Interlocked.Increment(ref _ids),
-            RequestTimeout = timeout ?? TimeSpan.FromSeconds(10),
-            ReproposeInterval = TimeSpan.FromSeconds(1),
-            SnapshotEntries = _snapshotEntries,
-            SnapshotKeepEntries = 5,
-            Send = (_, m) =>
-            {
-                if (!_cut.Contains(m.From) && !_cut.Contains(m.To) && _replicas.TryGetValue(m.To, out var to))
-                {
-                    to.Deliver(m);
-                }
-            },
-            Restored = _ => Interlocked.Increment(ref _restored),
-            Target = () => _target,
-            SharedDriver = driver?.Signal,
-        },
-        ConfState.Of(1, 2, 3),
-        NullLogger.Instance);
 
     private async Task<ulong> LeaderAsync()
     {
@@ -334,20 +328,11 @@ public class ShardReplicaTests : IAsyncLifetime
         return leader;
     }
 
-    /// <summary>A read that, like LinkService's, retries across the moment a snapshot install swaps the store.</summary>
+    /// <summary>A local read of the replica's store, under a lease as LinkService reads.</summary>
     private static Link? Get(ShardReplica replica, string code)
     {
-        while (true)
-        {
-            try
-            {
-                return replica.Store.Get(code);
-            }
-            catch (ObjectDisposedException)
-            {
-                Thread.Sleep(5);
-            }
-        }
+        using var lease = replica.LeaseStore();
+        return lease.Store.Get(code);
     }
 
     private static async Task Eventually(Func<bool> condition)
@@ -357,6 +342,18 @@ public class ShardReplicaTests : IAsyncLifetime
         {
             Assert.True(DateTime.UtcNow < deadline, "condition not met within 15 s");
             await Task.Delay(20);
+        }
+    }
+
+    /// <summary>The in-memory network: a message goes straight to its receiver's inbox unless either end is cut off.</summary>
+    private sealed class TestTransport(ShardReplicaTests test) : IRaftTransport
+    {
+        public void Send(RaftMessage m)
+        {
+            if (!test._cut.Contains(m.From) && !test._cut.Contains(m.To) && test._replicas.TryGetValue(m.To, out var to))
+            {
+                to.Deliver(m);
+            }
         }
     }
 
@@ -390,10 +387,4 @@ public class ShardReplicaTests : IAsyncLifetime
             }
         }
     }
-}
-
-/// <summary>The same tests with each replica run by a <see cref="ShardDriver"/>, as a node runs its shards.</summary>
-public sealed class ShardReplicaOnSharedDriverTests : ShardReplicaTests
-{
-    protected override bool OnSharedDriver => true;
 }

@@ -1,6 +1,7 @@
 using System.Text;
 using Shortener.Core;
 using Shortener.Core.Raft;
+using Shortener.Core.Replication;
 using Shortener.Storage.Raft;
 
 namespace Shortener.Storage.Tests.Raft;
@@ -97,15 +98,17 @@ public sealed class DurableRaftStorageTests : IDisposable
         Assert.Contains("no snapshot file holds it", error.Message);
     }
 
-    /// <summary>RaftNodes on real disks, driven by the Ready contract with DurableRaftStorage.</summary>
+    /// <summary>Replica drivers on real disks (DurableRaftStorage), pumped round by round.</summary>
     private sealed class DiskCluster(string[] dirs)
     {
-        private readonly Dictionary<ulong, (DurableRaftStorage Storage, RaftNode Node, List<RaftEntry> Applied)> _nodes = [];
+        private readonly Dictionary<ulong, (DurableRaftStorage Storage, ReplicaDriver<string> Driver)> _up = [];
+        private readonly Dictionary<ulong, RecordingStateMachine> _machines = [];
         private readonly Queue<RaftMessage> _inFlight = new();
+        private ulong _proposals;
 
-        public RaftNode Node(ulong id) => _nodes[id].Node;
+        public RaftNode Node(ulong id) => _up[id].Driver.Raft;
 
-        public string LastApplied(ulong id) => Encoding.UTF8.GetString(_nodes[id].Applied[^1].Data);
+        public string LastApplied(ulong id) => Encoding.UTF8.GetString(_machines[id].Applied.Last(e => e.Data.Length > 0).Data);
 
         public void Bootstrap()
         {
@@ -114,37 +117,33 @@ public sealed class DurableRaftStorageTests : IDisposable
             {
                 using (var storage = DurableRaftStorage.Open(dirs[i]))
                 {
-                    storage.Persist(new Ready { Snapshot = new RaftSnapshot(new SnapshotMetadata(1, 1, conf), []), HardState = new HardState(1, 0, 1), MustSync = true });
+                    Assert.True(ReplicaDriver<string>.Bootstrap(storage, conf));
                 }
 
                 Start((ulong)(i + 1));
             }
         }
 
+        /// <summary>Opens the replica's disk and starts a driver on it (the state machine, not under test here, keeps what it applied).</summary>
         public void Start(ulong id)
         {
             var storage = DurableRaftStorage.Open(dirs[id - 1]);
-            var applied = _nodes.TryGetValue(id, out var old) ? old.Applied : [];
-            var node = new RaftNode(new RaftConfig { Id = id, Random = new SeededRandom(id), Applied = applied.Count == 0 ? 0 : applied[^1].Index }, storage.Memory);
-            _nodes[id] = (storage, node, applied);
+            var machine = _machines.TryGetValue(id, out var kept) ? kept : _machines[id] = new RecordingStateMachine();
+            var options = new ReplicaOptions { Raft = new RaftConfig { Id = id, Random = new SeededRandom(id) }, Proposer = id, SnapshotEntries = 0, SnapshotKeepEntries = 0 };
+            _up[id] = (storage, new ReplicaDriver<string>(options, storage, machine, new QueueTransport(_inFlight)));
         }
 
         public void Down(ulong id)
         {
-            _nodes[id].Storage.Dispose();
-            _nodes.Remove(id, out var gone);
-            _downApplied[id] = gone.Applied;
+            _up[id].Storage.Dispose();
+            _up.Remove(id);
         }
 
         public void Restart(ulong id)
         {
-            if (_nodes.TryGetValue(id, out var running))
+            if (_up.ContainsKey(id))
             {
-                running.Storage.Dispose();
-            }
-            else
-            {
-                _nodes[id] = (null!, null!, _downApplied[id]);
+                Down(id);
             }
 
             Start(id);
@@ -153,71 +152,58 @@ public sealed class DurableRaftStorageTests : IDisposable
 
         public void Campaign(ulong id)
         {
-            Node(id).Campaign();
+            _up[id].Driver.Request(n =>
+            {
+                n.Campaign();
+                return 0;
+            });
             Stabilize();
         }
 
         public void Propose(ulong id, string data)
         {
-            Node(id).Propose(Encoding.UTF8.GetBytes(data));
+            _up[id].Driver.Request(n => n.Propose(ProposalFrame.Encode(new ProposalId(0, ++_proposals), Encoding.UTF8.GetBytes(data))));
             Stabilize();
         }
 
-        public void Compact(ulong id)
-        {
-            var (storage, node, _) = _nodes[id];
-            storage.Compact(node.Applied, node.ConfState, Encoding.UTF8.GetBytes($"state@{node.Applied}"));
-        }
+        /// <summary>Snapshots the replica's state machine and compacts its log, as the driver does when it decides to.</summary>
+        public void Compact(ulong id) => _up[id].Driver.SnapshotCaptured(_machines[id].PrepareSnapshot()());
 
         public void TickAll(int ticks)
         {
             for (var t = 0; t < ticks; t++)
             {
-                foreach (var n in _nodes.Values)
+                foreach (var (_, driver) in _up.Values)
                 {
-                    n.Node.Tick();
+                    driver.Tick();
                 }
 
                 Stabilize();
             }
         }
 
-        private readonly Dictionary<ulong, List<RaftEntry>> _downApplied = [];
-
         private void Stabilize()
         {
             for (var round = 0; round < 1000; round++)
             {
                 var moved = false;
-                foreach (var (id, (storage, node, applied)) in _nodes.OrderBy(n => n.Key))
+                foreach (var (id, (_, driver)) in _up.OrderBy(n => n.Key))
                 {
-                    while (node.HasReady)
+                    while (driver.HasWork)
                     {
                         moved = true;
-                        var ready = node.GetReady();
-                        storage.Persist(ready);
-                        foreach (var m in ready.Messages)
-                        {
-                            _inFlight.Enqueue(m);
-                        }
-
-                        if (ready.Snapshot is { } snapshot)
-                        {
-                            applied.Clear();
-                            applied.Add(new RaftEntry(snapshot.Metadata.Term, snapshot.Metadata.Index, EntryType.Normal, snapshot.Data));
-                        }
-
-                        applied.AddRange(ready.CommittedEntries);
-                        node.Advance(ready);
+                        driver.RunRound();
                     }
+
+                    Assert.True(driver.Failure is null, $"replica {id} stopped: {driver.Failure}");
                 }
 
                 while (_inFlight.TryDequeue(out var m))
                 {
                     moved = true;
-                    if (_nodes.TryGetValue(m.To, out var target))
+                    if (_up.TryGetValue(m.To, out var target))
                     {
-                        target.Node.Step(m);
+                        target.Driver.Step(m);
                     }
                 }
 
@@ -226,6 +212,11 @@ public sealed class DurableRaftStorageTests : IDisposable
                     return;
                 }
             }
+        }
+
+        private sealed class QueueTransport(Queue<RaftMessage> queue) : IRaftTransport
+        {
+            public void Send(RaftMessage message) => queue.Enqueue(message);
         }
     }
 }

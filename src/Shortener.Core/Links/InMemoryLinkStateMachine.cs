@@ -1,0 +1,80 @@
+using System.Text.Json;
+using Shortener.Core.Raft;
+using Shortener.Core.Replication;
+
+namespace Shortener.Core.Links;
+
+/// <summary>
+/// A link shard's state machine in memory: the same commands, duplicate handling and refusals as
+/// the SQLite one (a test keeps the two in parity), for the simulator, which runs the replica
+/// driver over it. Its snapshot is the whole table as JSON.
+/// </summary>
+public sealed class InMemoryLinkStateMachine : IReplicatedStateMachine<BatchItemResult>
+{
+    private InMemoryLinkTable _table = new();
+
+    public InMemoryLinkTable Table => _table;
+
+    public ulong AppliedIndex { get; private set; }
+
+    /// <summary>What the data refuses, alike on every replica: the state machine's own checks and malformed commands.</summary>
+    public static bool IsRefusal(Exception e) => e is InvalidOperationException or JsonException;
+
+    public IReadOnlyList<BatchItemResult> Apply(IReadOnlyList<ProposedCommand> commands, ulong appliedThrough)
+    {
+        var envelopes = new LinkCommandEnvelope[commands.Count];
+        var ids = new ProposalId[commands.Count];
+        for (var i = 0; i < commands.Count; i++)
+        {
+            envelopes[i] = LinkCommandCodec.Decode(commands[i].Payload.Span);
+            ids[i] = commands[i].Id;
+        }
+
+        var results = LinkBatch.Apply(_table, envelopes, ids, IsRefusal);
+        AppliedIndex = appliedThrough;
+        return results;
+    }
+
+    public Func<CapturedSnapshot> PrepareSnapshot()
+    {
+        var snapshot = new CapturedSnapshot(AppliedIndex, Image());
+        return () => snapshot;
+    }
+
+    public void Restore(RaftSnapshot snapshot)
+    {
+        _table = new InMemoryLinkTable();
+        if (snapshot.Data.Length > 0)
+        {
+            var image = JsonSerializer.Deserialize<TableImage>(snapshot.Data, LinkJson.Options) ?? throw new InvalidDataException("empty link table snapshot");
+            _table.Load(
+                image.Links,
+                image.Idempotency,
+                image.Proposals.Select(p => (new ProposalId(p.Proposer, p.Sequence), p.At, p.Result)),
+                image.NextSequence,
+                image.MembersVersion is { } version ? (version, image.MembersDocument!) : null);
+        }
+
+        AppliedIndex = snapshot.Metadata.Index;
+    }
+
+    private byte[] Image() => JsonSerializer.SerializeToUtf8Bytes(
+        new TableImage(
+            [.. _table.Links.Values.OrderBy(l => l.Code, StringComparer.Ordinal)],
+            [.. _table.Idempotency.Values.OrderBy(r => r.Scope, StringComparer.Ordinal).ThenBy(r => r.Key, StringComparer.Ordinal)],
+            [.. _table.Proposals.OrderBy(p => p.Key.Proposer).ThenBy(p => p.Key.Sequence).Select(p => new ProposalImage(p.Key.Proposer, p.Key.Sequence, p.Value.At, p.Value.Result))],
+            _table.NextSequence,
+            _table.ClusterMembers?.Version,
+            _table.ClusterMembers?.Document),
+        LinkJson.Options);
+
+    private sealed record TableImage(
+        IReadOnlyList<Link> Links,
+        IReadOnlyList<IdempotencyRecord> Idempotency,
+        IReadOnlyList<ProposalImage> Proposals,
+        ulong NextSequence,
+        long? MembersVersion,
+        string? MembersDocument);
+
+    private sealed record ProposalImage(ulong Proposer, ulong Sequence, long At, CommandResult? Result);
+}

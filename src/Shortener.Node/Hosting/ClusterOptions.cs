@@ -1,0 +1,67 @@
+namespace Shortener.Node.Hosting;
+
+/// <summary>
+/// This node's place in the cluster, bound from "Shortener:Cluster". With nothing set the node is
+/// a cluster of one (id 1, dc1) holding every shard itself.
+/// </summary>
+public sealed class ClusterOptions
+{
+    public const string Section = "Shortener:Cluster";
+
+    /// <summary>This node's id: positive, unique in the cluster, the same across restarts.</summary>
+    public ulong NodeId { get; set; } = 1;
+
+    /// <summary>The data centre this node is in; shard replicas are spread over data centres.</summary>
+    public string Dc { get; set; } = "dc1";
+
+    /// <summary>
+    /// The address peers reach this node's gRPC endpoint at (HTTP/2 without TLS), e.g.
+    /// http://127.0.0.1:9080. The node listens on its port. Required when the cluster has more than one member.
+    /// </summary>
+    public string? PeerUrl { get; set; }
+
+    /// <summary>
+    /// A topology file (JSON: members, shards, replication factor, code key and length) to create
+    /// the cluster from at first start. Afterwards the copy in the data dir is authoritative.
+    /// </summary>
+    public string? TopologyFile { get; set; }
+
+    /// <summary>
+    /// The peer URL of a member of a running cluster, to fetch the topology from at first start (a node
+    /// added with `shortener cluster add-node`). Its shards then start empty and are filled by snapshots.
+    /// </summary>
+    public string? Join { get; set; }
+
+    /// <summary>The secret every peer call must carry (SHORTENER_CLUSTER_SECRET); calls without it are refused.</summary>
+    public string? Secret { get; set; }
+
+    /// <summary>Shards of a cluster created by a single node starting alone.</summary>
+    public int Shards { get; set; } = Core.Cluster.ClusterTopology.DefaultShards;
+
+    /// <summary>Milliseconds per Raft tick.</summary>
+    public int TickMs { get; set; } = 100;
+
+    /// <summary>Ticks without a leader before a follower campaigns (randomised up to twice this).</summary>
+    public int ElectionTicks { get; set; } = 10;
+
+    /// <summary>Ticks between a leader's heartbeats.</summary>
+    public int HeartbeatTicks { get; set; } = 1;
+
+    /// <summary>How long a write or a linearizable read waits for its shard before it is answered 503.</summary>
+    public int RequestTimeoutMs { get; set; } = 5000;
+
+    /// <summary>Applied entries after which a shard snapshots its state and compacts its log.</summary>
+    public int SnapshotEntries { get; set; } = 10_000;
+
+    /// <summary>Entries kept in the log behind a snapshot, so slightly lagging followers catch up without one.</summary>
+    public int SnapshotKeepEntries { get; set; } = 1_000;
+
+    /// <summary>
+    /// One driver thread runs every shard's rounds together (<see cref="ShardDriver"/>: one wake-up
+    /// and one pass of fsyncs for all of them) instead of a thread per shard.
+    /// </summary>
+    public bool SharedDriver { get; set; } = true;
+
+    /// <summary>Messages queued for one peer before new ones are dropped (Raft resends what matters).</summary>
+    public int PeerQueueCapacity { get; set; } = 8192;
+}

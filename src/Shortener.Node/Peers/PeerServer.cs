@@ -1,0 +1,80 @@
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Shortener.Node.Faults;
+using Shortener.Node.Hosting;
+using Shortener.Node.Membership;
+using Shortener.Node.Shards;
+
+namespace Shortener.Node.Peers;
+
+/// <summary>
+/// The peer endpoint: a second Kestrel server, HTTP/2 only (gRPC without TLS), on the port of this
+/// node's peer URL, apart from the public API so that peer traffic meets none of the API's
+/// middleware (keys, rate limits) and clients never reach the peer protocol by accident.
+/// </summary>
+public sealed class PeerServer(ShardHost shards, MemberList members, MembershipService membership, ClusterSecret secret, FaultInjector faults, GossipDriver gossip, Clicks.ClickService clicks, ILoggerFactory loggers) : IHostedService, IAsyncDisposable
+{
+    private WebApplication? _app;
+
+    public Uri? ListeningOn { get; private set; }
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (!members.CanGrow)
+        {
+            // A cluster of one has no peers to listen for, unless it was given a peer address and a
+            // secret, which lets nodes join it.
+            return;
+        }
+
+        var self = members.Topology.Member(members.Self)!;
+        var url = new Uri(self.PeerUrl);
+        var builder = WebApplication.CreateSlimBuilder(ShortenerNodeApp.HostOptionsWithoutReload([]));
+        builder.Logging.ClearProviders();
+        builder.Services.Replace(ServiceDescriptor.Singleton(loggers));
+        builder.Services.AddGrpc(o =>
+        {
+            o.MaxReceiveMessageSize = GrpcPeerTransport.MaxMessageBytes;
+            o.MaxSendMessageSize = GrpcPeerTransport.MaxMessageBytes;
+        });
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(3));
+        builder.Services.AddSingleton(shards);
+        builder.Services.AddSingleton(membership);
+        builder.Services.AddSingleton(secret);
+        builder.Services.AddSingleton(faults);
+        builder.Services.AddSingleton(gossip);
+        builder.Services.AddSingleton(clicks);
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.Limits.Http2.MaxStreamsPerConnection = 1000;
+            var address = IPAddress.TryParse(url.Host.Trim('[', ']'), out var ip) ? ip : IPAddress.Any;
+            kestrel.Listen(address, url.Port, listen => listen.Protocols = HttpProtocols.Http2);
+        });
+        _app = builder.Build();
+        _app.MapGrpcService<PeerService>();
+        await _app.StartAsync(cancellationToken).ConfigureAwait(false);
+        ListeningOn = url;
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (_app is not null)
+        {
+            await _app.StopAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_app is not null)
+        {
+            await _app.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+}
