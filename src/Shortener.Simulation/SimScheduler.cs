@@ -6,7 +6,7 @@ namespace Shortener.Simulation;
 /// </summary>
 public sealed class SimScheduler
 {
-    private readonly PriorityQueue<Action, (long Time, long Seq)> _queue = new();
+    private readonly PriorityQueue<Work, (long Time, long Seq)> _queue = new();
     private long _seq;
 
     /// <summary>Simulated milliseconds since the start.</summary>
@@ -14,9 +14,16 @@ public sealed class SimScheduler
 
     public long EventsRun { get; private set; }
 
-    public void At(long time, Action action) => _queue.Enqueue(action, (Math.Max(time, Now), _seq++));
+    public void At(long time, Action action) => _queue.Enqueue(new Work(action, null, null), (Math.Max(time, Now), _seq++));
 
     public void After(long delay, Action action) => At(Now + delay, action);
+
+    /// <summary>
+    /// Runs <paramref name="handler"/> with <paramref name="state"/> after <paramref name="delay"/>:
+    /// for the many events of one kind (a message arriving), with no closure to allocate per event.
+    /// </summary>
+    public void After(long delay, Action<object> handler, object state) =>
+        _queue.Enqueue(new Work(null, handler, state), (Now + Math.Max(0, delay), _seq++));
 
     /// <summary>Runs events until none is left, <paramref name="until"/> is reached, or <paramref name="stop"/> says so.</summary>
     public void Run(long until, Func<bool>? stop = null)
@@ -28,12 +35,21 @@ public sealed class SimScheduler
                 return;
             }
 
-            var action = _queue.Dequeue();
+            var work = _queue.Dequeue();
             Now = when.Time;
             EventsRun++;
-            action();
+            if (work.Action is { } action)
+            {
+                action();
+            }
+            else
+            {
+                work.Handler!(work.State!);
+            }
         }
 
         Now = Math.Max(Now, until);
     }
+
+    private readonly record struct Work(Action? Action, Action<object>? Handler, object? State);
 }

@@ -15,10 +15,24 @@ public class SimCommandTests
     public async Task A_failing_seed_exits_non_zero_and_prints_how_to_replay_it()
     {
         var output = new StringWriter();
-        var exit = await ShortenerCli.RunAsync(["sim", "raft", "--seed", "1", "--bug", "VoteWithoutLogCheck"], output, new StringWriter());
+        var exit = await ShortenerCli.RunAsync(["sim", "raft", "--seeds", "5", "--bug", "VoteWithoutLogCheck"], output, new StringWriter());
         Assert.Equal(1, exit);
-        Assert.Contains("seed 1: FAILED", output.ToString());
-        Assert.Contains("replay: shortener sim raft --seed 1 --nodes 3 --ops 200 --faults all --bug VoteWithoutLogCheck", output.ToString());
+        var text = output.ToString();
+        var failed = System.Text.RegularExpressions.Regex.Match(text, @"seed (\d+): FAILED");
+        Assert.True(failed.Success, text);
+        Assert.Contains($"replay: shortener sim raft --seed {failed.Groups[1].Value} --nodes 3 --ops 200 --faults all --bug VoteWithoutLogCheck", text);
+    }
+
+    [Fact]
+    public async Task Planted_bugs_run_one_by_one_and_their_detection_rates_are_tabled()
+    {
+        var output = new StringWriter();
+        var exit = await ShortenerCli.RunAsync(["sim", "raft", "--seeds", "4", "--bug", "DropProposalsOnLeaderChange", "--bug", "ReadIndexBeforeTermCommit", "--faults", "partition,aimed"], output, new StringWriter());
+        Assert.Equal(1, exit);
+        var text = output.ToString();
+        Assert.Matches(@"DropProposalsOnLeaderChange\s+4 / 4\s+100\.0%\s+1", text);
+        Assert.Matches(@"ReadIndexBeforeTermCommit\s+\d / 4\s+[\d.]+%", text);
+        Assert.Contains("--faults partition,aimed --bug DropProposalsOnLeaderChange", text);
     }
 
     [Theory]

@@ -42,6 +42,30 @@ public class RaftSimulationTests
     }
 
     [Fact]
+    public void Seeds_run_side_by_side_give_the_same_reports_as_one_by_one()
+    {
+        var seeds = Enumerable.Range(20, 6).Select(s => (ulong)s).ToList();
+        var parallel = RaftSimulationRunner.Run(new RaftSimulationSettings(), seeds, 4);
+        for (var i = 0; i < seeds.Count; i++)
+        {
+            var alone = new RaftSimulation(new RaftSimulationSettings { Seed = seeds[i] }).Run();
+            Assert.Equal(alone.History, parallel[i].History);
+            Assert.Equal(alone.Events, parallel[i].Events);
+        }
+    }
+
+    [Fact]
+    public void Runs_go_through_the_production_wal_and_survive_power_losses()
+    {
+        var report = new RaftSimulation(new RaftSimulationSettings { Seed = 11, Faults = SimFaults.Crash | SimFaults.Disk | SimFaults.Network }).Run();
+        Assert.True(report.Passed, string.Join('\n', report.Violations));
+        Assert.True(report.Crashes > 0, "the run should have crashed nodes");
+        Assert.True(report.Fsyncs > 100, $"only {report.Fsyncs} fsyncs on the simulated disks");
+        Assert.Contains(report.FaultLog, l => l.Contains("torn", StringComparison.Ordinal));
+        Assert.True(report.Ok > 100);
+    }
+
+    [Fact]
     public void Runs_see_faults_and_still_do_work()
     {
         var report = new RaftSimulation(new RaftSimulationSettings { Seed = 7 }).Run();

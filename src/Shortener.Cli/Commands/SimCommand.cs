@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using Shortener.Core.Raft;
+using Shortener.Core.Replication;
 using Shortener.Core.Clicks;
 using Shortener.Core.Quorum;
 using Shortener.Simulation.Clicks;
@@ -30,14 +31,16 @@ public static class SimCommand
         var seeds = new Option<int>("--seeds") { Description = "How many seeds to run, from --first-seed", DefaultValueFactory = _ => 100 };
         var firstSeed = new Option<ulong>("--first-seed") { Description = "First seed of a range", DefaultValueFactory = _ => 1UL };
         var nodes = new Option<int>("--nodes") { Description = "Replicas: 3 or 5", DefaultValueFactory = _ => 3 };
-        var faults = new Option<string>("--faults") { Description = "all, none, or a comma list of network, partition, crash, pause, disk, clock, churn, membership", DefaultValueFactory = _ => "all" };
+        var faults = new Option<string>("--faults") { Description = "all, none, or a comma list of network, partition, crash, pause, disk, clock, churn, membership, aimed", DefaultValueFactory = _ => "all" };
         var ops = new Option<int>("--ops") { Description = "Client operations per seed", DefaultValueFactory = _ => 200 };
-        var bug = new Option<string[]>("--bug") { Description = "Plant a known bug (checker tests): VoteWithoutLogCheck, CommitPreviousTermByCounting, FollowerLocalReads, ForgetMembershipOnRestart, SendBeforeFsync" };
+        var bug = new Option<string[]>("--bug") { Description = $"Plant a known bug, or several (each runs on its own and its detection rate is reported), or all: {string.Join(", ", KnownBugs())}" };
         var leaseReads = new Option<bool>("--lease-reads") { Description = "Serve reads with leader leases instead of read-index rounds" };
-        var verbose = new Option<bool>("--verbose") { Description = "Print each failing seed's fault log and history" };
-        var command = new Command("raft", "Raft under partitions, crashes, pauses, disk and clock faults: checks safety, linearizability and liveness")
+        var snapshotEvery = new Option<int>("--snapshot-every") { Description = "Applied entries between a replica's snapshots (fewer: more lagging replicas are sent one)", DefaultValueFactory = _ => new RaftSimulationSettings().SnapshotEvery };
+        var parallel = new Option<int>("--parallel") { Description = "Seeds run at once (each is deterministic on its own)", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var verbose = new Option<bool>("--verbose") { Description = "Print each failing seed's fault log and final node states" };
+        var command = new Command("raft", "The replica driver, WAL and link state machine under partitions, crashes, pauses, disk and clock faults: checks safety, linearizability and liveness")
         {
-            seed, seeds, firstSeed, nodes, faults, ops, bug, leaseReads, verbose,
+            seed, seeds, firstSeed, nodes, faults, ops, bug, leaseReads, snapshotEvery, parallel, verbose,
         };
         command.SetAction(parse =>
         {
@@ -49,23 +52,28 @@ public static class SimCommand
                 return 2;
             }
 
-            var engineBugs = RaftBugs.None;
-            var driverBugs = SimDriverBugs.None;
+            var planted = new List<(string Name, RaftBugs Engine, ReplicaBugs Replica)>();
             foreach (var name in parse.GetValue(bug) ?? [])
             {
-                if (Enum.TryParse<RaftBugs>(name, ignoreCase: true, out var b))
+                if (string.Equals(name, "all", StringComparison.OrdinalIgnoreCase))
                 {
-                    engineBugs |= b;
+                    planted.AddRange(KnownBugs().Select(ParseBug).Select(b => b!.Value));
                 }
-                else if (Enum.TryParse<SimDriverBugs>(name, ignoreCase: true, out var d))
+                else if (ParseBug(name) is { } one)
                 {
-                    driverBugs |= d;
+                    planted.Add(one);
                 }
                 else
                 {
-                    error.WriteLine($"error: unknown bug '{name}'");
+                    error.WriteLine($"error: unknown bug '{name}'; known: {string.Join(", ", KnownBugs())}");
                     return 2;
                 }
+            }
+
+            if (parse.GetValue(snapshotEvery) < 2)
+            {
+                error.WriteLine("error: --snapshot-every must be at least 2");
+                return 2;
             }
 
             var nodeCount = parse.GetValue(nodes);
@@ -75,70 +83,106 @@ public static class SimCommand
                 return 2;
             }
 
-            var list = parse.GetValue(seed) is { } one ? [one] : Enumerable.Range(0, Math.Max(1, parse.GetValue(seeds))).Select(i => parse.GetValue(firstSeed) + (ulong)i).ToList();
+            var list = parse.GetValue(seed) is { } single ? [single] : Enumerable.Range(0, Math.Max(1, parse.GetValue(seeds))).Select(i => parse.GetValue(firstSeed) + (ulong)i).ToList();
             var template = new RaftSimulationSettings
             {
                 Nodes = nodeCount,
                 Operations = Math.Max(1, parse.GetValue(ops)),
                 Faults = faultSet,
-                EngineBugs = engineBugs,
-                DriverBugs = driverBugs,
+                SnapshotEvery = parse.GetValue(snapshotEvery),
                 ReadOnlyOption = parse.GetValue(leaseReads) ? ReadOnlyOption.LeaseBased : ReadOnlyOption.Safe,
             };
-            var progress = new ProgressBar(error, list.Count);
-            var clock = Stopwatch.StartNew();
-            long simulatedMs = 0;
-            var failures = new List<RaftSimulationReport>();
-            int ok = 0, failed = 0, unknown = 0;
-            foreach (var s in list)
+            var runs = planted.Count == 0
+                ? [(Name: (string?)null, Settings: template)]
+                : planted.Select(b => (Name: (string?)b.Name, Settings: template with { EngineBugs = b.Engine, ReplicaBugs = b.Replica })).ToList();
+            var anyFailed = false;
+            var caught = new List<(string Name, int Seeds, int Caught, ulong? First)>();
+            foreach (var (name, settings) in runs)
             {
-                var report = new RaftSimulation(template with { Seed = s }).Run();
-                simulatedMs += report.SimulatedMs;
-                ok += report.Ok;
-                failed += report.Failed;
-                unknown += report.Unknown;
-                if (!report.Passed)
+                if (name is not null)
                 {
-                    failures.Add(report);
+                    error.WriteLine($"planted bug {name}:");
                 }
 
-                progress.Advance(failures.Count);
+                var progress = new ProgressBar(error, list.Count);
+                var failuresSoFar = 0;
+                var clock = Stopwatch.StartNew();
+                var reports = RaftSimulationRunner.Run(settings, list, parse.GetValue(parallel), report =>
+                {
+                    failuresSoFar += report.Passed ? 0 : 1;
+                    progress.Advance(failuresSoFar);
+                });
+                progress.Done();
+                var wall = clock.Elapsed.TotalSeconds;
+                var failures = reports.Where(r => !r.Passed).ToList();
+                anyFailed |= failures.Count > 0;
+                PrintFailures(output, failures, name is null ? int.MaxValue : 3, parse.GetValue(verbose));
+                var simulatedMs = reports.Sum(r => r.SimulatedMs);
+                output.WriteLine(string.Create(
+                    CultureInfo.InvariantCulture,
+                    $"{list.Count - failures.Count} of {list.Count} seeds passed; operations ok {reports.Sum(r => r.Ok)}, failed {reports.Sum(r => r.Failed)}, unknown {reports.Sum(r => r.Unknown)}; {simulatedMs / 1000.0:F0} simulated s in {wall:F1} wall s ({simulatedMs / 1000.0 / Math.Max(wall, 0.001):F0} simulated s per wall s)"));
+                if (name is not null)
+                {
+                    caught.Add((name, list.Count, failures.Count, failures.FirstOrDefault()?.Settings.Seed));
+                }
             }
 
-            progress.Done();
-            foreach (var report in failures)
+            if (caught.Count > 0)
             {
-                output.WriteLine($"seed {report.Settings.Seed}: FAILED");
-                foreach (var violation in report.Violations)
+                output.WriteLine();
+                output.WriteLine($"{"planted bug",-38} {"caught",12} {"share",7}  first seed");
+                foreach (var (name, total, found, first) in caught)
                 {
-                    output.WriteLine("  " + violation.Replace("\n", "\n  ", StringComparison.Ordinal));
+                    output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name,-38} {$"{found} / {total}",12} {100.0 * found / total,6:F1}%  {(first is { } s ? s.ToString(CultureInfo.InvariantCulture) : "-")}"));
                 }
-
-                if (parse.GetValue(verbose))
-                {
-                    output.WriteLine("  faults:");
-                    foreach (var line in report.FaultLog)
-                    {
-                        output.WriteLine("    " + line);
-                    }
-
-                    output.WriteLine("  nodes at the end:");
-                    foreach (var line in report.FinalNodes)
-                    {
-                        output.WriteLine("    " + line);
-                    }
-                }
-
-                output.WriteLine($"  replay: {report.Settings.ReplayCommand}");
             }
 
-            var wall = clock.Elapsed.TotalSeconds;
-            output.WriteLine(string.Create(
-                CultureInfo.InvariantCulture,
-                $"{list.Count - failures.Count} of {list.Count} seeds passed; operations ok {ok}, failed {failed}, unknown {unknown}; {simulatedMs / 1000.0:F0} simulated s in {wall:F1} wall s ({simulatedMs / 1000.0 / Math.Max(wall, 0.001):F0} simulated s per wall s)"));
-            return failures.Count == 0 ? 0 : 1;
+            return anyFailed ? 1 : 0;
         });
         return command;
+    }
+
+    /// <summary>Every bug that can be planted: the engine's and the replica driver's.</summary>
+    private static IEnumerable<string> KnownBugs() =>
+        Enum.GetNames<RaftBugs>().Where(n => n != nameof(RaftBugs.None)).Concat(Enum.GetNames<ReplicaBugs>().Where(n => n != nameof(ReplicaBugs.None)));
+
+    private static (string Name, RaftBugs Engine, ReplicaBugs Replica)? ParseBug(string name) =>
+        Enum.TryParse<RaftBugs>(name, ignoreCase: true, out var engine) && engine != RaftBugs.None && Enum.IsDefined(engine) ? (engine.ToString(), engine, ReplicaBugs.None)
+        : Enum.TryParse<ReplicaBugs>(name, ignoreCase: true, out var replica) && replica != ReplicaBugs.None && Enum.IsDefined(replica) ? (replica.ToString(), RaftBugs.None, replica)
+        : null;
+
+    private static void PrintFailures(TextWriter output, IReadOnlyList<RaftSimulationReport> failures, int limit, bool verbose)
+    {
+        foreach (var report in failures.Take(limit))
+        {
+            output.WriteLine($"seed {report.Settings.Seed}: FAILED");
+            foreach (var violation in report.Violations)
+            {
+                output.WriteLine("  " + violation.Replace("\n", "\n  ", StringComparison.Ordinal));
+            }
+
+            if (verbose)
+            {
+                output.WriteLine("  faults:");
+                foreach (var line in report.FaultLog)
+                {
+                    output.WriteLine("    " + line);
+                }
+
+                output.WriteLine("  nodes at the end:");
+                foreach (var line in report.FinalNodes)
+                {
+                    output.WriteLine("    " + line);
+                }
+            }
+
+            output.WriteLine($"  replay: {report.Settings.ReplayCommand}");
+        }
+
+        if (failures.Count > limit)
+        {
+            output.WriteLine($"… and {failures.Count - limit} more failing seeds");
+        }
     }
 
     private static Command GossipCommand()

@@ -17,6 +17,9 @@ public sealed class InMemoryLinkStateMachine : IReplicatedStateMachine<BatchItem
 
     public ulong AppliedIndex { get; private set; }
 
+    /// <summary>A copy of the whole state as of now, cheaper than a snapshot image (the simulator keeps one as what survived a power loss).</summary>
+    public InMemoryLinkStateMachine Copy() => new() { _table = _table.Copy(), AppliedIndex = AppliedIndex };
+
     /// <summary>What the data refuses, alike on every replica: the state machine's own checks and malformed commands.</summary>
     public static bool IsRefusal(Exception e) => e is InvalidOperationException or JsonException;
 

@@ -8,13 +8,29 @@ namespace Shortener.Core.Links;
 /// </summary>
 public sealed class InMemoryLinkTable : ILinkTableTransaction
 {
-    private readonly Dictionary<string, Link> _links = new(StringComparer.Ordinal);
-    private readonly Dictionary<(string, string), IdempotencyRecord> _idempotency = [];
-    private readonly Dictionary<ProposalId, (long At, CommandResult? Result)> _proposals = [];
+    private readonly Dictionary<string, Link> _links;
+    private readonly Dictionary<(string, string), IdempotencyRecord> _idempotency;
+    private readonly Dictionary<ProposalId, (long At, CommandResult? Result)> _proposals;
     private readonly List<Action> _undo = [];
     private bool _inCommand;
     private ulong _nextSequence;
     private (long Version, string Document)? _members;
+
+    public InMemoryLinkTable()
+    {
+        _links = new(StringComparer.Ordinal);
+        _idempotency = [];
+        _proposals = [];
+    }
+
+    private InMemoryLinkTable(InMemoryLinkTable other)
+    {
+        _links = new(other._links, StringComparer.Ordinal);
+        _idempotency = new(other._idempotency);
+        _proposals = new(other._proposals);
+        _nextSequence = other._nextSequence;
+        _members = other._members;
+    }
 
     public IReadOnlyDictionary<string, Link> Links => _links;
 
@@ -120,6 +136,9 @@ public sealed class InMemoryLinkTable : ILinkTableTransaction
 
     public void RecordProposal(ProposalId id, long at, CommandResult? result) =>
         _proposals[id] = (at, result is null ? null : result with { Replayed = false });
+
+    /// <summary>A copy that shares nothing mutable with this table (links and records are immutable).</summary>
+    public InMemoryLinkTable Copy() => new(this);
 
     /// <summary>Puts back a table's whole content (a snapshot restored).</summary>
     internal void Load(IEnumerable<Link> links, IEnumerable<IdempotencyRecord> idempotency, IEnumerable<(ProposalId Id, long At, CommandResult? Result)> proposals, ulong nextSequence, (long, string)? members)

@@ -17,6 +17,13 @@ public sealed class Progress(ulong next, int maxInflight, bool isLearner)
     /// <summary>In Snapshot: the index of the snapshot being sent.</summary>
     public ulong PendingSnapshot { get; private set; }
 
+    /// <summary>
+    /// In Snapshot: the snapshot being sent, kept to the end of its transfer even when the leader
+    /// takes a newer one meanwhile; starting over with each newer one, a follower whose transfer
+    /// takes longer than the leader takes between snapshots would never catch up.
+    /// </summary>
+    public RaftSnapshot? SnapshotBeingSent { get; private set; }
+
     /// <summary>In Snapshot: the byte offset of the next chunk to send.</summary>
     public long SnapshotOffset { get; set; }
 
@@ -66,10 +73,11 @@ public sealed class Progress(ulong next, int maxInflight, bool isLearner)
         Next = Match + 1;
     }
 
-    public void BecomeSnapshot(ulong snapshotIndex)
+    public void BecomeSnapshot(RaftSnapshot snapshot)
     {
         ResetState(ProgressState.Snapshot);
-        PendingSnapshot = snapshotIndex;
+        PendingSnapshot = snapshot.Metadata.Index;
+        SnapshotBeingSent = snapshot;
     }
 
     /// <summary>An append up to <paramref name="lastIndex"/> was sent.</summary>
@@ -143,6 +151,7 @@ public sealed class Progress(ulong next, int maxInflight, bool isLearner)
     {
         ProbeSent = false;
         PendingSnapshot = 0;
+        SnapshotBeingSent = null;
         SnapshotOffset = 0;
         SnapshotChunkInFlight = false;
         State = state;

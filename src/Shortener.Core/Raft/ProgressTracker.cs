@@ -7,7 +7,13 @@ public sealed class ProgressTracker(int maxInflight)
 
     public TrackerConfig Config { get; private set; } = TrackerConfig.Empty;
 
+    /// <summary><see cref="Config"/> as a <see cref="Raft.ConfState"/>, made once per change (it is asked for on every status).</summary>
+    public ConfState ConfState { get; private set; } = ConfState.Empty;
+
     public Dictionary<ulong, Progress> Progress { get; private set; } = [];
+
+    /// <summary>The ids in <see cref="Progress"/>, in order: messages to everyone go out in this order, so runs replay.</summary>
+    public IReadOnlyList<ulong> Ids { get; private set; } = [];
 
     public int MaxInflight => maxInflight;
 
@@ -18,7 +24,9 @@ public sealed class ProgressTracker(int maxInflight)
     public void Apply(TrackerConfig config, Dictionary<ulong, Progress> progress)
     {
         Config = config;
+        ConfState = config.ToConfState();
         Progress = progress;
+        Ids = progress.Keys.Order().ToArray();
     }
 
     /// <summary>The index a quorum of voters has.</summary>

@@ -360,7 +360,7 @@ public sealed partial class RaftNode
 
     private void BroadcastAppend()
     {
-        foreach (var id in _tracker.Progress.Keys.Order())
+        foreach (var id in _tracker.Ids)
         {
             if (id != Id)
             {
@@ -371,19 +371,23 @@ public sealed partial class RaftNode
 
     private void BroadcastHeartbeat(byte[] context)
     {
-        foreach (var (id, pr) in _tracker.Progress.OrderBy(p => p.Key))
+        foreach (var id in _tracker.Ids)
         {
             if (id == Id)
             {
                 continue;
             }
 
+            var pr = _tracker.Progress[id];
+
             // Never tell a follower to commit beyond what it is known to have. Index carries the
             // leader's own commit index, which Raft does not use: drivers date their staleness by it.
             Send(new RaftMessage
             {
                 Type = MessageType.Heartbeat,
+                From = Id,
                 To = id,
+                Term = Term,
                 Commit = Math.Min(pr.Match, _log.Committed),
                 Index = _log.Committed,
                 Context = context,
@@ -430,7 +434,7 @@ public sealed partial class RaftNode
                 throw new InvalidOperationException($"follower {to} needs entries below {_log.FirstIndex} but there is no snapshot");
             }
 
-            pr.BecomeSnapshot(snapshot.Metadata.Index);
+            pr.BecomeSnapshot(snapshot);
             SendSnapshotChunk(to, pr);
             return true;
         }
@@ -443,7 +447,9 @@ public sealed partial class RaftNode
         Send(new RaftMessage
         {
             Type = MessageType.Append,
+            From = Id,
             To = to,
+            Term = Term,
             Index = prevIndex,
             LogTerm = prevTerm!.Value,
             Entries = entries,
@@ -455,13 +461,7 @@ public sealed partial class RaftNode
 
     private void SendSnapshotChunk(ulong to, Progress pr)
     {
-        var snapshot = _log.Snapshot();
-        if (snapshot.Metadata.Index != pr.PendingSnapshot)
-        {
-            // A newer snapshot replaced the one being sent: start over with it.
-            pr.BecomeSnapshot(snapshot.Metadata.Index);
-        }
-
+        var snapshot = pr.SnapshotBeingSent ?? throw new InvalidOperationException($"no snapshot is being sent to {to}");
         var offset = (int)Math.Min(pr.SnapshotOffset, snapshot.Data.Length);
         var length = Math.Min(_config.SnapshotChunkSize, snapshot.Data.Length - offset);
         Send(new RaftMessage

@@ -19,7 +19,8 @@ public sealed partial class RaftNode
     {
         var hardState = CurrentHardState;
         var softState = CurrentSoftState;
-        var entries = _log.UnstableEntries.ToArray();
+        var unstable = _log.UnstableEntries;
+        var entries = unstable.Count == 0 ? [] : unstable.ToArray();
         var snapshot = _log.UnstableSnapshot;
         var ready = new Ready
         {
@@ -28,8 +29,8 @@ public sealed partial class RaftNode
             Snapshot = snapshot,
             Entries = entries,
             CommittedEntries = _log.NextCommittedEntries(MaxCommittedBytesPerReady),
-            Messages = _messages.ToArray(),
-            ReadStates = _readStates.ToArray(),
+            Messages = _messages.Count == 0 ? [] : _messages.ToArray(),
+            ReadStates = _readStates.Count == 0 ? [] : _readStates.ToArray(),
             MustSync = hardState.Term != _prevHardState.Term || hardState.Vote != _prevHardState.Vote || entries.Length > 0 || snapshot is not null,
         };
         _messages.Clear();

@@ -13,6 +13,10 @@ public sealed partial class RaftNode
     /// <summary>The context of a vote request made for a leadership transfer: it overrides leases.</summary>
     private static readonly byte[] TransferContext = "transfer"u8.ToArray();
 
+    private static readonly IReadOnlyDictionary<ulong, string> NoProgress = new Dictionary<ulong, string>();
+
+    private static readonly IReadOnlyDictionary<ulong, ulong> NoMatch = new Dictionary<ulong, ulong>();
+
     private readonly RaftConfig _config;
     private readonly RaftLog _log;
     private readonly ProgressTracker _tracker;
@@ -103,12 +107,24 @@ public sealed partial class RaftNode
     /// <summary>The first index still held as an entry (below it: the snapshot).</summary>
     public ulong FirstIndex => _log.FirstIndex;
 
+    /// <summary>On a leader, the sum of how far each replica's log is known to match: within a term it grows whenever one does (a cheap look at whether any moved).</summary>
+    internal ulong SumOfMatches()
+    {
+        ulong sum = 0;
+        foreach (var progress in _tracker.Progress.Values)
+        {
+            sum += progress.Match;
+        }
+
+        return sum;
+    }
+
     /// <summary>The term of the entry at <paramref name="index"/>, or null if compacted or beyond the end. For checkers and status.</summary>
     public ulong? TermAt(ulong index) => _log.Term(index);
 
     public ulong LeadTransferee { get; private set; }
 
-    public ConfState ConfState => _tracker.Config.ToConfState();
+    public ConfState ConfState => _tracker.ConfState;
 
     private int ElectionTimeout => _config.ElectionTick;
 
@@ -179,7 +195,7 @@ public sealed partial class RaftNode
     {
         var (config, progress) = new ConfChanger(_tracker, _log.LastIndex).Apply(change);
         SwitchToConfig(config, progress);
-        return _tracker.Config.ToConfState();
+        return _tracker.ConfState;
     }
 
     /// <param name="describeProgress">Whether to describe each replica's progress in words (for
@@ -193,10 +209,10 @@ public sealed partial class RaftNode
         _log.Committed,
         _log.Applied,
         _log.LastIndex,
-        _tracker.Config.ToConfState(),
-        Role == RaftRole.Leader && describeProgress ? _tracker.Progress.ToDictionary(p => p.Key, p => p.Value.ToString()) : new Dictionary<ulong, string>(),
+        _tracker.ConfState,
+        Role == RaftRole.Leader && describeProgress ? _tracker.Progress.ToDictionary(p => p.Key, p => p.Value.ToString()) : NoProgress,
         LeadTransferee,
-        Role == RaftRole.Leader ? _tracker.Progress.ToDictionary(p => p.Key, p => p.Value.Match) : new Dictionary<ulong, ulong>());
+        Role == RaftRole.Leader ? _tracker.Progress.ToDictionary(p => p.Key, p => p.Value.Match) : NoMatch);
 
     /// <summary>Feeds a message into the state machine.</summary>
     public void Step(RaftMessage m)
@@ -551,13 +567,13 @@ public sealed partial class RaftNode
     {
         if (m.Index < _log.Committed)
         {
-            Send(new RaftMessage { Type = MessageType.AppendResponse, To = m.From, Index = _log.Committed });
+            Send(new RaftMessage { Type = MessageType.AppendResponse, From = Id, To = m.From, Term = Term, Index = _log.Committed });
             return;
         }
 
         if (_log.MaybeAppend(m.Index, m.LogTerm, m.Commit, m.Entries) is { } lastNew)
         {
-            Send(new RaftMessage { Type = MessageType.AppendResponse, To = m.From, Index = lastNew });
+            Send(new RaftMessage { Type = MessageType.AppendResponse, From = Id, To = m.From, Term = Term, Index = lastNew });
             return;
         }
 
@@ -577,7 +593,7 @@ public sealed partial class RaftNode
     private void HandleHeartbeat(RaftMessage m)
     {
         _log.CommitTo(Math.Min(m.Commit, _log.LastIndex));
-        Send(new RaftMessage { Type = MessageType.HeartbeatResponse, To = m.From, Context = m.Context, SentAtTick = m.SentAtTick });
+        Send(new RaftMessage { Type = MessageType.HeartbeatResponse, From = Id, To = m.From, Term = Term, Context = m.Context, SentAtTick = m.SentAtTick });
     }
 
     private void HandleSnapshotChunk(RaftMessage m)
@@ -769,7 +785,7 @@ public sealed partial class RaftNode
         }
         else
         {
-            foreach (var id in _tracker.Progress.Keys.Order())
+            foreach (var id in _tracker.Ids)
             {
                 if (id != Id)
                 {
@@ -789,6 +805,6 @@ public sealed partial class RaftNode
             term = Term;
         }
 
-        _messages.Add(m with { From = from, Term = term });
+        _messages.Add(m.From == from && m.Term == term ? m : m with { From = from, Term = term });
     }
 }

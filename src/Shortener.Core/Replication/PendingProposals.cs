@@ -35,31 +35,31 @@ public sealed class PendingProposals<TResult>(int capacity)
     /// whose term or leader changed since, or (with <paramref name="reproposeTicks"/>) that have
     /// waited that long. Both in proposal order.
     /// </summary>
-    public (List<PendingProposal<TResult>> Expired, List<PendingProposal<TResult>> Retry) Due(ulong tick, ulong term, ulong leader, int timeoutTicks, int? reproposeTicks)
+    public (IReadOnlyList<PendingProposal<TResult>> Expired, IReadOnlyList<PendingProposal<TResult>> Retry) Due(ulong tick, ulong term, ulong leader, int timeoutTicks, int? reproposeTicks)
     {
-        var expired = new List<PendingProposal<TResult>>();
-        var retry = new List<PendingProposal<TResult>>();
+        List<PendingProposal<TResult>>? expired = null;
+        List<PendingProposal<TResult>>? retry = null;
         foreach (var p in _bySequence.Values)
         {
             if (tick - p.SubmittedTick >= (ulong)timeoutTicks)
             {
-                expired.Add(p);
+                (expired ??= []).Add(p);
             }
             else if (p.Phase == ProposalPhase.Waiting
                 || p.Attempt.Term != term
                 || p.Attempt.Leader != leader
                 || (reproposeTicks is { } interval && tick - p.Attempt.Tick >= (ulong)interval))
             {
-                retry.Add(p);
+                (retry ??= []).Add(p);
             }
         }
 
-        foreach (var p in expired)
+        foreach (var p in expired ?? [])
         {
             _bySequence.Remove(p.Id.Sequence);
         }
 
-        return (expired, retry);
+        return (expired ?? (IReadOnlyList<PendingProposal<TResult>>)[], retry ?? (IReadOnlyList<PendingProposal<TResult>>)[]);
     }
 
     /// <summary>Removes and returns them all.</summary>

@@ -80,27 +80,50 @@ public sealed class PendingReads(ulong proposer, int capacity)
     /// <summary>Fails reads past their deadline; puts the reads of requests unanswered for <paramref name="retryTicks"/> back to waiting.</summary>
     public void OnTick(ulong tick, int timeoutTicks, int retryTicks)
     {
-        foreach (var (request, batch) in _awaitingIndex.Where(b => tick - b.Value.IssuedTick >= (ulong)retryTicks).ToList())
+        if (Count == 0)
         {
-            _awaitingIndex.Remove(request);
-            _waiting.AddRange(batch.Waiters);
+            return;
+        }
+
+        List<ulong>? unanswered = null;
+        foreach (var (request, batch) in _awaitingIndex)
+        {
+            if (tick - batch.IssuedTick >= (ulong)retryTicks)
+            {
+                (unanswered ??= []).Add(request);
+            }
+        }
+
+        foreach (var request in unanswered ?? [])
+        {
+            _awaitingIndex.Remove(request, out var batch);
+            _waiting.AddRange(batch!.Waiters);
         }
 
         Expire(_waiting, tick, timeoutTicks);
-        foreach (var batch in _awaitingIndex.Values)
+        List<ulong>? emptied = null;
+        foreach (var (request, batch) in _awaitingIndex)
         {
-            Expire(batch.Waiters, tick, timeoutTicks);
+            if (Expire(batch.Waiters, tick, timeoutTicks) && batch.Waiters.Count == 0)
+            {
+                (emptied ??= []).Add(request);
+            }
         }
 
+        foreach (var request in emptied ?? [])
+        {
+            _awaitingIndex.Remove(request);
+        }
+
+        var expiredAfterIndex = false;
         foreach (var (_, waiters) in _awaitingApply)
         {
-            Expire(waiters, tick, timeoutTicks);
+            expiredAfterIndex |= Expire(waiters, tick, timeoutTicks);
         }
 
-        _awaitingApply.RemoveAll(a => a.Waiters.Count == 0);
-        foreach (var empty in _awaitingIndex.Where(b => b.Value.Waiters.Count == 0).Select(b => b.Key).ToList())
+        if (expiredAfterIndex)
         {
-            _awaitingIndex.Remove(empty);
+            _awaitingApply.RemoveAll(a => a.Waiters.Count == 0);
         }
     }
 
@@ -118,8 +141,10 @@ public sealed class PendingReads(ulong proposer, int capacity)
         }
     }
 
-    private void Expire(List<Waiter> waiters, ulong tick, int timeoutTicks)
+    /// <summary>Fails the waiters past their deadline; returns whether there were any.</summary>
+    private bool Expire(List<Waiter> waiters, ulong tick, int timeoutTicks)
     {
+        var any = false;
         for (var i = 0; i < waiters.Count; i++)
         {
             if (tick - waiters[i].SubmittedTick < (ulong)timeoutTicks)
@@ -130,8 +155,11 @@ public sealed class PendingReads(ulong proposer, int capacity)
             var w = waiters[i];
             waiters.RemoveAt(i--);
             Count--;
+            any = true;
             w.Done(ReadOutcome.Failed($"the leader did not confirm the read within {timeoutTicks} ticks"));
         }
+
+        return any;
     }
 
     private sealed record Waiter(Action<ReadOutcome> Done, ulong SubmittedTick);

@@ -18,6 +18,10 @@ public enum ReplicaBugs
     /// <summary>On a change of leader, forget proposals handed to the old one, neither retrying nor failing them.</summary>
     DropProposalsOnLeaderChange = 4,
 
-    /// <summary>Install a received snapshot's state but keep the membership history from before it, so later snapshots record a stale configuration.</summary>
+    /// <summary>
+    /// Install a received snapshot without its configuration: the snapshot is persisted with the
+    /// membership this replica knew before it, and the membership history is not reset, so a
+    /// restart (or a later snapshot of this replica's own) comes back with a stale configuration.
+    /// </summary>
     InstallSnapshotWithoutConfiguration = 8,
 }

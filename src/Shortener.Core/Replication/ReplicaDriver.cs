@@ -49,7 +49,8 @@ public sealed class ReplicaDriver<TResult>
     private ulong _leaderCommitSeen;
     private ulong? _leaderContactTick;
     private ulong _freshAtTick;
-    private ReplicaStatus _status;
+    private volatile ReplicaStatus _status;
+    private (RaftRole, ulong, ulong, ulong, ulong, ulong, ulong, ConfState, ulong) _statusKey;
 
     /// <summary>
     /// Starts a replica over what <paramref name="disk"/> holds. A state machine behind the stored
@@ -92,23 +93,35 @@ public sealed class ReplicaDriver<TResult>
     /// <summary>The engine, for local requests and status between rounds (transfers, membership changes).</summary>
     public RaftNode Raft => _node;
 
-    /// <summary>The latest status, refreshed at the end of every round that changed something.</summary>
+    /// <summary>The latest status, refreshed at the end of every round that changed something; safe to read from any thread.</summary>
     public ReplicaStatus Status => _status;
 
     /// <summary>Why the replica stopped, or null while it runs.</summary>
     public Exception? Failure { get; private set; }
 
-    public ulong Ticks => _ticks;
+    /// <summary>Ticks this replica has counted (safe to read from any thread).</summary>
+    public ulong Ticks => Volatile.Read(ref _ticks);
+
+    /// <summary>
+    /// The latest tick at which this replica knew it had applied all its leader had committed: every
+    /// tick on a leader; 0 until a follower first hears from one (safe to read from any thread).
+    /// </summary>
+    public ulong FreshAtTick => Volatile.Read(ref _freshAtTick);
+
+    public int PendingProposals => _proposals.Count;
+
+    public int PendingReads => _reads.Count;
 
     /// <summary>Whether a round would do anything: a Ready from the engine, or reads to ask for.</summary>
     public bool HasWork => Failure is null && (_node.HasReady || (_reads.HasWaiting && _node.Lead != RaftNode.None));
 
     /// <summary>
     /// Writes an empty disk's first state: the group's initial membership as a snapshot at index 1,
-    /// term 1. Every founding replica writes the same, so they agree on it without talking.
-    /// Returns false (and writes nothing) when the disk holds a log already.
+    /// term 1, holding <paramref name="state"/> (empty: an empty state machine). Every founding
+    /// replica writes the same, so they agree on it without talking. Returns false (and writes
+    /// nothing) when the disk holds a log already.
     /// </summary>
-    public static bool Bootstrap(IRaftDisk disk, ConfState configuration)
+    public static bool Bootstrap(IRaftDisk disk, ConfState configuration, byte[]? state = null)
     {
         var log = disk.Log;
         if (!log.Snapshot().IsEmpty || log.LastIndex != 0 || !log.InitialState().HardState.IsEmpty)
@@ -118,7 +131,7 @@ public sealed class ReplicaDriver<TResult>
 
         var ready = new Ready
         {
-            Snapshot = new RaftSnapshot(new SnapshotMetadata(1, 1, configuration), []),
+            Snapshot = new RaftSnapshot(new SnapshotMetadata(1, 1, configuration), state ?? []),
             HardState = new HardState(1, 0, 1),
             MustSync = true,
         };
@@ -128,31 +141,57 @@ public sealed class ReplicaDriver<TResult>
         return true;
     }
 
-    public void Tick() => Input(() =>
+    public void Tick()
     {
-        _ticks++;
-        _node.Tick();
-        if (_node.Role == RaftRole.Leader)
+        // The two inputs of every round are written out rather than passed to Input: no closure
+        // to allocate per tick and per message.
+        if (!TakesInput())
         {
-            _freshAtTick = _ticks;
+            return;
         }
 
-        RetryProposals(onTick: true);
-        _reads.OnTick(_ticks, _options.RequestTimeoutTicks, _options.ReadRetryTicks);
-    });
-
-    public void Step(RaftMessage message) => Input(() =>
-    {
-        if (message.Type is MessageType.Append or MessageType.Heartbeat && message.Term >= _node.Term)
+        try
         {
-            // A heartbeat's Index is the leader's own commit index (its Commit is capped at what
-            // this replica is known to have, which says nothing about how far behind it is).
-            _leaderCommitSeen = Math.Max(_leaderCommitSeen, message.Type == MessageType.Heartbeat ? message.Index : message.Commit);
-            _leaderContactTick = _ticks;
+            Volatile.Write(ref _ticks, _ticks + 1);
+            _node.Tick();
+            if (_node.Role == RaftRole.Leader)
+            {
+                Volatile.Write(ref _freshAtTick, _ticks);
+            }
+
+            RetryProposals(onTick: true);
+            _reads.OnTick(_ticks, _options.RequestTimeoutTicks, _options.ReadRetryTicks);
+        }
+        catch (Exception e)
+        {
+            Stop(e);
+        }
+    }
+
+    public void Step(RaftMessage message)
+    {
+        if (!TakesInput())
+        {
+            return;
         }
 
-        _node.Step(message);
-    });
+        try
+        {
+            if (message.Type is MessageType.Append or MessageType.Heartbeat && message.Term >= _node.Term)
+            {
+                // A heartbeat's Index is the leader's own commit index (its Commit is capped at
+                // what this replica is known to have, which says nothing about how far behind it is).
+                _leaderCommitSeen = Math.Max(_leaderCommitSeen, message.Type == MessageType.Heartbeat ? message.Index : message.Commit);
+                _leaderContactTick = _ticks;
+            }
+
+            _node.Step(message);
+        }
+        catch (Exception e)
+        {
+            Stop(e);
+        }
+    }
 
     /// <summary>
     /// Proposes <paramref name="payload"/>; <paramref name="done"/> hears, on this thread, its result
@@ -197,7 +236,6 @@ public sealed class ReplicaDriver<TResult>
         }
 
         _reads.Add(done, _ticks);
-        _touched = true;
     }
 
     /// <summary>Runs a local request against the engine (a membership change, a transfer, a report), with fail-stop.</summary>
@@ -229,6 +267,7 @@ public sealed class ReplicaDriver<TResult>
             return;
         }
 
+        _touched = true;
         _disk.Compact(captured.Index, _configurations.At(captured.Index), captured.Data, (ulong)_options.SnapshotKeepEntries);
         _lastSnapshotIndex = captured.Index;
         _configurations.CompactTo(captured.Index);
@@ -272,9 +311,14 @@ public sealed class ReplicaDriver<TResult>
             }
 
             var ready = _node.GetReady();
+            if (Planted(ReplicaBugs.InstallSnapshotWithoutConfiguration) && ready.Snapshot is { } received)
+            {
+                ready = ready with { Snapshot = received with { Metadata = received.Metadata with { ConfState = _configurations.At(ulong.MaxValue) } } };
+            }
+
             _inFlight = ready;
             _touched = true;
-            _sentFirst = _options.Bugs.HasFlag(ReplicaBugs.SendBeforeFsync) || (_options.LeaderSendsBeforeFsync && MaySendBeforeFsync(ready));
+            _sentFirst = Planted(ReplicaBugs.SendBeforeFsync) || (_options.LeaderSendsBeforeFsync && MaySendBeforeFsync(ready));
             if (_sentFirst)
             {
                 Send(ready.Messages);
@@ -309,10 +353,17 @@ public sealed class ReplicaDriver<TResult>
 
             if (_touched)
             {
-                // An idle replica's round (a host runs every replica's) changes nothing to report.
+                // A round without a Ready (a host runs every replica's, and a tick may change
+                // nothing visible) has nothing new to report; nor has most of a leader's, which
+                // only sent heartbeats.
                 _touched = false;
                 MaybeCapture();
-                _status = BuildStatus();
+                var key = StatusKey();
+                if (key != _statusKey)
+                {
+                    _statusKey = key;
+                    _status = BuildStatus();
+                }
             }
         }
         catch (Exception e)
@@ -352,8 +403,9 @@ public sealed class ReplicaDriver<TResult>
     public void Shutdown(string reason)
     {
         FailAll(reason);
-        _status = _status with { PendingProposals = 0, PendingReads = 0 };
     }
+
+    private bool Planted(ReplicaBugs bug) => (_options.Bugs & bug) != 0;
 
     private string StoppedReason => $"this replica stopped after an error ({Failure?.Message})";
 
@@ -401,14 +453,14 @@ public sealed class ReplicaDriver<TResult>
 
         if (_node.Role != RaftRole.Leader && _leaderContactTick is { } contact && _stateMachine.AppliedIndex >= _leaderCommitSeen)
         {
-            _freshAtTick = Math.Max(_freshAtTick, contact);
+            Volatile.Write(ref _freshAtTick, Math.Max(_freshAtTick, contact));
         }
     }
 
     private void InstallSnapshot(RaftSnapshot snapshot)
     {
         _stateMachine.Restore(snapshot);
-        if (!_options.Bugs.HasFlag(ReplicaBugs.InstallSnapshotWithoutConfiguration))
+        if (!Planted(ReplicaBugs.InstallSnapshotWithoutConfiguration))
         {
             _configurations.Reset(snapshot.Metadata.Index, snapshot.Metadata.ConfState);
         }
@@ -497,7 +549,7 @@ public sealed class ReplicaDriver<TResult>
 
         foreach (var p in retry)
         {
-            if (_options.Bugs.HasFlag(ReplicaBugs.DropProposalsOnLeaderChange) && p.EverHandedOver && (p.Attempt.Term != _node.Term || p.Attempt.Leader != _node.Lead))
+            if (Planted(ReplicaBugs.DropProposalsOnLeaderChange) && p.EverHandedOver && (p.Attempt.Term != _node.Term || p.Attempt.Leader != _node.Lead))
             {
                 _proposals.TryTake(p.Id.Sequence, out _);
                 continue;
@@ -517,7 +569,7 @@ public sealed class ReplicaDriver<TResult>
         }
 
         proposal.HandedOver(_node.Term, _node.Lead, _ticks);
-        if (_options.Bugs.HasFlag(ReplicaBugs.AckBeforeApply) && result.Status == ProposalStatus.Appended && _proposals.TryTake(proposal.Id.Sequence, out _))
+        if (Planted(ReplicaBugs.AckBeforeApply) && result.Status == ProposalStatus.Appended && _proposals.TryTake(proposal.Id.Sequence, out _))
         {
             proposal.Done(ProposalOutcome<TResult>.Done(default));
         }
@@ -545,17 +597,11 @@ public sealed class ReplicaDriver<TResult>
     /// <summary>Runs an input to the engine; an exception from it (a broken invariant, a failed disk) stops the replica.</summary>
     private void Input(Action input)
     {
-        if (Failure is not null)
+        if (!TakesInput())
         {
             return;
         }
 
-        if (_inFlight is not null)
-        {
-            throw new InvalidOperationException("inputs must wait until the round in flight ends");
-        }
-
-        _touched = true;
         try
         {
             input();
@@ -565,6 +611,9 @@ public sealed class ReplicaDriver<TResult>
             Stop(e);
         }
     }
+
+    /// <summary>False once stopped; an input during a round breaks the contract and throws.</summary>
+    private bool TakesInput() => Failure is null && (_inFlight is null ? true : throw new InvalidOperationException("inputs must wait until the round in flight ends"));
 
     private void Stop(Exception error)
     {
@@ -579,7 +628,7 @@ public sealed class ReplicaDriver<TResult>
         catch (Exception)
         {
             // The state machine that failed may not even say its applied index any more.
-            _status = _status with { Failed = true, PendingProposals = 0, PendingReads = 0 };
+            _status = _status with { Failed = true };
         }
     }
 
@@ -591,6 +640,13 @@ public sealed class ReplicaDriver<TResult>
         }
 
         _reads.FailAll(reason);
+    }
+
+    /// <summary>What the status shows, cheaply: when it has not changed, the status is not built again.</summary>
+    private (RaftRole, ulong, ulong, ulong, ulong, ulong, ulong, ConfState, ulong) StatusKey()
+    {
+        var matched = _node.Role == RaftRole.Leader ? _node.SumOfMatches() : 0;
+        return (_node.Role, _node.Term, _node.Lead, _node.Committed, _stateMachine.AppliedIndex, _node.LastIndex, _lastSnapshotIndex, _node.ConfState, matched);
     }
 
     private ReplicaStatus BuildStatus()
@@ -606,10 +662,6 @@ public sealed class ReplicaDriver<TResult>
             _lastSnapshotIndex,
             status.Config,
             status.Match,
-            _ticks,
-            _freshAtTick,
-            _proposals.Count,
-            _reads.Count,
             Failure is not null);
     }
 }

@@ -56,8 +56,8 @@ public sealed class ShardReplica : IAsyncDisposable
     {
         get
         {
-            var status = _status;
-            return ((long)(status.Ticks - status.FreshAtTick) * _settings.TickMs) + Math.Max(0, NowMs() - Volatile.Read(ref _lastTickAtMs));
+            var ticks = _driver.Ticks;
+            return ((long)(ticks - Math.Min(ticks, _driver.FreshAtTick)) * _settings.TickMs) + Math.Max(0, NowMs() - Volatile.Read(ref _lastTickAtMs));
         }
     }
 

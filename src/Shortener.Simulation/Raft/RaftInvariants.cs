@@ -1,4 +1,5 @@
 using Shortener.Core.Raft;
+using Shortener.Core.Replication;
 
 namespace Shortener.Simulation.Raft;
 
@@ -7,6 +8,8 @@ namespace Shortener.Simulation.Raft;
 /// term), state machine safety (every replica applies the same entry at an index), leader
 /// completeness (an entry committed in term T is in the log of every leader of a term after T),
 /// and, at the end, log matching (logs that agree on an entry's term agree on everything before it).
+/// Violations found elsewhere (a replica that stopped or cannot restart, a request left
+/// unanswered) are recorded here too.
 /// </summary>
 public sealed class RaftInvariants(SimScheduler scheduler)
 {
@@ -73,20 +76,21 @@ public sealed class RaftInvariants(SimScheduler scheduler)
         }
     }
 
-    public void Applied(ulong node, RaftEntry entry)
+    /// <summary>State machine safety: every replica that applies a command at an index applies the same one.</summary>
+    public void Applied(ulong node, ProposedCommand command)
     {
-        var hash = HashData(entry.Data);
-        if (_applied.TryGetValue(entry.Index, out var seen))
+        var hash = HashData(command.Payload.Span);
+        if (_applied.TryGetValue(command.Index, out var seen))
         {
-            if (seen.Term != entry.Term || seen.Hash != hash)
+            if (seen.Term != command.Term || seen.Hash != hash)
             {
-                Fail($"state machine safety: node {seen.Node} applied term {seen.Term} at {entry.Index}, node {node} applied term {entry.Term}");
+                Fail($"state machine safety: node {seen.Node} applied term {seen.Term} at {command.Index}, node {node} applied term {command.Term}");
             }
 
             return;
         }
 
-        _applied[entry.Index] = (entry.Term, hash, node);
+        _applied[command.Index] = (command.Term, hash, node);
     }
 
     /// <summary>Log matching over the durable logs of all nodes.</summary>
@@ -128,7 +132,7 @@ public sealed class RaftInvariants(SimScheduler scheduler)
         }
     }
 
-    private static int HashData(byte[] data)
+    private static int HashData(ReadOnlySpan<byte> data)
     {
         var hash = new HashCode();
         hash.AddBytes(data);

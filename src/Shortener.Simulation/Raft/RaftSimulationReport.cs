@@ -14,6 +14,7 @@ public sealed record RaftSimulationReport(
     long MessagesDropped,
     int Elections,
     int Crashes,
+    long Fsyncs,
     IReadOnlyList<string> FaultLog,
     IReadOnlyList<string> FinalNodes)
 {

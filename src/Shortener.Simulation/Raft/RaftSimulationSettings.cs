@@ -1,4 +1,5 @@
 using Shortener.Core.Raft;
+using Shortener.Core.Replication;
 
 namespace Shortener.Simulation.Raft;
 
@@ -11,9 +12,10 @@ public sealed record RaftSimulationSettings
 
     public int Clients { get; init; } = 4;
 
-    /// <summary>Operations the clients issue in all (reads, writes, compare-and-set).</summary>
+    /// <summary>Operations the clients issue in all (reads and writes of links).</summary>
     public int Operations { get; init; } = 200;
 
+    /// <summary>Links the clients read and write (created in the cluster's first state).</summary>
     public int Keys { get; init; } = 4;
 
     public SimFaults Faults { get; init; } = SimFaults.All;
@@ -28,8 +30,21 @@ public sealed record RaftSimulationSettings
 
     public long ClientTimeoutMs { get; init; } = 1_500;
 
+    /// <summary>A replica answers every request within this many of its ticks (before the client gives up).</summary>
+    public int RequestTimeoutTicks { get; init; } = 100;
+
     /// <summary>Each node snapshots its state after this many applied entries (0: never).</summary>
     public int SnapshotEvery { get; init; } = 40;
+
+    /// <summary>WAL segment size on the simulated disk: small, so segments roll over and are released.</summary>
+    public long SegmentBytes { get; init; } = 8 * 1024;
+
+    /// <summary>
+    /// Chance that a round's applied state is durable by the time of a power loss. The SQLite state
+    /// machine commits without fsync (the Raft log replays what it lost), so a crash may take a
+    /// replica's state back to an earlier applied index.
+    /// </summary>
+    public double StateDurableChance { get; init; } = 0.25;
 
     public ReadOnlyOption ReadOnlyOption { get; init; } = ReadOnlyOption.Safe;
 
@@ -38,13 +53,14 @@ public sealed record RaftSimulationSettings
 
     public RaftBugs EngineBugs { get; init; }
 
-    public SimDriverBugs DriverBugs { get; init; }
+    public ReplicaBugs ReplicaBugs { get; init; }
 
     /// <summary>The command that replays this run.</summary>
     public string ReplayCommand =>
         $"shortener sim raft --seed {Seed} --nodes {Nodes} --ops {Operations} --faults {FaultsArgument(Faults)}"
         + (EngineBugs != RaftBugs.None ? $" --bug {EngineBugs}" : string.Empty)
-        + (DriverBugs != SimDriverBugs.None ? $" --bug {DriverBugs}" : string.Empty)
+        + (ReplicaBugs != ReplicaBugs.None ? $" --bug {ReplicaBugs}" : string.Empty)
+        + (SnapshotEvery != new RaftSimulationSettings().SnapshotEvery ? $" --snapshot-every {SnapshotEvery}" : string.Empty)
         + (ReadOnlyOption == ReadOnlyOption.LeaseBased ? " --lease-reads" : string.Empty);
 
     public static string FaultsArgument(SimFaults faults) =>

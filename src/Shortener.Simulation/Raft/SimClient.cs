@@ -1,14 +1,18 @@
 using Shortener.Core;
+using Shortener.Core.Links;
+using Shortener.Core.Replication;
 using Shortener.Simulation.Checkers;
 
 namespace Shortener.Simulation.Raft;
 
 /// <summary>
 /// A client issuing one operation at a time to a random node, with a timeout, and recording each
-/// as invoked / ok / fail / unknown. A write that times out is unknown (it may still commit); a
-/// refused one definitely failed; a read without an answer did nothing and counts as failed.
+/// as invoked / ok / fail / unknown: a write changes a link's URL (with an idempotency key, as the
+/// API's clients send), a read asks for it linearizably. The links' URLs are the registers the
+/// linearizability checker judges. A write the node answered "not applied" definitely failed; one
+/// it answered "may have applied", or not at all, is unknown; a read without an answer did nothing.
 /// </summary>
-public sealed class SimClient(int id, RaftSimulationSettings settings, SimScheduler scheduler, SeededRandom random, IReadOnlyList<SimNode> nodes, List<RegisterOperation> history)
+public sealed class SimClient(int id, RaftSimulationSettings settings, SimScheduler scheduler, SeededRandom random, IReadOnlyList<SimReplica> nodes, List<RegisterOperation> history)
 {
     private long _request;
     private int _issued;
@@ -22,13 +26,36 @@ public sealed class SimClient(int id, RaftSimulationSettings settings, SimSchedu
     /// <summary>Mean think time between operations, so that the operations spread over the fault phase.</summary>
     public long ThinkMs { get; set; } = 50;
 
+    /// <summary>The links every run starts with: k0…k{n-1}, each at URL <see cref="InitialUrl"/>.</summary>
+    public static string Code(int key) => $"k{key}";
+
+    public const string InitialUrl = "https://init.example/";
+
+    /// <summary>The state machine every node starts from (in the bootstrap snapshot): the links created.</summary>
+    public static byte[] InitialState(int keys)
+    {
+        var state = new InMemoryLinkStateMachine();
+        var creates = Enumerable.Range(0, keys)
+            .Select(k => new ProposedCommand(new ProposalId(0, (ulong)k + 1), 1, 1, LinkCommandCodec.Encode(new LinkCommandEnvelope(new CreateLink(0, Code(k), InitialUrl, null, null, 302, [], null)))))
+            .ToList();
+        state.Apply(creates, 1);
+        return state.PrepareSnapshot()().Data;
+    }
+
     public void Start() => scheduler.After(random.Next((int)Math.Max(1, ThinkMs)), Next);
 
-    /// <summary>Issues one read of <paramref name="key"/> now (used for the final reads).</summary>
-    public void Read(string key, Action<RegisterOperation> done)
+    /// <summary>Issues one read of <paramref name="key"/> now, to <paramref name="node"/> or a random node.</summary>
+    public void Read(string key, Action<RegisterOperation> done, SimReplica? node = null)
     {
         Busy = true;
-        Issue(RegisterOperationKind.Read, key, null, null, done);
+        Issue(RegisterOperationKind.Read, key, done, node);
+    }
+
+    /// <summary>Issues one write of <paramref name="key"/> now, to <paramref name="node"/>.</summary>
+    public void Write(string key, SimReplica node, Action<RegisterOperation> done)
+    {
+        Busy = true;
+        Issue(RegisterOperationKind.Write, key, done, node);
     }
 
     private void Next()
@@ -42,19 +69,17 @@ public sealed class SimClient(int id, RaftSimulationSettings settings, SimSchedu
         }
 
         _issued++;
-        var key = $"k{random.Next(settings.Keys)}";
-        var roll = random.Next(100);
-        var kind = roll < 45 ? RegisterOperationKind.Write : roll < 75 ? RegisterOperationKind.Read : RegisterOperationKind.CompareAndSet;
-        var value = $"{id}.{_issued}";
-        var expected = kind == RegisterOperationKind.CompareAndSet ? (random.Chance(0.3) ? null : $"{random.Next(settings.Clients)}.{random.Next(Math.Max(1, _issued))}") : null;
+        var key = Code(random.Next(settings.Keys));
+        var kind = random.Next(100) < 55 ? RegisterOperationKind.Write : RegisterOperationKind.Read;
         Busy = true;
-        Issue(kind, key, value, expected, _ => scheduler.After(random.Next((int)Math.Max(1, 2 * ThinkMs)), Next));
+        Issue(kind, key, _ => scheduler.After(random.Next((int)Math.Max(1, 2 * ThinkMs)), Next), null);
     }
 
-    private void Issue(RegisterOperationKind kind, string key, string? value, string? expected, Action<RegisterOperation> then)
+    private void Issue(RegisterOperationKind kind, string key, Action<RegisterOperation> then, SimReplica? target)
     {
         var request = ++_request;
-        var node = nodes[random.Next(nodes.Count)];
+        var value = kind == RegisterOperationKind.Write ? $"https://c{id}.example/{request}" : null;
+        var node = target ?? nodes[random.Next(nodes.Count)];
         var invoked = scheduler.Now;
         var finished = false;
 
@@ -67,7 +92,7 @@ public sealed class SimClient(int id, RaftSimulationSettings settings, SimSchedu
 
             finished = true;
             Busy = false;
-            var op = new RegisterOperation(id, key, kind, value, expected, output, invoked, returned, status);
+            var op = new RegisterOperation(id, key, kind, value, null, output, invoked, returned, status);
             history.Add(op);
             then(op);
         }
@@ -78,27 +103,30 @@ public sealed class SimClient(int id, RaftSimulationSettings settings, SimSchedu
         {
             if (kind == RegisterOperationKind.Read)
             {
-                node.SubmitRead(key, SimNode.ReadContext(id, request), (ok, found) =>
-                    scheduler.After(1 + random.Next(3), () => Finish(found, ok ? OperationStatus.Ok : OperationStatus.Fail, scheduler.Now)));
+                node.SubmitRead(key, (ok, url) =>
+                    scheduler.After(1 + random.Next(3), () => Finish(url, ok ? OperationStatus.Ok : OperationStatus.Fail, scheduler.Now)));
                 return;
             }
 
-            var command = new KvCommand(id, request, kind == RegisterOperationKind.Write ? KvOperation.Put : KvOperation.Cas, key, value, expected);
-            node.SubmitWrite(command, result =>
+            var at = scheduler.Now;
+            var command = new UpdateLink(at, key, new LinkPatch(Url: value));
+            var envelope = new LinkCommandEnvelope(command, new IdempotencyToken($"client-{id}", $"request-{request}", value!));
+            node.SubmitWrite(envelope, outcome =>
                 scheduler.After(1 + random.Next(3), () =>
                 {
-                    switch (result)
+                    if (outcome.Applied)
                     {
-                        case "refused":
-                            Finish(null, OperationStatus.Fail, scheduler.Now);
-                            break;
-                        case "ok" or "fail":
-                            // A compare-and-set that did not match completed too: its output says so.
-                            Finish(kind == RegisterOperationKind.CompareAndSet ? result : null, OperationStatus.Ok, scheduler.Now);
-                            break;
-                        default:
-                            Finish(null, OperationStatus.Unknown, long.MaxValue);
-                            break;
+                        // A planted bug may answer before applying (no result): the client takes it as done.
+                        var applied = outcome.Result?.Result;
+                        Finish(null, applied is null || applied.Succeeded ? OperationStatus.Ok : OperationStatus.Fail, scheduler.Now);
+                    }
+                    else if (outcome.MayHaveApplied)
+                    {
+                        Finish(null, OperationStatus.Unknown, long.MaxValue);
+                    }
+                    else
+                    {
+                        Finish(null, OperationStatus.Fail, scheduler.Now);
                     }
                 }));
         });

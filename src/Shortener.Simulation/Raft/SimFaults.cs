@@ -12,13 +12,13 @@ public enum SimFaults
     /// <summary>Partitions: majority/minority, one node isolated, bridge, ring, one-way.</summary>
     Partition = 2,
 
-    /// <summary>Nodes crash (losing writes not yet synced) and restart.</summary>
+    /// <summary>Nodes crash (a power loss: writes not yet synced are lost) and restart.</summary>
     Crash = 4,
 
     /// <summary>Nodes pause (as under SIGSTOP or a long GC) and resume.</summary>
     Pause = 8,
 
-    /// <summary>A crash during a write leaves a torn or corrupt tail, cut back to a prefix on recovery.</summary>
+    /// <summary>A crash tears the unsynced tail of each file (a random prefix kept) and may flip a bit in it.</summary>
     Disk = 16,
 
     /// <summary>Node clocks tick at different rates.</summary>
@@ -34,5 +34,21 @@ public enum SimFaults
     /// <summary>Membership changes (a voter removed, then back as a learner, then a voter) and leadership transfers.</summary>
     Membership = 128,
 
-    All = Network | Partition | Crash | Pause | Disk | Clock | Churn | Membership,
+    /// <summary>
+    /// Faults aimed at the moments where bugs hide: the leader cut off just after it acknowledged a
+    /// write or moved its commit index, reads and writes sent to a leader the moment it wins, a
+    /// leader change while a membership change or a snapshot is under way, a restart just after a
+    /// membership change applied.
+    /// </summary>
+    Aimed = 256,
+
+    /// <summary>
+    /// Membership churn aimed at stale configurations: voters removed down to a bare majority of
+    /// the nodes and added back, a node restarted right after it applied a change or installed a
+    /// snapshot, then cut off together with the nodes the current configuration left out, so that
+    /// a node holding an old configuration finds what it counts as a majority.
+    /// </summary>
+    Reconfigure = 512,
+
+    All = Network | Partition | Crash | Pause | Disk | Clock | Churn | Membership | Aimed | Reconfigure,
 }

@@ -7,9 +7,28 @@ namespace Shortener.Simulation.Raft;
 /// Carries Raft messages between simulated nodes with random delay (so messages reorder), loss
 /// and duplication, and honours partitions as a set of blocked one-way links.
 /// </summary>
-public sealed class SimNetwork(SimScheduler scheduler, SeededRandom random, Action<RaftMessage> deliver)
+public sealed class SimNetwork
 {
     private readonly HashSet<(ulong From, ulong To)> _blocked = [];
+    private readonly SimScheduler _scheduler;
+    private readonly SeededRandom _random;
+    private readonly Action<object> _arrive;
+
+    public SimNetwork(SimScheduler scheduler, SeededRandom random, Action<RaftMessage> deliver)
+    {
+        _scheduler = scheduler;
+        _random = random;
+
+        // A partition that starts while a message is in flight cuts it too.
+        _arrive = state =>
+        {
+            var message = (RaftMessage)state;
+            if (!_blocked.Contains((message.From, message.To)))
+            {
+                deliver(message);
+            }
+        };
+    }
 
     public double DropRate { get; set; }
 
@@ -31,29 +50,22 @@ public sealed class SimNetwork(SimScheduler scheduler, SeededRandom random, Acti
     public void Send(RaftMessage message)
     {
         Sent++;
-        if (_blocked.Contains((message.From, message.To)) || random.Chance(DropRate))
+        if (_blocked.Contains((message.From, message.To)) || _random.Chance(DropRate))
         {
             Dropped++;
             return;
         }
 
-        var copies = random.Chance(DuplicateRate) ? 2 : 1;
+        var copies = _random.Chance(DuplicateRate) ? 2 : 1;
         for (var i = 0; i < copies; i++)
         {
-            var delay = MinDelayMs + random.Next((int)(MaxDelayMs - MinDelayMs + 1));
-            if (random.Chance(SlowRate))
+            var delay = MinDelayMs + _random.Next((int)(MaxDelayMs - MinDelayMs + 1));
+            if (_random.Chance(SlowRate))
             {
-                delay += random.Next(20, 300);
+                delay += _random.Next(20, 300);
             }
 
-            scheduler.After(delay, () =>
-            {
-                // A partition that starts while a message is in flight cuts it too.
-                if (!_blocked.Contains((message.From, message.To)))
-                {
-                    deliver(message);
-                }
-            });
+            _scheduler.After(delay, _arrive, message);
         }
     }
 

@@ -56,14 +56,21 @@ public sealed class DurableRaftStorage : IRaftDisk, IDisposable
             // taken here, the WAL's log goes through its last entry and continues after it; if it was
             // received from a leader, the log did not have that entry (else the engine would not
             // have installed it) and everything after it is a deposed leader's: drop it all.
+            // The WAL is then made to say what the file says, durably, before anything is appended:
+            // entries written after the lost marker would otherwise follow the old log's last entry
+            // with a gap the next replay refuses.
             var entries = recovered.Entries.Where(e => e.Index > snapshotIndex).ToList();
             if (snapshot is not null && snapshotIndex > recovered.SnapshotIndex)
             {
                 var atSnapshot = recovered.Entries.FirstOrDefault(e => e.Index == snapshotIndex);
-                if (atSnapshot is null || atSnapshot.Term != snapshot.Metadata.Term)
+                var received = atSnapshot is null || atSnapshot.Term != snapshot.Metadata.Term;
+                if (received)
                 {
                     entries.Clear();
                 }
+
+                wal.AppendSnapshot(snapshotIndex, snapshot.Metadata.Term, installed: received);
+                wal.Sync();
             }
 
             if (entries.Count > 0 && entries[0].Index != snapshotIndex + 1)
@@ -89,8 +96,10 @@ public sealed class DurableRaftStorage : IRaftDisk, IDisposable
     /// <summary>
     /// Writes the Ready's records to the WAL file without waiting for the disk, so a host of many
     /// replicas can write them all and then fsync each WAL once (<see cref="Sync"/>) before the
-    /// driver publishes them. (Only a change of commit index needs no fsync: the engine relearns it
-    /// from the leader.)
+    /// driver publishes them. A Ready that needs no fsync (only its commit index moved, which the
+    /// engine relearns from the leader) is not written on its own: its records wait for the next
+    /// batch that is synced. So at most the last batch of the file is ever unsynced, which is what
+    /// recovery relies on to tell a torn tail from lost synced data.
     /// </summary>
     public void Write(Ready ready)
     {
@@ -101,7 +110,10 @@ public sealed class DurableRaftStorage : IRaftDisk, IDisposable
         }
 
         _wal.Append(ready.HardState, ready.Entries);
-        _wal.Sync(fsync: false);
+        if (ready.MustSync)
+        {
+            _wal.Sync(fsync: false);
+        }
     }
 
     public void Sync() => _wal.FlushToDisk();

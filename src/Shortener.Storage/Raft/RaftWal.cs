@@ -26,7 +26,7 @@ public sealed class RaftWal : IDisposable
     private readonly IFileSystem _files;
     private readonly string _directory;
     private readonly List<Segment> _segments;
-    private readonly ArrayBufferWriter<byte> _pending = new(1 << 16);
+    private readonly ArrayBufferWriter<byte> _pending = new(4096);
     private IAppendFile _current;
     private uint _batch;
     private HardState _hardState;

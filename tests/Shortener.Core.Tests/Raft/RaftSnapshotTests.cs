@@ -40,6 +40,46 @@ public class RaftSnapshotTests
         Assert.Equal(applied, net.Applied(3)[0].Index);
     }
 
+    /// <summary>
+    /// Found by the simulator: a leader that took a newer snapshot during a transfer started over
+    /// with it, so a follower whose transfer took longer than the leader took between snapshots
+    /// never caught up.
+    /// </summary>
+    [Fact]
+    public void A_transfer_finishes_with_the_snapshot_it_started_with_when_the_leader_takes_a_newer_one()
+    {
+        var net = new RaftNetwork(3, (_, c) => c with { SnapshotChunkSize = 4 });
+        net.Campaign(1);
+        net.Isolate(3);
+        for (var i = 0; i < 5; i++)
+        {
+            net.Propose(1, $"e{i}");
+        }
+
+        var first = net[1].Applied;
+        net.Storage(1).CreateSnapshot(first, net[1].ConfState, Encoding.UTF8.GetBytes("first snapshot"));
+        net.Storage(1).Compact(first);
+
+        // The transfer starts: one chunk goes, its answer is held back.
+        net.Heal();
+        net.Filter = m => m.Type != MessageType.SnapshotResponse;
+        net.TickAll(1);
+        Assert.Contains(net.Delivered, m => m.Type == MessageType.Snapshot && m.To == 3);
+
+        // Meanwhile the leader moves on and takes a newer snapshot.
+        net.Isolate(3);
+        net.Propose(1, "more");
+        var second = net[1].Applied;
+        net.Storage(1).CreateSnapshot(second, net[1].ConfState, Encoding.UTF8.GetBytes("second snapshot"));
+        net.Storage(1).Compact(second);
+
+        net.Heal();
+        net.Filter = null;
+        net.TickAll(10);
+        Assert.Contains(net.Delivered, m => m.Type == MessageType.Snapshot && m.To == 3 && m.SnapshotMetadata!.Index == first && m.SnapshotDone);
+        Assert.Equal(net[1].LastIndex, net[3].LastIndex);
+    }
+
     [Fact]
     public void A_lost_chunk_is_sent_again_and_an_out_of_order_one_is_refused()
     {

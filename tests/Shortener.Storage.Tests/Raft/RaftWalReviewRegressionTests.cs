@@ -168,4 +168,55 @@ public sealed class DurableRaftStorageReviewRegressionTests : IDisposable
         Assert.True(m.LastIndex == 10 && answer.Reject,
             $"log after snapshot (10, term 3): {string.Join(", ", Enumerable.Range(11, (int)(m.LastIndex - 10)).Select(i => $"({i}, term {m.Term((ulong)i)})"))}; vote for a candidate without (10, term 3): {(answer.Reject ? "refused" : "GRANTED")}");
     }
+
+    /// <summary>Found by the simulator on its simulated disk, when it ran the real WAL.</summary>
+    [Fact]
+    public void A_received_snapshot_whose_wal_marker_a_crash_lost_is_recorded_so_the_log_after_it_replays()
+    {
+        var dir = _dir.File("n5");
+        var conf = ConfState.Of(1, 2, 3);
+        using (var storage = DurableRaftStorage.Open(dir))
+        {
+            storage.Persist(new Ready { Snapshot = new RaftSnapshot(new SnapshotMetadata(1, 1, conf), []), HardState = new HardState(1, 0, 1), MustSync = true });
+            storage.Persist(new Ready { HardState = new HardState(1, 1, 1), Entries = Enumerable.Range(2, 28).Select(i => E(1, (ulong)i)).ToList(), MustSync = true });
+        }
+
+        // A leader's snapshot at (41, term 6) is written, then the node loses power before the WAL records it.
+        new SnapshotFileStore(Path.Combine(dir, "snap")).Save(new RaftSnapshot(new SnapshotMetadata(41, 6, conf), [42]));
+        using (var recovered = DurableRaftStorage.Open(dir))
+        {
+            Assert.Equal(41UL, recovered.Memory.Snapshot().Metadata.Index);
+            Assert.Equal(41UL, recovered.Memory.LastIndex);
+
+            // It goes on from the snapshot.
+            recovered.Persist(new Ready { Entries = [E(6, 42), E(6, 43)], HardState = new HardState(6, 0, 43), MustSync = true });
+        }
+
+        // And comes back again: before the fix the WAL held 29 then 42 and refused to open.
+        using var again = DurableRaftStorage.Open(dir);
+        Assert.Equal(42UL, again.Memory.FirstIndex);
+        Assert.Equal(43UL, again.Memory.LastIndex);
+    }
+
+    /// <summary>Found by the simulator: two unsynced batches, the first torn and the second whole, looked like lost synced data.</summary>
+    [Fact]
+    public void A_ready_that_moves_only_the_commit_index_waits_for_the_next_synced_batch()
+    {
+        var fs = new Simulation.Disk.SimFileSystem();
+        using var storage = DurableRaftStorage.Open("/n", fileSystem: fs);
+        storage.Persist(new Ready { Snapshot = new RaftSnapshot(new SnapshotMetadata(1, 1, ConfState.Of(1)), []), HardState = new HardState(1, 0, 1), MustSync = true });
+        storage.Persist(new Ready { HardState = new HardState(1, 1, 1), Entries = [E(1, 2)], MustSync = true });
+        var segment = fs.Files("/n/wal", RaftWal.Extension).Single();
+        var length = fs.ReadAll(segment).Length;
+
+        storage.Write(new Ready { HardState = new HardState(1, 1, 2) });
+        Assert.Equal(length, fs.ReadAll(segment).Length);
+
+        // The next synced batch carries it: after a power loss the commit index is there.
+        storage.Persist(new Ready { Entries = [E(1, 3)], MustSync = true });
+        fs.Crash(new SeededRandom(1), tornWrites: false);
+        using var reopened = DurableRaftStorage.Open("/n", fileSystem: fs);
+        Assert.Equal(new HardState(1, 1, 2), reopened.Recovered.HardState);
+        Assert.Equal(3UL, reopened.Memory.LastIndex);
+    }
 }
