@@ -50,6 +50,29 @@ public class PlantedBugTests
         Assert.True(caught * 20 >= Seeds, $"{bug} caught in {caught} of {Seeds} seeds, under 5% ({settings.ReplayCommand})");
     }
 
+    /// <summary>A rate is only worth something if the same simulation finds nothing when no bug is planted.</summary>
+    [Theory]
+    [MemberData(nameof(Configurations))]
+    public void Without_a_planted_bug_the_same_simulations_find_nothing(int nodes, SimFaults faults, int snapshotEvery)
+    {
+        var settings = new RaftSimulationSettings { Nodes = nodes, Faults = faults, SnapshotEvery = snapshotEvery };
+        var reports = RaftSimulationRunner.Run(settings, Enumerable.Range(1, 40).Select(s => (ulong)s).ToList(), Environment.ProcessorCount);
+        var failed = reports.Where(r => !r.Passed).Select(r => $"{r.Settings.ReplayCommand}: {string.Join("; ", r.Violations)}").ToList();
+        Assert.True(failed.Count == 0, string.Join('\n', failed));
+    }
+
+    /// <summary>The simulations of <see cref="Bugs"/> other than the default one (all faults, 3 nodes), each once.</summary>
+    public static TheoryData<int, SimFaults, int> Configurations()
+    {
+        var data = new TheoryData<int, SimFaults, int>();
+        foreach (var (nodes, faults, every) in Bugs.Select(row => ((int)row[1], (SimFaults)row[2], (int)row[3])).Distinct().Where(c => c != (3, SimFaults.All, 40)))
+        {
+            data.Add(nodes, faults, every);
+        }
+
+        return data;
+    }
+
     [Fact]
     public void Every_planted_bug_has_a_test()
     {

@@ -31,7 +31,7 @@ public static class SimCommand
         var seeds = new Option<int>("--seeds") { Description = "How many seeds to run, from --first-seed", DefaultValueFactory = _ => 100 };
         var firstSeed = new Option<ulong>("--first-seed") { Description = "First seed of a range", DefaultValueFactory = _ => 1UL };
         var nodes = new Option<int>("--nodes") { Description = "Replicas: 3 or 5", DefaultValueFactory = _ => 3 };
-        var faults = new Option<string>("--faults") { Description = "all, none, or a comma list of network, partition, crash, pause, disk, clock, churn, membership, aimed", DefaultValueFactory = _ => "all" };
+        var faults = new Option<string>("--faults") { Description = "all, none, or a comma list of network, partition, crash, pause, disk, clock, churn, membership, aimed, reconfigure", DefaultValueFactory = _ => "all" };
         var ops = new Option<int>("--ops") { Description = "Client operations per seed", DefaultValueFactory = _ => 200 };
         var bug = new Option<string[]>("--bug") { Description = $"Plant a known bug, or several (each runs on its own and its detection rate is reported), or all: {string.Join(", ", KnownBugs())}" };
         var leaseReads = new Option<bool>("--lease-reads") { Description = "Serve reads with leader leases instead of read-index rounds" };

@@ -25,13 +25,7 @@ public sealed class InMemoryLinkStateMachine : IReplicatedStateMachine<BatchItem
 
     public IReadOnlyList<BatchItemResult> Apply(IReadOnlyList<ProposedCommand> commands, ulong appliedThrough)
     {
-        var envelopes = new LinkCommandEnvelope[commands.Count];
-        var ids = new ProposalId[commands.Count];
-        for (var i = 0; i < commands.Count; i++)
-        {
-            envelopes[i] = LinkCommandCodec.Decode(commands[i].Payload.Span);
-            ids[i] = commands[i].Id;
-        }
+        var (envelopes, ids) = LinkBatch.Decode(commands);
 
         var results = LinkBatch.Apply(_table, envelopes, ids, IsRefusal);
         AppliedIndex = appliedThrough;

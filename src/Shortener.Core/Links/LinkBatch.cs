@@ -10,6 +10,20 @@ namespace Shortener.Core.Links;
 /// </summary>
 public static class LinkBatch
 {
+    /// <summary>Decodes a batch of replicated commands into their envelopes and proposal ids, in order.</summary>
+    public static (LinkCommandEnvelope[] Envelopes, ProposalId[] Ids) Decode(IReadOnlyList<ProposedCommand> commands)
+    {
+        var envelopes = new LinkCommandEnvelope[commands.Count];
+        var ids = new ProposalId[commands.Count];
+        for (var i = 0; i < commands.Count; i++)
+        {
+            envelopes[i] = LinkCommandCodec.Decode(commands[i].Payload.Span);
+            ids[i] = commands[i].Id;
+        }
+
+        return (envelopes, ids);
+    }
+
     public static IReadOnlyList<BatchItemResult> Apply(ILinkTableTransaction table, IReadOnlyList<LinkCommandEnvelope> envelopes, IReadOnlyList<ProposalId>? proposals, Func<Exception, bool> isRefusal)
     {
         if (proposals is not null && proposals.Count != envelopes.Count)

@@ -92,6 +92,24 @@ public sealed class MemoryRaftStorage : IRaftStorage
         }
     }
 
+    /// <summary>
+    /// Takes in a Ready's snapshot, entries and hard state once they are durable: the engine reads
+    /// them from here from then on (the Ready contract's "append to storage").
+    /// </summary>
+    public void Publish(Ready ready)
+    {
+        if (ready.Snapshot is { } snapshot)
+        {
+            ApplySnapshot(snapshot);
+        }
+
+        Append(ready.Entries);
+        if (!ready.HardState.IsEmpty)
+        {
+            SetHardState(ready.HardState);
+        }
+    }
+
     /// <summary>Replaces the whole log with a snapshot (a follower installing one).</summary>
     public void ApplySnapshot(RaftSnapshot snapshot)
     {

@@ -21,19 +21,7 @@ public sealed class MemoryRaftDisk : IRaftDisk
     {
     }
 
-    public void Publish(Ready ready)
-    {
-        if (ready.Snapshot is { } snapshot)
-        {
-            Storage.ApplySnapshot(snapshot);
-        }
-
-        Storage.Append(ready.Entries);
-        if (!ready.HardState.IsEmpty)
-        {
-            Storage.SetHardState(ready.HardState);
-        }
-    }
+    public void Publish(Ready ready) => Storage.Publish(ready);
 
     public void Compact(ulong index, ConfState configuration, byte[] data, ulong keepEntries)
     {

@@ -56,12 +56,6 @@ public sealed class ClusterOptions
     /// <summary>Entries kept in the log behind a snapshot, so slightly lagging followers catch up without one.</summary>
     public int SnapshotKeepEntries { get; set; } = 1_000;
 
-    /// <summary>
-    /// One driver thread runs every shard's rounds together (<see cref="ShardDriver"/>: one wake-up
-    /// and one pass of fsyncs for all of them) instead of a thread per shard.
-    /// </summary>
-    public bool SharedDriver { get; set; } = true;
-
     /// <summary>Messages queued for one peer before new ones are dropped (Raft resends what matters).</summary>
     public int PeerQueueCapacity { get; set; } = 8192;
 }

@@ -83,6 +83,11 @@ public sealed class SimClient(int id, RaftSimulationSettings settings, SimSchedu
         var invoked = scheduler.Now;
         var finished = false;
 
+        // The operation joins the history when it is invoked, as of unknown outcome: if the run
+        // ends before it returns (a probe the nemesis sent late), it may still have taken effect.
+        var slot = history.Count;
+        history.Add(new RegisterOperation(id, key, kind, value, null, null, invoked, long.MaxValue, OperationStatus.Unknown));
+
         void Finish(string? output, OperationStatus status, long returned)
         {
             if (finished)
@@ -93,7 +98,7 @@ public sealed class SimClient(int id, RaftSimulationSettings settings, SimSchedu
             finished = true;
             Busy = false;
             var op = new RegisterOperation(id, key, kind, value, null, output, invoked, returned, status);
-            history.Add(op);
+            history[slot] = op;
             then(op);
         }
 

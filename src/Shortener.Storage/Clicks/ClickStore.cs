@@ -46,45 +46,20 @@ public sealed class ClickStore : IClickReplicaStore, IDisposable
 
     public static ClickStore Open(string path)
     {
-        var directory = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path));
-        if (directory is not null)
-        {
-            Directory.CreateDirectory(directory);
-        }
+        var connection = SqliteDatabase.Open(
+            new SqliteConnectionStringBuilder { DataSource = path, Mode = SqliteOpenMode.ReadWriteCreate, Pooling = false }.ToString(),
+            path,
+            "click",
+            "move it aside to start empty; anti-entropy refills it from the other replicas",
+            [
+                // The events' own redundancy (N replicas, hints, anti-entropy) covers a lost last commit.
+                "PRAGMA synchronous = NORMAL",
 
-        var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Mode = SqliteOpenMode.ReadWriteCreate, Pooling = false }.ToString());
-        try
-        {
-            connection.Open();
-            Execute(connection, "PRAGMA journal_mode = WAL");
-            // The events' own redundancy (N replicas, hints, anti-entropy) covers a lost last commit.
-            Execute(connection, "PRAGMA synchronous = NORMAL");
-            // A batch of clicks dirties a page of the index per link it touches: room for large batches, and fewer checkpoints.
-            Execute(connection, "PRAGMA cache_size = -65536");
-            Execute(connection, "PRAGMA wal_autocheckpoint = 4000");
-            using (var check = connection.CreateCommand())
-            {
-                check.CommandText = "PRAGMA quick_check";
-                var verdict = check.ExecuteScalar() as string;
-                if (verdict != "ok")
-                {
-                    throw new StorageException($"click database {path} failed its integrity check: {verdict}. Move it aside to start empty; anti-entropy refills it from the other replicas.");
-                }
-            }
-
-            SchemaMigrator.Migrate(connection, ClickSchema.Migrations, path);
-        }
-        catch (SqliteException e)
-        {
-            connection.Dispose();
-            throw new StorageException($"cannot open click database {path}: {e.Message}. If the file is damaged, move it aside to start empty; anti-entropy refills it from the other replicas.", e);
-        }
-        catch
-        {
-            connection.Dispose();
-            throw;
-        }
-
+                // A batch of clicks dirties a page of the index per link it touches: room for large batches, and fewer checkpoints.
+                "PRAGMA cache_size = -65536",
+                "PRAGMA wal_autocheckpoint = 4000",
+            ],
+            ClickSchema.Migrations);
         return new ClickStore(connection, path);
     }
 
@@ -839,11 +814,4 @@ public sealed class ClickStore : IClickReplicaStore, IDisposable
     private static long ToSigned(ulong value) => (long)(value ^ 0x8000000000000000UL);
 
     private static ulong FromSigned(long value) => (ulong)value ^ 0x8000000000000000UL;
-
-    private static void Execute(SqliteConnection connection, string sql)
-    {
-        using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        command.ExecuteNonQuery();
-    }
 }

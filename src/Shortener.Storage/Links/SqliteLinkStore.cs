@@ -45,12 +45,6 @@ public sealed class SqliteLinkStore : IDisposable
     /// <param name="check">Run <c>PRAGMA quick_check</c> first (skipped for a snapshot just written and checksummed).</param>
     public static SqliteLinkStore Open(string path, bool synchronousFull = true, bool check = true)
     {
-        var directory = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path));
-        if (directory is not null)
-        {
-            Directory.CreateDirectory(directory);
-        }
-
         var connectionString = new SqliteConnectionStringBuilder
         {
             DataSource = path,
@@ -60,37 +54,14 @@ public sealed class SqliteLinkStore : IDisposable
             DefaultTimeout = 30,
         }.ToString();
 
-        var writer = new SqliteConnection(connectionString);
-        try
-        {
-            writer.Open();
-            Pragma(writer, "PRAGMA journal_mode = WAL");
-            Pragma(writer, synchronousFull ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
-            Pragma(writer, "PRAGMA busy_timeout = 5000");
-            if (check)
-            {
-                using var quickCheck = writer.CreateCommand();
-                quickCheck.CommandText = "PRAGMA quick_check";
-                var verdict = quickCheck.ExecuteScalar() as string;
-                if (verdict != "ok")
-                {
-                    throw new StorageException($"link database {path} failed its integrity check: {verdict}. Restore it from a backup or move it aside to start empty.");
-                }
-            }
-
-            SchemaMigrator.Migrate(writer, LinkSchema.Migrations, path);
-        }
-        catch (SqliteException e)
-        {
-            writer.Dispose();
-            throw new StorageException($"cannot open link database {path}: {e.Message}. If the file is damaged, restore it from a backup or move it aside to start empty.", e);
-        }
-        catch
-        {
-            writer.Dispose();
-            throw;
-        }
-
+        var writer = SqliteDatabase.Open(
+            connectionString,
+            path,
+            "link",
+            "restore it from a backup or move it aside to start empty",
+            [synchronousFull ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL", "PRAGMA busy_timeout = 5000"],
+            LinkSchema.Migrations,
+            check);
         return new SqliteLinkStore(path, writer, connectionString);
     }
 
@@ -382,13 +353,6 @@ public sealed class SqliteLinkStore : IDisposable
             _writer.Dispose();
             SqliteConnection.ClearPool(new SqliteConnection(_connectionString));
         }
-    }
-
-    private static void Pragma(SqliteConnection connection, string sql)
-    {
-        using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        command.ExecuteNonQuery();
     }
 
     /// <summary>A pooled reader connection, counted as a reader until disposed (see <see cref="Dispose"/>).</summary>

@@ -119,19 +119,7 @@ public sealed class DurableRaftStorage : IRaftDisk, IDisposable
     public void Sync() => _wal.FlushToDisk();
 
     /// <summary>Once the records are durable: makes them visible to the engine.</summary>
-    public void Publish(Ready ready)
-    {
-        if (ready.Snapshot is { } installed)
-        {
-            Memory.ApplySnapshot(installed);
-        }
-
-        Memory.Append(ready.Entries);
-        if (!ready.HardState.IsEmpty)
-        {
-            Memory.SetHardState(ready.HardState);
-        }
-    }
+    public void Publish(Ready ready) => Memory.Publish(ready);
 
     /// <summary>
     /// Records a snapshot the application took at <paramref name="index"/> (applied), drops log

@@ -23,41 +23,13 @@ public sealed class ApiKeyStore : IDisposable
 
     public static ApiKeyStore Open(string path)
     {
-        var directory = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path));
-        if (directory is not null)
-        {
-            Directory.CreateDirectory(directory);
-        }
-
-        var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Mode = SqliteOpenMode.ReadWriteCreate, Pooling = false }.ToString());
-        try
-        {
-            connection.Open();
-            Execute(connection, "PRAGMA journal_mode = WAL");
-            Execute(connection, "PRAGMA synchronous = FULL");
-            Execute(connection, "PRAGMA busy_timeout = 5000");
-            using (var check = connection.CreateCommand())
-            {
-                check.CommandText = "PRAGMA quick_check";
-                if (check.ExecuteScalar() as string is var verdict && verdict != "ok")
-                {
-                    throw new StorageException($"node database {path} failed its integrity check: {verdict}. Restore it from a backup or move it aside (the node then generates a new API key).");
-                }
-            }
-
-            SchemaMigrator.Migrate(connection, ApiKeySchema.Migrations, path);
-        }
-        catch (SqliteException e)
-        {
-            connection.Dispose();
-            throw new StorageException($"cannot open node database {path}: {e.Message}. If the file is damaged, restore it from a backup or move it aside (the node then generates a new API key).", e);
-        }
-        catch
-        {
-            connection.Dispose();
-            throw;
-        }
-
+        var connection = SqliteDatabase.Open(
+            new SqliteConnectionStringBuilder { DataSource = path, Mode = SqliteOpenMode.ReadWriteCreate, Pooling = false }.ToString(),
+            path,
+            "node",
+            "restore it from a backup or move it aside (the node then generates a new API key)",
+            ["PRAGMA synchronous = FULL", "PRAGMA busy_timeout = 5000"],
+            ApiKeySchema.Migrations);
         return new ApiKeyStore(path, connection);
     }
 
@@ -135,12 +107,5 @@ public sealed class ApiKeyStore : IDisposable
             _disposed = true;
             _connection.Dispose();
         }
-    }
-
-    private static void Execute(SqliteConnection connection, string sql)
-    {
-        using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        command.ExecuteNonQuery();
     }
 }
