@@ -12,10 +12,12 @@ namespace Shortener.Bench.Raft;
 public sealed class BenchCluster
 {
     private readonly Dictionary<ulong, ReplicaDriver<int>> _drivers = [];
+    private readonly IReadOnlyDictionary<ulong, IRaftDisk> _disks;
     private readonly Queue<RaftMessage> _network = new();
 
     public BenchCluster(IReadOnlyDictionary<ulong, IRaftDisk> disks)
     {
+        _disks = disks;
         var conf = ConfState.Of([.. disks.Keys.Order()]);
         foreach (var (id, disk) in disks)
         {
@@ -57,11 +59,12 @@ public sealed class BenchCluster
                 while (driver.HasWork)
                 {
                     moved = true;
-                    var last = driver.Raft.LastIndex;
+                    // A proposal enters the engine's log at once; a round makes it durable.
+                    var durable = _disks[id].Log.LastIndex;
                     driver.RunRound();
-                    if (driver.Raft.Role == RaftRole.Leader && driver.Raft.LastIndex > last)
+                    if (driver.Raft.Role == RaftRole.Leader && _disks[id].Log.LastIndex > durable)
                     {
-                        LeaderWrites = (LeaderWrites.Rounds + 1, LeaderWrites.Entries + (long)(driver.Raft.LastIndex - last));
+                        LeaderWrites = (LeaderWrites.Rounds + 1, LeaderWrites.Entries + (long)(_disks[id].Log.LastIndex - durable));
                     }
                 }
             }

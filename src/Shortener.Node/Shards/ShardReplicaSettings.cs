@@ -35,6 +35,7 @@ public sealed class ShardReplicaSettings
 
     public int SnapshotKeepEntries { get; init; } = 1_000;
 
+    /// <summary>Wall time, only for the applied age between two ticks.</summary>
     public TimeProvider Time { get; init; } = TimeProvider.System;
 
     /// <summary>Called on the driver's thread after each applied batch, in log order: commands and their results.</summary>
