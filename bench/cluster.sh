@@ -69,6 +69,10 @@ for _ in $(seq 1 240); do grep -q "Press Ctrl-C" "$WORK/up.log" && break; sleep 
 grep -q "Press Ctrl-C" "$WORK/up.log" || { cat "$WORK/up.log" >&2; exit 1; }
 KEY=$(cat "$WORK/cluster/api-key")
 SHORT=http://127.0.0.1:28080,http://127.0.0.1:28081,http://127.0.0.1:28082
+# CPU per operation counts every process of each system: `up` and its node processes; etcd's members.
+SHORT_PIDS=$(echo "$UP" $(pgrep -P "$UP") | tr ' ' ',')
+ETCD_PIDS=$(echo "${PIDS[@]:0:3}" | tr ' ' ',')
+TICKS=$(getconf CLK_TCK)
 
 # JIT and caches warm before anything counts (the nodes are .NET and start cold; etcd is native).
 echo "warming up (${WARMUP} s of creates and ${WARMUP} s of reads on each)..." >&2
@@ -83,17 +87,24 @@ for op in create read; do
   for target in etcd shortener; do
     echo "measuring $target $op at $CLIENTS clients, ${DURATION} s each..." >&2
     if [[ $target == etcd ]]; then
-      "${LOAD[@]}" etcd "$op" "$ETCD" --clients "$CLIENTS" --duration "$DURATION" --warmup 3 >> "$RESULTS"
+      "${LOAD[@]}" etcd "$op" "$ETCD" --clients "$CLIENTS" --duration "$DURATION" --warmup 3 --pids "$ETCD_PIDS" --clock-ticks "$TICKS" >> "$RESULTS"
     else
-      "${LOAD[@]}" shortener "$op" "$SHORT" --clients "$CLIENTS" --duration "$DURATION" --warmup 3 --api-key "$KEY" >> "$RESULTS"
+      "${LOAD[@]}" shortener "$op" "$SHORT" --clients "$CLIENTS" --duration "$DURATION" --warmup 3 --api-key "$KEY" --pids "$SHORT_PIDS" --clock-ticks "$TICKS" >> "$RESULTS"
     fi
   done
 done
 
-printf '\n%-10s %-8s %8s %14s %10s %10s %8s\n' "system" "op" "clients" "ops/s" "p50 ms" "p99 ms" "errors"
+printf '\n%-10s %-8s %8s %14s %10s %10s %8s %14s %14s\n' "system" "op" "clients" "ops/s" "p50 ms" "p99 ms" "errors" "cpu ms/op" "load cpu ms/op"
 grep '^RESULT' "$RESULTS" | while read -r _ target op clients rps p50 p99 errors; do
-  printf '%-10s %-8s %8s %14s %10s %10s %8s\n' "$target" "$op" "$clients" "$rps" "$p50" "$p99" "$errors"
+  read -r sys load < <(awk -v t="$target" -v o="$op" -v c="$clients" '$1 == "CPU" && $2 == t && $3 == o && $4 == c {print $5, $6}' "$RESULTS")
+  printf '%-10s %-8s %8s %14s %10s %10s %8s %14s %14s\n' "$target" "$op" "$clients" "$rps" "$p50" "$p99" "$errors" "$sys" "$load"
 done
+echo
+# CPU per operation at the highest concurrency, over all of each system's processes.
+TOP=${CLIENTS##*,}
+cpu() { awk -v t="$1" -v o="$2" -v c="$TOP" -v f="$3" '$1 == "CPU" && $2 == t && $3 == o && $4 == c {print $f}' "$RESULTS"; }
+echo "cpu ms per op shortener create: $(cpu shortener create 5) (load generator: $(cpu shortener create 6); $TOP clients)"
+echo "cpu ms per op etcd put: $(cpu etcd create 5) (load generator: $(cpu etcd create 6); $TOP clients)"
 echo
 for op in create read; do
   for c in ${CLIENTS//,/ }; do

@@ -8,13 +8,16 @@ using Shortener.Bench.Cluster.Etcd;
 
 // Closed-loop load for bench/cluster.sh: N clients, each sending its next request when the last
 // one returns, spread over the endpoints (client i talks to endpoint i mod count), for a fixed time
-// after a warm-up. One line per concurrency level:
+// after a warm-up. Two lines per concurrency level:
 //   RESULT target op clients requests_per_s p50_ms p99_ms errors
+//   CPU target op clients system_cpu_ms_per_op load_generator_cpu_ms_per_op
+// The system's CPU is that of the processes named by --pids (all threads, user and kernel, from
+// /proc); the load generator's is its own, so a reader can tell whether it was the bottleneck.
 //
-//   ClusterBench shortener|etcd create|read ENDPOINTS [--clients 1,16,64] [--duration 10] [--warmup 3] [--api-key K] [--keys 2000]
+//   ClusterBench shortener|etcd create|read ENDPOINTS [--clients 1,16,64] [--duration 10] [--warmup 3] [--api-key K] [--keys 2000] [--pids P,P] [--clock-ticks 100]
 if (args.Length < 3 || args[0] is not ("shortener" or "etcd") || args[1] is not ("create" or "read"))
 {
-    Console.Error.WriteLine("usage: ClusterBench shortener|etcd create|read http://a,http://b,... [--clients 1,16,64] [--duration 10] [--warmup 3] [--api-key K] [--keys 2000]");
+    Console.Error.WriteLine("usage: ClusterBench shortener|etcd create|read http://a,http://b,... [--clients 1,16,64] [--duration 10] [--warmup 3] [--api-key K] [--keys 2000] [--pids P,P] [--clock-ticks 100]");
     return 2;
 }
 
@@ -32,6 +35,8 @@ var duration = TimeSpan.FromSeconds(double.Parse(options.GetValueOrDefault("--du
 var warmup = TimeSpan.FromSeconds(double.Parse(options.GetValueOrDefault("--warmup", "3"), CultureInfo.InvariantCulture));
 var keyCount = int.Parse(options.GetValueOrDefault("--keys", "2000"), CultureInfo.InvariantCulture);
 var apiKey = options.GetValueOrDefault("--api-key", string.Empty);
+var pids = options.GetValueOrDefault("--pids", string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries).Select(int.Parse).ToArray();
+var clockTicks = double.Parse(options.GetValueOrDefault("--clock-ticks", "100"), CultureInfo.InvariantCulture);
 
 ITarget system = target == "shortener" ? new ShortenerTarget(endpoints, apiKey) : new EtcdTarget(endpoints);
 if (op == "read")
@@ -45,6 +50,8 @@ foreach (var clients in clientCounts)
     await RunAsync(system, op, clients, warmup, recordInto: null);
     var latencies = new List<double>[clients];
     var errors = new int[clients];
+    var systemCpu = ProcessCpu.Seconds(pids, clockTicks);
+    var ownCpu = Process.GetCurrentProcess().TotalProcessorTime;
     var clock = Stopwatch.StartNew();
     await RunAsync(system, op, clients, duration, (client, ms, ok) =>
     {
@@ -55,11 +62,15 @@ foreach (var clients in clientCounts)
         }
     });
     var elapsed = clock.Elapsed.TotalSeconds;
+    systemCpu = ProcessCpu.Seconds(pids, clockTicks) - systemCpu;
+    ownCpu = Process.GetCurrentProcess().TotalProcessorTime - ownCpu;
     var all = latencies.Where(l => l is not null).SelectMany(l => l).Order().ToArray();
     var p50 = all.Length == 0 ? 0 : all[(int)(0.50 * (all.Length - 1))];
     var p99 = all.Length == 0 ? 0 : all[(int)(0.99 * (all.Length - 1))];
     var completed = all.Length - errors.Sum();
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"RESULT {target} {op} {clients} {completed / elapsed:F0} {p50:F2} {p99:F2} {errors.Sum()}"));
+    var requests = Math.Max(1, all.Length);
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"CPU {target} {op} {clients} {(pids.Length == 0 ? double.NaN : systemCpu * 1000 / requests):F3} {ownCpu.TotalMilliseconds / requests:F3}"));
 }
 
 return 0;
@@ -190,6 +201,35 @@ internal sealed class EtcdTarget : ITarget
     private static ByteString Key(int client, int n) => ByteString.CopyFromUtf8($"/links/{client}/{n}");
 
     private static PutRequest Put(int client, int n) => new() { Key = Key(client, n), Value = ByteString.CopyFromUtf8(Payload.Url(client, n)) };
+}
+
+/// <summary>CPU time of other processes, from /proc (Linux).</summary>
+internal static class ProcessCpu
+{
+    /// <summary>User and system CPU seconds the processes used so far (those that have exited count 0).</summary>
+    public static double Seconds(int[] pids, double clockTicks)
+    {
+        long ticks = 0;
+        foreach (var pid in pids)
+        {
+            string stat;
+            try
+            {
+                stat = File.ReadAllText($"/proc/{pid}/stat");
+            }
+            catch (IOException)
+            {
+                continue;
+            }
+
+            // Fields after the command name, which is in parentheses and may hold spaces:
+            // state is field 3, utime field 14 and stime field 15.
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            ticks += long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
+        }
+
+        return ticks / clockTicks;
+    }
 }
 
 /// <summary>The record both systems write: a URL of about 100 bytes.</summary>

@@ -29,12 +29,14 @@ public static class WalBench
 
     public static WalResult Run(string dir, int proposers, double seconds)
     {
+        var engines = new Dictionary<ulong, RaftLogEngine>();
         var storages = new Dictionary<ulong, DurableRaftStorage>();
         try
         {
             foreach (var id in new ulong[] { 1, 2, 3 })
             {
-                storages[id] = DurableRaftStorage.Open(Path.Combine(dir, $"n{id}"));
+                engines[id] = RaftLogEngine.Open(Path.Combine(dir, $"n{id}", "raft-log"));
+                storages[id] = DurableRaftStorage.Open(engines[id].Group(0), Path.Combine(dir, $"n{id}", "snap"));
             }
 
             var cluster = new BenchCluster(storages.ToDictionary(s => s.Key, s => (IRaftDisk)s.Value));
@@ -45,7 +47,7 @@ public static class WalBench
             var outstanding = 0;
             var measuring = false;
             var payload = Encoding.UTF8.GetBytes(new string('w', 100));
-            var syncsBefore = storages.Values.Sum(s => s.Wal.Syncs);
+            var syncsBefore = engines.Values.Sum(e => e.Syncs);
             cluster.ResetCounts();
             measuring = true;
             var clock = Stopwatch.StartNew();
@@ -71,7 +73,7 @@ public static class WalBench
             }
 
             var elapsed = clock.Elapsed.TotalSeconds;
-            var fsyncs = storages.Values.Sum(s => s.Wal.Syncs) - syncsBefore;
+            var fsyncs = engines.Values.Sum(e => e.Syncs) - syncsBefore;
             var (rounds, entries) = cluster.LeaderWrites;
             latencies.Sort();
             return new WalResult(
@@ -86,6 +88,11 @@ public static class WalBench
             foreach (var storage in storages.Values)
             {
                 storage.Dispose();
+            }
+
+            foreach (var engine in engines.Values)
+            {
+                engine.Dispose();
             }
         }
     }

@@ -48,6 +48,15 @@ public sealed class ClusterTests(ITestOutputHelper output)
         var metrics = await cluster.Client(2).GetStringAsync("/metrics");
         Assert.Contains("shortener_shard_applied_age", metrics);
         Assert.Contains("shortener_peer_messages_sent", metrics);
+
+        // One log for all the node's shards: every batch carried at least one shard's records.
+        double Metric(string name) => double.Parse(
+            metrics.Split('\n').Single(l => l.StartsWith(name + " ", StringComparison.Ordinal) || l.StartsWith(name + "{", StringComparison.Ordinal)).Split(' ')[^1],
+            System.Globalization.CultureInfo.InvariantCulture);
+        var batches = Metric("shortener_raft_log_batches_total");
+        Assert.True(batches > 0, "the node's Raft log wrote no batch");
+        Assert.True(Metric("shortener_raft_log_shard_batches_total") >= batches);
+        Assert.True(Metric("shortener_raft_log_segments") >= 1);
     }
 
     [Fact]

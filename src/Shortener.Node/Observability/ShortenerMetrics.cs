@@ -211,6 +211,18 @@ public sealed class ShortenerMetrics : IDisposable
             "{node}",
             "Members of the cluster as this node knows them, by state");
         _meter.CreateObservableGauge("shortener.cluster.members_version", () => members.Topology.Version, "{change}", "Changes the member list has been through");
+        ObserveLog(host.Log);
+    }
+
+    /// <summary>The node's Raft log: its batches (one write and one fsync each) and how many shards each carried.</summary>
+    private void ObserveLog(Storage.Raft.RaftLogEngine log)
+    {
+        _meter.CreateObservableCounter("shortener.raft_log.batches", () => log.Batches, "{batch}", "Batches the node's Raft log wrote, one write and one fsync each");
+        _meter.CreateObservableCounter("shortener.raft_log.shard_batches", () => log.GroupsWritten, "{batch}", "Shards' records written, summed over batches: divided by batches, the shards one fsync served");
+        _meter.CreateObservableCounter("shortener.raft_log.fsyncs", () => log.Syncs, "{fsync}", "fsyncs of the node's Raft log");
+        _meter.CreateObservableCounter("shortener.raft_log.written", () => log.BytesWritten, "By", "Bytes the node's Raft log wrote");
+        _meter.CreateObservableCounter("shortener.raft_log.rewrites", () => log.Rewrites, "{rewrite}", "Shards' live entries copied forward so old segments could be deleted");
+        _meter.CreateObservableGauge("shortener.raft_log.segments", () => log.SegmentCount, "{segment}", "Segment files of the node's Raft log");
     }
 
     public void Dispose() => _meter.Dispose();

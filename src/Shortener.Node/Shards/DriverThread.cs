@@ -4,9 +4,9 @@ namespace Shortener.Node.Shards;
 
 /// <summary>
 /// The one thread that runs the rounds of all of a node's shard replicas together (in tests, of
-/// one): each pass takes every replica's events and writes its Ready to its WAL
-/// (<see cref="ShardReplica.BeginRound"/>), fsyncs every WAL that needs it at once (concurrent
-/// fsyncs share the file system's journal commits), then finishes each
+/// one): each pass takes every replica's events and queues its Ready in the node's Raft log
+/// (<see cref="ShardReplica.BeginRound"/>), has the log write and fsync them all at once (one
+/// write, one fsync: group commit across shards), then finishes each
 /// (<see cref="ShardReplica.EndRound"/>: send, apply, advance). Against a thread per shard it saves
 /// most wake-ups and context switches, which on a small machine are what a lightly loaded shard's
 /// round mostly costs. It sleeps on <see cref="Signal"/>, which every replica's inbox sets. A slow
@@ -59,13 +59,11 @@ public sealed class DriverThread : IAsyncDisposable
                 }
             }
 
-            if (sync.Count == 1)
+            // The replicas share one log: the first Sync writes and fsyncs everyone's records,
+            // the rest find nothing left to write (or the first one's failure).
+            foreach (var replica in sync)
             {
-                sync[0].Sync();
-            }
-            else if (sync.Count > 1)
-            {
-                Parallel.ForEach(sync, r => r.Sync());
+                replica.Sync();
             }
 
             for (var i = 0; i < _replicas.Count; i++)

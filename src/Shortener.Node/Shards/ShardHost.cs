@@ -10,6 +10,7 @@ using Shortener.Node.Observability;
 using Shortener.Node.Peers;
 using Shortener.Node.Peers.Protocol;
 using Shortener.Storage.Links;
+using Shortener.Storage.Raft;
 
 namespace Shortener.Node.Shards;
 
@@ -29,6 +30,7 @@ public sealed class ShardHost : IAsyncDisposable
     private readonly Task _ticker;
     private readonly string[] _ageHeaders;
     private readonly FileStream _lock;
+    private readonly RaftLogEngine _log;
     private readonly DriverThread _thread = new();
 
     public ShardHost(
@@ -49,6 +51,7 @@ public sealed class ShardHost : IAsyncDisposable
         Router = topology.CreateRouter();
         _logger = loggers.CreateLogger<ShardHost>();
         _lock = LockDataDir(dataDir);
+        _log = RaftLogEngine.Open(Path.Combine(dataDir, "raft-log"));
         var proposer = BitConverter.ToUInt64(System.Security.Cryptography.RandomNumberGenerator.GetBytes(8));
         _replicas = new ShardReplica[topology.Shards];
         _ageHeaders = new string[topology.Shards];
@@ -96,7 +99,7 @@ public sealed class ShardHost : IAsyncDisposable
                     MembershipStep = metrics.MembershipStep,
                 };
                 var first = bootstrap is null ? null : new ConfState(bootstrap[shard].Voters, bootstrap[shard].Learners, [], [], false);
-                _replicas[shard] = ShardReplica.Open(Path.Combine(dataDir, "shards", shard.ToString("D3", CultureInfo.InvariantCulture)), settings, first, _thread.Signal, replicaLogger);
+                _replicas[shard] = ShardReplica.Open(Path.Combine(dataDir, "shards", shard.ToString("D3", CultureInfo.InvariantCulture)), _log, settings, first, _thread.Signal, replicaLogger);
                 _ageHeaders[shard] = "0";
             }
         }
@@ -107,6 +110,7 @@ public sealed class ShardHost : IAsyncDisposable
                 replica.DisposeAsync().AsTask().GetAwaiter().GetResult();
             }
 
+            _log.Dispose();
             _lock.Dispose();
             throw;
         }
@@ -131,6 +135,9 @@ public sealed class ShardHost : IAsyncDisposable
     public ShardRouter Router { get; }
 
     public IReadOnlyList<ShardReplica> Replicas => _replicas;
+
+    /// <summary>The node's Raft log, which every shard's replica appends to.</summary>
+    public RaftLogEngine Log => _log;
 
     public ShardReplica For(string code) => _replicas[Router.ShardOf(code)];
 
@@ -174,11 +181,12 @@ public sealed class ShardHost : IAsyncDisposable
             await replica.DisposeAsync().ConfigureAwait(false);
         }
 
+        _log.Dispose();
         _stop.Dispose();
         await _lock.DisposeAsync().ConfigureAwait(false);
     }
 
-    /// <summary>Two processes on one data dir would interleave their WAL writes: the second is refused.</summary>
+    /// <summary>Two processes on one data dir would interleave their log writes: the second is refused.</summary>
     private static FileStream LockDataDir(string dataDir)
     {
         Directory.CreateDirectory(dataDir);

@@ -11,7 +11,7 @@ namespace Shortener.Node.Shards;
 
 /// <summary>
 /// This node's replica of one link shard: the host of a <see cref="ReplicaDriver{TResult}"/> over
-/// the shard's WAL (<see cref="DurableRaftStorage"/>) and SQLite state machine
+/// the shard's group of the node's Raft log (<see cref="DurableRaftStorage"/>) and SQLite state machine
 /// (<see cref="SqliteLinkStateMachine"/>). It adds what needs threads and wall time: an inbox that
 /// callers on any thread post to, tasks that complete when the driver answers, the node's fault
 /// pause, the leader's membership reconciler on its ticks, and snapshot captures run off the
@@ -65,16 +65,23 @@ public sealed class ShardReplica : IAsyncDisposable
     internal bool HasWork => !_inbox.IsEmpty || _driver.HasWork;
 
     /// <summary>
-    /// Opens (or, on first start, bootstraps) the replica in <paramref name="directory"/>: the Raft
-    /// WAL and snapshots under raft/, the state machine in links.db. Without
+    /// Opens (or, on first start, bootstraps) the replica in <paramref name="directory"/>: its log
+    /// in the node's <paramref name="log"/> (group = shard), its snapshots under raft/snap, the
+    /// state machine in links.db. Without
     /// <paramref name="bootstrap"/> (a node that joined after the cluster was created) a new
     /// replica starts empty, in no configuration, until the shard's leader adds it and sends it a
     /// snapshot. Its rounds run on the thread that <paramref name="wake"/> wakes.
     /// </summary>
-    public static ShardReplica Open(string directory, ShardReplicaSettings settings, ConfState? bootstrap, ManualResetEventSlim wake, ILogger logger)
+    public static ShardReplica Open(string directory, RaftLogEngine log, ShardReplicaSettings settings, ConfState? bootstrap, ManualResetEventSlim wake, ILogger logger)
     {
         Directory.CreateDirectory(directory);
-        var disk = DurableRaftStorage.Open(Path.Combine(directory, "raft"));
+        var perShardWal = Path.Combine(directory, "raft", "wal");
+        if (Directory.Exists(perShardWal))
+        {
+            throw new StorageException($"{perShardWal} holds a Raft WAL of its own, written by a Shortener from before the node-wide log; this version cannot read it. Start this node with a new data dir (its shards catch up from the other replicas), or keep running the older version.");
+        }
+
+        var disk = DurableRaftStorage.Open(log.Group((uint)settings.Shard), Path.Combine(directory, "raft", "snap"));
         SqliteLinkStateMachine? state = null;
         try
         {
@@ -219,7 +226,7 @@ public sealed class ShardReplica : IAsyncDisposable
 
     /// <summary>
     /// The first half of a round on the driver thread: the queued events, then the driver's own
-    /// first half (its Ready written to the WAL, not yet fsynced).
+    /// first half (its Ready queued in the node's log, not yet written).
     /// </summary>
     internal RoundStart BeginRound()
     {
@@ -231,7 +238,11 @@ public sealed class ShardReplica : IAsyncDisposable
         return _driver.BeginRound();
     }
 
-    /// <summary>Between the halves, for a round that must be durable: the fsync of this replica's WAL.</summary>
+    /// <summary>
+    /// Between the halves, for a round that must be durable: the node log's write and fsync, which
+    /// carries every replica's records queued this round (the first replica to call it does the
+    /// work; for the others it returns at once, or throws if that write failed).
+    /// </summary>
     internal void Sync()
     {
         try
@@ -244,7 +255,7 @@ public sealed class ShardReplica : IAsyncDisposable
         }
     }
 
-    /// <summary>The second half, once the WAL is durable: the driver sends, applies and advances; snapshot work goes to the pool.</summary>
+    /// <summary>The second half, once the log is durable: the driver sends, applies and advances; snapshot work goes to the pool.</summary>
     internal void EndRound()
     {
         _driver.EndRound();

@@ -7,6 +7,7 @@ using Shortener.Node.Hosting;
 using Shortener.Node.Membership;
 using Shortener.Node.Peers;
 using Shortener.Node.Shards;
+using Shortener.Storage.Raft;
 
 namespace Shortener.Node.Tests.Cluster;
 
@@ -19,6 +20,7 @@ public sealed class ShardReplicaTests : IAsyncLifetime
 {
     private const int TickMs = 20;
     private readonly Dictionary<ulong, DriverThread> _threads = [];
+    private readonly Dictionary<ulong, RaftLogEngine> _logs = [];
 
     private readonly TempDirectory _dir = new();
     private readonly Dictionary<ulong, ShardReplica> _replicas = [];
@@ -44,6 +46,11 @@ public sealed class ShardReplicaTests : IAsyncLifetime
         foreach (var replica in _replicas.Values)
         {
             await replica.DisposeAsync();
+        }
+
+        foreach (var log in _logs.Values)
+        {
+            log.Dispose();
         }
 
         _dir.Dispose();
@@ -284,6 +291,14 @@ public sealed class ShardReplicaTests : IAsyncLifetime
         await Task.CompletedTask;
     }
 
+    [Fact]
+    public void A_shard_directory_with_a_wal_of_its_own_from_an_older_version_is_refused()
+    {
+        Directory.CreateDirectory(Path.Combine(_dir.Path, "node1", "raft", "wal"));
+        var error = Assert.Throws<Storage.StorageException>(() => Open(1));
+        Assert.Contains("new data dir", error.Message);
+    }
+
     private async Task CloseAsync(ulong id)
     {
         if (_threads.Remove(id, out var thread))
@@ -292,13 +307,20 @@ public sealed class ShardReplicaTests : IAsyncLifetime
         }
 
         await _replicas[id].DisposeAsync();
+        if (_logs.Remove(id, out var log))
+        {
+            log.Dispose();
+        }
     }
 
     private ShardReplica Open(ulong id, TimeSpan? timeout = null)
     {
         var thread = new DriverThread();
+        var log = RaftLogEngine.Open(Path.Combine(_dir.Path, $"node{id}", "raft-log"));
+        _logs[id] = log;
         var replica = ShardReplica.Open(
             Path.Combine(_dir.Path, $"node{id}"),
+            log,
             new ShardReplicaSettings
             {
                 Shard = 0,

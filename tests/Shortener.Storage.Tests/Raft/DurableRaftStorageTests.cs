@@ -232,7 +232,7 @@ public sealed class DurableRaftStorageRefusalTests : IDisposable
     {
         var dir = _dir.File("n1");
         new SnapshotFileStore(Path.Combine(dir, "snap")).Save(new RaftSnapshot(new SnapshotMetadata(5, 1, ConfState.Of(1)), []));
-        var (wal, _) = RaftWal.Open(Path.Combine(dir, "wal"));
+        var (wal, _) = SingleGroupLog.Open(Path.Combine(dir, "log"));
         using (wal)
         {
             // The log picks up at 20, but the snapshot ends at 5: 6..19 are gone.
@@ -242,6 +242,6 @@ public sealed class DurableRaftStorageRefusalTests : IDisposable
         }
 
         var error = Assert.Throws<StorageException>(() => DurableRaftStorage.Open(dir));
-        Assert.Contains("resumes at index 20 but the snapshot ends at 5", error.Message);
+        Assert.Contains("resumes at index 20 but its snapshot ends at 5", error.Message);
     }
 }

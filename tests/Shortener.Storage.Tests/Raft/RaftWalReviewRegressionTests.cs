@@ -1,16 +1,17 @@
 using System.Text;
 using Shortener.Core;
 using Shortener.Core.Raft;
+using Shortener.Simulation.Disk;
 using Shortener.Storage.Raft;
 using static Shortener.Storage.Tests.Raft.RaftWalTests;
 
 namespace Shortener.Storage.Tests.Raft;
 
-/// <summary>Defects found in review of the first WAL version; each test failed before its fix.</summary>
+/// <summary>Defects found in review of the first WAL version (a WAL per shard then, one group of the node's log now); each test failed before its fix.</summary>
 public sealed class RaftWalReviewRegressionTests : IDisposable
 {
-    // Header of a new segment: SegmentHeader(16) + Snapshot(17) + HardState(24), 13 bytes of framing each.
-    private const int SegmentHeaderBytes = 13 + 16 + 13 + 17 + 13 + 24;
+    // Header of a new segment: SegmentHeader(8) + the group's Snapshot(17) + HardState(24), 17 bytes of framing each.
+    private const int SegmentHeaderBytes = 17 + 8 + 17 + 17 + 17 + 24;
 
     private readonly TempDirectory _dir = new();
 
@@ -18,7 +19,7 @@ public sealed class RaftWalReviewRegressionTests : IDisposable
 
     public void Dispose() => _dir.Dispose();
 
-    private string[] Segments() => Directory.GetFiles(WalDir, "*.wal").Order().ToArray();
+    private string[] Segments() => Directory.GetFiles(WalDir, "*.log").Order().ToArray();
 
     /// <summary>Crash after Rotate's CreateSegment was fsynced but before the batch that triggered it was written.</summary>
     private void CrashRightAfterRotation()
@@ -31,7 +32,7 @@ public sealed class RaftWalReviewRegressionTests : IDisposable
     [Fact]
     public void A_hard_state_never_lands_without_its_entries_across_a_rotation()
     {
-        var (wal, _) = RaftWal.Open(WalDir, 250);
+        var (wal, _) = SingleGroupLog.Open(WalDir, 250);
         using (wal)
         {
             wal.Append(new HardState(1, 1, 0), [E(1, 1), E(1, 2), E(1, 3)]);
@@ -42,7 +43,7 @@ public sealed class RaftWalReviewRegressionTests : IDisposable
 
         Assert.Equal(2, Segments().Length);
         CrashRightAfterRotation();
-        var (again, state) = RaftWal.Open(WalDir, 250);
+        var (again, state) = SingleGroupLog.Open(WalDir, 250);
         using (again)
         {
             var last = state.Entries.Count > 0 ? state.Entries[^1].Index : state.SnapshotIndex;
@@ -53,21 +54,27 @@ public sealed class RaftWalReviewRegressionTests : IDisposable
     [Fact]
     public void An_installed_snapshot_pending_at_a_rotation_is_not_restated_as_taken()
     {
-        var (wal, _) = RaftWal.Open(WalDir, 500);
+        var sim = new SimFileSystem();
+        var fs = new FailingFileSystem(sim);
+        var (wal, _) = SingleGroupLog.Open("/n/log", 540, fs);
         using (wal)
         {
             // An old log 1..12 of term 1 (uncommitted past 2).
             wal.Append(new HardState(1, 1, 2), Enumerable.Range(1, 12).Select(i => E(1, (ulong)i)).ToList());
             wal.Sync();
-            // The leader of term 3 installs its snapshot at (10, 3): the follower's 10 is term 1, so the whole log goes.
+
+            // The leader of term 3 installs its snapshot at (10, 3): the follower's 10 is term 1,
+            // so the whole log goes. The batch opens a new segment, whose header is synced (the
+            // old segment's fsync, then the new one's); the power fails before the batch's own fsync.
             wal.AppendSnapshot(10, 3, installed: true);
             wal.Append(new HardState(3, 0, 10), []);
-            wal.Sync();
+            fs.FailSyncsFrom(3);
+            Assert.Throws<IOException>(wal.Sync);
         }
 
-        Assert.Equal(2, Segments().Length);
-        CrashRightAfterRotation();
-        var (again, state) = RaftWal.Open(WalDir, 500);
+        sim.Crash(new SeededRandom(1), tornWrites: false);
+        Assert.Equal(2, sim.Files("/n/log", RaftLogEngine.Extension).Count);
+        var (again, state) = SingleGroupLog.Open("/n/log", 540, sim);
         using (again)
         {
             // The crash lost the batch with the install: the log is as it was before it, whole.
@@ -81,10 +88,10 @@ public sealed class RaftWalReviewRegressionTests : IDisposable
     [Fact]
     public void A_suffix_rewrite_below_a_segments_first_entry_replays_after_a_release()
     {
-        var (wal, _) = RaftWal.Open(WalDir, 510);
+        var (wal, _) = SingleGroupLog.Open(WalDir, 550);
         using (wal)
         {
-            wal.Append(new HardState(1, 1, 3), [E(1, 1), E(1, 2), E(1, 3), E(1, 4), E(1, 5)]);
+            wal.Append(new HardState(1, 1, 3), [.. Enumerable.Range(1, 5).Select(i => E(1, (ulong)i, "0123456789"))]);
             wal.Sync();
             wal.Append(HardState.Empty, [E(1, 6, new string('x', 60)), E(1, 7, new string('x', 60)), E(1, 8, new string('x', 60))]);
             wal.Sync();
@@ -101,7 +108,7 @@ public sealed class RaftWalReviewRegressionTests : IDisposable
         }
 
         Assert.Single(Segments());
-        var (again, state) = RaftWal.Open(WalDir, 510);
+        var (again, state) = SingleGroupLog.Open(WalDir, 550);
         using (again)
         {
             Assert.Equal(5UL, state.SnapshotIndex);
@@ -112,7 +119,7 @@ public sealed class RaftWalReviewRegressionTests : IDisposable
     [Fact]
     public void A_torn_last_batch_whose_first_sector_was_never_written_is_a_tail()
     {
-        var (wal, _) = RaftWal.Open(WalDir);
+        var (wal, _) = SingleGroupLog.Open(WalDir);
         using (wal)
         {
             wal.Append(new HardState(1, 1, 0), [E(1, 1)]);
@@ -125,10 +132,10 @@ public sealed class RaftWalReviewRegressionTests : IDisposable
         // (zeros), the rest of the batch does.
         var path = Segments()[^1];
         var bytes = File.ReadAllBytes(path);
-        var at = bytes.AsSpan().IndexOf(Encoding.UTF8.GetBytes("aaaaaaaaaaaaaaaa")) - 17 - 13;
-        Array.Clear(bytes, at, 13);
+        var at = bytes.AsSpan().IndexOf(Encoding.UTF8.GetBytes("aaaaaaaaaaaaaaaa")) - 17 - 17;
+        Array.Clear(bytes, at, 17);
         File.WriteAllBytes(path, bytes);
-        var (again, state) = RaftWal.Open(WalDir);
+        var (again, state) = SingleGroupLog.Open(WalDir);
         using (again)
         {
             Assert.Equal([1UL], state.Entries.Select(e => e.Index));
@@ -206,7 +213,7 @@ public sealed class DurableRaftStorageReviewRegressionTests : IDisposable
         using var storage = DurableRaftStorage.Open("/n", fileSystem: fs);
         storage.Persist(new Ready { Snapshot = new RaftSnapshot(new SnapshotMetadata(1, 1, ConfState.Of(1)), []), HardState = new HardState(1, 0, 1), MustSync = true });
         storage.Persist(new Ready { HardState = new HardState(1, 1, 1), Entries = [E(1, 2)], MustSync = true });
-        var segment = fs.Files("/n/wal", RaftWal.Extension).Single();
+        var segment = fs.Files("/n/log", RaftLogEngine.Extension).Single();
         var length = fs.ReadAll(segment).Length;
 
         storage.Write(new Ready { HardState = new HardState(1, 1, 2) });

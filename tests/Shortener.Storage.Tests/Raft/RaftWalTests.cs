@@ -258,7 +258,7 @@ public sealed class RaftWalTests : IDisposable
     public void A_stray_file_in_the_wal_directory_is_refused()
     {
         Directory.CreateDirectory(WalDir);
-        File.WriteAllText(Path.Combine(WalDir, "notes.wal"), "hello");
+        File.WriteAllText(Path.Combine(WalDir, "notes.log"), "hello");
         Assert.Throws<WalCorruptionException>(() => Open().Wal.Dispose());
     }
 
@@ -266,7 +266,7 @@ public sealed class RaftWalTests : IDisposable
     public void Crc32c_matches_the_standard_check_value() =>
         Assert.Equal(0xE3069283u, Crc32C.Compute("123456789"u8));
 
-    private (RaftWal Wal, RecoveredRaftState State) Open(long segmentBytes = RaftWal.DefaultSegmentBytes) => RaftWal.Open(WalDir, segmentBytes);
+    private (SingleGroupLog Wal, RecoveredRaftState State) Open(long segmentBytes = RaftLogEngine.DefaultSegmentBytes) => SingleGroupLog.Open(WalDir, segmentBytes);
 
     private string SegmentPath() => Directory.GetFiles(WalDir).Single();
 }
@@ -282,7 +282,7 @@ public sealed class RaftWalRefusalTests : IDisposable
     [Fact]
     public void A_log_with_entries_missing_in_the_middle_is_refused()
     {
-        var (wal, _) = RaftWal.Open(WalDir);
+        var (wal, _) = SingleGroupLog.Open(WalDir);
         using (wal)
         {
             wal.Append(new HardState(1, 1, 0), [RaftWalTests.E(1, 1), RaftWalTests.E(1, 2)]);
@@ -290,14 +290,14 @@ public sealed class RaftWalRefusalTests : IDisposable
             wal.Sync();
         }
 
-        var error = Assert.Throws<WalCorruptionException>(() => RaftWal.Open(WalDir).Wal.Dispose());
+        var error = Assert.Throws<WalCorruptionException>(() => SingleGroupLog.Open(WalDir).Wal.Dispose());
         Assert.Contains("jumps from index 2 to 5", error.Message);
     }
 
     [Fact]
     public void A_segment_that_does_not_start_with_its_own_header_is_refused()
     {
-        var (wal, _) = RaftWal.Open(WalDir);
+        var (wal, _) = SingleGroupLog.Open(WalDir);
         using (wal)
         {
             wal.Append(new HardState(1, 1, 0), [RaftWalTests.E(1, 1)]);
@@ -306,8 +306,8 @@ public sealed class RaftWalRefusalTests : IDisposable
 
         // Renamed to another sequence number, the header no longer matches the file.
         var path = Directory.GetFiles(WalDir).Single();
-        File.Move(path, Path.Combine(WalDir, $"{7:x16}-{1:x16}{RaftWal.Extension}"));
-        var error = Assert.Throws<WalCorruptionException>(() => RaftWal.Open(WalDir).Wal.Dispose());
+        File.Move(path, Path.Combine(WalDir, $"{7:x16}{RaftLogEngine.Extension}"));
+        var error = Assert.Throws<WalCorruptionException>(() => SingleGroupLog.Open(WalDir).Wal.Dispose());
         Assert.Contains("does not start with its own header", error.Message);
     }
 }
