@@ -77,9 +77,8 @@ public sealed class ReviewRegressionTests : IAsyncLifetime
     [Fact]
     public async Task A_500_carries_the_trace_id_in_its_body_and_its_log_line()
     {
-        foreach (var db in Directory.GetFiles(Path.Combine(_dir.Path, "shards"), "links.db", SearchOption.AllDirectories))
+        using (var connection = new SqliteConnection($"Data Source={Path.Combine(_dir.Path, "shards.db")};Pooling=False"))
         {
-            using var connection = new SqliteConnection($"Data Source={db};Pooling=False");
             connection.Open();
             using var drop = connection.CreateCommand();
             drop.CommandText = "DROP TABLE links";

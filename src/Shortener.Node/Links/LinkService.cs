@@ -209,26 +209,16 @@ public sealed class LinkService
         return link;
     }
 
-    /// <summary>
-    /// Reads a shard's local store under a lease: a snapshot install that swaps the store waits for
-    /// the read (and the read for the swap's moment). A replica that stopped answers 503.
-    /// </summary>
-    private T Read<T>(int shard, Func<SqliteLinkStore, T> read)
+    /// <summary>Reads a shard's committed rows on this node. A node that is shutting down answers 503.</summary>
+    private T Read<T>(int shard, Func<ShardLinks, T> read)
     {
-        var replica = _shards.Replicas[shard];
-        SqliteLinkStateMachine.StoreLease lease;
         try
         {
-            lease = replica.LeaseStore();
+            return read(_shards.Replicas[shard].Links);
         }
         catch (ObjectDisposedException)
         {
             throw new ShardUnavailableException(shard, "this node's replica of the shard is shutting down");
-        }
-
-        using (lease)
-        {
-            return read(lease.Store);
         }
     }
 }

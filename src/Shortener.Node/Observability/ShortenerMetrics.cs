@@ -212,6 +212,7 @@ public sealed class ShortenerMetrics : IDisposable
             "Members of the cluster as this node knows them, by state");
         _meter.CreateObservableGauge("shortener.cluster.members_version", () => members.Topology.Version, "{change}", "Changes the member list has been through");
         ObserveLog(host.Log);
+        _meter.CreateObservableCounter("shortener.shard_db.commits", () => host.Database.Commits, "{commit}", "Transactions the node's link database committed: one per driver round that applied something, for all shards");
     }
 
     /// <summary>The node's Raft log: its batches (one write and one fsync each) and how many shards each carried.</summary>

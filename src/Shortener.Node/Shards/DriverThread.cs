@@ -7,7 +7,9 @@ namespace Shortener.Node.Shards;
 /// one): each pass takes every replica's events and queues its Ready in the node's Raft log
 /// (<see cref="ShardReplica.BeginRound"/>), has the log write and fsync them all at once (one
 /// write, one fsync: group commit across shards), then finishes each
-/// (<see cref="ShardReplica.EndRound"/>: send, apply, advance). Against a thread per shard it saves
+/// (<see cref="ShardReplica.EndRound"/>: send, apply, advance), commits in one transaction what
+/// every replica applied, and only then lets them answer (<see cref="ShardReplica.Answer"/>: a
+/// client that got its answer reads what it wrote, from any connection). Against a thread per shard it saves
 /// most wake-ups and context switches, which on a small machine are what a lightly loaded shard's
 /// round mostly costs. It sleeps on <see cref="Signal"/>, which every replica's inbox sets. A slow
 /// round of one shard (a snapshot install) delays the others' by as much.
@@ -15,15 +17,18 @@ namespace Shortener.Node.Shards;
 public sealed class DriverThread : IAsyncDisposable
 {
     private IReadOnlyList<ShardReplica> _replicas = [];
+    private Action _commit = () => { };
     private Task _task = Task.CompletedTask;
     private volatile bool _stopping;
 
     /// <summary>Set by the replicas' inboxes; give it to each replica when it is opened.</summary>
     public ManualResetEventSlim Signal { get; } = new(false, spinCount: 0);
 
-    public void Start(IReadOnlyList<ShardReplica> replicas)
+    /// <param name="commit">Commits what the pass applied (the node's link database's held transaction).</param>
+    public void Start(IReadOnlyList<ShardReplica> replicas, Action commit)
     {
         _replicas = replicas;
+        _commit = commit;
 
         // A thread of its own: rounds block in fsync and SQLite, which on pool threads would starve
         // the requests waiting for them.
@@ -70,6 +75,23 @@ public sealed class DriverThread : IAsyncDisposable
             {
                 _replicas[i].EndRound();
                 any |= starts[i] != RoundStart.Idle;
+            }
+
+            Exception? lost = null;
+            try
+            {
+                _commit();
+            }
+            catch (Exception e)
+            {
+                // What the replicas applied is not in the database: they stop, and what they
+                // would have answered is unknown to the client (a restart replays the log).
+                lost = e;
+            }
+
+            foreach (var replica in _replicas)
+            {
+                replica.Answer(lost);
             }
 
             // Events that arrived after the reset set the signal again: the wait returns at once.

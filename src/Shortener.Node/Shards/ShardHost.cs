@@ -31,6 +31,7 @@ public sealed class ShardHost : IAsyncDisposable
     private readonly string[] _ageHeaders;
     private readonly FileStream _lock;
     private readonly RaftLogEngine _log;
+    private readonly SqliteLinkStore _links;
     private readonly DriverThread _thread = new();
 
     public ShardHost(
@@ -51,7 +52,22 @@ public sealed class ShardHost : IAsyncDisposable
         Router = topology.CreateRouter();
         _logger = loggers.CreateLogger<ShardHost>();
         _lock = LockDataDir(dataDir);
-        _log = RaftLogEngine.Open(Path.Combine(dataDir, "raft-log"));
+        try
+        {
+            _log = RaftLogEngine.Open(Path.Combine(dataDir, "raft-log"));
+
+            // Every shard's rows, their applies held for one commit per driver round;
+            // synchronous=NORMAL, as the Raft log is the durable record.
+            _links = SqliteLinkStore.Open(Path.Combine(dataDir, "shards.db"), synchronousFull: false);
+            _links.HoldCommits = true;
+        }
+        catch
+        {
+            _log?.Dispose();
+            _lock.Dispose();
+            throw;
+        }
+
         var proposer = BitConverter.ToUInt64(System.Security.Cryptography.RandomNumberGenerator.GetBytes(8));
         _replicas = new ShardReplica[topology.Shards];
         _ageHeaders = new string[topology.Shards];
@@ -89,7 +105,7 @@ public sealed class ShardHost : IAsyncDisposable
                     {
                         if (index == 0)
                         {
-                            AdoptStoredMembers(state.Lease());
+                            AdoptStoredMembers(state.Links);
                         }
 
                         restored();
@@ -99,7 +115,7 @@ public sealed class ShardHost : IAsyncDisposable
                     MembershipStep = metrics.MembershipStep,
                 };
                 var first = bootstrap is null ? null : new ConfState(bootstrap[shard].Voters, bootstrap[shard].Learners, [], [], false);
-                _replicas[shard] = ShardReplica.Open(Path.Combine(dataDir, "shards", shard.ToString("D3", CultureInfo.InvariantCulture)), _log, settings, first, _thread.Signal, replicaLogger);
+                _replicas[shard] = ShardReplica.Open(Path.Combine(dataDir, "shards", shard.ToString("D3", CultureInfo.InvariantCulture)), _log, _links, settings, first, _thread.Signal, replicaLogger);
                 _ageHeaders[shard] = "0";
             }
         }
@@ -110,15 +126,16 @@ public sealed class ShardHost : IAsyncDisposable
                 replica.DisposeAsync().AsTask().GetAwaiter().GetResult();
             }
 
+            _links.Dispose();
             _log.Dispose();
             _lock.Dispose();
             throw;
         }
 
         // Shard 0 may know a newer member list than the cluster.json this node started from.
-        AdoptStoredMembers(_replicas[0].LeaseStore());
+        AdoptStoredMembers(_replicas[0].Links);
         peers.PeerUnreachable += ReportUnreachable;
-        _thread.Start(_replicas);
+        _thread.Start(_replicas, _links.CommitHeld);
         metrics.ObserveShards(this, members);
         _ticker = Task.Run(TickAsync);
         _logger.LogInformation(
@@ -138,6 +155,9 @@ public sealed class ShardHost : IAsyncDisposable
 
     /// <summary>The node's Raft log, which every shard's replica appends to.</summary>
     public RaftLogEngine Log => _log;
+
+    /// <summary>The node's link database: every shard's rows, committed once per driver round.</summary>
+    public SqliteLinkStore Database => _links;
 
     public ShardReplica For(string code) => _replicas[Router.ShardOf(code)];
 
@@ -181,6 +201,7 @@ public sealed class ShardHost : IAsyncDisposable
             await replica.DisposeAsync().ConfigureAwait(false);
         }
 
+        _links.Dispose();
         _log.Dispose();
         _stop.Dispose();
         await _lock.DisposeAsync().ConfigureAwait(false);
@@ -229,14 +250,11 @@ public sealed class ShardHost : IAsyncDisposable
     }
 
     /// <summary>Takes the member list shard 0 holds (at start, or after a snapshot replaced shard 0's state) if it is newer.</summary>
-    private void AdoptStoredMembers(SqliteLinkStateMachine.StoreLease lease)
+    private void AdoptStoredMembers(ShardLinks shardZero)
     {
-        using (lease)
+        if (shardZero.ClusterMembers() is { } stored)
         {
-            if (lease.Store.ClusterMembers() is { } stored)
-            {
-                _members.Adopt(stored.Document, stored.Version);
-            }
+            _members.Adopt(stored.Document, stored.Version);
         }
     }
 

@@ -11,11 +11,13 @@ namespace Shortener.Node.Shards;
 
 /// <summary>
 /// This node's replica of one link shard: the host of a <see cref="ReplicaDriver{TResult}"/> over
-/// the shard's group of the node's Raft log (<see cref="DurableRaftStorage"/>) and SQLite state machine
-/// (<see cref="SqliteLinkStateMachine"/>). It adds what needs threads and wall time: an inbox that
-/// callers on any thread post to, tasks that complete when the driver answers, the node's fault
-/// pause, the leader's membership reconciler on its ticks, and snapshot captures run off the
-/// driver's thread. The node's <see cref="DriverThread"/> runs its rounds with every other shard's.
+/// the shard's group of the node's Raft log (<see cref="DurableRaftStorage"/>) and its rows in the
+/// node's SQLite database (<see cref="SqliteLinkStateMachine"/>). It adds what needs threads and
+/// wall time: an inbox that callers on any thread post to, tasks that complete when the driver
+/// answers, the node's fault pause, the leader's membership reconciler on its ticks, and snapshot
+/// captures run off the driver's thread. The node's <see cref="DriverThread"/> runs its rounds
+/// with every other shard's, commits what they applied in one transaction, and only then lets
+/// this replica answer (<see cref="Answer"/>): a client that got its answer reads what it wrote.
 /// </summary>
 public sealed class ShardReplica : IAsyncDisposable
 {
@@ -26,6 +28,7 @@ public sealed class ShardReplica : IAsyncDisposable
     private readonly SqliteLinkStateMachine _state;
     private readonly ReplicaDriver<BatchItemResult> _driver;
     private readonly ShardInbox _inbox;
+    private readonly List<Action<Exception?>> _answers = [];
     private readonly ILogger _logger;
     private volatile ReplicaStatus _status;
     private long _lastTickAtMs;
@@ -38,6 +41,17 @@ public sealed class ShardReplica : IAsyncDisposable
         _logger = logger;
         _inbox = new ShardInbox(wake);
         _lastTickAtMs = NowMs();
+
+        // What a round applied reaches the redirect cache and the member list with the answers,
+        // once the node committed it: a cache filled from the database in between would otherwise
+        // keep a value older than the one just applied.
+        state.Applied = (envelopes, results) => _answers.Add(lost =>
+        {
+            if (lost is null)
+            {
+                settings.Applied(envelopes, results);
+            }
+        });
         _driver = new ReplicaDriver<BatchItemResult>(settings.DriverOptions(), disk, state, settings.Transport, new ReplicaLog(settings.Shard, logger));
         _status = _driver.Status;
     }
@@ -66,19 +80,21 @@ public sealed class ShardReplica : IAsyncDisposable
 
     /// <summary>
     /// Opens (or, on first start, bootstraps) the replica in <paramref name="directory"/>: its log
-    /// in the node's <paramref name="log"/> (group = shard), its snapshots under raft/snap, the
-    /// state machine in links.db. Without
+    /// in the node's <paramref name="log"/> (group = shard), its snapshots under raft/snap, its
+    /// rows in the node's <paramref name="links"/> database. Without
     /// <paramref name="bootstrap"/> (a node that joined after the cluster was created) a new
     /// replica starts empty, in no configuration, until the shard's leader adds it and sends it a
     /// snapshot. Its rounds run on the thread that <paramref name="wake"/> wakes.
     /// </summary>
-    public static ShardReplica Open(string directory, RaftLogEngine log, ShardReplicaSettings settings, ConfState? bootstrap, ManualResetEventSlim wake, ILogger logger)
+    public static ShardReplica Open(string directory, RaftLogEngine log, SqliteLinkStore links, ShardReplicaSettings settings, ConfState? bootstrap, ManualResetEventSlim wake, ILogger logger)
     {
         Directory.CreateDirectory(directory);
-        var perShardWal = Path.Combine(directory, "raft", "wal");
-        if (Directory.Exists(perShardWal))
+        foreach (var old in new[] { Path.Combine(directory, "raft", "wal"), Path.Combine(directory, "links.db") })
         {
-            throw new StorageException($"{perShardWal} holds a Raft WAL of its own, written by a Shortener from before the node-wide log; this version cannot read it. Start this node with a new data dir (its shards catch up from the other replicas), or keep running the older version.");
+            if (Path.Exists(old))
+            {
+                throw new StorageException($"{old} holds a shard's Raft WAL or database of its own, written by a Shortener from before the node-wide log and database; this version cannot read it. Start this node with a new data dir (its shards catch up from the other replicas), or keep running the older version.");
+            }
         }
 
         var disk = DurableRaftStorage.Open(log.Group((uint)settings.Shard), Path.Combine(directory, "raft", "snap"));
@@ -90,8 +106,7 @@ public sealed class ShardReplica : IAsyncDisposable
                 logger.LogInformation("Shard {Shard}: bootstrapped with {Config}", settings.Shard, bootstrap);
             }
 
-            state = SqliteLinkStateMachine.Open(Path.Combine(directory, "links.db"));
-            state.Applied = settings.Applied;
+            state = new SqliteLinkStateMachine(links, settings.Shard);
             var machine = state;
             state.Restored = () => settings.Restored(machine);
             var applied = state.AppliedIndex;
@@ -112,8 +127,8 @@ public sealed class ShardReplica : IAsyncDisposable
         }
     }
 
-    /// <summary>The shard's state as this replica has applied it, held open until the lease is disposed (a snapshot install waits for it).</summary>
-    public SqliteLinkStateMachine.StoreLease LeaseStore() => _state.Lease();
+    /// <summary>The shard's rows as this replica applied them and the node committed them.</summary>
+    public ShardLinks Links => _state.Links;
 
     /// <summary>
     /// Proposes a command and waits until this replica applied it. The driver proposes it again
@@ -219,6 +234,7 @@ public sealed class ShardReplica : IAsyncDisposable
         }
 
         _driver.Shutdown("the node is shutting down");
+        Answer(lost: null);
         _state.Dispose();
         _disk.Dispose();
         return ValueTask.CompletedTask;
@@ -253,6 +269,26 @@ public sealed class ShardReplica : IAsyncDisposable
         {
             _driver.Abort(e);
         }
+    }
+
+    /// <summary>
+    /// After the node committed what the round applied (<paramref name="lost"/> null), or failed to
+    /// (then this replica stops and every answer held says the outcome is unknown): the answers
+    /// the round held back go out.
+    /// </summary>
+    internal void Answer(Exception? lost)
+    {
+        if (lost is not null)
+        {
+            _driver.Abort(lost);
+        }
+
+        foreach (var answer in _answers)
+        {
+            answer(lost);
+        }
+
+        _answers.Clear();
     }
 
     /// <summary>The second half, once the log is durable: the driver sends, applies and advances; snapshot work goes to the pool.</summary>
@@ -313,7 +349,9 @@ public sealed class ShardReplica : IAsyncDisposable
                     return;
                 }
 
-                _driver.Propose(p.Payload, p.Done);
+                _driver.Propose(p.Payload, outcome => _answers.Add(lost => p.Done(lost is null
+                    ? outcome
+                    : ProposalOutcome<BatchItemResult>.Failed($"this node could not commit what it applied: {lost.Message}", mayHaveApplied: true))));
                 break;
             case ShardEvent.Read r:
                 if (paused)
@@ -322,7 +360,7 @@ public sealed class ShardReplica : IAsyncDisposable
                     return;
                 }
 
-                _driver.Read(r.Done);
+                _driver.Read(outcome => _answers.Add(lost => r.Done(lost is null ? outcome : ReadOutcome.Failed($"this node could not commit what it applied: {lost.Message}"))));
                 break;
             case ShardEvent.Run run:
                 _driver.Request(node =>

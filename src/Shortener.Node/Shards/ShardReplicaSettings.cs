@@ -38,7 +38,7 @@ public sealed class ShardReplicaSettings
     /// <summary>Wall time, only for the applied age between two ticks.</summary>
     public TimeProvider Time { get; init; } = TimeProvider.System;
 
-    /// <summary>Called on the driver's thread after each applied batch, in log order: commands and their results.</summary>
+    /// <summary>Called on the driver's thread for each applied batch, in log order, once the node committed the round that applied it: commands and their results.</summary>
     public Action<IReadOnlyList<LinkCommandEnvelope>, IReadOnlyList<BatchItemResult>> Applied { get; init; } = (_, _) => { };
 
     /// <summary>Called after the state machine was replaced by a snapshot (caches of it are stale).</summary>

@@ -2,18 +2,26 @@ using Shortener.Storage.Sqlite;
 
 namespace Shortener.Storage.Links;
 
-/// <summary>The versioned schema of a link database. Append new migrations; never edit a released one.</summary>
+/// <summary>
+/// The versioned schema of a node's link database (shards.db): every shard's rows in one file,
+/// keyed by shard first, so one transaction holds the applies of all the node's shards and a
+/// shard's rows are one range to export or replace. Append new migrations; never edit a released
+/// one. (Before it, each shard had a links.db of its own; a data dir of that layout is refused.)
+/// </summary>
 public static class LinkSchema
 {
     public static IReadOnlyList<SchemaMigration> Migrations { get; } =
     [
-        new(1, "links, tags, idempotency, meta, api keys", """
+        new(1, "every shard's links, tags, idempotency records, applied proposals and meta", """
             CREATE TABLE meta (
-                key   TEXT PRIMARY KEY,
-                value TEXT NOT NULL
+                shard INTEGER NOT NULL,
+                key   TEXT NOT NULL,
+                value TEXT NOT NULL,
+                PRIMARY KEY (shard, key)
             ) WITHOUT ROWID;
             CREATE TABLE links (
-                code            TEXT PRIMARY KEY,
+                shard           INTEGER NOT NULL,
+                code            TEXT NOT NULL,
                 url             TEXT NOT NULL,
                 created_at      INTEGER NOT NULL,
                 updated_at      INTEGER NOT NULL,
@@ -23,41 +31,39 @@ public static class LinkSchema
                 redirect_status INTEGER NOT NULL,
                 tags            TEXT NOT NULL DEFAULT '[]',
                 title           TEXT,
-                deleted         INTEGER NOT NULL DEFAULT 0
+                deleted         INTEGER NOT NULL DEFAULT 0,
+                PRIMARY KEY (shard, code)
             ) WITHOUT ROWID;
-            CREATE INDEX links_newest ON links (created_at DESC, code DESC) WHERE deleted = 0;
+            CREATE INDEX links_newest ON links (shard, created_at DESC, code DESC) WHERE deleted = 0;
             CREATE TABLE link_tags (
+                shard      INTEGER NOT NULL,
                 tag        TEXT NOT NULL,
                 created_at INTEGER NOT NULL,
                 code       TEXT NOT NULL,
-                PRIMARY KEY (tag, created_at, code)
+                PRIMARY KEY (shard, tag, created_at, code)
             ) WITHOUT ROWID;
             CREATE TABLE idempotency (
+                shard        INTEGER NOT NULL,
                 scope        TEXT NOT NULL,
                 key          TEXT NOT NULL,
                 request_hash TEXT NOT NULL,
                 result       TEXT NOT NULL,
                 created_at   INTEGER NOT NULL,
-                PRIMARY KEY (scope, key)
+                PRIMARY KEY (shard, scope, key)
             ) WITHOUT ROWID;
-            CREATE INDEX idempotency_age ON idempotency (created_at);
-            CREATE TABLE api_keys (
-                id         TEXT PRIMARY KEY,
-                hash       TEXT NOT NULL UNIQUE,
-                source     TEXT NOT NULL,
-                created_at INTEGER NOT NULL
-            ) WITHOUT ROWID
-            """),
-        new(2, "proposals applied, so a re-proposed command applies once", """
+            CREATE INDEX idempotency_age ON idempotency (shard, created_at);
             CREATE TABLE applied_proposals (
+                shard    INTEGER NOT NULL,
                 proposer INTEGER NOT NULL,
                 id       INTEGER NOT NULL,
                 at       INTEGER NOT NULL,
                 result   TEXT,
-                PRIMARY KEY (proposer, id)
+                PRIMARY KEY (shard, proposer, id)
             ) WITHOUT ROWID;
-            CREATE INDEX applied_proposals_age ON applied_proposals (at)
+            CREATE INDEX applied_proposals_age ON applied_proposals (shard, at)
             """),
-        new(3, "API keys live in the node's own database", "DROP TABLE IF EXISTS api_keys"),
     ];
+
+    /// <summary>The tables that hold a shard's rows, in the order a snapshot copies them.</summary>
+    public static IReadOnlyList<string> ShardTables { get; } = ["meta", "links", "link_tags", "idempotency", "applied_proposals"];
 }

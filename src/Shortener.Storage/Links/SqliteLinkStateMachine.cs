@@ -5,30 +5,39 @@ using Shortener.Core.Replication;
 namespace Shortener.Storage.Links;
 
 /// <summary>
-/// A link shard's state machine on one node: its <see cref="SqliteLinkStore"/>, which a snapshot
-/// install replaces with another. Readers on other threads take a <see cref="StoreLease"/> on the
-/// store of the moment; the replacement waits until the leases on the old store are returned (a
-/// connection to the old file closing after the swap would checkpoint into, and delete, the new
-/// file's WAL) and holds new readers for that moment only, so no reader ever meets a closed store.
-/// The store runs synchronous=NORMAL: the shard's Raft log is the durable record and replays what
-/// the database lost in a power failure.
+/// A link shard's state machine on one node: the shard's rows in the node's
+/// <see cref="SqliteLinkStore"/>, which holds every shard. With the store's
+/// <see cref="SqliteLinkStore.HoldCommits"/> on, an apply joins the transaction the node commits
+/// once per driver round, and the host answers clients after that commit; readers
+/// (<see cref="Links"/>) see committed rows. A snapshot is the shard's rows copied out; installing
+/// one replaces them in one transaction. The store runs synchronous=NORMAL: the Raft log is the
+/// durable record and replays what the database lost in a power failure.
 /// </summary>
 public sealed class SqliteLinkStateMachine : IReplicatedStateMachine<BatchItemResult>, IDisposable
 {
-    private readonly object _gate = new();
-    private SqliteLinkStore _store;
+    private readonly SqliteLinkStore _store;
+    private readonly bool _ownsStore;
     private ulong _applied;
-    private int _leases;
-    private bool _swapping;
-    private bool _disposed;
 
-    private SqliteLinkStateMachine(SqliteLinkStore store)
+    /// <summary>Shard <paramref name="shard"/> of the node's <paramref name="store"/> (which the caller keeps and disposes).</summary>
+    public SqliteLinkStateMachine(SqliteLinkStore store, int shard)
+        : this(store, shard, ownsStore: false)
     {
-        _store = store;
-        _applied = store.AppliedIndex;
     }
 
-    public string Path => _store.Path;
+    private SqliteLinkStateMachine(SqliteLinkStore store, int shard, bool ownsStore)
+    {
+        _store = store;
+        _ownsStore = ownsStore;
+        Shard = shard;
+        Links = new ShardLinks(store, shard);
+        _applied = store.AppliedIndexOf(shard);
+    }
+
+    public int Shard { get; }
+
+    /// <summary>The shard's committed rows, for readers on any thread.</summary>
+    public ShardLinks Links { get; }
 
     public ulong AppliedIndex => Volatile.Read(ref _applied);
 
@@ -38,139 +47,38 @@ public sealed class SqliteLinkStateMachine : IReplicatedStateMachine<BatchItemRe
     /// <summary>Called on the driver's thread after a snapshot replaced the state (caches of it are stale).</summary>
     public Action Restored { get; set; } = () => { };
 
-    public static SqliteLinkStateMachine Open(string path) => new(SqliteLinkStore.Open(path, synchronousFull: false));
-
-    /// <summary>The store as of now, kept open until the lease is disposed. Waits (briefly) while a snapshot install swaps stores.</summary>
-    public StoreLease Lease()
-    {
-        lock (_gate)
-        {
-            while (_swapping && !_disposed)
-            {
-                Monitor.Wait(_gate);
-            }
-
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            _leases++;
-            return new StoreLease(this, _store);
-        }
-    }
+    /// <summary>A shard alone in a store of its own at <paramref name="path"/> (shard 0, committing each apply), for tests and tools.</summary>
+    public static SqliteLinkStateMachine Open(string path) => new(SqliteLinkStore.Open(path, synchronousFull: false), 0, ownsStore: true);
 
     public IReadOnlyList<BatchItemResult> Apply(IReadOnlyList<ProposedCommand> commands, ulong appliedThrough)
     {
         var (envelopes, ids) = LinkBatch.Decode(commands);
-
-        var results = _store.ApplyBatch(envelopes, appliedThrough, ids);
+        var results = _store.ApplyBatch(Shard, envelopes, appliedThrough, ids);
         Volatile.Write(ref _applied, appliedThrough);
         Applied(envelopes, results);
         return results;
     }
 
-    /// <summary>The work copies the database through a reader connection of its own (VACUUM INTO), so applies go on meanwhile.</summary>
+    /// <summary>The work copies the shard's committed rows through a reader connection of its own, so applies go on meanwhile.</summary>
     public Func<CapturedSnapshot> PrepareSnapshot() => () =>
     {
-        using var lease = Lease();
-        var (index, data) = lease.Store.ExportSnapshot();
+        var (index, data) = _store.ExportSnapshot(Shard);
         return new CapturedSnapshot(index, data);
     };
 
-    /// <summary>
-    /// Replaces the database with <paramref name="snapshot"/>. The slow part (writing and fsyncing
-    /// the new file) happens while the old store still serves reads; they then wait only for the
-    /// close, rename and open.
-    /// </summary>
+    /// <summary>Replaces the shard's rows with <paramref name="snapshot"/> (empty for the bootstrap snapshot), in one transaction.</summary>
     public void Restore(RaftSnapshot snapshot)
     {
-        var path = _store.Path;
-        var staged = snapshot.Data.Length == 0 ? null : SqliteLinkStore.StageSnapshot(path, snapshot.Data);
-        lock (_gate)
-        {
-            _swapping = true;
-            while (_leases > 0)
-            {
-                Monitor.Wait(_gate);
-            }
-        }
-
-        try
-        {
-            _store.Dispose();
-            if (staged is null)
-            {
-                // The bootstrap snapshot: an empty state machine.
-                File.Delete(path);
-                File.Delete(path + "-wal");
-                File.Delete(path + "-shm");
-            }
-            else
-            {
-                SqliteLinkStore.SwapInSnapshot(path, staged);
-            }
-
-            _store = SqliteLinkStore.Open(path, synchronousFull: false, check: false);
-            if (_store.AppliedIndex != snapshot.Metadata.Index)
-            {
-                _store.ApplyBatch([], snapshot.Metadata.Index);
-            }
-
-            Volatile.Write(ref _applied, snapshot.Metadata.Index);
-        }
-        finally
-        {
-            lock (_gate)
-            {
-                _swapping = false;
-                Monitor.PulseAll(_gate);
-            }
-        }
-
+        _store.RestoreSnapshot(Shard, snapshot.Data, snapshot.Metadata.Index);
+        Volatile.Write(ref _applied, snapshot.Metadata.Index);
         Restored();
     }
 
     public void Dispose()
     {
-        lock (_gate)
+        if (_ownsStore)
         {
-            if (_disposed)
-            {
-                return;
-            }
-
-            _disposed = true;
-            _swapping = true;
-            while (_leases > 0)
-            {
-                Monitor.Wait(_gate);
-            }
+            _store.Dispose();
         }
-
-        _store.Dispose();
-    }
-
-    private void Release()
-    {
-        lock (_gate)
-        {
-            if (--_leases == 0 && _swapping)
-            {
-                Monitor.PulseAll(_gate);
-            }
-        }
-    }
-
-    /// <summary>A reader's hold on the store of the moment; dispose it when the read is done.</summary>
-    public readonly struct StoreLease : IDisposable
-    {
-        private readonly SqliteLinkStateMachine _owner;
-
-        internal StoreLease(SqliteLinkStateMachine owner, SqliteLinkStore store)
-        {
-            _owner = owner;
-            Store = store;
-        }
-
-        public SqliteLinkStore Store { get; }
-
-        public void Dispose() => _owner?.Release();
     }
 }

@@ -6,12 +6,14 @@ using Shortener.Storage.Sqlite;
 namespace Shortener.Storage.Links;
 
 /// <summary>
-/// A link database: SQLite in WAL mode. Standing alone (a node's own data) it runs
-/// synchronous=FULL, so a command that returned is on disk; as a shard's state machine it runs
-/// synchronous=NORMAL, since the shard's Raft log is the durable record and replays what the
-/// database lost (<see cref="Open"/>). Writes go through one connection, one batch at a time
-/// (<see cref="ApplyBatch(IReadOnlyList{LinkCommandEnvelope})"/> commits many commands in one
-/// transaction); reads use their own pooled connections and never wait for writers.
+/// A node's link database (shards.db): every shard's rows in one SQLite file in WAL mode, keyed by
+/// shard. Standing alone (tests, tools) it runs synchronous=FULL, so a command that returned is on
+/// disk; as the node's shard state it runs synchronous=NORMAL, since the Raft log is the durable
+/// record and replays what the database lost (<see cref="Open"/>). Writes go through one
+/// connection; with <see cref="HoldCommits"/> the applies of all shards join one transaction that
+/// stays open until <see cref="CommitHeld"/> (once per driver round: etcd's batched backend
+/// commit), so a round's commands share their pages and one commit. Reads use their own pooled
+/// connections, see only committed data and never wait for the writer.
 /// </summary>
 public sealed class SqliteLinkStore : IDisposable
 {
@@ -20,6 +22,8 @@ public sealed class SqliteLinkStore : IDisposable
     private readonly SqliteLinkTable _table;
     private readonly Lock _writeLock = new();
     private readonly System.Collections.Concurrent.ConcurrentBag<LinkLookup> _linkReaders = [];
+    private SqliteTransaction? _held;
+    private Exception? _heldLost;
     private int _activeReaders;
     private volatile bool _disposed;
 
@@ -33,16 +37,25 @@ public sealed class SqliteLinkStore : IDisposable
 
     public string Path { get; }
 
-    /// <summary>The meta key holding the Raft log index the database has applied through.</summary>
+    /// <summary>The meta key holding the Raft log index a shard has applied through.</summary>
     public const string AppliedIndexKey = "raft_applied";
+
+    /// <summary>
+    /// Applies join one open transaction, committed by <see cref="CommitHeld"/>, instead of
+    /// committing each batch. Set by a host that answers clients only after that commit.
+    /// </summary>
+    public bool HoldCommits { get; set; }
+
+    /// <summary>Transactions committed (for metrics and the benchmark).</summary>
+    public long Commits { get; private set; }
 
     /// <param name="path">The database file.</param>
     /// <param name="synchronousFull">
-    /// fsync every commit (the default, for a store that is its own source of truth). A shard's
-    /// state machine passes false: its Raft WAL is the durable record and replays whatever the
+    /// fsync every commit (the default, for a store that is its own source of truth). A node's
+    /// shard state passes false: its Raft log is the durable record and replays whatever the
     /// database lost, so the database only needs to stay consistent (synchronous=NORMAL).
     /// </param>
-    /// <param name="check">Run <c>PRAGMA quick_check</c> first (skipped for a snapshot just written and checksummed).</param>
+    /// <param name="check">Run <c>PRAGMA quick_check</c> first.</param>
     public static SqliteLinkStore Open(string path, bool synchronousFull = true, bool check = true)
     {
         var connectionString = new SqliteConnectionStringBuilder
@@ -65,7 +78,7 @@ public sealed class SqliteLinkStore : IDisposable
         return new SqliteLinkStore(path, writer, connectionString);
     }
 
-    /// <summary>Applies one command on its own (a store that is its own source of truth); throws if it failed.</summary>
+    /// <summary>Applies one command on its own to shard 0 (a store that is its own source of truth); throws if it failed.</summary>
     public CommandResult Apply(LinkCommandEnvelope envelope)
     {
         var result = ApplyBatch([envelope])[0];
@@ -73,48 +86,92 @@ public sealed class SqliteLinkStore : IDisposable
     }
 
     /// <summary>
-    /// Applies commands in order in one transaction and one fsync. Each command runs in its own
+    /// Applies commands to shard 0 in order in one transaction. Each command runs in its own
     /// savepoint: one that throws is rolled back alone and reported in its slot; the rest commit.
     /// </summary>
-    public IReadOnlyList<BatchItemResult> ApplyBatch(IReadOnlyList<LinkCommandEnvelope> envelopes) => ApplyBatch(envelopes, null);
+    public IReadOnlyList<BatchItemResult> ApplyBatch(IReadOnlyList<LinkCommandEnvelope> envelopes) => ApplyBatch(0, envelopes, null);
+
+    /// <summary>As <see cref="ApplyBatch(int, IReadOnlyList{LinkCommandEnvelope}, ulong?, IReadOnlyList{ProposalId}?)"/> for shard 0.</summary>
+    public IReadOnlyList<BatchItemResult> ApplyBatch(IReadOnlyList<LinkCommandEnvelope> envelopes, ulong? appliedIndex, IReadOnlyList<ProposalId>? proposals = null) =>
+        ApplyBatch(0, envelopes, appliedIndex, proposals);
 
     /// <summary>
-    /// As <see cref="ApplyBatch(IReadOnlyList{LinkCommandEnvelope})"/>, and records in the same
-    /// transaction that the log is applied through <paramref name="appliedIndex"/>, so after a crash
-    /// the store and its applied index agree and replay resumes exactly after it. With
+    /// Applies commands to <paramref name="shard"/> in order, and records in the same transaction
+    /// that its log is applied through <paramref name="appliedIndex"/>, so after a crash the
+    /// shard's rows and its applied index agree and replay resumes exactly after it. With
     /// <paramref name="proposals"/> (one per envelope), a proposal applied before is skipped as a
     /// duplicate (its first result is returned): a proposer may propose the same command again
     /// when it cannot tell whether a leader change lost it, and it must still apply once.
     /// Replicated (an applied index given), only errors that every replica would meet alike become
     /// a command's result: the state machine's own refusals and constraint violations. Anything
-    /// else (I/O, a full disk, a busy database) throws and commits nothing, so this replica stops
-    /// rather than silently skip a command the others applied.
+    /// else (I/O, a full disk, a busy database) throws and commits nothing (with
+    /// <see cref="HoldCommits"/>, nothing of the held transaction: <see cref="CommitHeld"/> then
+    /// throws too), so the replica stops rather than silently skip a command the others applied.
     /// </summary>
-    public IReadOnlyList<BatchItemResult> ApplyBatch(IReadOnlyList<LinkCommandEnvelope> envelopes, ulong? appliedIndex, IReadOnlyList<ProposalId>? proposals = null)
+    public IReadOnlyList<BatchItemResult> ApplyBatch(int shard, IReadOnlyList<LinkCommandEnvelope> envelopes, ulong? appliedIndex, IReadOnlyList<ProposalId>? proposals = null)
     {
         lock (_writeLock)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            using var transaction = _writer.BeginTransaction(deferred: false);
+            if (_heldLost is not null)
+            {
+                throw new StorageException($"the node's link database lost a held transaction ({_heldLost.Message})", _heldLost);
+            }
+
+            var transaction = _held ?? _writer.BeginTransaction(deferred: false);
             _table.Transaction = transaction;
+            _table.Shard = shard;
             try
             {
                 var results = LinkBatch.Apply(_table, envelopes, proposals, e => IsDeterministic(e, replicated: appliedIndex is not null));
                 if (appliedIndex is { } index)
                 {
-                    _table.Execute(
-                        "INSERT INTO meta (key, value) VALUES ($key, $value) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                        ("$key", AppliedIndexKey),
-                        ("$value", index.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+                    SetMeta(shard, AppliedIndexKey, index.ToString(System.Globalization.CultureInfo.InvariantCulture));
                 }
 
-                transaction.Commit();
+                if (HoldCommits)
+                {
+                    _held = transaction;
+                }
+                else
+                {
+                    transaction.Commit();
+                    transaction.Dispose();
+                    Commits++;
+                }
+
                 return results;
+            }
+            catch (Exception e)
+            {
+                // Rolled back whole: with held commits that includes other shards' applies, which
+                // CommitHeld then reports lost so their replicas stop too.
+                transaction.Dispose();
+                if (_held is not null)
+                {
+                    _held = null;
+                    _heldLost = e;
+                }
+
+                throw;
             }
             finally
             {
                 _table.Transaction = null;
             }
+        }
+    }
+
+    /// <summary>
+    /// Commits the transaction the applies joined (nothing held: nothing to do). Throws if an
+    /// apply failed and rolled it back: every shard that applied since the last commit lost it.
+    /// </summary>
+    public void CommitHeld()
+    {
+        lock (_writeLock)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            CommitHeldLocked();
         }
     }
 
@@ -128,25 +185,41 @@ public sealed class SqliteLinkStore : IDisposable
         _ => false,
     };
 
-    /// <summary>The Raft log index this store has applied through (0 when it never applied one).</summary>
-    public ulong AppliedIndex => GetMeta(AppliedIndexKey) is { } text ? ulong.Parse(text, System.Globalization.CultureInfo.InvariantCulture) : 0;
+    /// <summary>The Raft log index shard 0 has applied through (0 when it never applied one).</summary>
+    public ulong AppliedIndex => AppliedIndexOf(0);
+
+    /// <summary>The Raft log index <paramref name="shard"/> has applied through, as committed (0 when it never applied one).</summary>
+    public ulong AppliedIndexOf(int shard) => GetMeta(shard, AppliedIndexKey) is { } text ? ulong.Parse(text, System.Globalization.CultureInfo.InvariantCulture) : 0;
 
     /// <summary>
-    /// A consistent copy of the whole database as bytes (VACUUM INTO, so compact and free of the
-    /// WAL) and the applied index it holds. It reads through a connection of its own, so applies
-    /// go on meanwhile; the copy is the database as of one committed apply.
+    /// A consistent copy of <paramref name="shard"/>'s rows as bytes (a small SQLite file of its
+    /// own, without the shard column) and the applied index it holds. It reads through a connection
+    /// of its own in one read transaction, so applies go on meanwhile; the copy is the shard as of
+    /// one committed apply.
     /// </summary>
-    public (ulong AppliedIndex, byte[] Data) ExportSnapshot()
+    public (ulong AppliedIndex, byte[] Data) ExportSnapshot(int shard = 0)
     {
         var copy = Path + ".snapshot-" + Guid.NewGuid().ToString("N");
         try
         {
             using (var lease = OpenReader())
             {
-                using var command = lease.Connection.CreateCommand();
-                command.CommandText = "VACUUM INTO $path";
-                command.Parameters.AddWithValue("$path", copy);
-                command.ExecuteNonQuery();
+                var connection = lease.Connection;
+                Run(connection, null, "ATTACH DATABASE $path AS snap", ("$path", copy));
+                try
+                {
+                    using var transaction = connection.BeginTransaction(deferred: true);
+                    foreach (var table in LinkSchema.ShardTables)
+                    {
+                        Run(connection, transaction, $"CREATE TABLE snap.{table} AS SELECT {SnapshotColumns(table)} FROM main.{table} WHERE shard = $shard", ("$shard", shard));
+                    }
+
+                    transaction.Commit();
+                }
+                finally
+                {
+                    Run(connection, null, "DETACH DATABASE snap");
+                }
             }
 
             ulong applied;
@@ -168,39 +241,124 @@ public sealed class SqliteLinkStore : IDisposable
     }
 
     /// <summary>
-    /// Replaces the database at <paramref name="path"/> (which must not be open) with a snapshot from
-    /// <see cref="ExportSnapshot"/>: written beside it, fsynced, then renamed over it, so a crash
-    /// leaves either the old database or the new one.
+    /// Replaces <paramref name="shard"/>'s rows with a snapshot from <see cref="ExportSnapshot"/>
+    /// (empty: the shard starts empty) applied through <paramref name="appliedIndex"/>, in one
+    /// transaction: readers see the old rows or the new, and a crash leaves one or the other. What
+    /// the applies hold so far is committed first.
     /// </summary>
-    public static void ReplaceWithSnapshot(string path, byte[] snapshot) => SwapInSnapshot(path, StageSnapshot(path, snapshot));
-
-    /// <summary>
-    /// Step 1 of <see cref="ReplaceWithSnapshot"/>, while the old database may still be open and
-    /// serving: writes the snapshot beside it and fsyncs it. Returns the staged file.
-    /// </summary>
-    public static string StageSnapshot(string path, byte[] snapshot)
+    public void RestoreSnapshot(int shard, byte[] snapshot, ulong appliedIndex)
     {
-        var staged = path + ".incoming";
-        using var file = new FileStream(staged, FileMode.Create, FileAccess.Write, FileShare.None);
-        file.Write(snapshot);
-        file.Flush(flushToDisk: true);
-        return staged;
+        var staged = Path + ".incoming-" + Guid.NewGuid().ToString("N");
+        try
+        {
+            if (snapshot.Length > 0)
+            {
+                File.WriteAllBytes(staged, snapshot);
+            }
+
+            lock (_writeLock)
+            {
+                ObjectDisposedException.ThrowIf(_disposed, this);
+                CommitHeldLocked();
+                if (snapshot.Length > 0)
+                {
+                    Run(_writer, null, "ATTACH DATABASE $path AS snap", ("$path", staged));
+                }
+
+                try
+                {
+                    using var transaction = _writer.BeginTransaction(deferred: false);
+                    foreach (var table in LinkSchema.ShardTables)
+                    {
+                        Run(_writer, transaction, $"DELETE FROM main.{table} WHERE shard = $shard", ("$shard", shard));
+                        if (snapshot.Length > 0)
+                        {
+                            var columns = SnapshotColumns(table);
+                            Run(_writer, transaction, $"INSERT INTO main.{table} (shard, {columns}) SELECT $shard, {columns} FROM snap.{table}", ("$shard", shard));
+                        }
+                    }
+
+                    _table.Transaction = transaction;
+                    _table.Shard = shard;
+                    SetMeta(shard, AppliedIndexKey, appliedIndex.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                    _table.Transaction = null;
+                    transaction.Commit();
+                    Commits++;
+                }
+                finally
+                {
+                    _table.Transaction = null;
+                    if (snapshot.Length > 0)
+                    {
+                        Run(_writer, null, "DETACH DATABASE snap");
+                    }
+                }
+            }
+        }
+        catch (SqliteException e)
+        {
+            throw new StorageException($"a snapshot of shard {shard} could not be installed in {Path}: {e.Message}", e);
+        }
+        finally
+        {
+            File.Delete(staged);
+        }
     }
 
-    /// <summary>Step 2, once the old database is closed: renames the staged snapshot over it (quick).</summary>
-    public static void SwapInSnapshot(string path, string staged)
+    /// <summary>The columns of <paramref name="table"/> a snapshot carries: all but the shard.</summary>
+    private static string SnapshotColumns(string table) => table switch
     {
-        File.Delete(path + "-wal");
-        File.Delete(path + "-shm");
-        File.Move(staged, path, overwrite: true);
-        Raft.DirectorySync.Fsync(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!);
+        "meta" => "key, value",
+        "links" => SqliteLinkTable.SelectColumns,
+        "link_tags" => "tag, created_at, code",
+        "idempotency" => "scope, key, request_hash, result, created_at",
+        "applied_proposals" => "proposer, id, at, result",
+        _ => throw new ArgumentOutOfRangeException(nameof(table), table, "not a shard table"),
+    };
+
+    private static void Run(SqliteConnection connection, SqliteTransaction? transaction, string sql, params (string Name, object Value)[] parameters)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.Transaction = transaction;
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.AddWithValue(name, value);
+        }
+
+        command.ExecuteNonQuery();
     }
+
+    private void SetMeta(int shard, string key, string value) => _table.Execute(
+        "INSERT INTO meta (shard, key, value) VALUES ($shard, $key, $value) ON CONFLICT (shard, key) DO UPDATE SET value = excluded.value",
+        ("$key", key),
+        ("$value", value));
+
+    private void CommitHeldLocked()
+    {
+        if (_heldLost is { } lost)
+        {
+            _heldLost = null;
+            throw new StorageException($"applies held for one commit in {Path} were rolled back: {lost.Message}", lost);
+        }
+
+        if (_held is { } held)
+        {
+            _held = null;
+            held.Commit();
+            held.Dispose();
+            Commits++;
+        }
+    }
+
+    /// <summary>A link of shard 0 by code.</summary>
+    public Link? Get(string code) => Get(0, code);
 
     /// <summary>
     /// One link by code: the hot read (redirect cache misses, API reads). Served by a pool of open
     /// connections each holding its prepared statement, so a read costs neither an open nor a parse.
     /// </summary>
-    public Link? Get(string code)
+    public Link? Get(int shard, string code)
     {
         EnterRead();
         try
@@ -214,7 +372,7 @@ public sealed class SqliteLinkStore : IDisposable
 
             try
             {
-                var link = lookup.Find(code);
+                var link = lookup.Find(shard, code);
                 _linkReaders.Add(lookup);
                 return link;
             }
@@ -230,8 +388,11 @@ public sealed class SqliteLinkStore : IDisposable
         }
     }
 
-    /// <summary>Live (not deleted) links, newest first, optionally only those with <paramref name="tag"/>.</summary>
-    public LinkPage List(int limit, LinkCursor? after, string? tag)
+    /// <summary>Live (not deleted) links of shard 0, newest first.</summary>
+    public LinkPage List(int limit, LinkCursor? after, string? tag) => List(0, limit, after, tag);
+
+    /// <summary>Live (not deleted) links of <paramref name="shard"/>, newest first, optionally only those with <paramref name="tag"/>.</summary>
+    public LinkPage List(int shard, int limit, LinkCursor? after, string? tag)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
         using var lease = OpenReader();
@@ -241,9 +402,10 @@ public sealed class SqliteLinkStore : IDisposable
         var keyset = tag is null ? "l" : "k";
         var position = after is null ? string.Empty : $"AND ({keyset}.created_at < $c OR ({keyset}.created_at = $c AND {keyset}.code < $code))";
         command.CommandText = tag is null
-            ? $"SELECT {columns} FROM links l WHERE l.deleted = 0 {position} ORDER BY l.created_at DESC, l.code DESC LIMIT $n"
-            : $"SELECT {columns} FROM link_tags k JOIN links l ON l.code = k.code WHERE k.tag = $tag AND l.deleted = 0 {position} ORDER BY k.created_at DESC, k.code DESC LIMIT $n";
+            ? $"SELECT {columns} FROM links l WHERE l.shard = $shard AND l.deleted = 0 {position} ORDER BY l.created_at DESC, l.code DESC LIMIT $n"
+            : $"SELECT {columns} FROM link_tags k JOIN links l ON l.shard = k.shard AND l.code = k.code WHERE k.shard = $shard AND k.tag = $tag AND l.deleted = 0 {position} ORDER BY k.created_at DESC, k.code DESC LIMIT $n";
         command.Parameters.AddWithValue("$n", limit + 1);
+        command.Parameters.AddWithValue("$shard", shard);
         if (after is { } cursor)
         {
             command.Parameters.AddWithValue("$c", cursor.CreatedAt);
@@ -274,28 +436,32 @@ public sealed class SqliteLinkStore : IDisposable
         return new LinkPage(links, new LinkCursor(last.CreatedAt, last.Code));
     }
 
+    /// <summary>The remembered result for an idempotency key of shard 0, if any.</summary>
+    public IdempotencyRecord? FindIdempotency(string scope, string key) => FindIdempotency(0, scope, key);
+
     /// <summary>The remembered result for an idempotency key, if any (whatever its age).</summary>
-    public IdempotencyRecord? FindIdempotency(string scope, string key)
+    public IdempotencyRecord? FindIdempotency(int shard, string scope, string key)
     {
         using var lease = OpenReader();
         var connection = lease.Connection;
-        using var table = new SqliteLinkTable(connection);
+        using var table = new SqliteLinkTable(connection) { Shard = shard };
         return table.FindIdempotency(scope, key);
     }
 
-    public string? GetMeta(string key)
+    public string? GetMeta(int shard, string key)
     {
         using var lease = OpenReader();
         var connection = lease.Connection;
         using var command = connection.CreateCommand();
-        command.CommandText = "SELECT value FROM meta WHERE key = $key";
+        command.CommandText = "SELECT value FROM meta WHERE shard = $shard AND key = $key";
+        command.Parameters.AddWithValue("$shard", shard);
         command.Parameters.AddWithValue("$key", key);
         return command.ExecuteScalar() as string;
     }
 
-    /// <summary>The cluster's member list as last applied here (see <see cref="SetClusterMembers"/>), or null.</summary>
+    /// <summary>The cluster's member list as shard 0 last applied it (<see cref="SetClusterMembers"/>), or null.</summary>
     public (long Version, string Document)? ClusterMembers() =>
-        GetMeta("cluster_members") is { } text ? SqliteLinkTable.ParseMembers(text) : null;
+        GetMeta(0, "cluster_members") is { } text ? SqliteLinkTable.ParseMembers(text) : null;
 
     /// <summary>
     /// True when the database file is still where it was opened and answers a query: used by
@@ -349,6 +515,9 @@ public sealed class SqliteLinkStore : IDisposable
                 lookup.Dispose();
             }
 
+            // Applies held and not committed are dropped: the Raft log replays them.
+            _held?.Dispose();
+            _held = null;
             _table.Dispose();
             _writer.Dispose();
             SqliteConnection.ClearPool(new SqliteConnection(_connectionString));
@@ -400,18 +569,21 @@ public sealed class SqliteLinkStore : IDisposable
     {
         private readonly SqliteConnection _connection;
         private readonly SqliteCommand _command;
+        private readonly SqliteParameter _shard;
         private readonly SqliteParameter _code;
 
         public LinkLookup(SqliteConnection connection)
         {
             _connection = connection;
             _command = connection.CreateCommand();
-            _command.CommandText = $"SELECT {SqliteLinkTable.SelectColumns} FROM links WHERE code = $code";
+            _command.CommandText = $"SELECT {SqliteLinkTable.SelectColumns} FROM links WHERE shard = $shard AND code = $code";
+            _shard = _command.Parameters.Add("$shard", SqliteType.Integer);
             _code = _command.Parameters.Add("$code", SqliteType.Text);
         }
 
-        public Link? Find(string code)
+        public Link? Find(int shard, string code)
         {
+            _shard.Value = shard;
             _code.Value = code;
             using var reader = _command.ExecuteReader();
             return reader.Read() ? SqliteLinkTable.ReadLink(reader) : null;

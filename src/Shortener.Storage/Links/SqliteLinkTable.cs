@@ -6,30 +6,34 @@ using Shortener.Core.Replication;
 namespace Shortener.Storage.Links;
 
 /// <summary>
-/// <see cref="ILinkTable"/> over the write connection of a <see cref="SqliteLinkStore"/>. Every call
-/// runs inside the transaction the store opened for the apply, so a command and its idempotency
-/// record commit together or not at all; each command runs in a savepoint of its own.
+/// <see cref="ILinkTable"/> over the write connection of a <see cref="SqliteLinkStore"/>, for one
+/// shard at a time (<see cref="Shard"/>). Every call runs inside the transaction the store opened
+/// for the apply, so a command and its idempotency record commit together or not at all; each
+/// command runs in a savepoint of its own.
 /// </summary>
 internal sealed class SqliteLinkTable(SqliteConnection connection) : ILinkTableTransaction, IDisposable
 {
     // One command per statement, kept: SQLite then parses and plans each statement once per
     // connection instead of on every apply, which under load was a tenth of a node's CPU.
-    private readonly Dictionary<string, SqliteCommand> _commands = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (SqliteCommand Command, bool PerShard)> _commands = new(StringComparer.Ordinal);
 
     internal const string SelectColumns = "code, url, created_at, updated_at, expires_at, max_visits, visits, redirect_status, tags, title, deleted";
 
     public SqliteTransaction? Transaction { get; set; }
 
+    /// <summary>The shard whose rows the calls read and write.</summary>
+    public int Shard { get; set; }
+
     public ulong NextSequence
     {
         get
         {
-            var text = Scalar("SELECT value FROM meta WHERE key = 'next_sequence'") as string;
+            var text = Scalar("SELECT value FROM meta WHERE shard = $shard AND key = 'next_sequence'") as string;
             return text is null ? 0 : ulong.Parse(text, CultureInfo.InvariantCulture);
         }
 
         set => Execute(
-            "INSERT INTO meta (key, value) VALUES ('next_sequence', $v) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            "INSERT INTO meta (shard, key, value) VALUES ($shard, 'next_sequence', $v) ON CONFLICT (shard, key) DO UPDATE SET value = excluded.value",
             ("$v", value.ToString(CultureInfo.InvariantCulture)));
     }
 
@@ -37,7 +41,7 @@ internal sealed class SqliteLinkTable(SqliteConnection connection) : ILinkTableT
     {
         get
         {
-            var text = Scalar("SELECT value FROM meta WHERE key = 'cluster_members'") as string;
+            var text = Scalar("SELECT value FROM meta WHERE shard = $shard AND key = 'cluster_members'") as string;
             return text is null ? null : ParseMembers(text);
         }
 
@@ -49,14 +53,14 @@ internal sealed class SqliteLinkTable(SqliteConnection connection) : ILinkTableT
             }
 
             Execute(
-                "INSERT INTO meta (key, value) VALUES ('cluster_members', $v) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                "INSERT INTO meta (shard, key, value) VALUES ($shard, 'cluster_members', $v) ON CONFLICT (shard, key) DO UPDATE SET value = excluded.value",
                 ("$v", members.Version.ToString(CultureInfo.InvariantCulture) + "\n" + members.Document));
         }
     }
 
     public Link? Find(string code)
     {
-        var command = Command($"SELECT {SelectColumns} FROM links WHERE code = $code", ("$code", code));
+        var command = Command($"SELECT {SelectColumns} FROM links WHERE shard = $shard AND code = $code", ("$code", code));
         using var reader = command.ExecuteReader();
         return reader.Read() ? ReadLink(reader) : null;
     }
@@ -65,8 +69,8 @@ internal sealed class SqliteLinkTable(SqliteConnection connection) : ILinkTableT
     {
         Execute(
             """
-            INSERT INTO links (code, url, created_at, updated_at, expires_at, max_visits, visits, redirect_status, tags, title, deleted)
-            VALUES ($code, $url, $created, $updated, $expires, $max, $visits, $status, $tags, $title, $deleted)
+            INSERT INTO links (shard, code, url, created_at, updated_at, expires_at, max_visits, visits, redirect_status, tags, title, deleted)
+            VALUES ($shard, $code, $url, $created, $updated, $expires, $max, $visits, $status, $tags, $title, $deleted)
             """,
             LinkParameters(link));
         InsertTags(link);
@@ -79,12 +83,12 @@ internal sealed class SqliteLinkTable(SqliteConnection connection) : ILinkTableT
             """
             UPDATE links SET url = $url, created_at = $created, updated_at = $updated, expires_at = $expires, max_visits = $max,
                 visits = $visits, redirect_status = $status, tags = $tags, title = $title, deleted = $deleted
-            WHERE code = $code
+            WHERE shard = $shard AND code = $code
             """,
             LinkParameters(link));
         if (previous.Deleted != link.Deleted || !previous.Tags.SequenceEqual(link.Tags, StringComparer.Ordinal))
         {
-            Execute("DELETE FROM link_tags WHERE code = $code AND created_at = $created", ("$code", link.Code), ("$created", previous.CreatedAt));
+            Execute("DELETE FROM link_tags WHERE shard = $shard AND code = $code AND created_at = $created", ("$code", link.Code), ("$created", previous.CreatedAt));
             InsertTags(link);
         }
     }
@@ -92,7 +96,7 @@ internal sealed class SqliteLinkTable(SqliteConnection connection) : ILinkTableT
     public IdempotencyRecord? FindIdempotency(string scope, string key)
     {
         var command = Command(
-            "SELECT request_hash, result, created_at FROM idempotency WHERE scope = $scope AND key = $key",
+            "SELECT request_hash, result, created_at FROM idempotency WHERE shard = $shard AND scope = $scope AND key = $key",
             ("$scope", scope),
             ("$key", key));
         using var reader = command.ExecuteReader();
@@ -106,8 +110,8 @@ internal sealed class SqliteLinkTable(SqliteConnection connection) : ILinkTableT
 
     public void PutIdempotency(IdempotencyRecord record) => Execute(
         """
-        INSERT INTO idempotency (scope, key, request_hash, result, created_at) VALUES ($scope, $key, $hash, $result, $created)
-        ON CONFLICT (scope, key) DO UPDATE SET request_hash = excluded.request_hash, result = excluded.result, created_at = excluded.created_at
+        INSERT INTO idempotency (shard, scope, key, request_hash, result, created_at) VALUES ($shard, $scope, $key, $hash, $result, $created)
+        ON CONFLICT (shard, scope, key) DO UPDATE SET request_hash = excluded.request_hash, result = excluded.result, created_at = excluded.created_at
         """,
         ("$scope", record.Scope),
         ("$key", record.Key),
@@ -117,8 +121,8 @@ internal sealed class SqliteLinkTable(SqliteConnection connection) : ILinkTableT
 
     public int PurgeIdempotency(long beforeMs)
     {
-        Execute("DELETE FROM applied_proposals WHERE at < $t", ("$t", beforeMs));
-        var command = Command("DELETE FROM idempotency WHERE created_at < $t", ("$t", beforeMs));
+        Execute("DELETE FROM applied_proposals WHERE shard = $shard AND at < $t", ("$t", beforeMs));
+        var command = Command("DELETE FROM idempotency WHERE shard = $shard AND created_at < $t", ("$t", beforeMs));
         return command.ExecuteNonQuery();
     }
 
@@ -136,7 +140,7 @@ internal sealed class SqliteLinkTable(SqliteConnection connection) : ILinkTableT
     public (bool Applied, CommandResult? Result) FindProposal(ProposalId id)
     {
         var command = Command(
-            "SELECT result FROM applied_proposals WHERE proposer = $p AND id = $id",
+            "SELECT result FROM applied_proposals WHERE shard = $shard AND proposer = $p AND id = $id",
             ("$p", unchecked((long)id.Proposer)),
             ("$id", unchecked((long)id.Sequence)));
         using var reader = command.ExecuteReader();
@@ -149,7 +153,7 @@ internal sealed class SqliteLinkTable(SqliteConnection connection) : ILinkTableT
     }
 
     public void RecordProposal(ProposalId id, long at, CommandResult? result) => Execute(
-        "INSERT INTO applied_proposals (proposer, id, at, result) VALUES ($p, $id, $at, $result)",
+        "INSERT INTO applied_proposals (shard, proposer, id, at, result) VALUES ($shard, $p, $id, $at, $result)",
         ("$p", unchecked((long)id.Proposer)),
         ("$id", unchecked((long)id.Sequence)),
         ("$at", at),
@@ -200,7 +204,7 @@ internal sealed class SqliteLinkTable(SqliteConnection connection) : ILinkTableT
         foreach (var tag in link.Tags)
         {
             Execute(
-                "INSERT OR IGNORE INTO link_tags (tag, created_at, code) VALUES ($tag, $created, $code)",
+                "INSERT OR IGNORE INTO link_tags (shard, tag, created_at, code) VALUES ($shard, $tag, $created, $code)",
                 ("$tag", tag),
                 ("$created", link.CreatedAt),
                 ("$code", link.Code));
@@ -209,7 +213,7 @@ internal sealed class SqliteLinkTable(SqliteConnection connection) : ILinkTableT
 
     public void Dispose()
     {
-        foreach (var command in _commands.Values)
+        foreach (var (command, _) in _commands.Values)
         {
             command.Dispose();
         }
@@ -220,15 +224,22 @@ internal sealed class SqliteLinkTable(SqliteConnection connection) : ILinkTableT
     /// <summary>The cached command for <paramref name="sql"/>, bound to the current transaction and these parameters. Not to be disposed by the caller.</summary>
     private SqliteCommand Command(string sql, params (string Name, object? Value)[] parameters)
     {
-        if (!_commands.TryGetValue(sql, out var command))
+        if (!_commands.TryGetValue(sql, out var cached))
         {
-            command = connection.CreateCommand();
-            command.CommandText = sql;
-            _commands[sql] = command;
+            var created = connection.CreateCommand();
+            created.CommandText = sql;
+            cached = (created, sql.Contains("$shard", StringComparison.Ordinal));
+            _commands[sql] = cached;
         }
 
+        var command = cached.Command;
         command.Transaction = Transaction;
         command.Parameters.Clear();
+        if (cached.PerShard)
+        {
+            command.Parameters.AddWithValue("$shard", Shard);
+        }
+
         foreach (var (name, value) in parameters)
         {
             command.Parameters.AddWithValue(name, value ?? DBNull.Value);

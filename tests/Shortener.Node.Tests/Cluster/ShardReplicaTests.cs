@@ -21,6 +21,7 @@ public sealed class ShardReplicaTests : IAsyncLifetime
     private const int TickMs = 20;
     private readonly Dictionary<ulong, DriverThread> _threads = [];
     private readonly Dictionary<ulong, RaftLogEngine> _logs = [];
+    private readonly Dictionary<ulong, Storage.Links.SqliteLinkStore> _stores = [];
 
     private readonly TempDirectory _dir = new();
     private readonly Dictionary<ulong, ShardReplica> _replicas = [];
@@ -46,6 +47,11 @@ public sealed class ShardReplicaTests : IAsyncLifetime
         foreach (var replica in _replicas.Values)
         {
             await replica.DisposeAsync();
+        }
+
+        foreach (var store in _stores.Values)
+        {
+            store.Dispose();
         }
 
         foreach (var log in _logs.Values)
@@ -183,11 +189,7 @@ public sealed class ShardReplicaTests : IAsyncLifetime
         await StartAsync();
         var leader = await LeaderAsync();
         var broken = _replicas.Keys.First(id => id != leader);
-        string path;
-        using (var lease = _replicas[broken].LeaseStore())
-        {
-            path = lease.Store.Path;
-        }
+        var path = _stores[broken].Path;
 
         using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={path};Pooling=False"))
         {
@@ -200,10 +202,7 @@ public sealed class ShardReplicaTests : IAsyncLifetime
         var applied = _replicas[broken].Status.Applied;
         await _replicas[leader].ProposeAsync(Create("after-break", "https://example.com/b"), CancellationToken.None);
         await Eventually(() => _replicas[broken].Status.Failed);
-        using (var lease = _replicas[broken].LeaseStore())
-        {
-            Assert.Equal(applied, lease.Store.AppliedIndex);
-        }
+        Assert.Equal(applied, _replicas[broken].Links.AppliedIndex);
 
         await Assert.ThrowsAsync<ShardUnavailableException>(() => _replicas[broken].ProposeAsync(Create("x", "https://example.com/x"), CancellationToken.None));
 
@@ -307,6 +306,11 @@ public sealed class ShardReplicaTests : IAsyncLifetime
         }
 
         await _replicas[id].DisposeAsync();
+        if (_stores.Remove(id, out var store))
+        {
+            store.Dispose();
+        }
+
         if (_logs.Remove(id, out var log))
         {
             log.Dispose();
@@ -318,9 +322,13 @@ public sealed class ShardReplicaTests : IAsyncLifetime
         var thread = new DriverThread();
         var log = RaftLogEngine.Open(Path.Combine(_dir.Path, $"node{id}", "raft-log"));
         _logs[id] = log;
+        var store = Storage.Links.SqliteLinkStore.Open(Path.Combine(_dir.Path, $"node{id}", "shards.db"), synchronousFull: false);
+        store.HoldCommits = true;
+        _stores[id] = store;
         var replica = ShardReplica.Open(
             Path.Combine(_dir.Path, $"node{id}"),
             log,
+            store,
             new ShardReplicaSettings
             {
                 Shard = 0,
@@ -338,7 +346,7 @@ public sealed class ShardReplicaTests : IAsyncLifetime
             ConfState.Of(1, 2, 3),
             thread.Signal,
             NullLogger.Instance);
-        thread.Start([replica]);
+        thread.Start([replica], store.CommitHeld);
         _threads[id] = thread;
         return replica;
     }
@@ -350,12 +358,8 @@ public sealed class ShardReplicaTests : IAsyncLifetime
         return leader;
     }
 
-    /// <summary>A local read of the replica's store, under a lease as LinkService reads.</summary>
-    private static Link? Get(ShardReplica replica, string code)
-    {
-        using var lease = replica.LeaseStore();
-        return lease.Store.Get(code);
-    }
+    /// <summary>A local read of the replica's committed rows, as LinkService reads.</summary>
+    private static Link? Get(ShardReplica replica, string code) => replica.Links.Get(code);
 
     private static async Task Eventually(Func<bool> condition)
     {

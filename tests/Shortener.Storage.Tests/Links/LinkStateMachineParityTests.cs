@@ -53,16 +53,16 @@ public class LinkStateMachineParityTests
                     Assert.Equal(sqlite.AppliedIndex, memory.AppliedIndex);
                 }
 
-                using (var lease = sqlite.Lease())
                 {
+                    var links = sqlite.Links;
                     foreach (var (code, link) in memory.Table.Links)
                     {
-                        Assert.True(link.SameAs(lease.Store.Get(code)), $"{code}: {link} vs {lease.Store.Get(code)}");
+                        Assert.True(link.SameAs(links.Get(code)), $"{code}: {link} vs {links.Get(code)}");
                     }
 
                     foreach (var ((scope, key), record) in memory.Table.Idempotency)
                     {
-                        var stored = lease.Store.FindIdempotency(scope, key);
+                        var stored = links.FindIdempotency(scope, key);
                         Assert.NotNull(stored);
                         Assert.Equal(record.RequestHash, stored.RequestHash);
                         Assert.Equal(record.Result.Outcome, stored.Result.Outcome);

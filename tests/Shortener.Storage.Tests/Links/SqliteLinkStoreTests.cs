@@ -182,9 +182,8 @@ public sealed class SqliteLinkStoreTests : IDisposable
             snapshot = store.ExportSnapshot().Data;
         }
 
-        var other = Path.Combine(Path.GetDirectoryName(DbPath)!, "other.db");
-        SqliteLinkStore.ReplaceWithSnapshot(other, snapshot);
-        using var restored = SqliteLinkStore.Open(other);
+        using var restored = SqliteLinkStore.Open(Path.Combine(Path.GetDirectoryName(DbPath)!, "other.db"));
+        restored.RestoreSnapshot(0, snapshot, 1);
         Assert.Equal((1L, "{\"members\":[]}\nline two"), restored.ClusterMembers());
     }
 
@@ -237,24 +236,27 @@ public sealed class SqliteLinkStoreTests : IDisposable
     }
 
     [Fact]
-    public void A_snapshot_replaces_the_database_whole()
+    public void A_snapshot_replaces_one_shards_rows_and_leaves_the_others()
     {
-        byte[] snapshot;
-        using (var store = SqliteLinkStore.Open(DbPath))
-        {
-            store.ApplyBatch([Envelope(Create("kept"))], appliedIndex: 5);
-            var (applied, data) = store.ExportSnapshot();
-            Assert.Equal(5UL, applied);
-            snapshot = data;
-            store.ApplyBatch([Envelope(Create("after-snapshot"))], appliedIndex: 6);
-        }
+        using var store = SqliteLinkStore.Open(DbPath);
+        store.ApplyBatch(0, [Envelope(Create("kept"))], appliedIndex: 5);
+        store.ApplyBatch(3, [Envelope(Create("other-shard"))], appliedIndex: 9);
+        var (applied, snapshot) = store.ExportSnapshot(0);
+        Assert.Equal(5UL, applied);
+        store.ApplyBatch(0, [Envelope(Create("after-snapshot"))], appliedIndex: 6);
 
-        SqliteLinkStore.ReplaceWithSnapshot(DbPath, snapshot);
-        using var restored = SqliteLinkStore.Open(DbPath);
-        Assert.Equal(5UL, restored.AppliedIndex);
-        Assert.NotNull(restored.Get("kept"));
-        Assert.Null(restored.Get("after-snapshot"));
-        Assert.False(File.Exists(DbPath + ".incoming"));
+        store.RestoreSnapshot(0, snapshot, 5);
+        Assert.Equal(5UL, store.AppliedIndex);
+        Assert.NotNull(store.Get("kept"));
+        Assert.Null(store.Get("after-snapshot"));
+        Assert.NotNull(store.Get(3, "other-shard"));
+        Assert.Equal(9UL, store.AppliedIndexOf(3));
+        Assert.Empty(Directory.GetFiles(Path.GetDirectoryName(DbPath)!, "*.incoming-*"));
+
+        // The empty snapshot empties the shard.
+        store.RestoreSnapshot(3, [], 12);
+        Assert.Null(store.Get(3, "other-shard"));
+        Assert.Equal(12UL, store.AppliedIndexOf(3));
     }
 
     [Fact]
