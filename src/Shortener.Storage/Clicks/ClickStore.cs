@@ -602,18 +602,8 @@ public sealed class ClickStore : IClickReplicaStore, IDisposable
         }
     }
 
-    private void Run(SqliteTransaction transaction, string sql, params (string Name, object Value)[] parameters)
-    {
-        using var command = _connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = sql;
-        foreach (var (name, value) in parameters)
-        {
-            command.Parameters.AddWithValue(name, value);
-        }
-
-        command.ExecuteNonQuery();
-    }
+    private void Run(SqliteTransaction transaction, string sql, params (string Name, object Value)[] parameters) =>
+        SqliteDatabase.Execute(_connection, transaction, sql, parameters);
 
     /// <summary>
     /// Schema 3's own step: the Merkle digest of every click already stored (a hash SQL cannot

@@ -205,20 +205,20 @@ public sealed class SqliteLinkStore : IDisposable
             using (var lease = OpenReader())
             {
                 var connection = lease.Connection;
-                Run(connection, null, "ATTACH DATABASE $path AS snap", ("$path", copy));
+                SqliteDatabase.Execute(connection, null, "ATTACH DATABASE $path AS snap", ("$path", copy));
                 try
                 {
                     using var transaction = connection.BeginTransaction(deferred: true);
                     foreach (var table in LinkSchema.ShardTables)
                     {
-                        Run(connection, transaction, $"CREATE TABLE snap.{table} AS SELECT {SnapshotColumns(table)} FROM main.{table} WHERE shard = $shard", ("$shard", shard));
+                        SqliteDatabase.Execute(connection, transaction, $"CREATE TABLE snap.{table} AS SELECT {SnapshotColumns(table)} FROM main.{table} WHERE shard = $shard", ("$shard", shard));
                     }
 
                     transaction.Commit();
                 }
                 finally
                 {
-                    Run(connection, null, "DETACH DATABASE snap");
+                    SqliteDatabase.Execute(connection, null, "DETACH DATABASE snap");
                 }
             }
 
@@ -262,7 +262,7 @@ public sealed class SqliteLinkStore : IDisposable
                 CommitHeldLocked();
                 if (snapshot.Length > 0)
                 {
-                    Run(_writer, null, "ATTACH DATABASE $path AS snap", ("$path", staged));
+                    SqliteDatabase.Execute(_writer, null, "ATTACH DATABASE $path AS snap", ("$path", staged));
                 }
 
                 try
@@ -270,11 +270,11 @@ public sealed class SqliteLinkStore : IDisposable
                     using var transaction = _writer.BeginTransaction(deferred: false);
                     foreach (var table in LinkSchema.ShardTables)
                     {
-                        Run(_writer, transaction, $"DELETE FROM main.{table} WHERE shard = $shard", ("$shard", shard));
+                        SqliteDatabase.Execute(_writer, transaction, $"DELETE FROM main.{table} WHERE shard = $shard", ("$shard", shard));
                         if (snapshot.Length > 0)
                         {
                             var columns = SnapshotColumns(table);
-                            Run(_writer, transaction, $"INSERT INTO main.{table} (shard, {columns}) SELECT $shard, {columns} FROM snap.{table}", ("$shard", shard));
+                            SqliteDatabase.Execute(_writer, transaction, $"INSERT INTO main.{table} (shard, {columns}) SELECT $shard, {columns} FROM snap.{table}", ("$shard", shard));
                         }
                     }
 
@@ -290,7 +290,7 @@ public sealed class SqliteLinkStore : IDisposable
                     _table.Transaction = null;
                     if (snapshot.Length > 0)
                     {
-                        Run(_writer, null, "DETACH DATABASE snap");
+                        SqliteDatabase.Execute(_writer, null, "DETACH DATABASE snap");
                     }
                 }
             }
@@ -315,19 +315,6 @@ public sealed class SqliteLinkStore : IDisposable
         "applied_proposals" => "proposer, id, at, result",
         _ => throw new ArgumentOutOfRangeException(nameof(table), table, "not a shard table"),
     };
-
-    private static void Run(SqliteConnection connection, SqliteTransaction? transaction, string sql, params (string Name, object Value)[] parameters)
-    {
-        using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        command.Transaction = transaction;
-        foreach (var (name, value) in parameters)
-        {
-            command.Parameters.AddWithValue(name, value);
-        }
-
-        command.ExecuteNonQuery();
-    }
 
     private void SetMeta(int shard, string key, string value) => _table.Execute(
         "INSERT INTO meta (shard, key, value) VALUES ($shard, $key, $value) ON CONFLICT (shard, key) DO UPDATE SET value = excluded.value",

@@ -55,10 +55,19 @@ public static class SqliteDatabase
         return connection;
     }
 
-    public static void Execute(SqliteConnection connection, string sql)
+    public static void Execute(SqliteConnection connection, string sql) => Execute(connection, null, sql);
+
+    /// <summary>Runs one statement with named parameters, inside <paramref name="transaction"/> when one is open.</summary>
+    public static void Execute(SqliteConnection connection, SqliteTransaction? transaction, string sql, params (string Name, object Value)[] parameters)
     {
         using var command = connection.CreateCommand();
         command.CommandText = sql;
+        command.Transaction = transaction;
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.AddWithValue(name, value);
+        }
+
         command.ExecuteNonQuery();
     }
 }
