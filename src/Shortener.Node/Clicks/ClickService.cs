@@ -319,7 +319,10 @@ public sealed class ClickService : IHostedService, IAsyncDisposable
                 var wait = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), nextTick);
                 if (wait > TimeSpan.Zero)
                 {
-                    _workArrived.Wait(wait, _stop.Token);
+                    // Whole milliseconds, rounded up: a wait of less than one returned at once, and
+                    // the loop spun on the clock for the rest of every tick (a profile of an idle
+                    // node found this thread its busiest).
+                    _workArrived.Wait((int)Math.Ceiling(wait.TotalMilliseconds), _stop.Token);
                 }
 
                 if (_faults.Paused)
