@@ -3,14 +3,15 @@ using System.Buffers.Binary;
 using System.Globalization;
 using Shortener.Core.Raft;
 using Shortener.Storage.Files;
+using static Shortener.Storage.Raft.LogRecordFormat;
 
 namespace Shortener.Storage.Raft;
 
 /// <summary>
 /// A node's Raft log: one log that every Raft group on the node (each shard's replica) appends to,
 /// as TiKV's raft-engine does, so a driver round writes and fsyncs once for all the shards it
-/// touched. Segment files of records, each framed as
-/// [u32 payload length][u8 type][u32 group][u32 batch][u32 CRC-32C of type, group, batch and payload][payload].
+/// touched. Segment files of CRC-framed records (<see cref="LogRecordFormat"/>), replayed at open
+/// by <see cref="LogReplay"/>.
 /// Groups queue records (<see cref="RaftLogGroup"/>); <see cref="Sync"/> writes everything queued
 /// as one batch with one fsync (group commit across shards). A segment that passes
 /// <see cref="SegmentBytes"/> is closed and a new one opened, starting with every group's hard state
@@ -33,13 +34,11 @@ public sealed class RaftLogEngine : IDisposable
 {
     public const string Extension = ".log";
     public const long DefaultSegmentBytes = 64L << 20;
-    private const int HeaderBytes = 17;
-    private const int MaxPayloadBytes = 256 << 20;
 
     private readonly Lock _gate = new();
     private readonly IFileSystem _files;
     private readonly string _directory;
-    private readonly List<Segment> _segments;
+    private readonly List<LogSegment> _segments;
     private readonly Dictionary<uint, RaftLogGroup> _groups;
     private readonly ArrayBufferWriter<byte> _pending = new(64 << 10);
     private IAppendFile _current;
@@ -47,7 +46,7 @@ public sealed class RaftLogEngine : IDisposable
     private bool _disposed;
     private Exception? _failed;
 
-    private RaftLogEngine(IFileSystem files, string directory, long segmentBytes, List<Segment> segments, IAppendFile current, uint batch, Dictionary<uint, RaftLogGroup> groups, long truncated)
+    private RaftLogEngine(IFileSystem files, string directory, long segmentBytes, List<LogSegment> segments, IAppendFile current, uint batch, Dictionary<uint, RaftLogGroup> groups, long truncated)
     {
         _files = files;
         _directory = directory;
@@ -112,16 +111,16 @@ public sealed class RaftLogEngine : IDisposable
             .OrderBy(f => f.Seq)
             .ToList();
 
-        var replay = new Replay();
-        var segments = new List<Segment>();
+        var replay = new LogReplay();
+        var segments = new List<LogSegment>();
         long truncated = 0;
         for (var i = 0; i < files.Count; i++)
         {
             var (path, seq) = files[i];
             var last = i == files.Count - 1;
             var data = fs.ReadAll(path);
-            var segment = new Segment(seq, path);
-            var good = ReadSegment(segment, segments, data, last, replay);
+            var segment = new LogSegment(seq, path);
+            var good = replay.ReadSegment(segment, segments, data, last);
             if (good < data.Length)
             {
                 // Only ever the last segment (a damaged earlier one throws in ReadSegment).
@@ -313,216 +312,6 @@ public sealed class RaftLogEngine : IDisposable
         return seq;
     }
 
-    /// <summary>Replays one segment's records; returns the length of its intact prefix.</summary>
-    private static int ReadSegment(Segment segment, List<Segment> earlier, byte[] data, bool last, Replay replay)
-    {
-        var offset = 0;
-        while (offset < data.Length)
-        {
-            if (!TryRead(data, offset, out var record))
-            {
-                return Damaged(segment.Path, data, offset, last, replay.Batch);
-            }
-
-            if (offset == 0)
-            {
-                if (record.Type != LogRecordType.SegmentHeader || BinaryPrimitives.ReadUInt64LittleEndian(record.Payload) != segment.Seq)
-                {
-                    throw new WalCorruptionException($"Raft log segment {segment.Path} does not start with its own header");
-                }
-            }
-            else
-            {
-                var (maxIndex, resets) = replay.Apply(record.Type, record.Group, record.Payload, segment.Path);
-                if (resets)
-                {
-                    // What the group wrote in earlier segments is replaced or restated: it keeps none of them.
-                    earlier.ForEach(s => s.MaxIndex.Remove(record.Group));
-                }
-
-                if (record.Type == LogRecordType.GroupRemoved)
-                {
-                    segment.MaxIndex.Remove(record.Group);
-                }
-                else if (maxIndex > 0)
-                {
-                    segment.MaxIndex[record.Group] = Math.Max(segment.MaxIndex.GetValueOrDefault(record.Group), maxIndex);
-                }
-            }
-
-            replay.Batch = Math.Max(replay.Batch, record.Batch);
-            offset += record.Size;
-        }
-
-        return offset;
-    }
-
-    /// <summary>
-    /// A record at <paramref name="offset"/> is damaged. At the tail of the last segment, that is an
-    /// interrupted write (or rot in the last batch, which looks the same): cut there. Anywhere else,
-    /// or if an intact record of a later batch follows, stop: batches are synced one after another,
-    /// so the damaged bytes were synced (and maybe acknowledged) before that record was written.
-    /// Intact records of the damaged record's own batch may follow it (sectors of one write land in
-    /// any order); its batch is read from its header when that still looks whole.
-    /// </summary>
-    private static int Damaged(string path, byte[] data, int offset, bool last, uint lastGoodBatch)
-    {
-        var whose = data.Length - offset >= HeaderBytes
-            ? $"a record of shard group {BinaryPrimitives.ReadUInt32LittleEndian(data.AsSpan(offset + 5))} (if its header is intact)"
-            : "a record header cut short";
-        if (!last)
-        {
-            throw new WalCorruptionException($"Raft log segment {path} is damaged at byte {offset} ({whose}) and later segments follow it: synced log entries are unreadable. Restore this node's data from a replica or a backup.");
-        }
-
-        uint? ownBatch = null;
-        if (data.Length - offset >= HeaderBytes && !data.AsSpan(offset, HeaderBytes).ContainsAnyExcept((byte)0))
-        {
-            // Zeros where a header should be: a sector that was never written, so this is the
-            // start of the unfinished last batch.
-            ownBatch = lastGoodBatch + 1;
-        }
-        else if (data.Length - offset >= HeaderBytes && offset + HeaderBytes + (long)BinaryPrimitives.ReadUInt32LittleEndian(data.AsSpan(offset)) <= data.Length)
-        {
-            ownBatch = BinaryPrimitives.ReadUInt32LittleEndian(data.AsSpan(offset + 9));
-        }
-
-        for (var p = offset + 1; p + HeaderBytes <= data.Length; p++)
-        {
-            if (!TryRead(data, p, out var record) || record.Batch <= lastGoodBatch)
-            {
-                continue;
-            }
-
-            var sameFinalBatch = ownBatch == record.Batch && record.Batch == lastGoodBatch + 1;
-            if (!sameFinalBatch)
-            {
-                throw new WalCorruptionException($"Raft log segment {path} is damaged at byte {offset} ({whose}), but intact records written after it follow at byte {p}: synced log entries are unreadable. Restore this node's data from a replica or a backup.");
-            }
-        }
-
-        return offset;
-    }
-
-    private static bool TryRead(byte[] data, int offset, out Record record)
-    {
-        record = default;
-        if (data.Length - offset < HeaderBytes)
-        {
-            return false;
-        }
-
-        var length = BinaryPrimitives.ReadUInt32LittleEndian(data.AsSpan(offset));
-        if (length > MaxPayloadBytes || offset + HeaderBytes + (long)length > data.Length)
-        {
-            return false;
-        }
-
-        var type = (LogRecordType)data[offset + 4];
-        if (type is < LogRecordType.SegmentHeader or > LogRecordType.GroupRemoved)
-        {
-            return false;
-        }
-
-        var crc = BinaryPrimitives.ReadUInt32LittleEndian(data.AsSpan(offset + 13));
-        var payload = data.AsSpan(offset + HeaderBytes, (int)length);
-        if (Crc32C.Compute(payload, Crc32C.Compute(data.AsSpan(offset + 4, 9))) != crc)
-        {
-            return false;
-        }
-
-        record = new Record(
-            type,
-            BinaryPrimitives.ReadUInt32LittleEndian(data.AsSpan(offset + 5)),
-            BinaryPrimitives.ReadUInt32LittleEndian(data.AsSpan(offset + 9)),
-            new ReadOnlyMemory<byte>(data, offset + HeaderBytes, (int)length),
-            HeaderBytes + (int)length);
-        return true;
-    }
-
-    private static void Frame(ArrayBufferWriter<byte> buffer, LogRecordType type, uint group, uint batch, ReadOnlySpan<byte> payload)
-    {
-        var span = buffer.GetSpan(HeaderBytes + payload.Length);
-        payload.CopyTo(span[HeaderBytes..]);
-        WriteHeader(span, type, group, batch, payload.Length);
-        buffer.Advance(HeaderBytes + payload.Length);
-    }
-
-    private static void WriteHeader(Span<byte> record, LogRecordType type, uint group, uint batch, int payloadLength)
-    {
-        BinaryPrimitives.WriteUInt32LittleEndian(record, (uint)payloadLength);
-        record[4] = (byte)type;
-        BinaryPrimitives.WriteUInt32LittleEndian(record[5..], group);
-        BinaryPrimitives.WriteUInt32LittleEndian(record[9..], batch);
-        var crc = Crc32C.Compute(record.Slice(HeaderBytes, payloadLength), Crc32C.Compute(record.Slice(4, 9)));
-        BinaryPrimitives.WriteUInt32LittleEndian(record[13..], crc);
-    }
-
-    private static void EncodeEntry(Span<byte> payload, RaftEntry entry)
-    {
-        BinaryPrimitives.WriteUInt64LittleEndian(payload, entry.Term);
-        BinaryPrimitives.WriteUInt64LittleEndian(payload[8..], entry.Index);
-        payload[16] = (byte)entry.Type;
-        entry.Data.CopyTo(payload[17..]);
-    }
-
-    private static RaftEntry DecodeEntry(ReadOnlySpan<byte> payload) => new(
-        BinaryPrimitives.ReadUInt64LittleEndian(payload),
-        BinaryPrimitives.ReadUInt64LittleEndian(payload[8..]),
-        (EntryType)payload[16],
-        payload[17..].ToArray());
-
-    private static void EncodeHardState(Span<byte> payload, HardState state)
-    {
-        BinaryPrimitives.WriteUInt64LittleEndian(payload, state.Term);
-        BinaryPrimitives.WriteUInt64LittleEndian(payload[8..], state.Vote);
-        BinaryPrimitives.WriteUInt64LittleEndian(payload[16..], state.Commit);
-    }
-
-    private static void EncodeSnapshot(Span<byte> payload, ulong index, ulong term, bool installed)
-    {
-        BinaryPrimitives.WriteUInt64LittleEndian(payload, index);
-        BinaryPrimitives.WriteUInt64LittleEndian(payload[8..], term);
-        payload[16] = installed ? (byte)1 : (byte)0;
-    }
-
-    /// <summary>A group's live entries as one record: [u32 count] then, per entry, [u32 length][entry].</summary>
-    private static byte[] EncodeRewrite(IReadOnlyList<RaftEntry> entries)
-    {
-        var size = 4 + entries.Sum(e => 4 + 17 + e.Data.Length);
-        var payload = new byte[size];
-        BinaryPrimitives.WriteUInt32LittleEndian(payload, (uint)entries.Count);
-        var at = 4;
-        foreach (var entry in entries)
-        {
-            BinaryPrimitives.WriteUInt32LittleEndian(payload.AsSpan(at), (uint)(17 + entry.Data.Length));
-            EncodeEntry(payload.AsSpan(at + 4), entry);
-            at += 4 + 17 + entry.Data.Length;
-        }
-
-        return payload;
-    }
-
-    private static List<RaftEntry> DecodeRewrite(ReadOnlySpan<byte> payload, string path)
-    {
-        var count = BinaryPrimitives.ReadUInt32LittleEndian(payload);
-        var entries = new List<RaftEntry>((int)Math.Min(count, 1 << 16));
-        var at = 4;
-        for (var i = 0u; i < count; i++)
-        {
-            var length = (int)BinaryPrimitives.ReadUInt32LittleEndian(payload[at..]);
-            if (length < 17 || at + 4 + length > payload.Length)
-            {
-                throw new WalCorruptionException($"a rewrite record in {path} is malformed");
-            }
-
-            entries.Add(DecodeEntry(payload.Slice(at + 4, length)));
-            at += 4 + length;
-        }
-
-        return entries;
-    }
-
     private void CheckOpen(RaftLogGroup group)
     {
         CheckUsable();
@@ -688,7 +477,7 @@ public sealed class RaftLogEngine : IDisposable
         return removed;
     }
 
-    private bool Needed(Segment segment)
+    private bool Needed(LogSegment segment)
     {
         foreach (var (id, max) in segment.MaxIndex)
         {
@@ -701,7 +490,7 @@ public sealed class RaftLogEngine : IDisposable
         return false;
     }
 
-    private (Segment Segment, IAppendFile File) CreateSegment(ulong seq)
+    private (LogSegment Segment, IAppendFile File) CreateSegment(ulong seq)
     {
         var path = Path.Combine(_directory, $"{seq:x16}{Extension}");
         var buffer = new ArrayBufferWriter<byte>(256);
@@ -733,174 +522,6 @@ public sealed class RaftLogEngine : IDisposable
         file.Sync();
         _files.SyncDirectory(_directory);
         BytesWritten += buffer.WrittenCount;
-        return (new Segment(seq, path), file);
-    }
-
-    private readonly record struct Record(LogRecordType Type, uint Group, uint Batch, ReadOnlyMemory<byte> Memory, int Size)
-    {
-        public ReadOnlySpan<byte> Payload => Memory.Span;
-    }
-
-    /// <summary>A segment file and, per group, the highest entry index it holds (what keeps it).</summary>
-    private sealed class Segment(ulong seq, string path)
-    {
-        public ulong Seq { get; } = seq;
-
-        public string Path { get; } = path;
-
-        public Dictionary<uint, ulong> MaxIndex { get; } = [];
-    }
-
-    /// <summary>Rebuilds every group's log from the records in order.</summary>
-    private sealed class Replay
-    {
-        public Dictionary<uint, GroupReplay> Groups { get; } = [];
-
-        public uint Batch { get; set; }
-
-        /// <summary>
-        /// Applies one record; returns the highest entry index it wrote (0: none) and whether it
-        /// makes everything the group wrote before it dead or restated (a removal, an installed
-        /// snapshot, a rewrite).
-        /// </summary>
-        public (ulong MaxIndex, bool Resets) Apply(LogRecordType type, uint id, ReadOnlySpan<byte> payload, string path)
-        {
-            if (type == LogRecordType.GroupRemoved)
-            {
-                Groups.Remove(id);
-                return (0, true);
-            }
-
-            if (!Groups.TryGetValue(id, out var group))
-            {
-                group = new GroupReplay(id);
-                Groups[id] = group;
-            }
-
-            var resets = type == LogRecordType.Rewrite || (type == LogRecordType.Snapshot && payload[16] == 1);
-            return (group.Apply(type, payload, path), resets);
-        }
-    }
-
-    /// <summary>One group's log as the replay has rebuilt it so far.</summary>
-    private sealed class GroupReplay(uint id)
-    {
-        private readonly List<RaftEntry> _entries = [];
-        private HardState _hardState;
-        private ulong _snapshotIndex;
-        private ulong _snapshotTerm;
-        private bool _anyEntry;
-
-        public RecoveredRaftState ToRecovered(long truncated, int segments) =>
-            new(_hardState, _snapshotIndex, _snapshotTerm, _entries, truncated, segments);
-
-        public ulong Apply(LogRecordType type, ReadOnlySpan<byte> payload, string path)
-        {
-            switch (type)
-            {
-                case LogRecordType.HardState:
-                    _hardState = new HardState(
-                        BinaryPrimitives.ReadUInt64LittleEndian(payload),
-                        BinaryPrimitives.ReadUInt64LittleEndian(payload[8..]),
-                        BinaryPrimitives.ReadUInt64LittleEndian(payload[16..]));
-                    return 0;
-                case LogRecordType.Snapshot:
-                    ApplySnapshot(
-                        BinaryPrimitives.ReadUInt64LittleEndian(payload),
-                        BinaryPrimitives.ReadUInt64LittleEndian(payload[8..]),
-                        installed: payload[16] == 1);
-                    return 0;
-                case LogRecordType.Entry:
-                {
-                    var entry = DecodeEntry(payload);
-                    ApplyEntry(entry, path);
-                    return entry.Index;
-                }
-
-                case LogRecordType.Rewrite:
-                {
-                    var entries = DecodeRewrite(payload, path);
-                    FillBelow(entries, path);
-                    return entries.Count > 0 ? entries[^1].Index : 0;
-                }
-
-                default:
-                    return 0;
-            }
-        }
-
-        private void ApplySnapshot(ulong index, ulong term, bool installed)
-        {
-            if (index < _snapshotIndex)
-            {
-                return;
-            }
-
-            _snapshotIndex = index;
-            _snapshotTerm = term;
-            if (installed)
-            {
-                _entries.Clear();
-            }
-            else
-            {
-                _entries.RemoveAll(e => e.Index <= index);
-            }
-        }
-
-        private void ApplyEntry(RaftEntry entry, string path)
-        {
-            if (entry.Index <= _snapshotIndex)
-            {
-                return;
-            }
-
-            var next = _entries.Count > 0 ? _entries[^1].Index + 1 : _snapshotIndex + 1;
-            if (entry.Index > next && _entries.Count == 0 && !_anyEntry)
-            {
-                // The oldest segments were deleted: a snapshot marker later in the log covers
-                // everything before this entry, or a rewrite later fills it in (both checked
-                // again against the snapshot file).
-                next = entry.Index;
-            }
-
-            _anyEntry = true;
-            if (entry.Index > next)
-            {
-                throw new WalCorruptionException($"the Raft log of shard group {id} in {path} jumps from index {next - 1} to {entry.Index}: entries are missing");
-            }
-
-            if (entry.Index < next)
-            {
-                // A later write replaced this suffix of the log (a new leader's entries); it may
-                // reach below what this replay holds when older segments were deleted.
-                var drop = (int)Math.Min(next - entry.Index, (ulong)_entries.Count);
-                _entries.RemoveRange(_entries.Count - drop, drop);
-            }
-
-            _entries.Add(entry);
-        }
-
-        /// <summary>
-        /// A rewrite restates the live log as it was when written; records replayed before it are
-        /// at least as new, so it only fills in what lies below the first entry held.
-        /// </summary>
-        private void FillBelow(List<RaftEntry> rewritten, string path)
-        {
-            var first = _entries.Count > 0 ? _entries[0].Index : ulong.MaxValue;
-            var below = rewritten.Where(e => e.Index > _snapshotIndex && e.Index < first).ToList();
-            if (below.Count == 0)
-            {
-                return;
-            }
-
-            if (_entries.Count > 0 && below[^1].Index + 1 != first)
-            {
-                throw new WalCorruptionException($"a rewrite of shard group {id}'s log in {path} ends at index {below[^1].Index} but its log resumes at {first}: entries are missing");
-            }
-
-            _entries.InsertRange(0, below);
-            _anyEntry = true;
-        }
+        return (new LogSegment(seq, path), file);
     }
 }

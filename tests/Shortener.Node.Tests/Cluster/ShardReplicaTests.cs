@@ -22,6 +22,7 @@ public sealed class ShardReplicaTests : IAsyncLifetime
     private readonly Dictionary<ulong, DriverThread> _threads = [];
     private readonly Dictionary<ulong, RaftLogEngine> _logs = [];
     private readonly Dictionary<ulong, Storage.Links.SqliteLinkStore> _stores = [];
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<ulong, bool> _commitFails = new();
 
     private readonly TempDirectory _dir = new();
     private readonly Dictionary<ulong, ShardReplica> _replicas = [];
@@ -212,6 +213,25 @@ public sealed class ShardReplicaTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_round_whose_database_commit_fails_stops_the_replica_and_answers_that_the_write_may_have_applied()
+    {
+        await StartAsync();
+        var leader = await LeaderAsync();
+        _commitFails[leader] = true;
+
+        // Committed through Raft and applied, but not in the leader's database: the leader may not
+        // answer as if it were, and must not go on applying after what it lost.
+        var error = await Assert.ThrowsAsync<ShardUnavailableException>(() => _replicas[leader].ProposeAsync(Create("uncommitted", "https://example.com/u"), CancellationToken.None));
+        Assert.Contains("could not commit", error.Reason);
+        Assert.True(error.MayHaveApplied);
+        await Eventually(() => _replicas[leader].Status.Failed);
+
+        // The write did commit in the shard's log: the others have it.
+        var other = _replicas.Keys.First(id => id != leader);
+        await Eventually(() => Get(_replicas[other], "uncommitted") is not null);
+    }
+
+    [Fact]
     public async Task An_entry_no_replica_can_read_stops_them_all_rather_than_being_skipped()
     {
         await StartAsync();
@@ -346,7 +366,16 @@ public sealed class ShardReplicaTests : IAsyncLifetime
             ConfState.Of(1, 2, 3),
             thread.Signal,
             NullLogger.Instance);
-        thread.Start([replica], store.CommitHeld);
+        thread.Start([replica], () =>
+        {
+            // Only a commit with something to commit fails, as a real one would.
+            if (_commitFails.ContainsKey(id) && replica.Status.Applied > store.AppliedIndexOf(0))
+            {
+                throw new IOException("the database commit failed (injected)");
+            }
+
+            store.CommitHeld();
+        });
         _threads[id] = thread;
         return replica;
     }
