@@ -32,6 +32,8 @@ public sealed class ShardReplica : IAsyncDisposable
     private readonly ILogger _logger;
     private volatile ReplicaStatus _status;
     private long _lastTickAtMs;
+    private ulong _freshAtTick;
+    private long _freshAtMs;
 
     private ShardReplica(ShardReplicaSettings settings, DurableRaftStorage disk, SqliteLinkStateMachine state, ManualResetEventSlim wake, ILogger logger)
     {
@@ -40,7 +42,7 @@ public sealed class ShardReplica : IAsyncDisposable
         _state = state;
         _logger = logger;
         _inbox = new ShardInbox(wake);
-        _lastTickAtMs = NowMs();
+        _lastTickAtMs = _freshAtMs = NowMs();
 
         // What a round applied reaches the redirect cache and the member list with the answers,
         // once the node committed it: a cache filled from the database in between would otherwise
@@ -66,14 +68,7 @@ public sealed class ShardReplica : IAsyncDisposable
     /// (within a tick; about 0 on a leader; counted from the replica's start until it first hears
     /// from one). It grows while the node's Raft processing is paused.
     /// </summary>
-    public long AppliedAgeMs
-    {
-        get
-        {
-            var ticks = _driver.Ticks;
-            return ((long)(ticks - Math.Min(ticks, _driver.FreshAtTick)) * _settings.TickMs) + Math.Max(0, NowMs() - Volatile.Read(ref _lastTickAtMs));
-        }
-    }
+    public long AppliedAgeMs => Math.Max(0, NowMs() - Volatile.Read(ref _freshAtMs));
 
     /// <summary>Whether a round would do anything: events queued, or work for the driver.</summary>
     internal bool HasWork => !_inbox.IsEmpty || _driver.HasWork;
@@ -295,6 +290,7 @@ public sealed class ShardReplica : IAsyncDisposable
     internal void EndRound()
     {
         _driver.EndRound();
+        NoteFreshness();
         _status = _driver.Status;
         if (_driver.TakeSnapshotWork() is { } work)
         {
@@ -333,6 +329,7 @@ public sealed class ShardReplica : IAsyncDisposable
             case ShardEvent.Tick when !paused:
                 Volatile.Write(ref _lastTickAtMs, NowMs());
                 _driver.Tick();
+                NoteFreshness();
                 if (_driver.Raft.Role == RaftRole.Leader && _driver.Ticks % (ulong)_settings.ReconcileTicks == 0)
                 {
                     Reconcile();
@@ -435,6 +432,21 @@ public sealed class ShardReplica : IAsyncDisposable
             case ShardEvent.Run { Fail: { } fail }:
                 fail(error);
                 break;
+        }
+    }
+
+    /// <summary>
+    /// Turns the driver's freshness, counted in ticks, into wall time: ticks arrive late on a loaded
+    /// node, and an age counted in ticks would then say the replica is fresher than it is. Fresh as
+    /// of the current tick means fresh since that tick began.
+    /// </summary>
+    private void NoteFreshness()
+    {
+        var fresh = _driver.FreshAtTick;
+        if (fresh != _freshAtTick)
+        {
+            _freshAtTick = fresh;
+            Volatile.Write(ref _freshAtMs, fresh == _driver.Ticks ? Volatile.Read(ref _lastTickAtMs) : NowMs());
         }
     }
 
