@@ -74,7 +74,9 @@ public sealed class PhiAccrualFailureDetector
         var exponent = -y * (1.5976 + (0.070566 * y * y));
         var e = Math.Exp(exponent);
         // Past the mean, -log10(e / (1 + e)) in log space, which stays finite when e underflows.
-        return elapsed > mean ? (-exponent / Math.Log(10)) + Math.Log10(1.0 + e) : -Math.Log10(1.0 - (1.0 / (1.0 + e)));
+        // Well before the mean 1 - F rounds to 1 and -log10(1) is negative zero, which prints as
+        // "-0.0"; Math.Max orders -0 below +0, so the answer is never negative.
+        return elapsed > mean ? (-exponent / Math.Log(10)) + Math.Log10(1.0 + e) : Math.Max(0.0, -Math.Log10(1.0 - (1.0 / (1.0 + e))));
     }
 
     private void Add(double interval)

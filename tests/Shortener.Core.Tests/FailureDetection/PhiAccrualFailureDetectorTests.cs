@@ -39,6 +39,15 @@ public class PhiAccrualFailureDetectorTests
     }
 
     [Fact]
+    public void Phi_just_after_a_heartbeat_is_positive_zero_not_negative_zero()
+    {
+        var detector = Regular(100, 50);
+        var phi = detector.Phi(detector.LastHeartbeatMs!.Value);
+        Assert.False(double.IsNegative(phi), $"phi {phi} right after a heartbeat");
+        Assert.Equal("0.0", phi.ToString("0.0", System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    [Fact]
     public void Irregular_heartbeats_make_phi_grow_more_slowly()
     {
         var steady = Regular(100, 100);
