@@ -36,7 +36,7 @@ public static class LinkEndpoints
             .Produces<LinkResponse>(StatusCodes.Status201Created)
             .ProducesProblem(400).ProducesProblem(401).ProducesProblem(409).ProducesProblem(415).ProducesProblem(422).ProducesProblem(429).ProducesProblem(503);
 
-        links.MapGet("", List)
+        links.MapGet("", ListAsync)
             .RequireAuthorization()
             .WithName("ListLinks")
             .WithSummary("List live links, newest first (keyset paging)")
@@ -181,7 +181,7 @@ public static class LinkEndpoints
         _ => Problems.Result(ProblemKind.Internal, "no free code could be drawn; try again"),
     };
 
-    private static IResult List(HttpContext context, LinkService service, NodeAddresses addresses)
+    private static async Task<IResult> ListAsync(HttpContext context, LinkService service, NodeAddresses addresses)
     {
         var query = context.Request.Query;
         var limit = DefaultListLimit;
@@ -202,7 +202,7 @@ public static class LinkEndpoints
         }
 
         string? tag = query.TryGetValue("tag", out var tagText) && !string.IsNullOrEmpty(tagText) ? tagText.ToString() : null;
-        var page = service.List(limit, cursor, tag);
+        var page = await service.ListAsync(limit, cursor, tag);
         var now = service.NowMs;
         return Results.Ok(new LinkListResponse(
             page.Links.Select(l => LinkResponse.From(l, addresses.PublicBaseUrl, now)).ToList(),

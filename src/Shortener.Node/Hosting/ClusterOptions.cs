@@ -56,6 +56,15 @@ public sealed class ClusterOptions
     /// <summary>Entries kept in the log behind a snapshot, so slightly lagging followers catch up without one.</summary>
     public int SnapshotKeepEntries { get; set; } = 1_000;
 
+    /// <summary>
+    /// Longest the node's database holds applied commands before it commits them (etcd's backend
+    /// batch interval): what a crash can take from the database, which the log then replays.
+    /// </summary>
+    public int DatabaseCommitIntervalMs { get; set; } = 100;
+
+    /// <summary>Applied commands after which the node's database commits without waiting for the interval (etcd's batch limit).</summary>
+    public int DatabaseCommitApplies { get; set; } = 10_000;
+
     /// <summary>Messages queued for one peer before new ones are dropped (Raft resends what matters).</summary>
     public int PeerQueueCapacity { get; set; } = 8192;
 }

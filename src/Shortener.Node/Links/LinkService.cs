@@ -170,10 +170,13 @@ public sealed class LinkService
     /// <summary>
     /// Live links of every shard, newest first, from this node's replicas: each shard's first
     /// <paramref name="limit"/> + 1 after the cursor, merged by (created, code). The global first
-    /// limit + 1 are among those, so the page and whether another follows are both exact.
+    /// limit + 1 are among those, so the page and whether another follows are both exact. Lists
+    /// read committed rows, so it first waits for the node's database to commit what was applied
+    /// (a link answered a moment ago is on the page).
     /// </summary>
-    public LinkPage List(int limit, LinkCursor? after, string? tag)
+    public async Task<LinkPage> ListAsync(int limit, LinkCursor? after, string? tag)
     {
+        await Read(0, store => store.WhenCommittedAsync()).ConfigureAwait(false);
         var merged = new List<Link>();
         foreach (var replica in _shards.Replicas)
         {

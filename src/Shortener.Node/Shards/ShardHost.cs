@@ -56,10 +56,11 @@ public sealed class ShardHost : IAsyncDisposable
         {
             _log = RaftLogEngine.Open(Path.Combine(dataDir, "raft-log"));
 
-            // Every shard's rows, their applies held for one commit per driver round;
+            // Every shard's rows, their applies held for one commit per bound (CommitBound);
             // synchronous=NORMAL, as the Raft log is the durable record.
             _links = SqliteLinkStore.Open(Path.Combine(dataDir, "shards.db"), synchronousFull: false);
             _links.HoldCommits = true;
+            _links.CommitRequested = () => _thread.Signal.Set();
         }
         catch
         {
@@ -135,7 +136,7 @@ public sealed class ShardHost : IAsyncDisposable
         // Shard 0 may know a newer member list than the cluster.json this node started from.
         AdoptStoredMembers(_replicas[0].Links);
         peers.PeerUnreachable += ReportUnreachable;
-        _thread.Start(_replicas, _links.CommitHeld);
+        _thread.Start(_replicas, _links, new CommitBound(TimeSpan.FromMilliseconds(options.DatabaseCommitIntervalMs), options.DatabaseCommitApplies));
         metrics.ObserveShards(this, members);
         _ticker = Task.Run(TickAsync);
         _logger.LogInformation(

@@ -16,8 +16,9 @@ namespace Shortener.Node.Shards;
 /// wall time: an inbox that callers on any thread post to, tasks that complete when the driver
 /// answers, the node's fault pause, the leader's membership reconciler on its ticks, and snapshot
 /// captures run off the driver's thread. The node's <see cref="DriverThread"/> runs its rounds
-/// with every other shard's, commits what they applied in one transaction, and only then lets
-/// this replica answer (<see cref="Answer"/>): a client that got its answer reads what it wrote.
+/// with every other shard's and commits what they applied in one transaction on a size or time
+/// bound; the replica answers as soon as it applied, since what it applied is durable in the log
+/// and readable by code at once (a client that got its answer reads what it wrote).
 /// </summary>
 public sealed class ShardReplica : IAsyncDisposable
 {
@@ -28,7 +29,6 @@ public sealed class ShardReplica : IAsyncDisposable
     private readonly SqliteLinkStateMachine _state;
     private readonly ReplicaDriver<BatchItemResult> _driver;
     private readonly ShardInbox _inbox;
-    private readonly List<Action<Exception?>> _answers = [];
     private readonly ILogger _logger;
     private volatile ReplicaStatus _status;
     private long _lastTickAtMs;
@@ -44,16 +44,7 @@ public sealed class ShardReplica : IAsyncDisposable
         _inbox = new ShardInbox(wake);
         _lastTickAtMs = _freshAtMs = NowMs();
 
-        // What a round applied reaches the redirect cache and the member list with the answers,
-        // once the node committed it: a cache filled from the database in between would otherwise
-        // keep a value older than the one just applied.
-        state.Applied = (envelopes, results) => _answers.Add(lost =>
-        {
-            if (lost is null)
-            {
-                settings.Applied(envelopes, results);
-            }
-        });
+        state.Applied = settings.Applied;
         _driver = new ReplicaDriver<BatchItemResult>(settings.DriverOptions(), disk, state, settings.Transport, new ReplicaLog(settings.Shard, logger));
         _status = _driver.Status;
     }
@@ -229,7 +220,6 @@ public sealed class ShardReplica : IAsyncDisposable
         }
 
         _driver.Shutdown("the node is shutting down");
-        Answer(lost: null);
         _state.Dispose();
         _disk.Dispose();
         return ValueTask.CompletedTask;
@@ -267,24 +257,10 @@ public sealed class ShardReplica : IAsyncDisposable
     }
 
     /// <summary>
-    /// After the node committed what the round applied (<paramref name="lost"/> null), or failed to
-    /// (then this replica stops and every answer held says the outcome is unknown): the answers
-    /// the round held back go out.
+    /// The node's database lost what this replica applied since its last commit: the replica stops
+    /// rather than apply past a gap (a restart replays the log from the index the database holds).
     /// </summary>
-    internal void Answer(Exception? lost)
-    {
-        if (lost is not null)
-        {
-            _driver.Abort(lost);
-        }
-
-        foreach (var answer in _answers)
-        {
-            answer(lost);
-        }
-
-        _answers.Clear();
-    }
+    internal void Stop(Exception error) => _driver.Abort(error);
 
     /// <summary>The second half, once the log is durable: the driver sends, applies and advances; snapshot work goes to the pool.</summary>
     internal void EndRound()
@@ -346,9 +322,7 @@ public sealed class ShardReplica : IAsyncDisposable
                     return;
                 }
 
-                _driver.Propose(p.Payload, outcome => _answers.Add(lost => p.Done(lost is null
-                    ? outcome
-                    : ProposalOutcome<BatchItemResult>.Failed($"this node could not commit what it applied: {lost.Message}", mayHaveApplied: true))));
+                _driver.Propose(p.Payload, p.Done);
                 break;
             case ShardEvent.Read r:
                 if (paused)
@@ -357,7 +331,7 @@ public sealed class ShardReplica : IAsyncDisposable
                     return;
                 }
 
-                _driver.Read(outcome => _answers.Add(lost => r.Done(lost is null ? outcome : ReadOutcome.Failed($"this node could not commit what it applied: {lost.Message}"))));
+                _driver.Read(r.Done);
                 break;
             case ShardEvent.Run run:
                 _driver.Request(node =>

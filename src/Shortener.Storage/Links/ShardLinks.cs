@@ -3,8 +3,9 @@ using Shortener.Core.Links;
 namespace Shortener.Storage.Links;
 
 /// <summary>
-/// One shard's committed rows in the node's <see cref="SqliteLinkStore"/>, for readers on any
-/// thread: what a replica has applied and the round's commit has made durable in the database.
+/// One shard's rows in the node's <see cref="SqliteLinkStore"/>, for readers on any thread: a link
+/// by code as the replica applied it (committed or still held), everything else as the database
+/// last committed it (<see cref="WhenCommittedAsync"/> first, to see every apply already answered).
 /// </summary>
 public sealed class ShardLinks(SqliteLinkStore store, int shard)
 {
@@ -13,6 +14,9 @@ public sealed class ShardLinks(SqliteLinkStore store, int shard)
     public Link? Get(string code) => store.Get(shard, code);
 
     public LinkPage List(int limit, LinkCursor? after, string? tag) => store.List(shard, limit, after, tag);
+
+    /// <summary>Completes once what the node's replicas applied so far is committed (for every shard: they share the database).</summary>
+    public Task WhenCommittedAsync() => store.WhenCommittedAsync();
 
     public IdempotencyRecord? FindIdempotency(string scope, string key) => store.FindIdempotency(shard, scope, key);
 

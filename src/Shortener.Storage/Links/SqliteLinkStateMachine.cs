@@ -8,8 +8,8 @@ namespace Shortener.Storage.Links;
 /// A link shard's state machine on one node: the shard's rows in the node's
 /// <see cref="SqliteLinkStore"/>, which holds every shard. With the store's
 /// <see cref="SqliteLinkStore.HoldCommits"/> on, an apply joins the transaction the node commits
-/// once per driver round, and the host answers clients after that commit; readers
-/// (<see cref="Links"/>) see committed rows. A snapshot is the shard's rows copied out; installing
+/// on a size or time bound; readers (<see cref="Links"/>) see a link by code as soon as it is
+/// applied, and other rows as committed. A snapshot is the shard's rows copied out; installing
 /// one replaces them in one transaction. The store runs synchronous=NORMAL: the Raft log is the
 /// durable record and replays what the database lost in a power failure.
 /// </summary>
@@ -36,7 +36,7 @@ public sealed class SqliteLinkStateMachine : IReplicatedStateMachine<BatchItemRe
 
     public int Shard { get; }
 
-    /// <summary>The shard's committed rows, for readers on any thread.</summary>
+    /// <summary>The shard's rows, for readers on any thread.</summary>
     public ShardLinks Links { get; }
 
     public ulong AppliedIndex => Volatile.Read(ref _applied);

@@ -11,17 +11,22 @@ namespace Shortener.Storage.Links;
 /// disk; as the node's shard state it runs synchronous=NORMAL, since the Raft log is the durable
 /// record and replays what the database lost (<see cref="Open"/>). Writes go through one
 /// connection; with <see cref="HoldCommits"/> the applies of all shards join one transaction that
-/// stays open until <see cref="CommitHeld"/> (once per driver round: etcd's batched backend
-/// commit), so a round's commands share their pages and one commit. Reads use their own pooled
-/// connections, see only committed data and never wait for the writer.
+/// stays open until <see cref="CommitHeld"/> (which the node's driver calls on a size or time
+/// bound: etcd's batched backend commit), so many rounds' commands share their pages and one
+/// commit. Reads use their own pooled connections and never wait for the writer; a link by code
+/// (<see cref="Get(int, string)"/>) is read from the links the held transaction wrote first, so it
+/// is seen as soon as it is applied; lists, idempotency records and meta values are read as
+/// committed (<see cref="WhenCommittedAsync"/> asks for a commit and waits for it).
 /// </summary>
-public sealed class SqliteLinkStore : IDisposable
+public sealed class SqliteLinkStore : IHeldTransaction, IDisposable
 {
     private readonly string _connectionString;
     private readonly SqliteConnection _writer;
     private readonly SqliteLinkTable _table;
     private readonly Lock _writeLock = new();
     private readonly System.Collections.Concurrent.ConcurrentBag<LinkLookup> _linkReaders = [];
+    private readonly UncommittedLinks _uncommitted = new();
+    private TaskCompletionSource? _commitWaiters;
     private SqliteTransaction? _held;
     private Exception? _heldLost;
     private int _activeReaders;
@@ -42,12 +47,26 @@ public sealed class SqliteLinkStore : IDisposable
 
     /// <summary>
     /// Applies join one open transaction, committed by <see cref="CommitHeld"/>, instead of
-    /// committing each batch. Set by a host that answers clients only after that commit.
+    /// committing each batch; the links they write are readable by code at once. Set by a node
+    /// whose Raft log replays whatever a crash took from the held transaction.
     /// </summary>
-    public bool HoldCommits { get; set; }
+    public bool HoldCommits
+    {
+        get => _table.Uncommitted is not null;
+        set => _table.Uncommitted = value ? _uncommitted : null;
+    }
 
     /// <summary>Transactions committed (for metrics and the benchmark).</summary>
     public long Commits { get; private set; }
+
+    /// <inheritdoc/>
+    public int HeldApplies { get; private set; }
+
+    /// <inheritdoc/>
+    public bool CommitWanted => Volatile.Read(ref _commitWaiters) is not null;
+
+    /// <summary>Called (on the asking thread) when a reader wants the held applies committed: wakes whoever commits them.</summary>
+    public Action CommitRequested { get; set; } = () => { };
 
     /// <param name="path">The database file.</param>
     /// <param name="synchronousFull">
@@ -132,6 +151,7 @@ public sealed class SqliteLinkStore : IDisposable
                 if (HoldCommits)
                 {
                     _held = transaction;
+                    HeldApplies += envelopes.Count;
                 }
                 else
                 {
@@ -145,7 +165,10 @@ public sealed class SqliteLinkStore : IDisposable
             catch (Exception e)
             {
                 // Rolled back whole: with held commits that includes other shards' applies, which
-                // CommitHeld then reports lost so their replicas stop too.
+                // CommitHeld then reports lost so their replicas stop too. The links those applies
+                // wrote stay readable by code: they are applied (the log holds them, and a restart
+                // applies them again), only not in the database.
+                _uncommitted.Drop();
                 transaction.Dispose();
                 if (_held is not null)
                 {
@@ -173,6 +196,29 @@ public sealed class SqliteLinkStore : IDisposable
             ObjectDisposedException.ThrowIf(_disposed, this);
             CommitHeldLocked();
         }
+    }
+
+    /// <summary>
+    /// Completes once the applies held now are committed (at once when none are), for a reader
+    /// of committed rows that must see what was already answered; asks for the commit
+    /// (<see cref="CommitRequested"/>) rather than wait for the bound.
+    /// </summary>
+    public Task WhenCommittedAsync()
+    {
+        Task waiting;
+        lock (_writeLock)
+        {
+            if (_held is null || _disposed)
+            {
+                return Task.CompletedTask;
+            }
+
+            _commitWaiters ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            waiting = _commitWaiters.Task;
+        }
+
+        CommitRequested();
+        return waiting;
     }
 
     /// <summary>SQLITE_CONSTRAINT: the data, not the machine, refused the write.</summary>
@@ -323,18 +369,31 @@ public sealed class SqliteLinkStore : IDisposable
 
     private void CommitHeldLocked()
     {
-        if (_heldLost is { } lost)
+        try
         {
-            _heldLost = null;
-            throw new StorageException($"applies held for one commit in {Path} were rolled back: {lost.Message}", lost);
-        }
+            if (_heldLost is { } lost)
+            {
+                _heldLost = null;
+                throw new StorageException($"applies held for one commit in {Path} were rolled back: {lost.Message}", lost);
+            }
 
-        if (_held is { } held)
+            if (_held is { } held)
+            {
+                _held = null;
+                held.Commit();
+                held.Dispose();
+                Commits++;
+
+                // Only now: a reader that misses here finds the row in the database.
+                _uncommitted.Clear();
+            }
+        }
+        finally
         {
-            _held = null;
-            held.Commit();
-            held.Dispose();
-            Commits++;
+            // Committed or lost, the waiters read what the database has.
+            HeldApplies = 0;
+            _commitWaiters?.TrySetResult();
+            _commitWaiters = null;
         }
     }
 
@@ -347,6 +406,11 @@ public sealed class SqliteLinkStore : IDisposable
     /// </summary>
     public Link? Get(int shard, string code)
     {
+        if (_uncommitted.TryGet(shard, code, out var applied))
+        {
+            return applied;
+        }
+
         EnterRead();
         try
         {
@@ -505,6 +569,8 @@ public sealed class SqliteLinkStore : IDisposable
             // Applies held and not committed are dropped: the Raft log replays them.
             _held?.Dispose();
             _held = null;
+            _commitWaiters?.TrySetResult();
+            _commitWaiters = null;
             _table.Dispose();
             _writer.Dispose();
             SqliteConnection.ClearPool(new SqliteConnection(_connectionString));

@@ -24,6 +24,11 @@ internal sealed class SqliteLinkTable(SqliteConnection connection) : ILinkTableT
     /// <summary>The shard whose rows the calls read and write.</summary>
     public int Shard { get; set; }
 
+    /// <summary>Where written links go as well while the store holds its commits (null otherwise).</summary>
+    internal UncommittedLinks? Uncommitted { get; set; }
+
+    private bool _inCommand;
+
     public ulong NextSequence
     {
         get
@@ -74,6 +79,7 @@ internal sealed class SqliteLinkTable(SqliteConnection connection) : ILinkTableT
             """,
             LinkParameters(link));
         InsertTags(link);
+        Written(link);
     }
 
     public void Update(Link link)
@@ -91,6 +97,8 @@ internal sealed class SqliteLinkTable(SqliteConnection connection) : ILinkTableT
             Execute("DELETE FROM link_tags WHERE shard = $shard AND code = $code AND created_at = $created", ("$code", link.Code), ("$created", previous.CreatedAt));
             InsertTags(link);
         }
+
+        Written(link);
     }
 
     public IdempotencyRecord? FindIdempotency(string scope, string key)
@@ -127,14 +135,40 @@ internal sealed class SqliteLinkTable(SqliteConnection connection) : ILinkTableT
     }
 
     // Savepoints through the cached commands (the transaction's own helpers parse anew each time).
-    public void BeginCommand() => Execute("SAVEPOINT cmd");
+    public void BeginCommand()
+    {
+        Execute("SAVEPOINT cmd");
+        _inCommand = true;
+    }
 
-    public void CommitCommand() => Execute("RELEASE cmd");
+    public void CommitCommand()
+    {
+        Execute("RELEASE cmd");
+        _inCommand = false;
+        Uncommitted?.Publish();
+    }
 
     public void RollbackCommand()
     {
+        _inCommand = false;
+        Uncommitted?.Drop();
         Execute("ROLLBACK TO cmd");
         Execute("RELEASE cmd");
+    }
+
+    /// <summary>A link row written in the held transaction: visible to readers once its command is done.</summary>
+    private void Written(Link link)
+    {
+        if (Uncommitted is not { } uncommitted)
+        {
+            return;
+        }
+
+        uncommitted.Stage(Shard, link);
+        if (!_inCommand)
+        {
+            uncommitted.Publish();
+        }
     }
 
     public (bool Applied, CommandResult? Result) FindProposal(ProposalId id)

@@ -192,6 +192,8 @@ public sealed class ShardReplicaTests : IAsyncLifetime
         var broken = _replicas.Keys.First(id => id != leader);
         var path = _stores[broken].Path;
 
+        // Its database holds no open write transaction (the table can be dropped).
+        await _stores[broken].WhenCommittedAsync();
         using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={path};Pooling=False"))
         {
             connection.Open();
@@ -213,22 +215,33 @@ public sealed class ShardReplicaTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_round_whose_database_commit_fails_stops_the_replica_and_answers_that_the_write_may_have_applied()
+    public async Task A_database_commit_that_fails_stops_the_replica_and_a_restart_replays_what_it_lost()
     {
         await StartAsync();
         var leader = await LeaderAsync();
+        var committed = _stores[leader].AppliedIndexOf(0);
         _commitFails[leader] = true;
 
-        // Committed through Raft and applied, but not in the leader's database: the leader may not
-        // answer as if it were, and must not go on applying after what it lost.
-        var error = await Assert.ThrowsAsync<ShardUnavailableException>(() => _replicas[leader].ProposeAsync(Create("uncommitted", "https://example.com/u"), CancellationToken.None));
-        Assert.Contains("could not commit", error.Reason);
-        Assert.True(error.MayHaveApplied);
-        await Eventually(() => _replicas[leader].Status.Failed);
+        // Committed through Raft and applied: answered at once, and readable by code on the node
+        // that answered although its database has not committed it.
+        var result = await _replicas[leader].ProposeAsync(Create("uncommitted", "https://example.com/u"), CancellationToken.None);
+        Assert.Equal(CommandOutcome.Created, result.Outcome);
+        Assert.NotNull(Get(_replicas[leader], "uncommitted"));
 
-        // The write did commit in the shard's log: the others have it.
-        var other = _replicas.Keys.First(id => id != leader);
-        await Eventually(() => Get(_replicas[other], "uncommitted") is not null);
+        // The commit that would have put it in the database fails: the replica stops rather than
+        // apply past what its database lost.
+        await Eventually(() => _replicas[leader].Status.Failed);
+        Assert.Equal(committed, _stores[leader].AppliedIndexOf(0));
+        await Assert.ThrowsAsync<ShardUnavailableException>(() => _replicas[leader].ProposeAsync(Create("refused", "https://example.com/r"), CancellationToken.None));
+
+        // Restarted with a database that commits, it replays the log from the index its database holds.
+        await CloseAsync(leader);
+        Assert.Equal(committed, ReadAppliedIndex(leader));
+        _commitFails.TryRemove(leader, out _);
+        _replicas[leader] = Open(leader);
+        await Eventually(() => Get(_replicas[leader], "uncommitted") is not null);
+        await _stores[leader].WhenCommittedAsync();
+        Assert.True(_stores[leader].AppliedIndexOf(0) > committed);
     }
 
     [Fact]
@@ -366,16 +379,7 @@ public sealed class ShardReplicaTests : IAsyncLifetime
             ConfState.Of(1, 2, 3),
             thread.Signal,
             NullLogger.Instance);
-        thread.Start([replica], () =>
-        {
-            // Only a commit with something to commit fails, as a real one would.
-            if (_commitFails.ContainsKey(id) && replica.Status.Applied > store.AppliedIndexOf(0))
-            {
-                throw new IOException("the database commit failed (injected)");
-            }
-
-            store.CommitHeld();
-        });
+        thread.Start([replica], new FailingCommit(store, () => _commitFails.ContainsKey(id)), CommitBound.Default);
         _threads[id] = thread;
         return replica;
     }
@@ -387,7 +391,34 @@ public sealed class ShardReplicaTests : IAsyncLifetime
         return leader;
     }
 
-    /// <summary>A local read of the replica's committed rows, as LinkService reads.</summary>
+    /// <summary>The applied index in a closed node's database file, as a restart will find it.</summary>
+    private ulong ReadAppliedIndex(ulong id)
+    {
+        using var store = Storage.Links.SqliteLinkStore.Open(Path.Combine(_dir.Path, $"node{id}", "shards.db"), synchronousFull: false);
+        return store.AppliedIndexOf(0);
+    }
+
+    /// <summary>The node's database, whose commits fail while <paramref name="fails"/> says so.</summary>
+    private sealed class FailingCommit(Storage.Links.SqliteLinkStore store, Func<bool> fails) : Storage.Links.IHeldTransaction
+    {
+        public int HeldApplies => store.HeldApplies;
+
+        public bool CommitWanted => store.CommitWanted;
+
+        public void CommitHeld()
+        {
+            // Only a commit with something to commit fails, as a real one would; what it held
+            // stays uncommitted (and is dropped when the store closes).
+            if (fails() && store.HeldApplies > 0)
+            {
+                throw new IOException("the database commit failed (injected)");
+            }
+
+            store.CommitHeld();
+        }
+    }
+
+    /// <summary>A local read of the replica's rows, as LinkService reads.</summary>
     private static Link? Get(ShardReplica replica, string code) => replica.Links.Get(code);
 
     private static async Task Eventually(Func<bool> condition)

@@ -80,7 +80,7 @@ public sealed class SqliteLinkStateMachineTests : IDisposable
     }
 
     [Fact]
-    public void Shards_share_the_nodes_database_and_readers_see_a_rounds_applies_once_it_commits()
+    public void Shards_share_the_nodes_database_and_a_link_is_read_by_code_once_applied_and_listed_once_committed()
     {
         using var store = SqliteLinkStore.Open(_dir.File("shards.db"), synchronousFull: false);
         store.HoldCommits = true;
@@ -88,15 +88,27 @@ public sealed class SqliteLinkStateMachineTests : IDisposable
         var nine = new SqliteLinkStateMachine(store, 9);
         seven.Apply([Create(1, "in-seven")], 4);
         nine.Apply([Create(1, "in-nine")], 6);
+        Assert.Equal(2, store.HeldApplies);
 
-        // Applied, not yet committed: readers on their own connections do not see it yet.
-        Assert.Null(seven.Links.Get("in-seven"));
+        // Applied, not yet committed: read by code from what the held transaction wrote, in its own
+        // shard only; lists and the applied index are as committed.
+        Assert.Equal("in-seven", seven.Links.Get("in-seven")?.Code);
+        Assert.Null(seven.Links.Get("in-nine"));
+        Assert.Empty(seven.Links.List(10, null, null).Links);
         Assert.Equal(0UL, nine.Links.AppliedIndex);
         Assert.Equal(6UL, nine.AppliedIndex);
+        var waiting = store.WhenCommittedAsync();
+        Assert.False(waiting.IsCompleted);
+        Assert.True(store.CommitWanted);
 
         store.CommitHeld();
+        Assert.True(waiting.IsCompleted);
+        Assert.False(store.CommitWanted);
+        Assert.Equal(0, store.HeldApplies);
+        Assert.True(store.WhenCommittedAsync().IsCompleted);
         Assert.Equal(1, store.Commits);
         Assert.NotNull(seven.Links.Get("in-seven"));
+        Assert.Single(seven.Links.List(10, null, null).Links);
         Assert.Null(seven.Links.Get("in-nine"));
         Assert.NotNull(nine.Links.Get("in-nine"));
         Assert.Equal((4UL, 6UL), (seven.Links.AppliedIndex, nine.Links.AppliedIndex));
@@ -135,8 +147,13 @@ public sealed class SqliteLinkStateMachineTests : IDisposable
         Assert.Throws<Microsoft.Data.Sqlite.SqliteException>(() => broken.Apply([CreateTagged(1, "tagged")], 2));
         var error = Assert.Throws<StorageException>(store.CommitHeld);
         Assert.Contains("rolled back", error.Message);
-        Assert.Null(healthy.Links.Get("held-too"));
         Assert.Equal(4UL, healthy.Links.AppliedIndex);
+
+        // What was applied and lost stays readable by code (the log holds it and a restart applies
+        // it again); the database never had it.
+        Assert.NotNull(healthy.Links.Get("held-too"));
+        Assert.Null(broken.Links.Get("tagged"));
+        Assert.DoesNotContain(healthy.Links.List(10, null, null).Links, l => l.Code == "held-too");
     }
 
     [Fact]
