@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
@@ -77,6 +78,8 @@ public sealed class ReviewRegressionTests : IAsyncLifetime
     [Fact]
     public async Task A_500_carries_the_trace_id_in_its_body_and_its_log_line()
     {
+        // The node's database holds no open write transaction (the table can be dropped).
+        await _node.Services.GetRequiredService<Shortener.Node.Shards.ShardHost>().Replicas[0].Links.WhenCommittedAsync();
         using (var connection = new SqliteConnection($"Data Source={Path.Combine(_dir.Path, "shards.db")};Pooling=False"))
         {
             connection.Open();

@@ -89,16 +89,15 @@ public sealed class DriverThread : IAsyncDisposable
                 any |= starts[i] != RoundStart.Idle;
             }
 
-            var held = database.HeldApplies;
             var wanted = database.CommitWanted;
-            if (held == 0 && !wanted)
+            if (!database.Holding && !wanted)
             {
                 heldSince = 0;
             }
             else
             {
                 heldSince = heldSince == 0 ? Stopwatch.GetTimestamp() : heldSince;
-                if (wanted || held >= _bound.MaxApplies || Stopwatch.GetElapsedTime(heldSince) >= _bound.Interval)
+                if (wanted || database.HeldApplies >= _bound.MaxApplies || Stopwatch.GetElapsedTime(heldSince) >= _bound.Interval)
                 {
                     Commit(database);
                     heldSince = 0;
@@ -122,7 +121,7 @@ public sealed class DriverThread : IAsyncDisposable
         }
 
         // What was applied goes to the database now, so a restart has less of the log to replay.
-        if (database.HeldApplies > 0)
+        if (database.Holding)
         {
             Commit(database);
         }

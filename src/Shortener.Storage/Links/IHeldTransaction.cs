@@ -6,6 +6,12 @@ namespace Shortener.Storage.Links;
 /// </summary>
 public interface IHeldTransaction
 {
+    /// <summary>
+    /// Whether a transaction is open: something was applied since the last commit (an entry with no
+    /// command, such as a leader's no-op, still moves the applied index it records).
+    /// </summary>
+    bool Holding { get; }
+
     /// <summary>Commands applied since the last commit.</summary>
     int HeldApplies { get; }
 

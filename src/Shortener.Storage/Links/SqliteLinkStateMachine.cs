@@ -59,9 +59,15 @@ public sealed class SqliteLinkStateMachine : IReplicatedStateMachine<BatchItemRe
         return results;
     }
 
-    /// <summary>The work copies the shard's committed rows through a reader connection of its own, so applies go on meanwhile.</summary>
+    /// <summary>
+    /// The work copies the shard's committed rows through a reader connection of its own, so applies
+    /// go on meanwhile. It first has the held applies committed (the host runs it off the driver's
+    /// thread, which does that commit), so the snapshot covers at least what was applied when it
+    /// was asked for, and compaction keeps pace with the applied index rather than the last commit.
+    /// </summary>
     public Func<CapturedSnapshot> PrepareSnapshot() => () =>
     {
+        _store.WhenCommittedAsync().GetAwaiter().GetResult();
         var (index, data) = _store.ExportSnapshot(Shard);
         return new CapturedSnapshot(index, data);
     };

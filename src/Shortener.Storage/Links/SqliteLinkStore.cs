@@ -14,9 +14,9 @@ namespace Shortener.Storage.Links;
 /// stays open until <see cref="CommitHeld"/> (which the node's driver calls on a size or time
 /// bound: etcd's batched backend commit), so many rounds' commands share their pages and one
 /// commit. Reads use their own pooled connections and never wait for the writer; a link by code
-/// (<see cref="Get(int, string)"/>) is read from the links the held transaction wrote first, so it
-/// is seen as soon as it is applied; lists, idempotency records and meta values are read as
-/// committed (<see cref="WhenCommittedAsync"/> asks for a commit and waits for it).
+/// and an idempotency record by key are read from what the held transaction wrote first, so they
+/// are seen as soon as they are applied; lists and meta values are read as committed
+/// (<see cref="WhenCommittedAsync"/> asks for a commit and waits for it).
 /// </summary>
 public sealed class SqliteLinkStore : IHeldTransaction, IDisposable
 {
@@ -25,7 +25,7 @@ public sealed class SqliteLinkStore : IHeldTransaction, IDisposable
     private readonly SqliteLinkTable _table;
     private readonly Lock _writeLock = new();
     private readonly System.Collections.Concurrent.ConcurrentBag<LinkLookup> _linkReaders = [];
-    private readonly UncommittedLinks _uncommitted = new();
+    private readonly UncommittedRows _uncommitted = new();
     private TaskCompletionSource? _commitWaiters;
     private SqliteTransaction? _held;
     private Exception? _heldLost;
@@ -61,6 +61,9 @@ public sealed class SqliteLinkStore : IHeldTransaction, IDisposable
 
     /// <inheritdoc/>
     public int HeldApplies { get; private set; }
+
+    /// <inheritdoc/>
+    public bool Holding => Volatile.Read(ref _held) is not null;
 
     /// <inheritdoc/>
     public bool CommitWanted => Volatile.Read(ref _commitWaiters) is not null;
@@ -490,9 +493,14 @@ public sealed class SqliteLinkStore : IHeldTransaction, IDisposable
     /// <summary>The remembered result for an idempotency key of shard 0, if any.</summary>
     public IdempotencyRecord? FindIdempotency(string scope, string key) => FindIdempotency(0, scope, key);
 
-    /// <summary>The remembered result for an idempotency key, if any (whatever its age).</summary>
+    /// <summary>The remembered result for an idempotency key, if any (whatever its age), as soon as the command that wrote it is applied.</summary>
     public IdempotencyRecord? FindIdempotency(int shard, string scope, string key)
     {
+        if (_uncommitted.TryGet(shard, scope, key, out var applied))
+        {
+            return applied;
+        }
+
         using var lease = OpenReader();
         var connection = lease.Connection;
         using var table = new SqliteLinkTable(connection) { Shard = shard };

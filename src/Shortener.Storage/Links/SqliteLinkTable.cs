@@ -24,8 +24,8 @@ internal sealed class SqliteLinkTable(SqliteConnection connection) : ILinkTableT
     /// <summary>The shard whose rows the calls read and write.</summary>
     public int Shard { get; set; }
 
-    /// <summary>Where written links go as well while the store holds its commits (null otherwise).</summary>
-    internal UncommittedLinks? Uncommitted { get; set; }
+    /// <summary>Where written links and idempotency records go as well while the store holds its commits (null otherwise).</summary>
+    internal UncommittedRows? Uncommitted { get; set; }
 
     private bool _inCommand;
 
@@ -116,16 +116,25 @@ internal sealed class SqliteLinkTable(SqliteConnection connection) : ILinkTableT
         return new IdempotencyRecord(scope, key, reader.GetString(0), LinkJson.Deserialize<CommandResult>(reader.GetString(1)), reader.GetInt64(2));
     }
 
-    public void PutIdempotency(IdempotencyRecord record) => Execute(
-        """
-        INSERT INTO idempotency (shard, scope, key, request_hash, result, created_at) VALUES ($shard, $scope, $key, $hash, $result, $created)
-        ON CONFLICT (shard, scope, key) DO UPDATE SET request_hash = excluded.request_hash, result = excluded.result, created_at = excluded.created_at
-        """,
-        ("$scope", record.Scope),
-        ("$key", record.Key),
-        ("$hash", record.RequestHash),
-        ("$result", LinkJson.Serialize(record.Result with { Replayed = false })),
-        ("$created", record.CreatedAt));
+    public void PutIdempotency(IdempotencyRecord record)
+    {
+        var stored = record with { Result = record.Result with { Replayed = false } };
+        Execute(
+            """
+            INSERT INTO idempotency (shard, scope, key, request_hash, result, created_at) VALUES ($shard, $scope, $key, $hash, $result, $created)
+            ON CONFLICT (shard, scope, key) DO UPDATE SET request_hash = excluded.request_hash, result = excluded.result, created_at = excluded.created_at
+            """,
+            ("$scope", stored.Scope),
+            ("$key", stored.Key),
+            ("$hash", stored.RequestHash),
+            ("$result", LinkJson.Serialize(stored.Result)),
+            ("$created", stored.CreatedAt));
+        if (Uncommitted is { } uncommitted)
+        {
+            uncommitted.Stage(Shard, stored);
+            PublishOutsideCommand(uncommitted);
+        }
+    }
 
     public int PurgeIdempotency(long beforeMs)
     {
@@ -159,12 +168,16 @@ internal sealed class SqliteLinkTable(SqliteConnection connection) : ILinkTableT
     /// <summary>A link row written in the held transaction: visible to readers once its command is done.</summary>
     private void Written(Link link)
     {
-        if (Uncommitted is not { } uncommitted)
+        if (Uncommitted is { } uncommitted)
         {
-            return;
+            uncommitted.Stage(Shard, link);
+            PublishOutsideCommand(uncommitted);
         }
+    }
 
-        uncommitted.Stage(Shard, link);
+    /// <summary>A write outside any command's savepoint is done as soon as it is written.</summary>
+    private void PublishOutsideCommand(UncommittedRows uncommitted)
+    {
         if (!_inCommand)
         {
             uncommitted.Publish();

@@ -219,6 +219,10 @@ public sealed class ShardReplicaTests : IAsyncLifetime
     {
         await StartAsync();
         var leader = await LeaderAsync();
+
+        // What the leader applied so far (its no-op) is committed before commits start failing.
+        await Eventually(() => _replicas[leader].Status.Applied > 0);
+        await _stores[leader].WhenCommittedAsync();
         var committed = _stores[leader].AppliedIndexOf(0);
         _commitFails[leader] = true;
 
@@ -242,6 +246,20 @@ public sealed class ShardReplicaTests : IAsyncLifetime
         await Eventually(() => Get(_replicas[leader], "uncommitted") is not null);
         await _stores[leader].WhenCommittedAsync();
         Assert.True(_stores[leader].AppliedIndexOf(0) > committed);
+    }
+
+    [Fact]
+    public async Task What_a_replica_applied_reaches_its_database_within_the_commit_interval_unasked()
+    {
+        await StartAsync();
+        var leader = await LeaderAsync();
+        await _replicas[leader].ProposeAsync(Create("bounded", "https://example.com/bounded"), CancellationToken.None);
+        var applied = _replicas[leader].Status.Applied;
+
+        // Nobody asks for a commit (no list, no WhenCommittedAsync): the time bound alone brings it.
+        Assert.False(_stores[leader].CommitWanted);
+        await Eventually(() => _stores.Values.All(store => store.AppliedIndexOf(0) >= applied && !store.Holding));
+        Assert.NotNull(_stores[leader].List(10, null, null).Links.SingleOrDefault(l => l.Code == "bounded"));
     }
 
     [Fact]
@@ -401,6 +419,8 @@ public sealed class ShardReplicaTests : IAsyncLifetime
     /// <summary>The node's database, whose commits fail while <paramref name="fails"/> says so.</summary>
     private sealed class FailingCommit(Storage.Links.SqliteLinkStore store, Func<bool> fails) : Storage.Links.IHeldTransaction
     {
+        public bool Holding => store.Holding;
+
         public int HeldApplies => store.HeldApplies;
 
         public bool CommitWanted => store.CommitWanted;
@@ -409,7 +429,7 @@ public sealed class ShardReplicaTests : IAsyncLifetime
         {
             // Only a commit with something to commit fails, as a real one would; what it held
             // stays uncommitted (and is dropped when the store closes).
-            if (fails() && store.HeldApplies > 0)
+            if (fails() && store.Holding)
             {
                 throw new IOException("the database commit failed (injected)");
             }
