@@ -57,7 +57,7 @@ awk -F'|' '
   NR == FNR { if ($2 != "") before[$3 "/" $4] = $2; next }
   $2 != "" { name = $1; sub(/[0-9 ]+$/, "", name); used[name] += $2 - before[$3 "/" $4]; total += $2 - before[$3 "/" $4] }
   END {
-    for (n in used) printf "%-20s %6d ticks %5.1f%%\n", n, used[n], 100 * used[n] / total | "sort -k2 -nr"
-    close("sort -k2 -nr")
-    printf "total                %6d ticks\n", total
+    for (n in used) printf "%6d ticks %5.1f%%  %s\n", used[n], 100 * used[n] / total, n | "sort -nr"
+    close("sort -nr")
+    printf "%6d ticks in all\n", total
   }' "$WORK/before" "$WORK/after"
