@@ -212,7 +212,8 @@ public sealed class ShortenerMetrics : IDisposable
             "Members of the cluster as this node knows them, by state");
         _meter.CreateObservableGauge("shortener.cluster.members_version", () => members.Topology.Version, "{change}", "Changes the member list has been through");
         ObserveLog(host.Log);
-        _meter.CreateObservableCounter("shortener.shard_db.commits", () => host.Database.Commits, "{commit}", "Transactions the node's link database committed: one per driver round that applied something, for all shards");
+        _meter.CreateObservableCounter("shortener.shard_db.commits", () => host.Database.Commits, "{commit}", "Transactions the node's link database committed, for all shards: one per commit bound (100 ms or 10,000 applies by default) or reader's request while something was applied");
+        _meter.CreateObservableGauge("shortener.shard_db.held_applies", () => host.Database.HeldApplies, "{command}", "Commands applied and not yet committed to the node's link database (readable by code meanwhile; the Raft log replays them after a crash)");
     }
 
     /// <summary>The node's Raft log: its batches (one write and one fsync each) and how many shards each carried.</summary>

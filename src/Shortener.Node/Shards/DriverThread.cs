@@ -28,9 +28,6 @@ public sealed class DriverThread : IAsyncDisposable
     /// <summary>Set by the replicas' inboxes; give it to each replica when it is opened.</summary>
     public ManualResetEventSlim Signal { get; } = new(false, spinCount: 0);
 
-    /// <summary>Database commits done (each of every command applied since the one before).</summary>
-    public long Commits { get; private set; }
-
     /// <param name="replicas">The replicas whose rounds this thread runs.</param>
     /// <param name="database">The node's link database, whose transaction the replicas' applies join.</param>
     /// <param name="bound">When the database commits what was applied.</param>
@@ -132,7 +129,6 @@ public sealed class DriverThread : IAsyncDisposable
         try
         {
             database.CommitHeld();
-            Commits++;
         }
         catch (Exception e)
         {
