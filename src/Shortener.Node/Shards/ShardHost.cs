@@ -60,6 +60,7 @@ public sealed class ShardHost : IAsyncDisposable
             // synchronous=NORMAL, as the Raft log is the durable record.
             _links = SqliteLinkStore.Open(Path.Combine(dataDir, "shards.db"), synchronousFull: false);
             _links.HoldCommits = true;
+            _links.CheckpointInBackground(TimeSpan.FromSeconds(1));
             _links.CommitRequested = () => _thread.Signal.Set();
         }
         catch

@@ -27,6 +27,7 @@ public sealed class SqliteLinkStore : IHeldTransaction, IDisposable
     private readonly System.Collections.Concurrent.ConcurrentBag<LinkLookup> _linkReaders = [];
     private readonly UncommittedRows _uncommitted = new();
     private TaskCompletionSource? _commitWaiters;
+    private WalCheckpointer? _checkpointer;
     private SqliteTransaction? _held;
     private Exception? _heldLost;
     private int _activeReaders;
@@ -67,6 +68,28 @@ public sealed class SqliteLinkStore : IHeldTransaction, IDisposable
 
     /// <inheritdoc/>
     public bool CommitWanted => Volatile.Read(ref _commitWaiters) is not null;
+
+    /// <summary>Checkpoints the background checkpointer ran (0 without one).</summary>
+    public long Checkpoints => _checkpointer?.Checkpoints ?? 0;
+
+    /// <summary>
+    /// Moves WAL checkpoints off the writer: automatic checkpoints off, and a
+    /// <see cref="WalCheckpointer"/> copies the WAL back every <paramref name="interval"/>.
+    /// </summary>
+    public void CheckpointInBackground(TimeSpan interval)
+    {
+        lock (_writeLock)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (_checkpointer is not null)
+            {
+                return;
+            }
+
+            SqliteDatabase.Execute(_writer, null, "PRAGMA wal_autocheckpoint = 0");
+            _checkpointer = new WalCheckpointer(_connectionString, interval);
+        }
+    }
 
     /// <summary>Called (on the asking thread) when a reader wants the held applies committed: wakes whoever commits them.</summary>
     public Action CommitRequested { get; set; } = () => { };
@@ -560,6 +583,7 @@ public sealed class SqliteLinkStore : IHeldTransaction, IDisposable
 
             _disposed = true;
             Interlocked.MemoryBarrier();
+            _checkpointer?.Dispose();
 
             // Readers already inside finish first: a connection to this file closing after a
             // snapshot replaced it would checkpoint into, and delete, the new file's WAL.

@@ -332,6 +332,33 @@ public sealed class SqliteLinkStoreTests : IDisposable
         Assert.Empty(Sqlite.SchemaMigrator.Migrate(connection, LinkSchema.Migrations, DbPath));
     }
 
+    [Fact]
+    public async Task Background_checkpoints_copy_the_wal_into_the_database_file_off_the_writer()
+    {
+        using (var store = SqliteLinkStore.Open(DbPath, synchronousFull: false))
+        {
+            store.CheckpointInBackground(TimeSpan.FromMilliseconds(20));
+            var before = new FileInfo(DbPath).Length;
+            for (var i = 0; i < 300; i++)
+            {
+                store.Apply(new LinkCommandEnvelope(Create($"ckpt{i}", url: "https://example.com/" + new string('x', 200))));
+            }
+
+            // The writer no longer checkpoints (automatic checkpoints are off); the checkpointer
+            // thread copies the WAL into the file.
+            var deadline = DateTime.UtcNow.AddSeconds(10);
+            while (new FileInfo(DbPath).Length <= before || store.Checkpoints < 2)
+            {
+                Assert.True(DateTime.UtcNow < deadline, $"no checkpoint reached the file ({store.Checkpoints} run, {new FileInfo(DbPath).Length} bytes)");
+                await Task.Delay(20);
+            }
+        }
+
+        // Closed and opened again, every link is there.
+        using var reopened = SqliteLinkStore.Open(DbPath, synchronousFull: false);
+        Assert.Equal(300, Enumerable.Range(0, 300).Count(i => reopened.Get($"ckpt{i}") is not null));
+    }
+
     internal static CreateLink Create(string code, long at = 1_000, string url = "https://example.com/", IReadOnlyList<string>? tags = null) =>
         new(at, code, url, null, null, 302, tags ?? [], null);
 
