@@ -215,6 +215,7 @@ public sealed class ShortenerMetrics : IDisposable
         _meter.CreateObservableCounter("shortener.shard_db.commits", () => host.Database.Commits, "{commit}", "Transactions the node's link database committed, for all shards: one per commit bound (100 ms or 10,000 applies by default) or reader's request while something was applied");
         _meter.CreateObservableGauge("shortener.shard_db.held_applies", () => host.Database.HeldApplies, "{command}", "Commands applied and not yet committed to the node's link database (readable by code meanwhile; the Raft log replays them after a crash)");
         _meter.CreateObservableCounter("shortener.shard_db.checkpoints", () => host.Database.Checkpoints, "{checkpoint}", "WAL checkpoints of the node's link database, run off the driver thread");
+        _meter.CreateObservableCounter("shortener.shard_db.wal_restarts", () => host.Database.WalRestarts, "{restart}", "Times the node's link database started its write-ahead log over (past 64 MiB it is copied back whole and written from the start)");
     }
 
     /// <summary>The node's Raft log: its batches (one write and one fsync each) and how many shards each carried.</summary>

@@ -72,11 +72,18 @@ public sealed partial class SqliteLinkStore : IHeldTransaction, IDisposable
     /// <summary>Checkpoints the background checkpointer ran (0 without one).</summary>
     public long Checkpoints => _checkpointer?.Checkpoints ?? 0;
 
+    /// <summary>Times the writer started the WAL over (0 without a background checkpointer).</summary>
+    public long WalRestarts => _checkpointer?.Restarts ?? 0;
+
+    /// <summary>What a restarted WAL file is cut back to: the size it restarts at, so a busy log is reused, not cut and grown again.</summary>
+    private const long JournalSizeLimitBytes = WalCheckpointer.RestartFrames * 4096L;
+
     /// <summary>
     /// Moves WAL checkpoints off the writer: automatic checkpoints off, and a
-    /// <see cref="WalCheckpointer"/> copies the WAL back every <paramref name="interval"/>.
+    /// <see cref="WalCheckpointer"/> copies the WAL back every <paramref name="interval"/>; the
+    /// writer starts the log over once it passes <paramref name="restartFrames"/> pages.
     /// </summary>
-    public void CheckpointInBackground(TimeSpan interval)
+    public void CheckpointInBackground(TimeSpan interval, int restartFrames = WalCheckpointer.RestartFrames)
     {
         lock (_writeLock)
         {
@@ -87,7 +94,10 @@ public sealed partial class SqliteLinkStore : IHeldTransaction, IDisposable
             }
 
             SqliteDatabase.Execute(_writer, null, "PRAGMA wal_autocheckpoint = 0");
-            _checkpointer = new WalCheckpointer(_connectionString, interval);
+
+            // When the writer restarts the log (WalCheckpointer.AfterCommit), the file is cut back to this.
+            SqliteDatabase.Execute(_writer, null, $"PRAGMA journal_size_limit = {JournalSizeLimitBytes}");
+            _checkpointer = new WalCheckpointer(_connectionString, interval, restartFrames);
         }
     }
 
@@ -184,6 +194,7 @@ public sealed partial class SqliteLinkStore : IHeldTransaction, IDisposable
                     transaction.Commit();
                     transaction.Dispose();
                     Commits++;
+                    _checkpointer?.AfterCommit(_writer);
                 }
 
                 return results;
@@ -284,6 +295,7 @@ public sealed partial class SqliteLinkStore : IHeldTransaction, IDisposable
                 held.Commit();
                 held.Dispose();
                 Commits++;
+                _checkpointer?.AfterCommit(_writer);
 
                 // Only now: a reader that misses here finds the row in the database.
                 _uncommitted.Clear();

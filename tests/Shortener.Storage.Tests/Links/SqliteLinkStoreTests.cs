@@ -359,6 +359,48 @@ public sealed class SqliteLinkStoreTests : IDisposable
         Assert.Equal(300, Enumerable.Range(0, 300).Count(i => reopened.Get($"ckpt{i}") is not null));
     }
 
+    [Fact]
+    public async Task A_writer_that_is_never_idle_still_starts_its_wal_over()
+    {
+        // A passive checkpoint copies the log back, but SQLite writes it from the start again
+        // only when a transaction begins on a log copied back whole; a writer that commits and
+        // begins again at once never saw one, and the WAL grew by every page ever written.
+        const int links = 3000;
+        var wal = DbPath + "-wal";
+        long largest = 0;
+        using (var store = SqliteLinkStore.Open(DbPath, synchronousFull: false))
+        {
+            store.HoldCommits = true;
+            store.CheckpointInBackground(TimeSpan.FromMilliseconds(10), restartFrames: 64);
+            for (var i = 0; i < links; i++)
+            {
+                store.Apply(new LinkCommandEnvelope(Create($"w{i * 7919 % links:x5}", url: "https://example.com/" + new string('x', 300))));
+                if (i % 10 == 9)
+                {
+                    store.CommitHeld();
+                    largest = Math.Max(largest, new FileInfo(wal).Length);
+                }
+
+                if (i % 100 == 99)
+                {
+                    // Let the background checkpointer catch up now and then, as it does between commits in a node.
+                    await Task.Delay(30);
+                }
+            }
+
+            Assert.True(store.WalRestarts > 0, "the writer never started the log over");
+        }
+
+        // Never started over, this log reaches about 12 MB (every page of every commit); started
+        // over past 64 pages it stays a fraction of that.
+        Assert.True(largest < 4 << 20, $"the WAL grew to {largest} bytes");
+        using var connection = new SqliteConnection($"Data Source={DbPath};Pooling=False");
+        connection.Open();
+        using var count = connection.CreateCommand();
+        count.CommandText = "SELECT count(*) FROM links";
+        Assert.Equal(links, Convert.ToInt32(count.ExecuteScalar()));
+    }
+
     internal static CreateLink Create(string code, long at = 1_000, string url = "https://example.com/", IReadOnlyList<string>? tags = null) =>
         new(at, code, url, null, null, 302, tags ?? [], null);
 
