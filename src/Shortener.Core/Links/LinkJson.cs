@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 
 namespace Shortener.Core.Links;
 
@@ -10,6 +11,10 @@ public static class LinkJson
     {
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
         Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
+
+        // Generated metadata for the types on the create and apply paths; reflection for the rest
+        // (snapshot images, which are rare).
+        TypeInfoResolver = JsonTypeInfoResolver.Combine(LinkJsonContext.Default, new DefaultJsonTypeInfoResolver()),
     };
 
     public static string Serialize<T>(T value) => JsonSerializer.Serialize(value, Options);

@@ -1,5 +1,7 @@
+using System.Buffers;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 using Microsoft.AspNetCore.Http;
 
 namespace Shortener.Node.Api;
@@ -13,6 +15,7 @@ internal static class JsonBody
         AllowDuplicateProperties = false,
         AllowTrailingCommas = false,
         ReadCommentHandling = JsonCommentHandling.Disallow,
+        TypeInfoResolver = JsonTypeInfoResolver.Combine(ApiJsonContext.Default, new DefaultJsonTypeInfoResolver()),
     };
 
     public static async Task<BodyRead> ReadBytesAsync(HttpContext context, int maxBytes)
@@ -28,25 +31,54 @@ internal static class JsonBody
             return BodyRead.Fail(Problems.Result(ProblemKind.PayloadTooLarge, $"the body may be at most {maxBytes} bytes"));
         }
 
-        using var buffer = new MemoryStream();
-        var chunk = new byte[8192];
-        int read;
-        while ((read = await context.Request.Body.ReadAsync(chunk, context.RequestAborted).ConfigureAwait(false)) > 0)
+        var body = context.Request.ContentLength is { } length
+            ? await ReadExactlyAsync(context, (int)length).ConfigureAwait(false)
+            : await ReadToEndAsync(context, maxBytes).ConfigureAwait(false);
+        if (body is null)
         {
-            if (buffer.Length + read > maxBytes)
-            {
-                return BodyRead.Fail(Problems.Result(ProblemKind.PayloadTooLarge, $"the body may be at most {maxBytes} bytes"));
-            }
-
-            buffer.Write(chunk, 0, read);
+            return BodyRead.Fail(Problems.Result(ProblemKind.PayloadTooLarge, $"the body may be at most {maxBytes} bytes"));
         }
 
-        if (buffer.Length == 0)
+        if (body.Length == 0)
         {
             return BodyRead.Fail(Problems.Result(ProblemKind.MalformedRequest, "the request body is empty; send a JSON object"));
         }
 
-        return new BodyRead(buffer.ToArray(), null);
+        return new BodyRead(body, null);
+    }
+
+    /// <summary>A body of declared length (already checked against the limit): one array of that size, no copies.</summary>
+    private static async Task<byte[]> ReadExactlyAsync(HttpContext context, int length)
+    {
+        var body = new byte[length];
+        var read = await context.Request.Body.ReadAtLeastAsync(body, length, throwOnEndOfStream: false, context.RequestAborted).ConfigureAwait(false);
+        return read == length ? body : body[..read];
+    }
+
+    /// <summary>A chunked body, read through a pooled buffer; null once it passes the limit.</summary>
+    private static async Task<byte[]?> ReadToEndAsync(HttpContext context, int maxBytes)
+    {
+        using var buffer = new MemoryStream();
+        var chunk = ArrayPool<byte>.Shared.Rent(8192);
+        try
+        {
+            int read;
+            while ((read = await context.Request.Body.ReadAsync(chunk, context.RequestAborted).ConfigureAwait(false)) > 0)
+            {
+                if (buffer.Length + read > maxBytes)
+                {
+                    return null;
+                }
+
+                buffer.Write(chunk, 0, read);
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(chunk);
+        }
+
+        return buffer.ToArray();
     }
 
     public static IResult? TryDeserialize<T>(JsonElement body, out T? value)

@@ -197,6 +197,7 @@ public static class ShortenerNodeApp
             }
         });
         services.AddOpenApi();
+        services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, ApiJsonContext.Default));
 
         services.AddSingleton(sp =>
         {

@@ -1,0 +1,3 @@
+using BenchmarkDotNet.Running;
+
+BenchmarkSwitcher.FromAssembly(typeof(Shortener.Bench.Json.CommandCodecBench).Assembly).Run(args);
