@@ -58,7 +58,7 @@ internal sealed class ServerConnection
     private static bool TryParseServer(string server, out Uri baseAddress) =>
         Uri.TryCreate(server, UriKind.Absolute, out baseAddress!) && baseAddress.Scheme is "http" or "https";
 
-    private string? ResolveApiKey(ParseResult parse)
+    public string? ResolveApiKey(ParseResult parse)
     {
         if (parse.GetValue(ApiKey) is { Length: > 0 } key)
         {

@@ -82,12 +82,10 @@ public static class UpCommand
             }
 
             await output.WriteLineAsync($"Starting {topology.Members.Count} nodes in {topology.Members.Select(m => m.Dc).Distinct().Count()} data centres ({topology.Shards} shards, {topology.ReplicationFactor} replicas each)...");
-            var processes = topology.Members
-                .Select(m => NodeProcess.Start(m.Id, layout.ServeArguments(m.Id), layout.NodeEnvironment(), Path.Combine(layout.NodeDataDir(m.Id), "node.log")))
-                .ToList();
+            await using var cluster = LocalCluster.Start(layout);
             try
             {
-                var ready = await WaitForLeadersAsync(layout, processes, TimeSpan.FromSeconds(parse.GetValue(timeout)), output, cancellationToken);
+                var ready = await cluster.WaitForLeadersAsync(TimeSpan.FromSeconds(parse.GetValue(timeout)), output, cancellationToken);
                 if (ready is not null)
                 {
                     await error.WriteLineAsync($"error: {ready}");
@@ -95,7 +93,7 @@ public static class UpCommand
                 }
 
                 await PrintWelcome(layout, output);
-                await WatchAsync(processes, output, cancellationToken);
+                await WatchAsync(cluster.Processes, output, cancellationToken);
                 return 0;
             }
             catch (OperationCanceledException)
@@ -105,91 +103,11 @@ public static class UpCommand
             finally
             {
                 await output.WriteLineAsync("Stopping the nodes...");
-                await Task.WhenAll(processes.Select(async process =>
-                {
-                    if (!await process.StopAsync(TimeSpan.FromSeconds(15)))
-                    {
-                        await output.WriteLineAsync($"node {process.Id} did not stop within 15 s and was killed");
-                    }
-
-                    process.Dispose();
-                }));
+                await cluster.StopAsync(output);
                 await output.WriteLineAsync("Stopped.");
             }
         });
         return command;
-    }
-
-    /// <summary>
-    /// Null once every node answers and knows a leader for every shard, so that a request to any node
-    /// right after the banner finds its shard's leader; else why not, after the timeout.
-    /// </summary>
-    private static async Task<string?> WaitForLeadersAsync(LocalClusterLayout layout, IReadOnlyList<NodeProcess> processes, TimeSpan timeout, TextWriter output, CancellationToken cancellationToken)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        var clients = layout.Topology.Members.ToDictionary(m => m.Id, m => new ShortenerApiClient(new HttpClient { BaseAddress = new Uri(m.HttpUrl), Timeout = TimeSpan.FromSeconds(2) }, layout.ApiKey, attempts: 1));
-        var lastReport = string.Empty;
-        try
-        {
-            while (true)
-            {
-                if (processes.FirstOrDefault(p => p.HasExited) is { } dead)
-                {
-                    return $"node {dead.Id} exited with code {dead.ExitCode} while starting; its log: {dead.LogPath}\n{Tail(dead.LogPath)}";
-                }
-
-                // Shards whose leader every answering node knows.
-                HashSet<int>? led = null;
-                var answering = 0;
-                foreach (var (id, client) in clients)
-                {
-                    try
-                    {
-                        var view = await client.GetJsonAsync<ClusterView>("/admin/v1/cluster", cancellationToken);
-                        answering++;
-                        var known = view!.Shards.Where(s => s.Leader != 0).Select(s => s.Shard);
-                        if (led is null)
-                        {
-                            led = [.. known];
-                        }
-                        else
-                        {
-                            led.IntersectWith(known);
-                        }
-                    }
-                    catch (ApiProblem)
-                    {
-                        // Not listening yet.
-                    }
-                }
-
-                var report = $"  {answering}/{clients.Count} nodes answering, {led?.Count ?? 0}/{layout.Topology.Shards} shards with a leader known to all";
-                if (report != lastReport)
-                {
-                    await output.WriteLineAsync(report);
-                    lastReport = report;
-                }
-
-                if (answering == clients.Count && led?.Count == layout.Topology.Shards)
-                {
-                    return null;
-                }
-
-                if (DateTime.UtcNow > deadline)
-                {
-                    return $"the cluster was not ready within {timeout.TotalSeconds:0} s ({report.Trim()}); node logs are in {layout.DataDir}/node-*/node.log";
-                }
-
-                await Task.Delay(250, cancellationToken);
-            }
-        }
-        finally
-        {
-            foreach (var client in clients.Values)
-            {
-                client.Dispose();
-            }
-        }
     }
 
     private static async Task PrintWelcome(LocalClusterLayout layout, TextWriter output)
@@ -228,21 +146,6 @@ public static class UpCommand
             }
 
             await Task.Delay(500, cancellationToken);
-        }
-    }
-
-    private static string Tail(string path)
-    {
-        try
-        {
-            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-            using var reader = new StreamReader(stream);
-            var lines = reader.ReadToEnd().Split('\n');
-            return string.Join('\n', lines.TakeLast(15));
-        }
-        catch (IOException)
-        {
-            return string.Empty;
         }
     }
 }

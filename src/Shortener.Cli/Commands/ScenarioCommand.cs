@@ -1,0 +1,253 @@
+using System.CommandLine;
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+using Shortener.Cli.Cluster;
+using Shortener.Cli.Scenarios;
+using Shortener.Node.Api;
+
+namespace Shortener.Cli.Commands;
+
+/// <summary>
+/// `shortener scenario NAME`: replays a failure story against a fresh local cluster (in a
+/// temporary directory, removed afterwards) or a running one (--server), checks what must hold,
+/// and answers the questions the story raises. Exit code 0 when every check held, 1 when one
+/// failed or the scenario could not run, 2 for bad usage.
+/// </summary>
+public static class ScenarioCommand
+{
+    private static readonly IReadOnlyDictionary<string, string> Scenarios = new Dictionary<string, string>
+    {
+        [ElevenSecondsScenario.Name] = "three data centres under load; the one leading the most shards is cut off for 11 s, then healed",
+    };
+
+    public static Command Create()
+    {
+        var connection = new ServerConnection();
+        var server = new Option<string?>("--server") { Description = "Run against this running cluster (any node's URL) instead of a fresh local one" };
+        var name = new Argument<string?>("name") { Description = "The scenario to run (see --list)", Arity = ArgumentArity.ZeroOrOne };
+        var list = new Option<bool>("--list") { Description = "Name the scenarios and stop" };
+        var isolate = new Option<string?>("--isolate") { Description = "Data centre to cut off (default: the one leading the most shards)" };
+        var cut = new Option<string>("--for") { Description = "How long the cut lasts: 11s, 500ms, 1m", DefaultValueFactory = _ => "11s" };
+        var json = new Option<bool>("--json") { Description = "Print the findings as one JSON object (progress still goes to stderr)" };
+        var seed = new Option<int>("--seed") { Description = "Seed of the workload's choices", DefaultValueFactory = _ => 1 };
+        var links = new Option<int>("--links") { Description = "Links created before the workload starts", DefaultValueFactory = _ => 200 };
+        var workers = new Option<int>("--workers") { Description = "Client workers per node", DefaultValueFactory = _ => 3 };
+        var command = new Command("scenario", "Replay a failure story on a cluster and answer what happened: shortener scenario eleven-seconds")
+        {
+            name, list, server, connection.ApiKey, isolate, cut, json, seed, links, workers,
+        };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var output = parse.InvocationConfiguration.Output;
+            var error = parse.InvocationConfiguration.Error;
+            if (parse.GetValue(list))
+            {
+                foreach (var (scenario, description) in Scenarios)
+                {
+                    await output.WriteLineAsync($"{scenario,-16} {description}");
+                }
+
+                return 0;
+            }
+
+            var chosen = parse.GetValue(name);
+            if (chosen is null || !Scenarios.ContainsKey(chosen))
+            {
+                await error.WriteLineAsync(chosen is null
+                    ? $"error: name a scenario: {string.Join(", ", Scenarios.Keys)} (shortener scenario --list)"
+                    : $"error: no scenario '{chosen}'; there is {string.Join(", ", Scenarios.Keys)} (shortener scenario --list)");
+                return 2;
+            }
+
+            if (!FaultCommand.TryParseDuration(parse.GetValue(cut)!, out var duration) || duration > TimeSpan.FromMinutes(10))
+            {
+                await error.WriteLineAsync($"error: --for must be a duration up to 10m such as 11s or 500ms; got '{parse.GetValue(cut)}'");
+                return 2;
+            }
+
+            if (parse.GetValue(links) is < ScenarioLinks.Registers + ScenarioLinks.HotLinks + 1 or > 10_000 || parse.GetValue(workers) is < 1 or > 32)
+            {
+                await error.WriteLineAsync($"error: --links must be {ScenarioLinks.Registers + ScenarioLinks.HotLinks + 1} to 10000 and --workers 1 to 32");
+                return 2;
+            }
+
+            var settings = new ScenarioSettings
+            {
+                Isolate = parse.GetValue(isolate),
+                Cut = duration,
+                Seed = parse.GetValue(seed),
+                Links = parse.GetValue(links),
+                WorkersPerNode = parse.GetValue(workers),
+            };
+            try
+            {
+                var evidence = parse.GetValue(server) is { } url
+                    ? await RunAgainstAsync(url, connection.ResolveApiKey(parse), settings, error, cancellationToken)
+                    : await RunLocalAsync(settings, error, cancellationToken);
+                if (evidence is null)
+                {
+                    return 1;
+                }
+
+                var findings = ScenarioFindings.From(evidence);
+                if (parse.GetValue(json))
+                {
+                    await output.WriteLineAsync(JsonSerializer.Serialize(findings, new JsonSerializerOptions(JsonSerializerOptions.Web) { WriteIndented = true }));
+                }
+                else
+                {
+                    await PrintAsync(findings, output);
+                }
+
+                return findings.Passed ? 0 : 1;
+            }
+            catch (ScenarioException e)
+            {
+                await error.WriteLineAsync($"error: {e.Message}");
+                return 1;
+            }
+        });
+        return command;
+    }
+
+    private static async Task PrintAsync(ScenarioFindings findings, TextWriter output)
+    {
+        await output.WriteLineAsync();
+        await output.WriteLineAsync($"What happened when {findings.IsolatedDc} was cut off for {findings.CutSeconds:0.#} s:");
+        for (var i = 0; i < findings.Answers.Count; i++)
+        {
+            await output.WriteLineAsync($"  {i + 1}. {findings.Answers[i]}");
+        }
+
+        await output.WriteLineAsync();
+        await output.WriteLineAsync($"  linearizable: {Mark(findings.Linearizable)}   acknowledged writes lost: {findings.AcknowledgedWritesLost}   clicks exact: {Mark(findings.ClicksExact)}   most leaders in one term: {findings.MaxLeadersInOneTerm}");
+        if (!findings.Linearizable)
+        {
+            await output.WriteLineAsync("  " + findings.LinearizabilityDetail);
+        }
+
+        foreach (var lost in findings.LostWrites.Take(10))
+        {
+            await output.WriteLineAsync("  lost: " + lost);
+        }
+
+        await output.WriteLineAsync(findings.Passed ? "PASSED: every check held." : "FAILED: a check did not hold (above).");
+    }
+
+    private static string Mark(bool ok) => ok ? "yes" : "NO";
+
+    /// <summary>The cluster behind <paramref name="url"/>: its members from the node's own view.</summary>
+    private static async Task<ScenarioEvidence?> RunAgainstAsync(string url, string? apiKey, ScenarioSettings settings, TextWriter progress, CancellationToken cancellationToken)
+    {
+        if (!Uri.TryCreate(url, UriKind.Absolute, out var baseAddress) || baseAddress.Scheme is not ("http" or "https"))
+        {
+            throw new ScenarioException($"--server must be an http or https URL, got '{url}'");
+        }
+
+        using var http = new HttpClient { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(10) };
+        ClusterView? view;
+        try
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, "/admin/v1/cluster");
+            if (apiKey is not null)
+            {
+                request.Headers.Add("X-Api-Key", apiKey);
+            }
+
+            using var response = await http.SendAsync(request, cancellationToken);
+            if (!response.IsSuccessStatusCode)
+            {
+                throw new ScenarioException($"{url} answered {(int)response.StatusCode} to /admin/v1/cluster{(response.StatusCode == HttpStatusCode.Unauthorized ? "; pass the cluster's key with --api-key" : string.Empty)}");
+            }
+
+            view = JsonSerializer.Deserialize<ClusterView>(await response.Content.ReadAsStringAsync(cancellationToken), JsonSerializerOptions.Web);
+        }
+        catch (HttpRequestException e)
+        {
+            throw new ScenarioException($"cannot reach {url}: {e.Message}");
+        }
+
+        var members = view!.Members.Where(m => !m.Leaving).ToList();
+        var target = new ScenarioTarget(members.ToDictionary(m => m.Id, m => new Uri(m.HttpUrl)), members.ToDictionary(m => m.Id, m => m.Dc), apiKey);
+        if (target.Unsuitable(settings.Isolate) is { } why)
+        {
+            throw new ScenarioException(why);
+        }
+
+        return await new ElevenSecondsScenario(target, settings, progress).RunAsync(cancellationToken);
+    }
+
+    /// <summary>A fresh three-node cluster in three data centres, in a temporary directory removed afterwards.</summary>
+    private static async Task<ScenarioEvidence?> RunLocalAsync(ScenarioSettings settings, TextWriter progress, CancellationToken cancellationToken)
+    {
+        var dir = Directory.CreateTempSubdirectory("shortener-scenario-");
+        try
+        {
+            var (port, peerPort) = (FreePortRange(3), FreePortRange(3));
+            var layout = LocalClusterLayout.OpenOrCreate(dir.FullName, () => LocalClusterLayout.Plan(3, 3, 8, port, peerPort), null, null);
+            await progress.WriteLineAsync($"starting a fresh 3-node cluster in 3 data centres ({dir.FullName})...");
+            await using var cluster = LocalCluster.Start(layout, new Dictionary<string, string>
+            {
+                // The scenario's own clients come from one address in bursts; the limits protect a real cluster from that.
+                ["Shortener__RateLimits__PerKeyPerSecond"] = "0",
+                ["Shortener__RateLimits__PerIpPerSecond"] = "0",
+            });
+            if (await cluster.WaitForLeadersAsync(TimeSpan.FromSeconds(60), progress, cancellationToken) is { } notReady)
+            {
+                throw new ScenarioException(notReady);
+            }
+
+            var members = layout.Topology.Members;
+            var target = new ScenarioTarget(members.ToDictionary(m => m.Id, m => new Uri(m.HttpUrl)), members.ToDictionary(m => m.Id, m => m.Dc), layout.ApiKey);
+            if (target.Unsuitable(settings.Isolate) is { } why)
+            {
+                throw new ScenarioException(why);
+            }
+
+            var evidence = await new ElevenSecondsScenario(target, settings, progress).RunAsync(cancellationToken);
+            await progress.WriteLineAsync("stopping the cluster...");
+            return evidence;
+        }
+        finally
+        {
+            try
+            {
+                dir.Delete(recursive: true);
+            }
+            catch (IOException)
+            {
+                // Left for the system's temp cleaner; the findings do not depend on it.
+            }
+        }
+    }
+
+    /// <summary>The first of <paramref name="count"/> consecutive free ports on 127.0.0.1, from a random start.</summary>
+    private static int FreePortRange(int count)
+    {
+        for (var attempt = 0; attempt < 200; attempt++)
+        {
+            var first = Random.Shared.Next(20_000, 60_000);
+            if (Enumerable.Range(first, count).All(IsFree))
+            {
+                return first;
+            }
+        }
+
+        throw new ScenarioException("no free ports found on 127.0.0.1");
+    }
+
+    private static bool IsFree(int port)
+    {
+        try
+        {
+            using var listener = new TcpListener(IPAddress.Loopback, port);
+            listener.Start();
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+}

@@ -1,0 +1,212 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+
+namespace Shortener.Cli.Scenarios;
+
+/// <summary>
+/// The scenario of shared/DESIGN.md: three data centres under a steady workload, one cut off for
+/// eleven seconds, then healed. Runs in phases: create the links; start the workload and the leader
+/// sampler; cut the data centre off (by the cluster's own fault injection); heal; stop the
+/// workload; retry every write that ended in doubt with its idempotency key; read every link on
+/// every node and every node's click totals until they settle. What it saw is the evidence
+/// <see cref="ScenarioFindings"/> are computed from. Progress goes to a writer line by line.
+/// </summary>
+public sealed class ElevenSecondsScenario(ScenarioTarget target, ScenarioSettings settings, TextWriter progress)
+{
+    public const string Name = "eleven-seconds";
+    private const int SetupConcurrency = 8;
+    private static readonly TimeSpan SafetyHeal = TimeSpan.FromSeconds(30);
+
+    private readonly Stopwatch _clock = Stopwatch.StartNew();
+
+    public async Task<ScenarioEvidence> RunAsync(CancellationToken cancellationToken)
+    {
+        var run = "sc" + settings.Seed.ToString("x", CultureInfo.InvariantCulture) + Convert.ToHexString(BitConverter.GetBytes(Environment.TickCount64))[..6].ToLowerInvariant();
+        var links = new ScenarioLinks(run, settings.Links);
+        using var client = new ScenarioClient(target.Nodes, target.ApiKey, _clock);
+        var workload = new ScenarioWorkload(client, links, settings.WorkersPerNode, settings.Seed);
+        var sampler = new LeaderSampler(client);
+
+        await Say($"creating {links.Count} links (prefix {run}) through {target.Nodes.Count} nodes...");
+        await CreateLinksAsync(client, links, workload, cancellationToken);
+
+        using var stopSampler = new CancellationTokenSource();
+        var sampling = sampler.RunAsync(stopSampler.Token);
+        using var stopWorkload = new CancellationTokenSource();
+        var working = workload.RunAsync(stopWorkload.Token);
+        await Say($"workload running: {settings.WorkersPerNode} workers per node (updates, linearizable reads, creates) and one redirecting");
+        await Task.Delay(settings.Before, cancellationToken);
+
+        var dc = settings.Isolate ?? BusiestDc(sampler.Samples);
+        var isolated = target.DcOf.Where(d => d.Value == dc).Select(d => d.Key).Order().ToList();
+        var majorityNode = target.DcOf.Where(d => d.Value != dc).Select(d => d.Key).Min();
+        await Say($"cutting {dc} off (node {string.Join(", ", isolated)}) for {settings.Cut.TotalSeconds:0.#} s...");
+        var (status, body) = await client.FaultAsync(majorityNode, new { action = "partition", isolate = new[] { dc }, scope = "cluster", forSeconds = (settings.Cut + SafetyHeal).TotalSeconds }, cancellationToken);
+        if (status != 200)
+        {
+            throw new ScenarioException($"node {majorityNode} refused the partition: {status} {body}");
+        }
+
+        var cutStart = _clock.ElapsedMilliseconds;
+        for (var second = 1; second <= (int)Math.Ceiling(settings.Cut.TotalSeconds); second++)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(1000, settings.Cut.TotalMilliseconds - ((second - 1) * 1000))), cancellationToken);
+            var during = workload.History.Where(o => o.InvokeMs >= cutStart && o.IsWrite).ToList();
+            await Say($"  {second,2} s: {dc} refused {during.Count(o => isolated.Contains(o.Node) && o.Outcome == ScenarioOutcome.Refused)} write(s), {during.Count(o => o.Outcome == ScenarioOutcome.InDoubt)} in doubt; the rest acknowledged {during.Count(o => !isolated.Contains(o.Node) && o.Outcome == ScenarioOutcome.Ok)}");
+        }
+
+        // The cut ends when the heal is sent: what a node says after that may already be healed.
+        var cutEnd = _clock.ElapsedMilliseconds;
+        foreach (var node in new[] { majorityNode }.Concat(isolated))
+        {
+            await client.FaultAsync(node, new { action = "heal", scope = "cluster" }, cancellationToken);
+        }
+
+        await Say($"healed after {(cutEnd - cutStart) / 1000.0:0.0} s; workload goes on for {settings.After.TotalSeconds:0.#} s");
+        await Task.Delay(settings.After, cancellationToken);
+        await stopWorkload.CancelAsync();
+        await working;
+
+        var settleBy = DateTime.UtcNow + settings.Settle;
+        var history = workload.History.ToList();
+        var doubts = history.Where(o => o.IsWrite && o.Outcome == ScenarioOutcome.InDoubt).ToList();
+        await Say($"workload stopped: {history.Count} requests; retrying {doubts.Count} in-doubt write(s) with their idempotency keys...");
+        var resolved = await ResolveAsync(client, doubts, settleBy, cancellationToken);
+        var operations = history.Where(o => !(o.IsWrite && o.Outcome == ScenarioOutcome.InDoubt)).Concat(resolved).ToList();
+
+        var codes = operations.Where(o => o.IsWrite && o.Outcome != ScenarioOutcome.Refused).Select(o => o.Code).Distinct().ToList();
+        await Say($"reading {codes.Count} links on every node...");
+        operations.AddRange(await FinalReadsAsync(client, codes, settleBy, cancellationToken));
+
+        var clicked = operations.Where(o => o.Kind == ScenarioOperationKind.Redirect).Select(o => o.Code).Distinct().ToList();
+        await Say($"waiting for every node's click totals of {clicked.Count} links to settle...");
+        var totals = await ClickTotalsAsync(client, clicked, operations, settleBy, cancellationToken);
+
+        await sampler.SampleAsync(cancellationToken);
+        await stopSampler.CancelAsync();
+        await sampling;
+        return new ScenarioEvidence(Name, operations, sampler.Samples.ToList(), target.DcOf, dc, cutStart, cutEnd, _clock.ElapsedMilliseconds, totals);
+    }
+
+    private Task Say(string line) => progress.WriteLineAsync(line);
+
+    /// <summary>The data centre whose nodes lead the most shards now (ties: the lowest name), so that cutting it off moves leaders.</summary>
+    internal static string BusiestDc(IEnumerable<LeaderSample> samples, IReadOnlyDictionary<ulong, string> dcOf) =>
+        samples.Where(s => s.IsLeader).GroupBy(s => s.Shard).Select(g => g.MaxBy(s => (s.Term, s.AtMs))!.Node)
+            .Where(dcOf.ContainsKey).GroupBy(n => dcOf[n]).OrderByDescending(g => g.Count()).ThenBy(g => g.Key, StringComparer.Ordinal)
+            .Select(g => g.Key).FirstOrDefault() ?? dcOf.Values.Order(StringComparer.Ordinal).Last();
+
+    private string BusiestDc(IEnumerable<LeaderSample> samples) => BusiestDc(samples.Where(s => s.AtMs >= _clock.ElapsedMilliseconds - 2000), target.DcOf);
+
+    /// <summary>The setup links, several at a time, each retried with its key until acknowledged.</summary>
+    private async Task CreateLinksAsync(ScenarioClient client, ScenarioLinks links, ScenarioWorkload workload, CancellationToken cancellationToken)
+    {
+        var nodes = target.Nodes.Keys.Order().ToArray();
+        await Parallel.ForAsync(0, links.Count, new ParallelOptions { MaxDegreeOfParallelism = SetupConcurrency, CancellationToken = cancellationToken }, async (i, ct) =>
+        {
+            var invoke = client.NowMs;
+            for (var attempt = 0; ; attempt++)
+            {
+                var created = await client.CreateAsync(ScenarioEvidence.SetupWorker, nodes[i % nodes.Length], links.Setup(i), links.SetupUrl(i), links.Setup(i) + "-setup", ct);
+                if (created.Outcome == ScenarioOutcome.Ok)
+                {
+                    workload.Record(created with { InvokeMs = invoke });
+                    return;
+                }
+
+                if (attempt >= 20)
+                {
+                    throw new ScenarioException($"link {links.Setup(i)} could not be created: {created.Status}");
+                }
+
+                await Task.Delay(250, ct);
+            }
+        });
+    }
+
+    private static async Task<IReadOnlyList<ScenarioOperation>> ResolveAsync(ScenarioClient client, IReadOnlyList<ScenarioOperation> doubts, DateTime settleBy, CancellationToken cancellationToken)
+    {
+        var resolved = new ConcurrentBag<ScenarioOperation>();
+        await Parallel.ForEachAsync(doubts, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken }, async (doubt, ct) =>
+        {
+            var outcome = doubt;
+            while (true)
+            {
+                outcome = await client.ResolveAsync(doubt, doubt.Node, ct);
+                if (outcome.Resolution != DoubtResolution.StillUnknown || DateTime.UtcNow > settleBy)
+                {
+                    break;
+                }
+
+                await Task.Delay(500, ct);
+            }
+
+            resolved.Add(outcome);
+        });
+        return [.. resolved];
+    }
+
+    /// <summary>Every link read on every node (linearizable), each retried while the node cannot answer yet.</summary>
+    private static async Task<IReadOnlyList<ScenarioOperation>> FinalReadsAsync(ScenarioClient client, IReadOnlyList<string> codes, DateTime settleBy, CancellationToken cancellationToken)
+    {
+        var reads = new ConcurrentBag<ScenarioOperation>();
+        var work = client.Nodes.SelectMany(n => codes.Select(c => (Node: n, Code: c))).ToList();
+        await Parallel.ForEachAsync(work, new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = cancellationToken }, async (item, ct) =>
+        {
+            while (true)
+            {
+                var read = await client.ReadAsync(ScenarioEvidence.FinalReadWorker + (int)item.Node, item.Node, item.Code, ct);
+                if (read.Outcome == ScenarioOutcome.Ok || DateTime.UtcNow > settleBy)
+                {
+                    reads.Add(read);
+                    return;
+                }
+
+                await Task.Delay(250, ct);
+            }
+        });
+        return [.. reads];
+    }
+
+    /// <summary>
+    /// Each node's click total of each redirected link (read from all replicas), asked again until
+    /// the nodes agree and the total is within the redirects answered (plus those in doubt), or time is up.
+    /// </summary>
+    private static async Task<IReadOnlyDictionary<string, IReadOnlyDictionary<ulong, long>>> ClickTotalsAsync(ScenarioClient client, IReadOnlyList<string> codes, IReadOnlyList<ScenarioOperation> operations, DateTime settleBy, CancellationToken cancellationToken)
+    {
+        var redirects = operations.Where(o => o.Kind == ScenarioOperationKind.Redirect).ToLookup(o => o.Code);
+        var totals = new ConcurrentDictionary<string, IReadOnlyDictionary<ulong, long>>();
+        var pending = codes.ToList();
+        while (pending.Count > 0)
+        {
+            await Parallel.ForEachAsync(pending, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken }, async (code, ct) =>
+            {
+                var byNode = new Dictionary<ulong, long>();
+                foreach (var node in client.Nodes.Order())
+                {
+                    var stats = await client.GetJsonAsync<Node.Api.ClickStatsResponse>(node, $"/api/v1/links/{code}/stats?consistency=all", ct);
+                    byNode[node] = stats?.Total ?? -1;
+                }
+
+                totals[code] = byNode;
+            });
+
+            pending = pending.Where(code =>
+            {
+                var answered = redirects[code].Count(o => o.Outcome == ScenarioOutcome.Ok);
+                var inDoubt = redirects[code].Count(o => o.Outcome == ScenarioOutcome.InDoubt);
+                var values = totals[code].Values;
+                return values.Distinct().Count() != 1 || values.Any(t => t < answered || t > answered + inDoubt);
+            }).ToList();
+            if (pending.Count == 0 || DateTime.UtcNow > settleBy)
+            {
+                break;
+            }
+
+            await Task.Delay(1000, cancellationToken);
+        }
+
+        return totals;
+    }
+}

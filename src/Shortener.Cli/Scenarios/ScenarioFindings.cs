@@ -1,0 +1,281 @@
+using System.Globalization;
+using Shortener.Simulation.Checkers;
+
+namespace Shortener.Cli.Scenarios;
+
+/// <summary>
+/// What a scenario found, computed from its evidence alone (no node is asked anything here), and
+/// the five questions of shared/DESIGN.md answered from it. The field names are the JSON contract
+/// of `shortener scenario --json` (camelCase).
+/// </summary>
+public sealed record ScenarioFindings
+{
+    public required string Scenario { get; init; }
+
+    public required string IsolatedDc { get; init; }
+
+    public required double CutSeconds { get; init; }
+
+    public required bool Linearizable { get; init; }
+
+    public required string LinearizabilityDetail { get; init; }
+
+    public required int AcknowledgedWritesLost { get; init; }
+
+    public required IReadOnlyList<string> LostWrites { get; init; }
+
+    public required bool ClicksExact { get; init; }
+
+    public required long RedirectsAnswered { get; init; }
+
+    public required long RedirectsInDoubt { get; init; }
+
+    /// <summary>Per node, the sum of its click totals over the links redirected (-1 if it could not read one).</summary>
+    public required IReadOnlyDictionary<string, long> ClickTotalsByNode { get; init; }
+
+    public required int MaxLeadersInOneTerm { get; init; }
+
+    public required int WritesRefusedOnCutOffSide { get; init; }
+
+    public required int WritesInDoubtOnCutOffSide { get; init; }
+
+    /// <summary>Median milliseconds from a write's request to its refusal on the cut-off side.</summary>
+    public required long RefusalLatencyMsMedian { get; init; }
+
+    public required IReadOnlyDictionary<string, int> RefusalStatuses { get; init; }
+
+    public required long RedirectsServedOnCutOffSide { get; init; }
+
+    public required int ReadsRefusedOnCutOffSide { get; init; }
+
+    public required int WritesAcknowledgedOnMajoritySideDuringCut { get; init; }
+
+    public required int ShardsLedFromCutOffSide { get; init; }
+
+    public required int LeadersMoved { get; init; }
+
+    public required int MovedLeadersThatStayed { get; init; }
+
+    public required int TermsRaisedByCutOffSide { get; init; }
+
+    public required int InDoubtRequests { get; init; }
+
+    public required int InDoubtFoundDone { get; init; }
+
+    public required int InDoubtFoundNotDone { get; init; }
+
+    public required int InDoubtStillUnknown { get; init; }
+
+    public required IReadOnlyDictionary<string, int> Operations { get; init; }
+
+    /// <summary>Per shard, the leader (node id, 0 for none known) in each second of the run, by the highest term any node reported leading in it.</summary>
+    public required IReadOnlyDictionary<string, IReadOnlyList<ulong>> LeaderBySecond { get; init; }
+
+    /// <summary>The five questions, answered in a sentence each from the numbers above.</summary>
+    public required IReadOnlyList<string> Answers { get; init; }
+
+    /// <summary>True when every invariant held: linearizable, nothing acknowledged lost, clicks exact, one leader per term.</summary>
+    public bool Passed => Linearizable && AcknowledgedWritesLost == 0 && ClicksExact && MaxLeadersInOneTerm <= 1;
+
+    public static ScenarioFindings From(ScenarioEvidence evidence)
+    {
+        var ops = evidence.Operations;
+        var cutOff = ops.Where(o => evidence.IsolatedNodes.Contains(o.Node) && evidence.DuringCut(o.InvokeMs) && o.Worker >= 0 && o.Worker < ScenarioEvidence.FinalReadWorker).ToList();
+        var cutOffWrites = cutOff.Where(o => o.IsWrite).ToList();
+        var refused = cutOffWrites.Where(o => o.Outcome == ScenarioOutcome.Refused).ToList();
+        var doubts = ops.Where(o => o.IsWrite && o.Outcome == ScenarioOutcome.InDoubt).ToList();
+        var verdict = LinearizabilityChecker.Check(Registers(ops));
+        var lost = FindLostWrites(ops);
+        var (clicksExact, answered, inDoubtRedirects, totals) = Clicks(evidence);
+        var leaders = Leaders(evidence);
+
+        var findings = new ScenarioFindings
+        {
+            Scenario = evidence.Scenario,
+            IsolatedDc = evidence.IsolatedDc,
+            CutSeconds = Math.Round((evidence.CutEndMs - evidence.CutStartMs) / 1000.0, 1),
+            Linearizable = verdict.Linearizable && !verdict.Inconclusive,
+            LinearizabilityDetail = verdict.Describe(),
+            AcknowledgedWritesLost = lost.Count,
+            LostWrites = lost,
+            ClicksExact = clicksExact,
+            RedirectsAnswered = answered,
+            RedirectsInDoubt = inDoubtRedirects,
+            ClickTotalsByNode = totals,
+            MaxLeadersInOneTerm = leaders.MaxPerTerm,
+            WritesRefusedOnCutOffSide = refused.Count,
+            WritesInDoubtOnCutOffSide = cutOffWrites.Count(o => o.Outcome == ScenarioOutcome.InDoubt),
+            RefusalLatencyMsMedian = Median(refused.Select(o => o.LatencyMs)),
+            RefusalStatuses = refused.GroupBy(o => o.Status.ToString(CultureInfo.InvariantCulture)).ToDictionary(g => g.Key, g => g.Count()),
+            RedirectsServedOnCutOffSide = cutOff.Count(o => o.Kind == ScenarioOperationKind.Redirect && o.Outcome == ScenarioOutcome.Ok),
+            ReadsRefusedOnCutOffSide = cutOff.Count(o => o.Kind == ScenarioOperationKind.Read && o.Outcome != ScenarioOutcome.Ok),
+            WritesAcknowledgedOnMajoritySideDuringCut = ops.Count(o => o.IsWrite && o.Outcome == ScenarioOutcome.Ok && !evidence.IsolatedNodes.Contains(o.Node) && evidence.DuringCut(o.InvokeMs)),
+            ShardsLedFromCutOffSide = leaders.LedFromCutOffSide,
+            LeadersMoved = leaders.Moved,
+            MovedLeadersThatStayed = leaders.Stayed,
+            TermsRaisedByCutOffSide = leaders.TermsRaised,
+            InDoubtRequests = doubts.Count,
+            InDoubtFoundDone = doubts.Count(o => o.Resolution == DoubtResolution.FoundDone),
+            InDoubtFoundNotDone = doubts.Count(o => o.Resolution == DoubtResolution.FoundNotDone),
+            InDoubtStillUnknown = doubts.Count(o => o.Resolution is DoubtResolution.StillUnknown or DoubtResolution.None),
+            Operations = ops.GroupBy(o => $"{o.Kind.ToString().ToLowerInvariant()}:{o.Outcome.ToString().ToLowerInvariant()}").OrderBy(g => g.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count()),
+            LeaderBySecond = leaders.BySecond,
+            Answers = [],
+        };
+        return findings with { Answers = Answer(findings, evidence) };
+    }
+
+    /// <summary>
+    /// Every link as a register: creates and updates are writes (an in-doubt one resolved by its
+    /// retry took effect by the time the retry returned; one still unknown may have taken effect
+    /// at any time after it was sent, or never), linearizable and final reads are reads. Refused
+    /// writes took no effect and are left out.
+    /// </summary>
+    internal static IEnumerable<RegisterOperation> Registers(IEnumerable<ScenarioOperation> ops)
+    {
+        foreach (var o in ops)
+        {
+            switch (o.Kind)
+            {
+                case ScenarioOperationKind.Create or ScenarioOperationKind.Update when o.Outcome == ScenarioOutcome.Ok:
+                    yield return new RegisterOperation(o.Worker, o.Code, RegisterOperationKind.Write, o.Value, null, null, o.InvokeMs, o.ReturnMs, OperationStatus.Ok);
+                    break;
+                case ScenarioOperationKind.Create or ScenarioOperationKind.Update when o.Outcome == ScenarioOutcome.InDoubt:
+                    var resolved = o.Resolution is DoubtResolution.FoundDone or DoubtResolution.FoundNotDone;
+                    yield return new RegisterOperation(o.Worker, o.Code, RegisterOperationKind.Write, o.Value, null, null, o.InvokeMs, resolved ? o.ResolvedMs : long.MaxValue, resolved ? OperationStatus.Ok : OperationStatus.Unknown);
+                    break;
+                case ScenarioOperationKind.Read when o.Outcome == ScenarioOutcome.Ok:
+                    yield return new RegisterOperation(o.Worker, o.Code, RegisterOperationKind.Read, null, null, o.Output, o.InvokeMs, o.ReturnMs, OperationStatus.Ok);
+                    break;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Acknowledged writes the final reads do not reflect: a link whose acknowledged create no node
+    /// has at the end, or whose final value was written by a write that returned before an
+    /// acknowledged write of it was even sent (so the acknowledged one was overwritten by the past).
+    /// </summary>
+    internal static IReadOnlyList<string> FindLostWrites(IReadOnlyList<ScenarioOperation> ops)
+    {
+        var lost = new List<string>();
+        var finals = ops.Where(o => o.Worker >= ScenarioEvidence.FinalReadWorker && o.Kind == ScenarioOperationKind.Read && o.Outcome == ScenarioOutcome.Ok).ToLookup(o => o.Code);
+        var writes = ops.Where(o => o.IsWrite && (o.Outcome == ScenarioOutcome.Ok || o.Resolution is DoubtResolution.FoundDone or DoubtResolution.FoundNotDone)).ToLookup(o => o.Code);
+        foreach (var key in writes)
+        {
+            foreach (var final in finals[key.Key])
+            {
+                if (final.Output is null)
+                {
+                    lost.Add($"{key.Key}: acknowledged, but node {final.Node} has no such link at the end");
+                    continue;
+                }
+
+                var source = ops.Where(o => o.IsWrite && o.Code == key.Key && o.Value == final.Output).MinBy(o => o.InvokeMs);
+                var sourceReturn = source is null ? long.MinValue : source.Outcome == ScenarioOutcome.Ok ? source.ReturnMs : source.ResolvedMs == 0 ? long.MaxValue : source.ResolvedMs;
+                if (key.FirstOrDefault(w => w.InvokeMs > sourceReturn) is { } overwritten)
+                {
+                    lost.Add($"{key.Key}: node {final.Node} ends with {final.Output}, written before the acknowledged {overwritten.Value} was sent");
+                }
+            }
+        }
+
+        return lost;
+    }
+
+    private static (bool Exact, long Answered, long InDoubt, IReadOnlyDictionary<string, long> Totals) Clicks(ScenarioEvidence evidence)
+    {
+        var redirects = evidence.Operations.Where(o => o.Kind == ScenarioOperationKind.Redirect).ToLookup(o => o.Code);
+        var exact = true;
+        var totals = new SortedDictionary<string, long>(StringComparer.Ordinal);
+        foreach (var (code, byNode) in evidence.ClickTotals)
+        {
+            var answered = redirects[code].Count(o => o.Outcome == ScenarioOutcome.Ok);
+            var inDoubt = redirects[code].Count(o => o.Outcome == ScenarioOutcome.InDoubt);
+            foreach (var (node, total) in byNode)
+            {
+                var name = node.ToString(CultureInfo.InvariantCulture);
+                totals[name] = total < 0 || totals.GetValueOrDefault(name) < 0 ? -1 : totals.GetValueOrDefault(name) + total;
+
+                // A redirect the client saw no answer to may have been served (and counted) or not.
+                exact &= total >= answered && total <= answered + inDoubt;
+            }
+
+            exact &= byNode.Values.Distinct().Count() == 1;
+        }
+
+        var all = evidence.Operations.Where(o => o.Kind == ScenarioOperationKind.Redirect && evidence.ClickTotals.ContainsKey(o.Code)).ToList();
+        return (exact && evidence.ClickTotals.Count > 0, all.Count(o => o.Outcome == ScenarioOutcome.Ok), all.Count(o => o.Outcome == ScenarioOutcome.InDoubt), totals);
+    }
+
+    private sealed record LeaderFacts(int MaxPerTerm, int LedFromCutOffSide, int Moved, int Stayed, int TermsRaised, IReadOnlyDictionary<string, IReadOnlyList<ulong>> BySecond);
+
+    private static LeaderFacts Leaders(ScenarioEvidence evidence)
+    {
+        var samples = evidence.Samples;
+        var maxPerTerm = samples.Where(s => s.IsLeader).GroupBy(s => (s.Shard, s.Term)).Select(g => g.Select(s => s.Node).Distinct().Count()).DefaultIfEmpty(0).Max();
+
+        // The leader of a shard in a window: the node that reported itself leader in the highest term.
+        static ulong LeaderIn(IEnumerable<LeaderSample> window) => window.Where(s => s.IsLeader).MaxBy(s => (s.Term, s.AtMs))?.Node ?? 0;
+
+        int led = 0, moved = 0, stayed = 0, raised = 0;
+        var bySecond = new SortedDictionary<string, IReadOnlyList<ulong>>(StringComparer.Ordinal);
+        foreach (var shard in samples.GroupBy(s => s.Shard).OrderBy(g => g.Key))
+        {
+            var before = LeaderIn(shard.Where(s => s.AtMs < evidence.CutStartMs && s.AtMs >= evidence.CutStartMs - 2000));
+            var lateInCut = LeaderIn(shard.Where(s => s.AtMs < evidence.CutEndMs && s.AtMs >= evidence.CutEndMs - 2000));
+            var atEnd = LeaderIn(shard.Where(s => s.AtMs >= evidence.EndMs - 2000));
+            if (evidence.IsolatedNodes.Contains(before))
+            {
+                led++;
+                if (lateInCut != 0 && !evidence.IsolatedNodes.Contains(lateInCut))
+                {
+                    moved++;
+                    stayed += atEnd == lateInCut ? 1 : 0;
+                }
+            }
+
+            // Pre-vote: a cut-off replica cannot win an election, so it never asks for a higher term,
+            // and on its return it does not force one. (Its last second is left out: a view asked
+            // for just before the heal may be answered just after it.)
+            var termBefore = shard.Where(s => s.AtMs < evidence.CutStartMs).Select(s => s.Term).DefaultIfEmpty(0UL).Max();
+            var cutOffTerm = shard.Where(s => evidence.IsolatedNodes.Contains(s.Node) && s.AtMs >= evidence.CutStartMs && s.AtMs < evidence.CutEndMs - 1000).Select(s => s.Term).DefaultIfEmpty(0UL).Max();
+            var majorityTermAtHeal = shard.Where(s => !evidence.IsolatedNodes.Contains(s.Node) && s.AtMs < evidence.CutEndMs).Select(s => s.Term).DefaultIfEmpty(0UL).Max();
+            var termAfter = shard.Where(s => s.AtMs >= evidence.CutEndMs).Select(s => s.Term).DefaultIfEmpty(0UL).Max();
+            raised += cutOffTerm > termBefore || termAfter > majorityTermAtHeal ? 1 : 0;
+
+            var seconds = (int)(evidence.EndMs / 1000) + 1;
+            var timeline = new ulong[seconds];
+            foreach (var second in shard.GroupBy(s => (int)(s.AtMs / 1000)).Where(g => g.Key < seconds))
+            {
+                timeline[second.Key] = LeaderIn(second);
+            }
+
+            bySecond[shard.Key.ToString(CultureInfo.InvariantCulture)] = timeline;
+        }
+
+        return new LeaderFacts(maxPerTerm, led, moved, stayed, raised, bySecond);
+    }
+
+    private static long Median(IEnumerable<long> values)
+    {
+        var sorted = values.Order().ToList();
+        return sorted.Count == 0 ? 0 : sorted[sorted.Count / 2];
+    }
+
+    private static IReadOnlyList<string> Answer(ScenarioFindings f, ScenarioEvidence e)
+    {
+        var cut = $"{f.IsolatedDc} (node {string.Join(", ", e.IsolatedNodes.Order())})";
+        return
+        [
+            $"Who was primary: exactly one Raft leader per shard and term — at most {f.MaxLeadersInOneTerm} node ever reported leading the same shard in the same term. {f.ShardsLedFromCutOffSide} shard(s) were led from {cut} when the cut began.",
+            $"Did the cut-off side accept writes: no. {cut} refused {f.WritesRefusedOnCutOffSide} write(s) (median {f.RefusalLatencyMsMedian} ms until refusal; statuses {Describe(f.RefusalStatuses)}) and left {f.WritesInDoubtOnCutOffSide} in doubt, while the majority side acknowledged {f.WritesAcknowledgedOnMajoritySideDuringCut}. It still served {f.RedirectsServedOnCutOffSide} redirect(s), whose clicks went to its outbox.",
+            $"Did promoted leaders stay: {f.LeadersMoved} of {f.ShardsLedFromCutOffSide} leader(s) moved off {f.IsolatedDc}, and {f.MovedLeadersThatStayed} of those were still leading after the heal; the cut-off side raised {f.TermsRaisedByCutOffSide} shard term(s) (pre-vote keeps it at 0).",
+            $"Clicks of the same link on both sides: merged by union. {f.RedirectsAnswered} redirect(s) were answered ({f.RedirectsInDoubt} without an answer); every node's totals {(f.ClicksExact ? "equal them exactly" : "do NOT equal them")}: {Describe(f.ClickTotalsByNode)}.",
+            $"Writes in doubt: {f.InDoubtRequests} request(s) ended without a known outcome; retried with the same idempotency key, {f.InDoubtFoundDone} had happened (the first result came back), {f.InDoubtFoundNotDone} had not (the retry did it), {f.InDoubtStillUnknown} stayed unknown. {(f.AcknowledgedWritesLost == 0 ? "No acknowledged write was lost" : $"{f.AcknowledgedWritesLost} acknowledged write(s) were LOST")}, and the history is {(f.Linearizable ? "linearizable" : "NOT linearizable")}.",
+        ];
+    }
+
+    private static string Describe<T>(IReadOnlyDictionary<string, T> values) =>
+        values.Count == 0 ? "none" : string.Join(", ", values.Select(v => $"{v.Key}: {v.Value}"));
+}
