@@ -1,0 +1,100 @@
+using System.Text.Json;
+using Xunit.Abstractions;
+
+namespace Shortener.Cluster.Tests;
+
+/// <summary>
+/// `shortener scenario eleven-seconds` as a user runs it, shortened: a fresh cluster of three
+/// processes, one data centre cut off under load and healed, and the findings read from --json.
+/// </summary>
+public sealed class ScenarioCommandTests(ITestOutputHelper output)
+{
+    private static readonly Dictionary<string, string> NoRateLimits = new()
+    {
+        ["Shortener__RateLimits__PerKeyPerSecond"] = "0",
+        ["Shortener__RateLimits__PerIpPerSecond"] = "0",
+    };
+
+    [Fact]
+    public async Task Eleven_seconds_shortened_finds_no_lost_write_a_linearizable_history_exact_clicks_and_one_leader_per_term()
+    {
+        using var scenario = ShortenerProcess.Start("scenario", "eleven-seconds", "--for", "4s", "--links", "60", "--workers", "2", "--json", "--isolate", "dc2");
+        var stdout = scenario.StandardOutput.ReadToEndAsync();
+        var stderr = scenario.StandardError.ReadToEndAsync();
+        Assert.True(scenario.WaitForExit(180_000), "the scenario did not finish within 3 minutes");
+        output.WriteLine(await stderr);
+        var json = await stdout;
+        output.WriteLine(json);
+        Assert.Equal(0, scenario.ExitCode);
+
+        var findings = JsonDocument.Parse(json).RootElement;
+        Assert.Equal("dc2", findings.GetProperty("isolatedDc").GetString());
+        Assert.True(findings.GetProperty("linearizable").GetBoolean(), findings.GetProperty("linearizabilityDetail").GetString());
+        Assert.Equal(0, findings.GetProperty("acknowledgedWritesLost").GetInt32());
+        Assert.True(findings.GetProperty("clicksExact").GetBoolean());
+        Assert.Equal(1, findings.GetProperty("maxLeadersInOneTerm").GetInt32());
+        Assert.Equal(0, findings.GetProperty("termsRaisedByCutOffSide").GetInt32());
+        Assert.True(findings.GetProperty("redirectsServedOnCutOffSide").GetInt64() > 0, "the cut-off node served no redirect");
+        Assert.True(findings.GetProperty("writesAcknowledgedOnMajoritySideDuringCut").GetInt32() > 0, "the majority acknowledged no write during the cut");
+        var inDoubt = findings.GetProperty("inDoubtRequests").GetInt32();
+        Assert.Equal(inDoubt, findings.GetProperty("inDoubtFoundDone").GetInt32() + findings.GetProperty("inDoubtFoundNotDone").GetInt32() + findings.GetProperty("inDoubtStillUnknown").GetInt32());
+        Assert.True(findings.GetProperty("writesRefusedOnCutOffSide").GetInt32() >= 0);
+        Assert.Equal(5, findings.GetProperty("answers").GetArrayLength());
+        Assert.Contains("stopping the cluster", await stderr);
+    }
+
+    [Fact]
+    public async Task Against_a_running_cluster_it_cuts_the_busiest_data_centre_and_refuses_one_of_two_data_centres()
+    {
+        await using (var cluster = await TestCluster.StartAsync(nodes: 3, shards: 4, environment: NoRateLimits))
+        {
+            var url = cluster.Topology.Member(1)!.HttpUrl;
+            using var scenario = ShortenerProcess.Start("scenario", "eleven-seconds", "--server", url, "--api-key", cluster.Layout.ApiKey, "--for", "3s", "--links", "40", "--workers", "1");
+            var stdout = scenario.StandardOutput.ReadToEndAsync();
+            var stderr = scenario.StandardError.ReadToEndAsync();
+            Assert.True(scenario.WaitForExit(180_000), "the scenario did not finish within 3 minutes");
+            output.WriteLine(await stderr);
+            var text = await stdout;
+            output.WriteLine(text);
+            Assert.Equal(0, scenario.ExitCode);
+            Assert.Contains("PASSED: every check held.", text);
+            Assert.Contains("1. Who was primary", text);
+            Assert.DoesNotContain("starting a fresh", await stderr);
+        }
+
+        await using (var two = await TestCluster.StartAsync(nodes: 3, dcs: 2, shards: 2))
+        {
+            using var refused = ShortenerProcess.Start("scenario", "eleven-seconds", "--server", two.Topology.Member(1)!.HttpUrl, "--api-key", two.Layout.ApiKey);
+            var error = await refused.StandardError.ReadToEndAsync();
+            Assert.True(refused.WaitForExit(30_000));
+            Assert.Equal(1, refused.ExitCode);
+            Assert.Contains("needs a cluster in at least 3 data centres", error);
+        }
+    }
+
+    [Fact]
+    public async Task The_scenarios_are_listed_and_a_wrong_name_or_duration_is_a_usage_error()
+    {
+        using (var list = ShortenerProcess.Start("scenario", "--list"))
+        {
+            var listed = await list.StandardOutput.ReadToEndAsync();
+            Assert.True(list.WaitForExit(30_000));
+            Assert.Equal(0, list.ExitCode);
+            Assert.Contains("eleven-seconds", listed);
+        }
+
+        foreach (var (args, message) in new[]
+        {
+            (new[] { "scenario", "twelve-seconds" }, "no scenario 'twelve-seconds'"),
+            (new[] { "scenario", "eleven-seconds", "--for", "soon" }, "--for must be a duration"),
+            (new[] { "scenario", "eleven-seconds", "--links", "3" }, "--links must be"),
+        })
+        {
+            using var wrong = ShortenerProcess.Start(args);
+            var error = await wrong.StandardError.ReadToEndAsync();
+            Assert.True(wrong.WaitForExit(30_000));
+            Assert.Equal(2, wrong.ExitCode);
+            Assert.Contains(message, error);
+        }
+    }
+}
