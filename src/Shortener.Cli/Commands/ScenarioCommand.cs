@@ -184,7 +184,8 @@ public static class ScenarioCommand
         var dir = Directory.CreateTempSubdirectory("shortener-scenario-");
         try
         {
-            var (port, peerPort) = (FreePortRange(3), FreePortRange(3));
+            var port = FreePortRange(3, avoid: -1);
+            var peerPort = FreePortRange(3, avoid: port);
             var layout = LocalClusterLayout.OpenOrCreate(dir.FullName, () => LocalClusterLayout.Plan(3, 3, 8, port, peerPort), null, null);
             await progress.WriteLineAsync($"starting a fresh 3-node cluster in 3 data centres ({dir.FullName})...");
             await using var cluster = LocalCluster.Start(layout, new Dictionary<string, string>
@@ -222,13 +223,13 @@ public static class ScenarioCommand
         }
     }
 
-    /// <summary>The first of <paramref name="count"/> consecutive free ports on 127.0.0.1, from a random start.</summary>
-    private static int FreePortRange(int count)
+    /// <summary>The first of <paramref name="count"/> consecutive free ports on 127.0.0.1, from a random start, not overlapping the range that starts at <paramref name="avoid"/>.</summary>
+    private static int FreePortRange(int count, int avoid)
     {
         for (var attempt = 0; attempt < 200; attempt++)
         {
             var first = Random.Shared.Next(20_000, 60_000);
-            if (Enumerable.Range(first, count).All(IsFree))
+            if (Math.Abs(first - avoid) >= count && Enumerable.Range(first, count).All(IsFree))
             {
                 return first;
             }
