@@ -12,7 +12,8 @@ namespace Shortener.Cli.Commands;
 /// <summary>
 /// `shortener fault …`: inject faults through a node's admin API, which fans them out to every node
 /// (or applies them to itself alone with --node-only). A fault with --for heals itself on every node
-/// at the same moment, even if the node that was asked is cut off by then.
+/// that long after it reached the node (each measures it on its own monotonic clock), even if the
+/// node that was asked is cut off by then; each kind of fault keeps its own end.
 /// </summary>
 public static class FaultCommand
 {

@@ -34,6 +34,7 @@ public static class DashboardPage
             .Append(view.Faults.Length == 0 ? "none" : E(view.Faults))
             .Append(" · <a href=\"/metrics\">metrics</a> · <a href=\"/admin/v1/cluster\">cluster JSON</a></small></p>\n");
 
+        Faults(html, view);
         Members(html, view);
         Shards(html, view);
         if (clicks is not null)
@@ -59,6 +60,24 @@ public static class DashboardPage
                 .Append(CultureInfo.InvariantCulture, $"<td class=\"n\">{(seen is null || member.Id == view.Node ? "–" : seen.Phi.ToString("0.0", CultureInfo.InvariantCulture))}</td>")
                 .Append(CultureInfo.InvariantCulture, $"<td class=\"n\">{(seen is null ? "–" : seen.Incarnation.ToString(CultureInfo.InvariantCulture))}</td>")
                 .Append(CultureInfo.InvariantCulture, $"<td class=\"n\">{led}</td><td><a href=\"{E(member.HttpUrl)}/dashboard\">{E(member.HttpUrl)}</a></td></tr>\n");
+        }
+
+        html.Append("</table>\n");
+    }
+
+    /// <summary>The faults injected on this node, each with the time it has left; nothing when there are none.</summary>
+    private static void Faults(StringBuilder html, ClusterView view)
+    {
+        if (view.ActiveFaults is not { Count: > 0 } faults)
+        {
+            return;
+        }
+
+        html.Append("<h2>Injected faults</h2>\n<table id=\"faults\"><tr><th>fault</th><th>what</th><th>left</th></tr>\n");
+        foreach (var fault in faults)
+        {
+            var left = fault.RemainingMs is { } ms ? (ms / 1000.0).ToString("0.0", CultureInfo.InvariantCulture) + " s" : "until healed";
+            html.Append(CultureInfo.InvariantCulture, $"<tr><td class=\"bad\">{E(fault.Kind)}</td><td>{E(fault.Detail)}</td><td class=\"n\">{E(left)}</td></tr>\n");
         }
 
         html.Append("</table>\n");

@@ -11,10 +11,12 @@ namespace Shortener.Node.Faults;
 /// <summary>
 /// Turns fault specs into this node's <see cref="FaultState"/>, and fans cluster-wide faults out: it
 /// works out what each node must drop (for an isolated data centre: everything across the cut) and
-/// tells every node over the peer protocol, each with the same absolute expiry, so the fault heals
-/// on time everywhere even if this node is cut off or dies.
+/// tells every node over the peer protocol, each with the fault's duration, which every node
+/// measures from the fault's arrival on its own monotonic clock: the fault heals on time everywhere
+/// even if this node is cut off or dies, and no node's wall clock moves its end. Each kind of fault
+/// keeps its own end: a later fault of another kind changes no earlier one's.
 /// </summary>
-public sealed class FaultInjector(MemberList members, IPeerTransport peers, NetworkFaults faults, TimeProvider time, ILogger<FaultInjector> logger)
+public sealed class FaultInjector(MemberList members, IPeerTransport peers, NetworkFaults faults, ILogger<FaultInjector> logger)
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
@@ -77,8 +79,6 @@ public sealed class FaultInjector(MemberList members, IPeerTransport peers, Netw
     /// </summary>
     public async Task<IReadOnlyList<FaultOutcome>> ApplyAsync(FaultSpec spec, CancellationToken cancellationToken)
     {
-        var untilMs = spec.UntilMs ?? (spec.ForSeconds is { } seconds ? time.GetUtcNow().ToUnixTimeMilliseconds() + (long)(seconds * 1000) : null);
-        spec = spec with { UntilMs = untilMs, ForSeconds = null };
         if (spec.Scope == "node" || (spec.Isolate is null && spec.Action == "partition"))
         {
             Apply(spec with { Scope = "node" });
@@ -136,27 +136,9 @@ public sealed class FaultInjector(MemberList members, IPeerTransport peers, Netw
 
     private void Apply(FaultSpec spec)
     {
-        var current = faults.Current();
-        var state = spec.Action switch
-        {
-            "heal" => FaultState.None,
-            "partition" => current with
-            {
-                DropTo = spec.Direction is null or "both" or "outbound" ? (spec.Peers ?? []).ToHashSet() : new HashSet<ulong>(),
-                DropFrom = spec.Direction is null or "both" or "inbound" ? (spec.Peers ?? []).ToHashSet() : new HashSet<ulong>(),
-            },
-            "delay" => current with { DelayMs = spec.DelayMs ?? 0, JitterMs = spec.JitterMs ?? 0, LinkPeers = (spec.Peers ?? []).ToHashSet() },
-            "loss" => current with { LossRate = spec.Rate ?? 0, LinkPeers = (spec.Peers ?? []).ToHashSet() },
-            "pause" => current with { Paused = true },
-            _ => current,
-        };
-        if (state != FaultState.None)
-        {
-            state = state with { ExpiresAtMs = spec.UntilMs };
-        }
-
-        faults.Set(state);
+        var now = faults.NowMs;
+        faults.Update(current => current.With(spec, now));
     }
 
-    private string FaultStateText() => faults.Current().Describe();
+    private string FaultStateText() => faults.Current().Describe(faults.NowMs);
 }

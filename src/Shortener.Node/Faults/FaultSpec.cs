@@ -6,8 +6,9 @@ namespace Shortener.Node.Faults;
 /// everyone else, applied on every node) or <see cref="Peers"/> (dropped by this node only).
 /// <see cref="Direction"/>: both (default), outbound or inbound, seen from the isolated side or
 /// this node. <see cref="Scope"/>: cluster (default; fanned out to every node) or node.
-/// <see cref="ForSeconds"/> makes the fault heal itself; <see cref="UntilMs"/> is the absolute
-/// expiry the fan-out hands each node.
+/// <see cref="ForSeconds"/> makes the fault heal itself: the fan-out hands each node the duration,
+/// and each node measures it on its own monotonic clock from when the fault arrived, so a node
+/// whose wall clock is off heals on time all the same.
 /// </summary>
 public sealed record FaultSpec
 {
@@ -28,6 +29,4 @@ public sealed record FaultSpec
     public double? Rate { get; init; }
 
     public double? ForSeconds { get; init; }
-
-    public long? UntilMs { get; init; }
 }

@@ -5,83 +5,91 @@ namespace Shortener.Node.Faults;
 /// <summary>
 /// The faults injected on this node's peer links and Raft processing: traffic to or from some peers
 /// dropped (a partition, one-way or both), delay and loss on peer links, and a pause of all Raft
-/// processing. Each fault may carry an expiry; an expired fault is gone on the next check, so a
-/// timed fault heals itself even if whoever set it can no longer reach this node.
+/// processing. Each fault ends on its own (<see cref="TimedFault.EndsAtMs"/>, on this node's
+/// monotonic clock, so a wall-clock step or another node's skew moves no end); an ended fault is
+/// gone on the next check, so a timed fault heals itself even if whoever set it can no longer
+/// reach this node.
 /// </summary>
 public sealed class NetworkFaults(TimeProvider time, ILogger<NetworkFaults> logger)
 {
     private readonly Lock _lock = new();
     private volatile FaultState _state = FaultState.None;
 
+    /// <summary>Now on the node's monotonic clock, in milliseconds: what fault ends are measured on.</summary>
+    public long NowMs => time.GetTimestamp() * 1000 / time.TimestampFrequency;
+
     /// <summary>True when any fault is active (cheap: checked on every message).</summary>
-    public bool Any => _state != FaultState.None && Current() != FaultState.None;
+    public bool Any => !_state.IsEmpty && !Current().IsEmpty;
 
     public FaultState Current()
     {
         var state = _state;
-        if (state.ExpiresAtMs is { } expiry && time.GetUtcNow().ToUnixTimeMilliseconds() >= expiry)
+        var left = state.Without(NowMs);
+        if (ReferenceEquals(left, state))
         {
-            lock (_lock)
+            return state;
+        }
+
+        lock (_lock)
+        {
+            if (ReferenceEquals(_state, state))
             {
-                if (ReferenceEquals(_state, state))
-                {
-                    _state = FaultState.None;
-                    logger.LogWarning("Injected faults expired and healed: {Faults}", state.Describe());
-                }
+                _state = left;
+                logger.LogWarning("Injected faults ended on their own; now: {Faults}", left.Describe(NowMs));
             }
 
             return _state;
         }
-
-        return state;
     }
 
-    public void Set(FaultState state)
+    /// <summary>Replaces the state whole with what <paramref name="change"/> makes of the current one.</summary>
+    public FaultState Update(Func<FaultState, FaultState> change)
     {
+        FaultState state;
         lock (_lock)
         {
-            _state = state;
+            state = change(Current());
+            _state = state.IsEmpty ? FaultState.None : state;
         }
 
-        if (state == FaultState.None)
+        if (state.IsEmpty)
         {
             logger.LogWarning("Injected faults healed");
         }
         else
         {
-            logger.LogWarning("Injected faults now: {Faults}", state.Describe());
+            logger.LogWarning("Injected faults now: {Faults}", state.Describe(NowMs));
         }
+
+        return state;
     }
+
+    public void Set(FaultState state) => Update(_ => state);
 
     public bool DropOutbound(ulong peer)
     {
-        if (_state == FaultState.None)
+        if (_state.IsEmpty)
         {
             return false;
         }
 
         var state = Current();
-        return state.DropTo.Contains(peer) || (state.LossRate > 0 && Random.Shared.NextDouble() < state.LossRate && state.Affects(peer));
+        return state.Partition?.DropTo.Contains(peer) == true
+            || (state.Loss is { } loss && loss.Affects(peer) && Random.Shared.NextDouble() < loss.Rate);
     }
 
-    public bool DropInbound(ulong peer) => _state != FaultState.None && Current().DropFrom.Contains(peer);
+    public bool DropInbound(ulong peer) => !_state.IsEmpty && Current().Partition?.DropFrom.Contains(peer) == true;
 
     /// <summary>Extra delay before a batch to <paramref name="peer"/> leaves, or zero.</summary>
     public TimeSpan DelayTo(ulong peer)
     {
-        if (_state == FaultState.None)
+        if (_state.IsEmpty || Current().Delay is not { } delay || !delay.Affects(peer))
         {
             return TimeSpan.Zero;
         }
 
-        var state = Current();
-        if (state.DelayMs <= 0 || !state.Affects(peer))
-        {
-            return TimeSpan.Zero;
-        }
-
-        return TimeSpan.FromMilliseconds(state.DelayMs + (state.JitterMs > 0 ? Random.Shared.Next(state.JitterMs + 1) : 0));
+        return TimeSpan.FromMilliseconds(delay.DelayMs + (delay.JitterMs > 0 ? Random.Shared.Next(delay.JitterMs + 1) : 0));
     }
 
-    public bool Paused => _state != FaultState.None && Current().Paused;
+    public bool Paused => !_state.IsEmpty && Current().Pause is not null;
 }
