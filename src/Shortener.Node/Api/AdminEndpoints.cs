@@ -1,10 +1,12 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 using Shortener.Core.Raft;
 using Shortener.Node.Faults;
 using Shortener.Node.Hosting;
 using Shortener.Node.Membership;
+using Shortener.Node.Observability;
 using Shortener.Node.Shards;
 using Shortener.Core.Cluster;
 
@@ -24,6 +26,12 @@ public static class AdminEndpoints
             .WithName("ClusterStatus")
             .WithSummary("The cluster's members and this node's replica of every shard (role, term, leader, commit, applied, lag)")
             .Produces<ClusterView>();
+
+        admin.MapGet("/journal", Journal)
+            .WithName("Journal")
+            .WithSummary("What this node did (role changes per shard, faults, refused writes, leadership transfers, click repair), after a sequence number; bounded")
+            .Produces<JournalPage>()
+            .ProducesProblem(400);
 
         admin.MapPost("/cluster/nodes", AddNodeAsync)
             .AddEndpointFilter(LinkEndpoints.AnswerNoQuorum)
@@ -59,6 +67,21 @@ public static class AdminEndpoints
             .WithName("HealFaults")
             .WithSummary("Heal every injected fault on every node it can reach")
             .Produces<IReadOnlyList<FaultOutcome>>();
+    }
+
+    private static IResult Journal(HttpContext context, NodeJournal journal)
+    {
+        var query = context.Request.Query;
+        long after = 0;
+        var limit = 1000;
+        if ((query.TryGetValue("after", out var afterText) && (!long.TryParse(afterText, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out after)))
+            || (query.TryGetValue("limit", out var limitText) && (!int.TryParse(limitText, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out limit) || limit is < 1 or > 10_000)))
+        {
+            return Problems.Result(ProblemKind.MalformedRequest, "after is a sequence number (0 for the start) and limit a whole number from 1 to 10000");
+        }
+
+        var entries = journal.After(after, limit);
+        return Results.Ok(new JournalPage(journal.Node, entries, entries.Count > 0 ? entries[^1].Seq : after, journal.Dropped));
     }
 
     private static async Task<IResult> TransferLeaderAsync(int shard, HttpContext context, ShardHost shards, MemberList members)
@@ -97,6 +120,7 @@ public static class AdminEndpoints
             node.TransferLeadership(request.To);
             return true;
         }).WaitAsync(TimeSpan.FromSeconds(5), context.RequestAborted);
+        context.RequestServices.GetRequiredService<NodeJournal>().Record(JournalKind.LeadershipTransfer, $"to node {request.To}", shard, status.Term);
         return Results.Accepted(value: new { shard, from = members.Self, to = request.To });
     }
 

@@ -4,12 +4,14 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Shortener.Core.Links;
 using Shortener.Node.Faults;
 using Shortener.Node.Hosting;
 using Shortener.Node.Membership;
 using Shortener.Node.Peers;
+using Shortener.Node.Observability;
 using Shortener.Node.Shards;
 using Shortener.Node.Links;
 using Shortener.Node.Security;
@@ -317,6 +319,14 @@ public static class LinkEndpoints
         }
         catch (ShardUnavailableException e)
         {
+            if (!HttpMethods.IsGet(context.HttpContext.Request.Method))
+            {
+                context.HttpContext.RequestServices.GetRequiredService<NodeJournal>().Record(
+                    JournalKind.WriteRefused,
+                    $"{context.HttpContext.Request.Method} {context.HttpContext.Request.Path}: {e.Message}{(e.MayHaveApplied ? " (may still be applied)" : string.Empty)}",
+                    e.Shard);
+            }
+
             context.HttpContext.Response.Headers.RetryAfter = "1";
             var advice = e.MayHaveApplied ? " The write may still be applied: retry with the same Idempotency-Key to learn its outcome safely." : " Nothing was written; retry later.";
             return Problems.Result(ProblemKind.NoQuorum, e.Message + "." + advice, new Dictionary<string, object?> { ["shard"] = e.Shard });

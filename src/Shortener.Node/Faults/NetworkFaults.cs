@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Shortener.Node.Observability;
 
 namespace Shortener.Node.Faults;
 
@@ -10,7 +11,7 @@ namespace Shortener.Node.Faults;
 /// gone on the next check, so a timed fault heals itself even if whoever set it can no longer
 /// reach this node.
 /// </summary>
-public sealed class NetworkFaults(TimeProvider time, ILogger<NetworkFaults> logger)
+public sealed class NetworkFaults(TimeProvider time, ILogger<NetworkFaults> logger, NodeJournal? journal = null)
 {
     private readonly Lock _lock = new();
     private volatile FaultState _state = FaultState.None;
@@ -36,6 +37,10 @@ public sealed class NetworkFaults(TimeProvider time, ILogger<NetworkFaults> logg
             {
                 _state = left;
                 logger.LogWarning("Injected faults ended on their own; now: {Faults}", left.Describe(NowMs));
+                foreach (var ended in state.All.Where(f => !left.All.Contains(f)))
+                {
+                    journal?.Record(JournalKind.FaultEnded, $"{ended.Kind} {ended.Detail}");
+                }
             }
 
             return _state;
@@ -55,10 +60,12 @@ public sealed class NetworkFaults(TimeProvider time, ILogger<NetworkFaults> logg
         if (state.IsEmpty)
         {
             logger.LogWarning("Injected faults healed");
+            journal?.Record(JournalKind.FaultHealed, "every fault");
         }
         else
         {
             logger.LogWarning("Injected faults now: {Faults}", state.Describe(NowMs));
+            journal?.Record(JournalKind.FaultApplied, state.Describe(NowMs));
         }
 
         return state;

@@ -218,6 +218,7 @@ public static class ShortenerNodeApp
         services.AddSingleton<NodeAddresses>();
         services.AddSingleton(sp => new RedirectCache(sp.GetRequiredService<IOptions<NodeOptions>>().Value.RedirectCacheCapacity));
         services.AddSingleton<AppliedLinkObserver>();
+        services.AddSingleton(sp => new NodeJournal(sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IOptions<ClusterOptions>>().Value.NodeId));
         services.AddSingleton<NetworkFaults>();
         services.AddSingleton(sp => ClusterBootstrap.LoadOrCreate(
             sp.GetRequiredService<IOptions<NodeOptions>>().Value,
@@ -271,7 +272,8 @@ public static class ShortenerNodeApp
                 observer.OnApplied,
                 observer.OnRestored,
                 sp.GetRequiredService<ShortenerMetrics>(),
-                sp.GetRequiredService<ILoggerFactory>());
+                sp.GetRequiredService<ILoggerFactory>(),
+                sp.GetRequiredService<NodeJournal>());
         });
         services.AddSingleton<MembershipService>();
         services.AddSingleton(sp => new LinkService(
@@ -300,6 +302,7 @@ public static class ShortenerNodeApp
         services.AddHostedService(sp => sp.GetRequiredService<PeerServer>());
         services.AddHostedService(sp => sp.GetRequiredService<GossipDriver>());
         services.AddHostedService(sp => sp.GetRequiredService<Clicks.ClickService>());
+        services.AddHostedService<ClickJournalSampler>();
         services.AddSingleton<RedirectHandler>();
         services.AddHostedService<IdempotencyPurgeService>();
 

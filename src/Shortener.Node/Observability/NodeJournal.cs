@@ -1,9 +1,10 @@
+using System.Text.Json;
 using System.Text.Json.Serialization;
 
 namespace Shortener.Node.Observability;
 
-/// <summary>What a journal entry records.</summary>
-[JsonConverter(typeof(JsonStringEnumConverter<JournalKind>))]
+/// <summary>What a journal entry records (camelCase in JSON: roleChanged, faultApplied, ...).</summary>
+[JsonConverter(typeof(JournalKindJsonConverter))]
 public enum JournalKind
 {
     /// <summary>This node's role, term or known leader of a shard changed.</summary>
@@ -27,6 +28,9 @@ public enum JournalKind
     /// <summary>The click store's handoff and repair work since the last entry of this kind: hints held and handed over, read repairs, sealed-day merges.</summary>
     ClickRepair,
 }
+
+/// <summary>Journal kinds as camelCase strings, as every other name in the API.</summary>
+public sealed class JournalKindJsonConverter() : JsonStringEnumConverter<JournalKind>(JsonNamingPolicy.CamelCase);
 
 /// <summary>
 /// One thing a node did. <see cref="Seq"/> orders one node's entries; <see cref="AtMs"/> is the

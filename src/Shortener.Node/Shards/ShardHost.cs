@@ -43,7 +43,8 @@ public sealed class ShardHost : IAsyncDisposable
         Action<IReadOnlyList<LinkCommandEnvelope>, IReadOnlyList<BatchItemResult>> applied,
         Action restored,
         ShortenerMetrics metrics,
-        ILoggerFactory loggers)
+        ILoggerFactory loggers,
+        NodeJournal? journal = null)
     {
         var topology = members.Topology;
         _members = members;
@@ -94,6 +95,7 @@ public sealed class ShardHost : IAsyncDisposable
                     RequestTimeout = TimeSpan.FromMilliseconds(options.RequestTimeoutMs),
                     SnapshotEntries = options.SnapshotEntries,
                     SnapshotKeepEntries = options.SnapshotKeepEntries,
+                    Journal = journal,
                     Applied = (envelopes, results) =>
                     {
                         if (index == 0)

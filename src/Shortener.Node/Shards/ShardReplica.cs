@@ -1,3 +1,4 @@
+using Shortener.Node.Observability;
 using Microsoft.Extensions.Logging;
 using Shortener.Core.Cluster;
 using Shortener.Core.Links;
@@ -45,7 +46,7 @@ public sealed class ShardReplica : IAsyncDisposable
         _lastTickAtMs = _freshAtMs = NowMs();
 
         state.Applied = settings.Applied;
-        _driver = new ReplicaDriver<BatchItemResult>(settings.DriverOptions(), disk, state, settings.Transport, new ReplicaLog(settings.Shard, logger));
+        _driver = new ReplicaDriver<BatchItemResult>(settings.DriverOptions(), disk, state, settings.Transport, new ReplicaLog(settings.Shard, logger, settings.Journal));
         _status = _driver.Status;
     }
 
@@ -426,11 +427,14 @@ public sealed class ShardReplica : IAsyncDisposable
 
     private long NowMs() => _settings.Time.GetUtcNow().ToUnixTimeMilliseconds();
 
-    /// <summary>The driver's events, logged with the shard they happened in.</summary>
-    private sealed class ReplicaLog(int shard, ILogger logger) : IReplicaObserver
+    /// <summary>The driver's events, logged with the shard they happened in; role changes are journaled too.</summary>
+    private sealed class ReplicaLog(int shard, ILogger logger, NodeJournal? journal) : IReplicaObserver
     {
-        public void RoleChanged(RaftRole role, ulong term, ulong leader) =>
+        public void RoleChanged(RaftRole role, ulong term, ulong leader)
+        {
             logger.LogInformation("Shard {Shard}: this node is {Role} in term {Term}; leader {Leader}", shard, role, term, leader);
+            journal?.Record(JournalKind.RoleChanged, $"{role.ToString().ToLowerInvariant()}; leader {leader}", shard, term);
+        }
 
         public void MembershipApplied(ulong index, ConfState configuration) =>
             logger.LogInformation("Shard {Shard}: membership is now {Config} (index {Index})", shard, configuration, index);

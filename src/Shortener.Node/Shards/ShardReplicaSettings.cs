@@ -1,3 +1,4 @@
+using Shortener.Node.Observability;
 using Shortener.Core.Cluster;
 using Shortener.Core.Links;
 using Shortener.Core.Replication;
@@ -37,6 +38,9 @@ public sealed class ShardReplicaSettings
 
     /// <summary>Wall time, only for the applied age between two ticks.</summary>
     public TimeProvider Time { get; init; } = TimeProvider.System;
+
+    /// <summary>Where role and term changes are journaled (none in tests that do not ask).</summary>
+    public NodeJournal? Journal { get; init; }
 
     /// <summary>Called on the driver's thread for each applied batch, in log order, once the node committed the round that applied it: commands and their results.</summary>
     public Action<IReadOnlyList<LinkCommandEnvelope>, IReadOnlyList<BatchItemResult>> Applied { get; init; } = (_, _) => { };
