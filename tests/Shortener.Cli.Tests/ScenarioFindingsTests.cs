@@ -1,4 +1,5 @@
 using Shortener.Cli.Scenarios;
+using Shortener.Node.Observability;
 
 namespace Shortener.Cli.Tests;
 
@@ -37,6 +38,22 @@ public class ScenarioFindingsTests
         Assert.Equal(5, findings.Answers.Count);
         Assert.Contains("dc3 (node 3) refused 1 write(s)", findings.Answers[1]);
         Assert.Contains("1 had happened", findings.Answers[4]);
+        Assert.Equal(2, findings.LeadershipsTaken);
+        Assert.Equal((3, 3), (findings.NodesThatGotTheCut, findings.NodesThatHealed));
+        Assert.Equal(1, findings.WritesRefusedInCutOffJournals);
+        Assert.Equal(2, findings.JournalEntries["roleChanged"]);
+        Assert.Contains("handed over +2", findings.ClickRepairByNode["2"]);
+        Assert.Contains("journal lists 1", findings.Answers[1]);
+    }
+
+    [Fact]
+    public void Two_leaders_of_one_term_in_the_journals_fail_the_run_even_when_the_sampler_missed_them()
+    {
+        var journal = CleanJournal().Append(new JournalEntry(20, CutStart + 1_450, 2, JournalKind.RoleChanged, 0, 2, "leader; leader 2")).ToList();
+        var findings = ScenarioFindings.From(Evidence(CleanHistory(), CleanSamples(), Clicks(5, 5, 5), journal));
+
+        Assert.Equal(2, findings.MaxLeadersInOneTerm);
+        Assert.False(findings.Passed);
     }
 
     [Fact]
@@ -193,8 +210,19 @@ public class ScenarioFindingsTests
     private static Dictionary<string, IReadOnlyDictionary<ulong, long>> Clicks(long node1, long node2, long node3) =>
         new() { ["h"] = new Dictionary<ulong, long> { [1] = node1, [2] = node2, [3] = node3 } };
 
-    private static ScenarioEvidence Evidence(IReadOnlyList<ScenarioOperation> ops, IReadOnlyList<LeaderSample> samples, IReadOnlyDictionary<string, IReadOnlyDictionary<ulong, long>> clicks) =>
-        new("test", ops, samples, Dcs, "dc3", CutStart, CutEnd, End, clicks);
+    private static ScenarioEvidence Evidence(IReadOnlyList<ScenarioOperation> ops, IReadOnlyList<LeaderSample> samples, IReadOnlyDictionary<string, IReadOnlyDictionary<ulong, long>> clicks, IReadOnlyList<JournalEntry>? journal = null) =>
+        new("test", ops, samples, Dcs, "dc3", CutStart, CutEnd, End, clicks, journal ?? CleanJournal());
+
+    /// <summary>The journals of the clean run: node 1 takes shard 0 in term 2; the cut reaches all three nodes and heals on all; node 3 refuses a write.</summary>
+    private static List<JournalEntry> CleanJournal() =>
+    [
+        new(1, 100, 3, JournalKind.RoleChanged, 0, 1, "leader; leader 3"),
+        new(2, CutStart + 1_400, 1, JournalKind.RoleChanged, 0, 2, "leader; leader 1"),
+        .. Dcs.Keys.Select(n => new JournalEntry(10, CutStart - 5, n, JournalKind.FaultApplied, null, null, "partition drop to [3], drop from [3] (41.0 s left)")),
+        .. Dcs.Keys.Select(n => new JournalEntry(11, CutEnd + 5, n, JournalKind.FaultHealed, null, null, "every fault")),
+        new(12, 15_900, 3, JournalKind.WriteRefused, 0, null, "PATCH /api/v1/links/a: no quorum"),
+        new(13, 21_000, 2, JournalKind.ClickRepair, null, null, "hints stored +0, handed over +2 (0 held); read repairs +0; sealed days merged +0"),
+    ];
 
     private static ScenarioOperation Op(int worker, ulong node, ScenarioOperationKind kind, string code, string? value, long invoke, long returned, ScenarioOutcome outcome = ScenarioOutcome.Ok, int status = 200) =>
         new(worker, node, kind, code, value, invoke, returned, outcome, status, IdempotencyKey: value is null ? null : "k-" + value);

@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
+using Shortener.Node.Api;
+using Shortener.Node.Observability;
 
 namespace Shortener.Cli.Scenarios;
 
@@ -19,6 +21,7 @@ public sealed class ElevenSecondsScenario(ScenarioTarget target, ScenarioSetting
     private static readonly TimeSpan SafetyHeal = TimeSpan.FromSeconds(30);
 
     private readonly Stopwatch _clock = Stopwatch.StartNew();
+    private readonly long _startUnixMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
 
     public async Task<ScenarioEvidence> RunAsync(CancellationToken cancellationToken)
     {
@@ -86,10 +89,30 @@ public sealed class ElevenSecondsScenario(ScenarioTarget target, ScenarioSetting
         await sampler.SampleAsync(cancellationToken);
         await stopSampler.CancelAsync();
         await sampling;
-        return new ScenarioEvidence(Name, operations, sampler.Samples.ToList(), target.DcOf, dc, cutStart, cutEnd, _clock.ElapsedMilliseconds, totals);
+        var end = _clock.ElapsedMilliseconds;
+        var journal = await JournalsAsync(client, cancellationToken);
+        await Say($"read {journal.Count} journal entries from {journal.Select(e => e.Node).Distinct().Count()} nodes");
+        return new ScenarioEvidence(Name, operations, sampler.Samples.ToList(), target.DcOf, dc, cutStart, cutEnd, end, totals, journal);
     }
 
     private Task Say(string line) => progress.WriteLineAsync(line);
+
+    /// <summary>Every node's journal entries from the scenario's start on, their times moved to the scenario's clock.</summary>
+    private async Task<IReadOnlyList<JournalEntry>> JournalsAsync(ScenarioClient client, CancellationToken cancellationToken)
+    {
+        var entries = new List<JournalEntry>();
+        foreach (var node in client.Nodes.Order())
+        {
+            long after = 0;
+            while (await client.GetJsonAsync<JournalPage>(node, $"/admin/v1/journal?after={after}&limit=10000", cancellationToken) is { Entries.Count: > 0 } page)
+            {
+                entries.AddRange(page.Entries.Where(e => e.AtMs >= _startUnixMs).Select(e => e with { AtMs = e.AtMs - _startUnixMs }));
+                after = page.Next;
+            }
+        }
+
+        return entries;
+    }
 
     /// <summary>The data centre whose nodes lead the most shards now (ties: the lowest name), so that cutting it off moves leaders.</summary>
     internal static string BusiestDc(IEnumerable<LeaderSample> samples, IReadOnlyDictionary<ulong, string> dcOf) =>
@@ -185,7 +208,7 @@ public sealed class ElevenSecondsScenario(ScenarioTarget target, ScenarioSetting
                 var byNode = new Dictionary<ulong, long>();
                 foreach (var node in client.Nodes.Order())
                 {
-                    var stats = await client.GetJsonAsync<Node.Api.ClickStatsResponse>(node, $"/api/v1/links/{code}/stats?consistency=all", ct);
+                    var stats = await client.GetJsonAsync<ClickStatsResponse>(node, $"/api/v1/links/{code}/stats?consistency=all", ct);
                     byNode[node] = stats?.Total ?? -1;
                 }
 

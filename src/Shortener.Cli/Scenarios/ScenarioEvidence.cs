@@ -1,10 +1,14 @@
+using Shortener.Node.Observability;
+
 namespace Shortener.Cli.Scenarios;
 
 /// <summary>
 /// Everything a scenario run observed, from which <see cref="ScenarioFindings"/> are computed:
 /// every request with its outcome (setup creates as worker -1, the final reads as workers
 /// 1000 + node), every node's view of every shard twice a second, the cut, and each node's click
-/// totals per link after the heal (-1 where a node could not read them).
+/// totals per link after the heal (-1 where a node could not read them), and every node's journal
+/// of the run (<see cref="JournalEntry.AtMs"/> turned into ms since the start, as far as the
+/// node's wall clock agrees with the scenario's).
 /// </summary>
 public sealed record ScenarioEvidence(
     string Scenario,
@@ -15,7 +19,8 @@ public sealed record ScenarioEvidence(
     long CutStartMs,
     long CutEndMs,
     long EndMs,
-    IReadOnlyDictionary<string, IReadOnlyDictionary<ulong, long>> ClickTotals)
+    IReadOnlyDictionary<string, IReadOnlyDictionary<ulong, long>> ClickTotals,
+    IReadOnlyList<JournalEntry> Journal)
 {
     public const int SetupWorker = -1;
     public const int FinalReadWorker = 1000;

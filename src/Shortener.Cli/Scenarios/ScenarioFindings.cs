@@ -1,4 +1,5 @@
 using System.Globalization;
+using Shortener.Node.Observability;
 using Shortener.Simulation.Checkers;
 
 namespace Shortener.Cli.Scenarios;
@@ -71,6 +72,23 @@ public sealed record ScenarioFindings
     /// <summary>Per shard, the leader (node id, 0 for none known) in each second of the run, by the highest term any node reported leading in it.</summary>
     public required IReadOnlyDictionary<string, IReadOnlyList<ulong>> LeaderBySecond { get; init; }
 
+    /// <summary>Journal entries the nodes wrote during the run, by kind.</summary>
+    public required IReadOnlyDictionary<string, int> JournalEntries { get; init; }
+
+    /// <summary>Times a node's journal says it became leader of a shard during the run.</summary>
+    public required int LeadershipsTaken { get; init; }
+
+    /// <summary>Nodes whose journal shows the cut arriving, and nodes whose journal shows it healed (by request or on its own).</summary>
+    public required int NodesThatGotTheCut { get; init; }
+
+    public required int NodesThatHealed { get; init; }
+
+    /// <summary>Writes the cut-off nodes' own journals say they refused for want of a quorum (the client may have seen some as in doubt).</summary>
+    public required int WritesRefusedInCutOffJournals { get; init; }
+
+    /// <summary>Per node, its latest journal entry on click handoff and repair (totals since it started: hints stored and handed over, read repairs, merges).</summary>
+    public required IReadOnlyDictionary<string, string> ClickRepairByNode { get; init; }
+
     /// <summary>The five questions, answered in a sentence each from the numbers above.</summary>
     public required IReadOnlyList<string> Answers { get; init; }
 
@@ -88,6 +106,7 @@ public sealed record ScenarioFindings
         var lost = FindLostWrites(ops);
         var (clicksExact, answered, inDoubtRedirects, totals) = Clicks(evidence);
         var leaders = Leaders(evidence);
+        var journal = evidence.Journal;
 
         var findings = new ScenarioFindings
         {
@@ -120,6 +139,12 @@ public sealed record ScenarioFindings
             InDoubtStillUnknown = doubts.Count(o => o.Resolution is DoubtResolution.StillUnknown or DoubtResolution.None),
             Operations = ops.GroupBy(o => $"{o.Kind.ToString().ToLowerInvariant()}:{o.Outcome.ToString().ToLowerInvariant()}").OrderBy(g => g.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count()),
             LeaderBySecond = leaders.BySecond,
+            JournalEntries = journal.GroupBy(e => JsonName(e.Kind)).OrderBy(g => g.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count()),
+            LeadershipsTaken = journal.Count(IsLeadership),
+            NodesThatGotTheCut = journal.Where(e => e.Kind == JournalKind.FaultApplied && e.Detail.StartsWith("partition", StringComparison.Ordinal)).Select(e => e.Node).Distinct().Count(),
+            NodesThatHealed = journal.Where(e => e.Kind is JournalKind.FaultHealed or JournalKind.FaultEnded && e.AtMs >= evidence.CutStartMs).Select(e => e.Node).Distinct().Count(),
+            WritesRefusedInCutOffJournals = journal.Count(e => e.Kind == JournalKind.WriteRefused && evidence.IsolatedNodes.Contains(e.Node) && e.AtMs >= evidence.CutStartMs && e.AtMs < evidence.CutEndMs + ScenarioClient.RequestTimeout.TotalMilliseconds),
+            ClickRepairByNode = journal.Where(e => e.Kind == JournalKind.ClickRepair).GroupBy(e => e.Node.ToString(CultureInfo.InvariantCulture)).OrderBy(g => g.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.MaxBy(e => e.Seq)!.Detail),
             Answers = [],
         };
         return findings with { Answers = Answer(findings, evidence) };
@@ -213,7 +238,10 @@ public sealed record ScenarioFindings
     private static LeaderFacts Leaders(ScenarioEvidence evidence)
     {
         var samples = evidence.Samples;
-        var maxPerTerm = samples.Where(s => s.IsLeader).GroupBy(s => (s.Shard, s.Term)).Select(g => g.Select(s => s.Node).Distinct().Count()).DefaultIfEmpty(0).Max();
+        // Leaders per term from both witnesses: what the sampler saw, and every node's journal of becoming leader.
+        var sampled = samples.Where(s => s.IsLeader).Select(s => (s.Shard, s.Term, s.Node));
+        var journaled = evidence.Journal.Where(IsLeadership).Select(e => (Shard: e.Shard!.Value, Term: e.Term!.Value, e.Node));
+        var maxPerTerm = sampled.Concat(journaled).GroupBy(l => (l.Shard, l.Term)).Select(g => g.Select(l => l.Node).Distinct().Count()).DefaultIfEmpty(0).Max();
 
         // The leader of a shard in a window: the node that reported itself leader in the highest term.
         static ulong LeaderIn(IEnumerable<LeaderSample> window) => window.Where(s => s.IsLeader).MaxBy(s => (s.Term, s.AtMs))?.Node ?? 0;
@@ -257,6 +285,11 @@ public sealed record ScenarioFindings
         return new LeaderFacts(maxPerTerm, led, moved, stayed, raised, bySecond);
     }
 
+    private static bool IsLeadership(JournalEntry e) =>
+        e is { Kind: JournalKind.RoleChanged, Shard: not null, Term: not null } && e.Detail.StartsWith("leader;", StringComparison.Ordinal);
+
+    private static string JsonName(JournalKind kind) => System.Text.Json.JsonNamingPolicy.CamelCase.ConvertName(kind.ToString());
+
     private static long Median(IEnumerable<long> values)
     {
         var sorted = values.Order().ToList();
@@ -268,10 +301,10 @@ public sealed record ScenarioFindings
         var cut = $"{f.IsolatedDc} (node {string.Join(", ", e.IsolatedNodes.Order())})";
         return
         [
-            $"Who was primary: exactly one Raft leader per shard and term — at most {f.MaxLeadersInOneTerm} node ever reported leading the same shard in the same term. {f.ShardsLedFromCutOffSide} shard(s) were led from {cut} when the cut began.",
-            $"Did the cut-off side accept writes: no. {cut} refused {f.WritesRefusedOnCutOffSide} write(s) (median {f.RefusalLatencyMsMedian} ms until refusal; statuses {Describe(f.RefusalStatuses)}) and left {f.WritesInDoubtOnCutOffSide} in doubt, while the majority side acknowledged {f.WritesAcknowledgedOnMajoritySideDuringCut}. It still served {f.RedirectsServedOnCutOffSide} redirect(s), whose clicks went to its outbox.",
+            $"Who was primary: exactly one Raft leader per shard and term — at most {f.MaxLeadersInOneTerm} node ever reported (or journaled) leading the same shard in the same term; the journals record {f.LeadershipsTaken} leadership(s) taken during the run. {f.ShardsLedFromCutOffSide} shard(s) were led from {cut} when the cut began.",
+            $"Did the cut-off side accept writes: no. {cut} refused {f.WritesRefusedOnCutOffSide} write(s) (median {f.RefusalLatencyMsMedian} ms until refusal; statuses {Describe(f.RefusalStatuses)}; its journal lists {f.WritesRefusedInCutOffJournals}) and left {f.WritesInDoubtOnCutOffSide} in doubt, while the majority side acknowledged {f.WritesAcknowledgedOnMajoritySideDuringCut}. It still served {f.RedirectsServedOnCutOffSide} redirect(s), whose clicks went to its outbox. The cut reached {f.NodesThatGotTheCut} node(s) and healed on {f.NodesThatHealed}.",
             $"Did promoted leaders stay: {f.LeadersMoved} of {f.ShardsLedFromCutOffSide} leader(s) moved off {f.IsolatedDc}, and {f.MovedLeadersThatStayed} of those were still leading after the heal; the cut-off side raised {f.TermsRaisedByCutOffSide} shard term(s) (pre-vote keeps it at 0).",
-            $"Clicks of the same link on both sides: merged by union. {f.RedirectsAnswered} redirect(s) were answered ({f.RedirectsInDoubt} without an answer); every node's totals {(f.ClicksExact ? "equal them exactly" : "do NOT equal them")}: {Describe(f.ClickTotalsByNode)}.",
+            $"Clicks of the same link on both sides: merged by union. {f.RedirectsAnswered} redirect(s) were answered ({f.RedirectsInDoubt} without an answer); every node's totals {(f.ClicksExact ? "equal them exactly" : "do NOT equal them")}: {Describe(f.ClickTotalsByNode)}. Handoff and repair by node, from the journals: {Describe(f.ClickRepairByNode)}.",
             $"Writes in doubt: {f.InDoubtRequests} request(s) ended without a known outcome; retried with the same idempotency key, {f.InDoubtFoundDone} had happened (the first result came back), {f.InDoubtFoundNotDone} had not (the retry did it), {f.InDoubtStillUnknown} stayed unknown. {(f.AcknowledgedWritesLost == 0 ? "No acknowledged write was lost" : $"{f.AcknowledgedWritesLost} acknowledged write(s) were LOST")}, and the history is {(f.Linearizable ? "linearizable" : "NOT linearizable")}.",
         ];
     }

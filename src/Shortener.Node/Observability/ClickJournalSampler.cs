@@ -4,9 +4,10 @@ using Shortener.Node.Clicks;
 namespace Shortener.Node.Observability;
 
 /// <summary>
-/// Journals the click store's handoff and repair work once a second, as one entry of what changed
-/// (hints held for unreachable replicas and handed over, read repairs, sealed days merged): one
-/// entry per click would drown the journal, and what a person asks is how much and when.
+/// Journals the click store's handoff and repair work once a second, as one entry with the totals
+/// since the node started and what changed since the last entry (hints held for unreachable
+/// replicas and handed over, read repairs, sealed days merged): one entry per click would drown
+/// the journal, and what a person asks is how much and when.
 /// </summary>
 public sealed class ClickJournalSampler(ClickService clicks, NodeJournal journal) : BackgroundService
 {
@@ -40,7 +41,7 @@ public sealed class ClickJournalSampler(ClickService clicks, NodeJournal journal
 
         journal.Record(
             JournalKind.ClickRepair,
-            $"hints stored +{now.HintsStored - _last.Stored}, handed over +{now.HintsReplayed - _last.Replayed} ({figures.HintsPending} held); read repairs +{now.ReadRepairs - _last.Repairs}; sealed days merged +{now.SealedMerged - _last.Merged}");
+            $"since start: hints stored {now.HintsStored} (+{now.HintsStored - _last.Stored}), handed over {now.HintsReplayed} (+{now.HintsReplayed - _last.Replayed}), {figures.HintsPending} held; read repairs {now.ReadRepairs} (+{now.ReadRepairs - _last.Repairs}); sealed days merged {now.SealedMerged} (+{now.SealedMerged - _last.Merged})");
         _last = now;
     }
 }
