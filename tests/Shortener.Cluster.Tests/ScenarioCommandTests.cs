@@ -18,14 +18,8 @@ public sealed class ScenarioCommandTests(ITestOutputHelper output)
     [Fact]
     public async Task Eleven_seconds_shortened_finds_no_lost_write_a_linearizable_history_exact_clicks_and_one_leader_per_term()
     {
-        using var scenario = ShortenerProcess.Start("scenario", "eleven-seconds", "--for", "4s", "--links", "60", "--workers", "2", "--json", "--isolate", "dc2");
-        var stdout = scenario.StandardOutput.ReadToEndAsync();
-        var stderr = scenario.StandardError.ReadToEndAsync();
-        Assert.True(scenario.WaitForExit(180_000), "the scenario did not finish within 3 minutes");
-        output.WriteLine(await stderr);
-        var json = await stdout;
-        output.WriteLine(json);
-        Assert.Equal(0, scenario.ExitCode);
+        var (exit, json, stderr) = await RunAsync("scenario", "eleven-seconds", "--for", "4s", "--links", "60", "--workers", "2", "--json", "--isolate", "dc2");
+        Assert.Equal(0, exit);
 
         var findings = JsonDocument.Parse(json).RootElement;
         Assert.Equal("dc2", findings.GetProperty("isolatedDc").GetString());
@@ -40,7 +34,7 @@ public sealed class ScenarioCommandTests(ITestOutputHelper output)
         Assert.Equal(inDoubt, findings.GetProperty("inDoubtFoundDone").GetInt32() + findings.GetProperty("inDoubtFoundNotDone").GetInt32() + findings.GetProperty("inDoubtStillUnknown").GetInt32());
         Assert.True(findings.GetProperty("writesRefusedOnCutOffSide").GetInt32() >= 0);
         Assert.Equal(5, findings.GetProperty("answers").GetArrayLength());
-        Assert.Contains("stopping the cluster", await stderr);
+        Assert.Contains("stopping the cluster", stderr);
     }
 
     [Fact]
@@ -49,25 +43,17 @@ public sealed class ScenarioCommandTests(ITestOutputHelper output)
         await using (var cluster = await TestCluster.StartAsync(nodes: 3, shards: 4, environment: NoRateLimits))
         {
             var url = cluster.Topology.Member(1)!.HttpUrl;
-            using var scenario = ShortenerProcess.Start("scenario", "eleven-seconds", "--server", url, "--api-key", cluster.Layout.ApiKey, "--for", "3s", "--links", "40", "--workers", "1");
-            var stdout = scenario.StandardOutput.ReadToEndAsync();
-            var stderr = scenario.StandardError.ReadToEndAsync();
-            Assert.True(scenario.WaitForExit(180_000), "the scenario did not finish within 3 minutes");
-            output.WriteLine(await stderr);
-            var text = await stdout;
-            output.WriteLine(text);
-            Assert.Equal(0, scenario.ExitCode);
+            var (exit, text, stderr) = await RunAsync("scenario", "eleven-seconds", "--server", url, "--api-key", cluster.Layout.ApiKey, "--for", "3s", "--links", "40", "--workers", "1");
+            Assert.Equal(0, exit);
             Assert.Contains("PASSED: every check held.", text);
             Assert.Contains("1. Who was primary", text);
-            Assert.DoesNotContain("starting a fresh", await stderr);
+            Assert.DoesNotContain("starting a fresh", stderr);
         }
 
         await using (var two = await TestCluster.StartAsync(nodes: 3, dcs: 2, shards: 2))
         {
-            using var refused = ShortenerProcess.Start("scenario", "eleven-seconds", "--server", two.Topology.Member(1)!.HttpUrl, "--api-key", two.Layout.ApiKey);
-            var error = await refused.StandardError.ReadToEndAsync();
-            Assert.True(refused.WaitForExit(30_000));
-            Assert.Equal(1, refused.ExitCode);
+            var (exit, _, error) = await RunAsync("scenario", "eleven-seconds", "--server", two.Topology.Member(1)!.HttpUrl, "--api-key", two.Layout.ApiKey);
+            Assert.Equal(1, exit);
             Assert.Contains("needs a cluster in at least 3 data centres", error);
         }
     }
@@ -75,13 +61,9 @@ public sealed class ScenarioCommandTests(ITestOutputHelper output)
     [Fact]
     public async Task The_scenarios_are_listed_and_a_wrong_name_or_duration_is_a_usage_error()
     {
-        using (var list = ShortenerProcess.Start("scenario", "--list"))
-        {
-            var listed = await list.StandardOutput.ReadToEndAsync();
-            Assert.True(list.WaitForExit(30_000));
-            Assert.Equal(0, list.ExitCode);
-            Assert.Contains("eleven-seconds", listed);
-        }
+        var (exit, listed, _) = await RunAsync("scenario", "--list");
+        Assert.Equal(0, exit);
+        Assert.Contains("eleven-seconds", listed);
 
         foreach (var (args, message) in new[]
         {
@@ -90,11 +72,21 @@ public sealed class ScenarioCommandTests(ITestOutputHelper output)
             (new[] { "scenario", "eleven-seconds", "--links", "3" }, "--links must be"),
         })
         {
-            using var wrong = ShortenerProcess.Start(args);
-            var error = await wrong.StandardError.ReadToEndAsync();
-            Assert.True(wrong.WaitForExit(30_000));
-            Assert.Equal(2, wrong.ExitCode);
+            var (code, _, error) = await RunAsync(args);
+            Assert.Equal(2, code);
             Assert.Contains(message, error);
         }
+    }
+
+    /// <summary>Runs the CLI to its end (at most 3 minutes), with what it printed in the test's output.</summary>
+    private async Task<(int Exit, string Stdout, string Stderr)> RunAsync(params string[] args)
+    {
+        using var process = ShortenerProcess.Start(args);
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        Assert.True(process.WaitForExit(180_000), "the scenario did not finish within 3 minutes");
+        output.WriteLine(await stderr);
+        output.WriteLine(await stdout);
+        return (process.ExitCode, await stdout, await stderr);
     }
 }
