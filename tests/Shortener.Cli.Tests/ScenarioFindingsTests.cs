@@ -172,7 +172,7 @@ public class ScenarioFindingsTests
     /// refused and two redirects of "h" are served; an in-doubt update whose retry found it done;
     /// shard 0 led by node 3 in term 1, then by node 1 in term 2 from the cut on.
     /// </summary>
-    private static List<ScenarioOperation> CleanHistory() =>
+    internal static List<ScenarioOperation> CleanHistory() =>
     [
         Op(ScenarioEvidence.SetupWorker, 1, ScenarioOperationKind.Create, "a", "u0", 0, 10),
         Op(0, 1, ScenarioOperationKind.Update, "a", "u1", 100, 200),
@@ -189,7 +189,7 @@ public class ScenarioFindingsTests
         FinalRead(3, "a", "u3"),
     ];
 
-    private static List<LeaderSample> CleanSamples()
+    internal static List<LeaderSample> CleanSamples()
     {
         var samples = new List<LeaderSample>();
         for (var at = 0L; at < End; at += 500)
@@ -207,11 +207,11 @@ public class ScenarioFindingsTests
         return samples;
     }
 
-    private static Dictionary<string, IReadOnlyDictionary<ulong, long>> Clicks(long node1, long node2, long node3) =>
+    internal static Dictionary<string, IReadOnlyDictionary<ulong, long>> Clicks(long node1, long node2, long node3) =>
         new() { ["h"] = new Dictionary<ulong, long> { [1] = node1, [2] = node2, [3] = node3 } };
 
-    private static ScenarioEvidence Evidence(IReadOnlyList<ScenarioOperation> ops, IReadOnlyList<LeaderSample> samples, IReadOnlyDictionary<string, IReadOnlyDictionary<ulong, long>> clicks, IReadOnlyList<JournalEntry>? journal = null) =>
-        new("test", ops, samples, Dcs, "dc3", CutStart, CutEnd, End, clicks, journal ?? CleanJournal());
+    internal static ScenarioEvidence Evidence(IReadOnlyList<ScenarioOperation> ops, IReadOnlyList<LeaderSample> samples, IReadOnlyDictionary<string, IReadOnlyDictionary<ulong, long>> clicks, IReadOnlyList<JournalEntry>? journal = null) =>
+        new("test", ops, samples, Dcs, "dc3", CutStart, CutEnd, End, clicks, journal ?? CleanJournal(), [new ClickSample(1_000, 1, 0), new ClickSample(12_000, 3, 2), new ClickSample(12_000, 1, 1), new ClickSample(30_000, 1, 5), new ClickSample(30_000, 3, 5)]);
 
     /// <summary>The journals of the clean run: node 1 takes shard 0 in term 2; the cut reaches all three nodes and heals on all; node 3 refuses a write.</summary>
     private static List<JournalEntry> CleanJournal() =>

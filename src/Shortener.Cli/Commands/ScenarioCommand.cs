@@ -30,12 +30,13 @@ public static class ScenarioCommand
         var isolate = new Option<string?>("--isolate") { Description = "Data centre to cut off (default: the one leading the most shards)" };
         var cut = new Option<string>("--for") { Description = "How long the cut lasts: 11s, 500ms, 1m", DefaultValueFactory = _ => "11s" };
         var json = new Option<bool>("--json") { Description = "Print the findings as one JSON object (progress still goes to stderr)" };
+        var report = new Option<string?>("--out") { Description = "Also write the report as one self-contained HTML page (charts included) to this file" };
         var seed = new Option<int>("--seed") { Description = "Seed of the workload's choices", DefaultValueFactory = _ => 1 };
         var links = new Option<int>("--links") { Description = "Links created before the workload starts", DefaultValueFactory = _ => 200 };
         var workers = new Option<int>("--workers") { Description = "Client workers per node", DefaultValueFactory = _ => 3 };
         var command = new Command("scenario", "Replay a failure story on a cluster and answer what happened: shortener scenario eleven-seconds")
         {
-            name, list, server, connection.ApiKey, isolate, cut, json, seed, links, workers,
+            name, list, server, connection.ApiKey, isolate, cut, json, report, seed, links, workers,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -91,6 +92,19 @@ public static class ScenarioCommand
                 }
 
                 var findings = ScenarioFindings.From(evidence);
+                if (parse.GetValue(report) is { } path)
+                {
+                    try
+                    {
+                        await File.WriteAllTextAsync(path, ScenarioReport.Render(findings, evidence), cancellationToken);
+                        await error.WriteLineAsync($"report written to {Path.GetFullPath(path)}");
+                    }
+                    catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                    {
+                        // The findings still print: the run is not lost for want of a file.
+                        await error.WriteLineAsync($"error: the report could not be written to {path}: {e.Message}");
+                    }
+                }
                 if (parse.GetValue(json))
                 {
                     await output.WriteLineAsync(JsonSerializer.Serialize(findings, new JsonSerializerOptions(JsonSerializerOptions.Web) { WriteIndented = true }));

@@ -30,12 +30,13 @@ public sealed class ElevenSecondsScenario(ScenarioTarget target, ScenarioSetting
         using var client = new ScenarioClient(target.Nodes, target.ApiKey, _clock);
         var workload = new ScenarioWorkload(client, links, settings.WorkersPerNode, settings.Seed);
         var sampler = new LeaderSampler(client);
+        var clickSampler = new ClickSampler(client, links.HotCodes);
 
         await Say($"creating {links.Count} links (prefix {run}) through {target.Nodes.Count} nodes...");
         await CreateLinksAsync(client, links, workload, cancellationToken);
 
         using var stopSampler = new CancellationTokenSource();
-        var sampling = sampler.RunAsync(stopSampler.Token);
+        var sampling = Task.WhenAll(sampler.RunAsync(stopSampler.Token), clickSampler.RunAsync(stopSampler.Token));
         using var stopWorkload = new CancellationTokenSource();
         var working = workload.RunAsync(stopWorkload.Token);
         await Say($"workload running: {settings.WorkersPerNode} workers per node (updates, linearizable reads, creates) and one redirecting");
@@ -92,7 +93,7 @@ public sealed class ElevenSecondsScenario(ScenarioTarget target, ScenarioSetting
         var end = _clock.ElapsedMilliseconds;
         var journal = await JournalsAsync(client, cancellationToken);
         await Say($"read {journal.Count} journal entries from {journal.Select(e => e.Node).Distinct().Count()} nodes");
-        return new ScenarioEvidence(Name, operations, sampler.Samples.ToList(), target.DcOf, dc, cutStart, cutEnd, end, totals, journal);
+        return new ScenarioEvidence(Name, operations, sampler.Samples.ToList(), target.DcOf, dc, cutStart, cutEnd, end, totals, journal, clickSampler.Samples.ToList());
     }
 
     private Task Say(string line) => progress.WriteLineAsync(line);

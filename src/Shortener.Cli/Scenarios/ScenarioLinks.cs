@@ -25,6 +25,8 @@ public sealed class ScenarioLinks(string run, int count)
 
     public IEnumerable<string> RegisterCodes => Enumerable.Range(0, Math.Min(Registers, count)).Select(Setup);
 
+    public IReadOnlyList<string> HotCodes => Enumerable.Range(Math.Min(Registers, count), HotLinks).Select(Setup).ToList();
+
     public IEnumerable<string> ClickedCodes => Enumerable.Range(Math.Min(Registers, count), count - Math.Min(Registers, count)).Select(Setup);
 
     public string Register(Random random) => Setup(random.Next(Math.Min(Registers, count)));
