@@ -18,8 +18,14 @@ public sealed class ScenarioCommandTests(ITestOutputHelper output)
     [Fact]
     public async Task Eleven_seconds_shortened_finds_no_lost_write_a_linearizable_history_exact_clicks_and_one_leader_per_term()
     {
-        var (exit, json, stderr) = await RunAsync("scenario", "eleven-seconds", "--for", "4s", "--links", "60", "--workers", "2", "--json", "--isolate", "dc2");
+        using var dir = new TempDirectory();
+        var report = Path.Combine(dir.Path, "report.html");
+        var (exit, json, stderr) = await RunAsync("scenario", "eleven-seconds", "--for", "4s", "--links", "60", "--workers", "2", "--json", "--isolate", "dc2", "--out", report);
         Assert.Equal(0, exit);
+        var html = await File.ReadAllTextAsync(report);
+        Assert.Contains("PASSED: every check held.", html);
+        Assert.Contains("<svg id=\"leaders\"", html);
+        Assert.Contains($"report written to {report}", stderr);
 
         var findings = JsonDocument.Parse(json).RootElement;
         Assert.Equal("dc2", findings.GetProperty("isolatedDc").GetString());
