@@ -65,6 +65,33 @@ public sealed class ScenarioCommandTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Stopped_mid_cut_it_heals_stops_its_nodes_and_removes_their_directory()
+    {
+        using var scenario = ShortenerProcess.Start("scenario", "eleven-seconds", "--links", "30", "--workers", "1", "--for", "30s");
+        string? dir = null;
+        var seen = new System.Text.StringBuilder();
+        while (await scenario.StandardError.ReadLineAsync() is { } line)
+        {
+            seen.AppendLine(line);
+            dir ??= System.Text.RegularExpressions.Regex.Match(line, @"\((/[^)]*shortener-scenario-[^)]*)\)") is { Success: true } m ? m.Groups[1].Value : null;
+            if (line.Contains("cutting", StringComparison.Ordinal))
+            {
+                break;
+            }
+        }
+
+        Assert.True(dir is not null && Directory.Exists(dir), "no cluster directory named: " + seen);
+        await Task.Delay(1500);
+        Assert.True(Cli.Cluster.Signals.Send(scenario.Id, Cli.Cluster.Signals.Term));
+        var rest = await scenario.StandardError.ReadToEndAsync();
+        Assert.True(scenario.WaitForExit(60_000), "the scenario did not stop within a minute of SIGTERM");
+        output.WriteLine(seen + rest);
+        Assert.Equal(1, scenario.ExitCode);
+        Assert.Contains("stopped before the end", rest);
+        Assert.False(Directory.Exists(dir), $"{dir} is still there");
+    }
+
+    [Fact]
     public async Task The_scenarios_are_listed_and_a_wrong_name_or_duration_is_a_usage_error()
     {
         var (exit, listed, _) = await RunAsync("scenario", "--list");

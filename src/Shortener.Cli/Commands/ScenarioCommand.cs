@@ -38,8 +38,20 @@ public static class ScenarioCommand
         {
             name, list, server, connection.ApiKey, isolate, cut, json, report, seed, links, workers,
         };
-        command.SetAction(async (parse, cancellationToken) =>
+        command.SetAction(async (parse, invocationToken) =>
         {
+            // Ctrl-C and SIGTERM stop the run cleanly (heal the cut, stop the local nodes, remove
+            // their directory) instead of ending the process two seconds later, half way.
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(invocationToken);
+            using var onTerm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, Stop);
+            using var onInt = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGINT, Stop);
+            var cancellationToken = stop.Token;
+            void Stop(System.Runtime.InteropServices.PosixSignalContext context)
+            {
+                context.Cancel = true;
+                stop.Cancel();
+            }
+
             var output = parse.InvocationConfiguration.Output;
             var error = parse.InvocationConfiguration.Error;
             if (parse.GetValue(list))
@@ -119,6 +131,11 @@ public static class ScenarioCommand
             catch (ScenarioException e)
             {
                 await error.WriteLineAsync($"error: {e.Message}");
+                return 1;
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                await error.WriteLineAsync("stopped before the end: no findings");
                 return 1;
             }
         });

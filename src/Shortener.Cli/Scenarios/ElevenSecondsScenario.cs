@@ -53,18 +53,25 @@ public sealed class ElevenSecondsScenario(ScenarioTarget target, ScenarioSetting
         }
 
         var cutStart = _clock.ElapsedMilliseconds;
-        for (var second = 1; second <= (int)Math.Ceiling(settings.Cut.TotalSeconds); second++)
+        long cutEnd;
+        try
         {
-            await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(1000, settings.Cut.TotalMilliseconds - ((second - 1) * 1000))), cancellationToken);
-            var during = workload.History.Where(o => o.InvokeMs >= cutStart && o.IsWrite).ToList();
-            await Say($"  {second,2} s: {dc} refused {during.Count(o => isolated.Contains(o.Node) && o.Outcome == ScenarioOutcome.Refused)} write(s), {during.Count(o => o.Outcome == ScenarioOutcome.InDoubt)} in doubt; the rest acknowledged {during.Count(o => !isolated.Contains(o.Node) && o.Outcome == ScenarioOutcome.Ok)}");
+            for (var second = 1; second <= (int)Math.Ceiling(settings.Cut.TotalSeconds); second++)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(1000, settings.Cut.TotalMilliseconds - ((second - 1) * 1000))), cancellationToken);
+                var during = workload.History.Where(o => o.InvokeMs >= cutStart && o.IsWrite).ToList();
+                await Say($"  {second,2} s: {dc} refused {during.Count(o => isolated.Contains(o.Node) && o.Outcome == ScenarioOutcome.Refused)} write(s), {during.Count(o => o.Outcome == ScenarioOutcome.InDoubt)} in doubt; the rest acknowledged {during.Count(o => !isolated.Contains(o.Node) && o.Outcome == ScenarioOutcome.Ok)}");
+            }
         }
-
-        // The cut ends when the heal is sent: what a node says after that may already be healed.
-        var cutEnd = _clock.ElapsedMilliseconds;
-        foreach (var node in new[] { majorityNode }.Concat(isolated))
+        finally
         {
-            await client.FaultAsync(node, new { action = "heal", scope = "cluster" }, cancellationToken);
+            // The cut ends when the heal is sent (what a node says after that may already be
+            // healed); sent even when the run is stopped mid-cut, so no cluster is left cut off.
+            cutEnd = _clock.ElapsedMilliseconds;
+            foreach (var node in new[] { majorityNode }.Concat(isolated))
+            {
+                await client.FaultAsync(node, new { action = "heal", scope = "cluster" }, CancellationToken.None);
+            }
         }
 
         await Say($"healed after {(cutEnd - cutStart) / 1000.0:0.0} s; workload goes on for {settings.After.TotalSeconds:0.#} s");
