@@ -42,15 +42,8 @@ public static class ScenarioCommand
         {
             // Ctrl-C and SIGTERM stop the run cleanly (heal the cut, stop the local nodes, remove
             // their directory) instead of ending the process two seconds later, half way.
-            using var stop = CancellationTokenSource.CreateLinkedTokenSource(invocationToken);
-            using var onTerm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, Stop);
-            using var onInt = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGINT, Stop);
+            using var stop = new GracefulStop(invocationToken);
             var cancellationToken = stop.Token;
-            void Stop(System.Runtime.InteropServices.PosixSignalContext context)
-            {
-                context.Cancel = true;
-                stop.Cancel();
-            }
 
             var output = parse.InvocationConfiguration.Output;
             var error = parse.InvocationConfiguration.Error;

@@ -29,15 +29,8 @@ public static class UpCommand
         command.SetAction(async (parse, invocationToken) =>
         {
             // SIGTERM (and Ctrl-C) stop the nodes cleanly instead of ending this process at once.
-            using var stop = CancellationTokenSource.CreateLinkedTokenSource(invocationToken);
-            using var onTerm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, Stop);
-            using var onInt = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGINT, Stop);
+            using var stop = new GracefulStop(invocationToken);
             var cancellationToken = stop.Token;
-            void Stop(System.Runtime.InteropServices.PosixSignalContext context)
-            {
-                context.Cancel = true;
-                stop.Cancel();
-            }
 
             var output = parse.InvocationConfiguration.Output;
             var error = parse.InvocationConfiguration.Error;
