@@ -71,6 +71,15 @@ public sealed class SwimNode
     /// <summary>Phi of <paramref name="id"/> from the arrival times of its messages; 0 for a member never heard from.</summary>
     public double Phi(ulong id) => _detectors.TryGetValue(id, out var d) ? d.Phi(NowMs) : 0;
 
+    /// <summary>
+    /// Whether to send <paramref name="id"/> work now: SWIM counts it up (alive or suspect: SWIM
+    /// stays the authority on membership) and its phi is below <paramref name="phiThreshold"/>. A
+    /// member SWIM has not yet suspected but that has gone quiet for longer than its own rhythm
+    /// makes likely is passed over at once, instead of after a probe round and a suspicion timeout.
+    /// </summary>
+    public bool IsReachable(ulong id, double phiThreshold) =>
+        id == Id || (Member(id) is { IsUp: true } && Phi(id) < phiThreshold);
+
     private long NowMs => _tick * _settings.TickMs;
 
     /// <summary>

@@ -43,6 +43,13 @@ public sealed class ClickOptions
     /// <summary>How often the node looks for days past the horizon to seal (a pass that finds many goes on at the next tick).</summary>
     public int SealIntervalMs { get; set; } = 60_000;
 
+    /// <summary>
+    /// Phi past which a member gossip still counts as up is passed over when the click store picks
+    /// replicas and stand-ins, and for hint replay (Akka's default, 8). Gossip (SWIM) stays the
+    /// authority on membership; phi decides where to send work now.
+    /// </summary>
+    public double PhiThreshold { get; set; } = 8;
+
     public int RelayBatchSize { get; set; } = 500;
 
     /// <summary>Clicks the at-most-once queue holds in memory before it drops new ones.</summary>
@@ -126,9 +133,9 @@ public sealed class ClickOptions
         }
         else if (ReplicationFactor < 1 || TickMs < 1 || RequestTimeoutMs < 10 || AntiEntropyIntervalMs < 1 || HintReplayIntervalMs < 1 || HintWindowHours < 0 || SealIntervalMs < 10
             || RelayBatchSize is < 1 or > 10_000 || MemoryQueueCapacity < 1 || OutboxSyncMs is < 0 or > 10_000 || BackgroundNice is < 0 or > 19
-            || BusyShipIntervalMs is < 0 or > 60_000 || BusyCpuPressure is < 0 or > 1)
+            || BusyShipIntervalMs is < 0 or > 60_000 || BusyCpuPressure is < 0 or > 1 || !(PhiThreshold > 0))
         {
-            error = "Shortener:Clicks options out of range: ReplicationFactor >= 1, TickMs >= 1, RequestTimeoutMs >= 10, AntiEntropyIntervalMs >= 1, HintReplayIntervalMs >= 1, HintWindowHours >= 0, SealIntervalMs >= 10, RelayBatchSize 1..10000, MemoryQueueCapacity >= 1, OutboxSyncMs 0..10000, BackgroundNice 0..19, BusyShipIntervalMs 0..60000, BusyCpuPressure 0..1";
+            error = "Shortener:Clicks options out of range: ReplicationFactor >= 1, TickMs >= 1, RequestTimeoutMs >= 10, AntiEntropyIntervalMs >= 1, HintReplayIntervalMs >= 1, HintWindowHours >= 0, SealIntervalMs >= 10, RelayBatchSize 1..10000, MemoryQueueCapacity >= 1, OutboxSyncMs 0..10000, BackgroundNice 0..19, BusyShipIntervalMs 0..60000, BusyCpuPressure 0..1, PhiThreshold > 0";
         }
 
         return error is null;

@@ -38,6 +38,7 @@ public sealed class ClickService : IHostedService, IAsyncDisposable
     private readonly IPeerTransport _peers;
     private readonly NetworkFaults _faults;
     private readonly GossipDriver _gossip;
+    private readonly double _phiThreshold;
     private readonly ShortenerMetrics _metrics;
     private readonly TimeProvider _time;
     private readonly ILogger<ClickService> _logger;
@@ -75,6 +76,7 @@ public sealed class ClickService : IHostedService, IAsyncDisposable
         _time = time;
         _logger = logger;
         _pacer = new ClickPacer(options.BusyCpuPressure, options.BusyShipIntervalMs);
+        _phiThreshold = options.PhiThreshold;
         Options = options;
         if (!options.Enabled)
         {
@@ -414,7 +416,7 @@ public sealed class ClickService : IHostedService, IAsyncDisposable
     private void Tick()
     {
         FollowRing();
-        _up = _gossip.UpMembers();
+        _up = _gossip.ReachableMembers(_phiThreshold);
         var now = MonotonicMs();
         _node!.Tick(now, _time.GetUtcNow().ToUnixTimeMilliseconds());
         var failures = _relay!.ConsecutiveFailures;

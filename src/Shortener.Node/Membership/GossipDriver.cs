@@ -75,8 +75,12 @@ public sealed class GossipDriver : IHostedService, IAsyncDisposable
         }
     }
 
-    /// <summary>The members gossip counts as up (alive or suspect), this node included; only this node where gossip does not run.</summary>
-    public IReadOnlySet<ulong> UpMembers()
+    /// <summary>
+    /// The members to send work to now: up by gossip (alive or suspect) with phi below
+    /// <paramref name="phiThreshold"/> (<see cref="SwimNode.IsReachable"/>), this node included;
+    /// only this node where gossip does not run.
+    /// </summary>
+    public IReadOnlySet<ulong> ReachableMembers(double phiThreshold)
     {
         if (!Enabled)
         {
@@ -85,7 +89,7 @@ public sealed class GossipDriver : IHostedService, IAsyncDisposable
 
         lock (_lock)
         {
-            return _node.Members.Where(m => m.IsUp).Select(m => m.Id).ToHashSet();
+            return _node.Members.Where(m => _node.IsReachable(m.Id, phiThreshold)).Select(m => m.Id).ToHashSet();
         }
     }
 

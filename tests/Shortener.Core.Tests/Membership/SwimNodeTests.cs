@@ -35,6 +35,64 @@ public class SwimNodeTests
     }
 
     [Fact]
+    public void Phi_decides_reachability_while_swim_still_counts_the_member_up_and_the_threshold_moves_the_decision()
+    {
+        // Every member answers every probe; node 3 also sends a message every 10 ticks (1 s), then
+        // goes quiet and stops answering. SWIM still counts it up (a suspicion takes several probe
+        // rounds to become death), while phi says within seconds that its silence is not its rhythm.
+        var node = Start();
+        var quiet = false;
+        void Tick()
+        {
+            node.Tick();
+            foreach (var ping in node.TakeMessages().Where(m => m.Type == GossipMessageType.Ping && !(quiet && m.To == 3)))
+            {
+                node.Step(new GossipMessage(GossipMessageType.Ack, ping.To, 1) { Seq = ping.Seq });
+            }
+        }
+
+        for (var beat = 0; beat < 30; beat++)
+        {
+            node.Step(new GossipMessage(GossipMessageType.Ack, 3, 1) { Seq = 0 });
+            for (var t = 0; t < 10; t++)
+            {
+                Tick();
+            }
+        }
+
+        Assert.True(node.IsReachable(3, phiThreshold: 8));
+        Assert.True(node.IsReachable(1, phiThreshold: 8), "a node always reaches itself");
+
+        quiet = true;
+        var ticks = 0;
+        while (node.IsReachable(3, phiThreshold: 8))
+        {
+            Tick();
+            Assert.True(++ticks < 200, "phi never passed 8");
+        }
+
+        Assert.True(node.Member(3)!.IsUp, $"SWIM already counts node 3 {node.Member(3)!.Status} after {ticks} ticks");
+        Assert.True(node.Phi(3) >= 8);
+
+        // The same silence under a higher threshold is not yet enough.
+        Assert.True(node.IsReachable(3, phiThreshold: node.Phi(3) + 1));
+
+        // Heard from again, it is reachable at once.
+        node.Step(new GossipMessage(GossipMessageType.Ack, 3, 1) { Seq = 0 });
+        Assert.True(node.IsReachable(3, phiThreshold: 8));
+    }
+
+    [Fact]
+    public void A_member_swim_counts_dead_is_unreachable_whatever_its_phi()
+    {
+        var node = Start();
+        node.Step(new GossipMessage(GossipMessageType.Gossip, 2, 1) { Updates = [new MemberUpdate(Member(4, incarnation: 0, status: MemberStatus.Dead), 2)] });
+        Assert.Equal(MemberStatus.Dead, node.Member(4)!.Status);
+        Assert.False(node.IsReachable(4, phiThreshold: double.MaxValue));
+        Assert.False(node.IsReachable(99, phiThreshold: double.MaxValue), "a member never heard of is not reachable");
+    }
+
+    [Fact]
     public void A_ping_is_answered_with_an_ack_of_the_same_sequence()
     {
         var node = Start();
