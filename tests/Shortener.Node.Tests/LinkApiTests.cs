@@ -146,6 +146,26 @@ public sealed class LinkApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_body_without_a_declared_length_is_read_to_its_end_and_held_to_the_same_limit()
+    {
+        // No Content-Length: the body arrives chunked and is read through a pooled buffer.
+        async Task<HttpResponseMessage> PostChunked(string json)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/links") { Content = new StringContent(json, new System.Net.Http.Headers.MediaTypeHeaderValue("application/json")) };
+            request.Headers.TransferEncodingChunked = true;
+            return await _node.Client.SendAsync(request);
+        }
+
+        Assert.Equal(HttpStatusCode.Created, (await PostChunked("""{"url":"https://example.com/chunked","alias":"chunked"}""")).StatusCode);
+
+        var refused = await PostChunked(JsonSerializer.Serialize(new { url = "https://example.com/", title = new string('x', 70_000) }));
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, refused.StatusCode);
+        Assert.Equal("urn:shortener:problem:payload-too-large", (await ProblemAsync(refused)).GetProperty("type").GetString());
+
+        Assert.Equal(HttpStatusCode.BadRequest, (await PostChunked(string.Empty)).StatusCode);
+    }
+
+    [Fact]
     public async Task Idempotent_retry_returns_the_first_response()
     {
         var first = await PostWithKey("retry-1", """{"url":"https://example.com/once"}""");

@@ -40,8 +40,7 @@ public sealed class ScenarioClient : IDisposable
     public async Task<ScenarioOperation> CreateAsync(int worker, ulong node, string alias, string url, string key, CancellationToken cancellationToken)
     {
         var invoke = NowMs;
-        var (status, body, replayed) = await SendAsync(node, HttpMethod.Post, "/api/v1/links", JsonContent.Create(new { url, alias }), key, cancellationToken);
-        _ = replayed;
+        var (status, body, _) = await SendAsync(node, HttpMethod.Post, "/api/v1/links", JsonContent.Create(new { url, alias }), key, cancellationToken);
         return new ScenarioOperation(worker, node, ScenarioOperationKind.Create, alias, url, invoke, NowMs, ClassifyWrite(status, body), status, IdempotencyKey: key);
     }
 

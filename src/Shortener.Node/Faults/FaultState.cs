@@ -84,7 +84,7 @@ public abstract record TimedFault(long? EndsAtMs)
     public abstract string Detail { get; }
 
     public string Describe(long nowMs) =>
-        $"{Kind} {Detail} ({(RemainingMs(nowMs) is { } left ? (left / 1000.0).ToString("0.0", CultureInfo.InvariantCulture) + " s left" : "until healed")})".Replace("  ", " ", StringComparison.Ordinal);
+        $"{Kind} {Detail} ({(RemainingMs(nowMs) is { } left ? (left / 1000.0).ToString("0.0", CultureInfo.InvariantCulture) + " s left" : "until healed")})";
 
     protected static string Ids(IReadOnlySet<ulong> ids) => "[" + string.Join(',', ids.Order()) + "]";
 }
@@ -94,7 +94,9 @@ public sealed record PartitionFault(IReadOnlySet<ulong> DropTo, IReadOnlySet<ulo
 {
     public override string Kind => "partition";
 
-    public override string Detail => (DropTo.Count > 0 ? "drop to " + Ids(DropTo) : string.Empty) + (DropTo.Count > 0 && DropFrom.Count > 0 ? ", " : string.Empty) + (DropFrom.Count > 0 ? "drop from " + Ids(DropFrom) : string.Empty);
+    public override string Detail => DropTo.Count + DropFrom.Count == 0
+        ? "nothing dropped"
+        : string.Join(", ", new[] { DropTo.Count > 0 ? "drop to " + Ids(DropTo) : null, DropFrom.Count > 0 ? "drop from " + Ids(DropFrom) : null }.OfType<string>());
 }
 
 /// <summary>Every batch to <see cref="Peers"/> (every peer when empty) held back by <see cref="DelayMs"/> plus up to <see cref="JitterMs"/>.</summary>
