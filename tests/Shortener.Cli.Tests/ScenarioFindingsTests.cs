@@ -49,7 +49,7 @@ public class ScenarioFindingsTests
     [Fact]
     public void Two_leaders_of_one_term_in_the_journals_fail_the_run_even_when_the_sampler_missed_them()
     {
-        var journal = CleanJournal().Append(new JournalEntry(20, CutStart + 1_450, 2, JournalKind.RoleChanged, 0, 2, "leader; leader 2")).ToList();
+        var journal = CleanJournal().Append(new JournalEntry(20, CutStart + 1_450, default, 2, JournalKind.RoleChanged, 0, 2, "leader; leader 2")).ToList();
         var findings = ScenarioFindings.From(Evidence(CleanHistory(), CleanSamples(), Clicks(5, 5, 5), journal));
 
         Assert.Equal(2, findings.MaxLeadersInOneTerm);
@@ -216,12 +216,12 @@ public class ScenarioFindingsTests
     /// <summary>The journals of the clean run: node 1 takes shard 0 in term 2; the cut reaches all three nodes and heals on all; node 3 refuses a write.</summary>
     private static List<JournalEntry> CleanJournal() =>
     [
-        new(1, 100, 3, JournalKind.RoleChanged, 0, 1, "leader; leader 3"),
-        new(2, CutStart + 1_400, 1, JournalKind.RoleChanged, 0, 2, "leader; leader 1"),
-        .. Dcs.Keys.Select(n => new JournalEntry(10, CutStart - 5, n, JournalKind.FaultApplied, null, null, "partition drop to [3], drop from [3] (41.0 s left)")),
-        .. Dcs.Keys.Select(n => new JournalEntry(11, CutEnd + 5, n, JournalKind.FaultHealed, null, null, "every fault")),
-        new(12, 15_900, 3, JournalKind.WriteRefused, 0, null, "PATCH /api/v1/links/a: no quorum"),
-        new(13, 21_000, 2, JournalKind.ClickRepair, null, null, "hints stored +0, handed over +2 (0 held); read repairs +0; sealed days merged +0"),
+        new(1, 100, default, 3, JournalKind.RoleChanged, 0, 1, "leader; leader 3"),
+        new(2, CutStart + 1_400, default, 1, JournalKind.RoleChanged, 0, 2, "leader; leader 1"),
+        .. Dcs.Keys.Select(n => new JournalEntry(10, CutStart - 5, default, n, JournalKind.FaultApplied, null, null, "partition drop to [3], drop from [3] (41.0 s left)")),
+        .. Dcs.Keys.Select(n => new JournalEntry(11, CutEnd + 5, default, n, JournalKind.FaultHealed, null, null, "every fault")),
+        new(12, 15_900, default, 3, JournalKind.WriteRefused, 0, null, "PATCH /api/v1/links/a: no quorum"),
+        new(13, 21_000, default, 2, JournalKind.ClickRepair, null, null, "hints stored +0, handed over +2 (0 held); read repairs +0; sealed days merged +0"),
     ];
 
     private static ScenarioOperation Op(int worker, ulong node, ScenarioOperationKind kind, string code, string? value, long invoke, long returned, ScenarioOutcome outcome = ScenarioOutcome.Ok, int status = 200) =>

@@ -31,6 +31,10 @@ public sealed partial class ScenarioReportTests : IDisposable
         Assert.Equal(3, Regex.Count(html, "<rect class=\"cut\""));
         Assert.Equal(3 * 2 + 2, Regex.Count(html, "<polyline class=\"series\""));
         Assert.Contains("dc3 cut off", html);
+
+        // The journals' two leaderships of shard 0 are ticks at their clock times.
+        Assert.Equal(2, Regex.Count(html, "<path class=\"elected\""));
+        Assert.Contains("node 1 became leader of shard 0 in term 2 at 11.400 s", html);
     }
 
     [Fact]

@@ -105,7 +105,11 @@ public sealed class ElevenSecondsScenario(ScenarioTarget target, ScenarioSetting
 
     private Task Say(string line) => progress.WriteLineAsync(line);
 
-    /// <summary>Every node's journal entries from the scenario's start on, their times moved to the scenario's clock.</summary>
+    /// <summary>
+    /// Every node's journal entries from the scenario's start on, in causal order (by their hybrid
+    /// logical clock stamps, which every peer message carries), their times moved to the scenario's
+    /// clock.
+    /// </summary>
     private async Task<IReadOnlyList<JournalEntry>> JournalsAsync(ScenarioClient client, CancellationToken cancellationToken)
     {
         var entries = new List<JournalEntry>();
@@ -114,12 +118,12 @@ public sealed class ElevenSecondsScenario(ScenarioTarget target, ScenarioSetting
             long after = 0;
             while (await client.GetJsonAsync<JournalPage>(node, $"/admin/v1/journal?after={after}&limit=10000", cancellationToken) is { Entries.Count: > 0 } page)
             {
-                entries.AddRange(page.Entries.Where(e => e.AtMs >= _startUnixMs).Select(e => e with { AtMs = e.AtMs - _startUnixMs }));
+                entries.AddRange(page.Entries);
                 after = page.Next;
             }
         }
 
-        return entries;
+        return ScenarioEvidence.CausalTimeline(entries, _startUnixMs);
     }
 
     /// <summary>The data centre whose nodes lead the most shards now (ties: the lowest name), so that cutting it off moves leaders.</summary>

@@ -285,7 +285,8 @@ public sealed record ScenarioFindings
         return new LeaderFacts(maxPerTerm, led, moved, stayed, raised, bySecond);
     }
 
-    private static bool IsLeadership(JournalEntry e) =>
+    /// <summary>A journal entry that says its node became the leader of a shard.</summary>
+    internal static bool IsLeadership(JournalEntry e) =>
         e is { Kind: JournalKind.RoleChanged, Shard: not null, Term: not null } && e.Detail.StartsWith("leader;", StringComparison.Ordinal);
 
     private static string JsonName(JournalKind kind) => System.Text.Json.JsonNamingPolicy.CamelCase.ConvertName(kind.ToString());

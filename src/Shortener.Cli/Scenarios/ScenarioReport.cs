@@ -44,7 +44,7 @@ public static class ScenarioReport
         html.Append("</ol>\n");
 
         html.Append("<h2>Who led each shard, second by second</h2>\n");
-        Legend(html, dcs.Select((dc, i) => (dc, Palette[i % Palette.Length])).Append(("no leader known", "#ddd")).Append(("the cut", "rgba(176,0,32,.15)")));
+        Legend(html, dcs.Select((dc, i) => (dc, Palette[i % Palette.Length])).Append(("no leader known", "#ddd")).Append(("the cut", "rgba(176,0,32,.15)")).Append(("a leader elected (journal)", "#222")));
         LeaderChart(html, findings, evidence, dcs, seconds);
 
         var nodes = evidence.DcOf.Keys.Order().ToList();
@@ -62,7 +62,7 @@ public static class ScenarioReport
             Dashed: false)).ToList();
         LineChart(html, "clicks", clicks, evidence, seconds, "clicks");
 
-        html.Append("<p><small>Times are seconds since the scenario started, on its client's clock. Numbers behind every answer: <code>shortener scenario ")
+        html.Append("<p><small>Times are seconds since the scenario started: requests and samples on its client's clock, journal entries on the nodes' hybrid logical clocks. Numbers behind every answer: <code>shortener scenario ")
             .Append(E(findings.Scenario)).Append(" --json</code>; how each is computed: docs/scenario.md.</small></p>\n</body></html>\n");
         return html.ToString();
     }
@@ -99,6 +99,18 @@ public static class ScenarioReport
                 var leader = timeline[s];
                 var colour = leader != 0 && evidence.DcOf.TryGetValue(leader, out var dc) ? colourOf[dc] : "#ddd";
                 html.Append(CultureInfo.InvariantCulture, $"<rect class=\"lead\" x=\"{Left + (s * scale):0.#}\" y=\"{y + 2}\" width=\"{Math.Max(1, scale - 0.5):0.#}\" height=\"{row - 4}\" fill=\"{colour}\"><title>shard {E(shards[i].Key)}, second {s}: {(leader == 0 ? "no leader known" : $"node {leader}")}</title></rect>");
+            }
+        }
+
+        // Each leadership the journals record, at its hybrid-logical-clock time: the sampled bars
+        // show who led; the ticks show when, in causal order across nodes.
+        var rowOf = shards.Select((s, i) => (s.Key, i)).ToDictionary(s => s.Key, s => s.i);
+        foreach (var e in evidence.Journal.Where(ScenarioFindings.IsLeadership))
+        {
+            if (rowOf.TryGetValue(e.Shard!.Value.ToString(CultureInfo.InvariantCulture), out var i) && e.AtMs < seconds * 1000L)
+            {
+                var x = Left + (e.AtMs / 1000.0 * scale);
+                html.Append(CultureInfo.InvariantCulture, $"<path class=\"elected\" d=\"M{x:0.#},{(i * row) + 1} l3,4 l-3,4 l-3,-4 z\" fill=\"#222\"><title>node {e.Node} became leader of shard {e.Shard} in term {e.Term} at {e.AtMs / 1000.0:0.000} s (HLC {e.Hlc})</title></path>");
             }
         }
 

@@ -46,8 +46,7 @@ public sealed class ClickService : IHostedService, IAsyncDisposable
     private readonly SemaphoreSlim _workArrived = new(0);
     private readonly Dictionary<ulong, TaskCompletionSource<ClickCompletion>> _waiting = [];
     private readonly CancellationTokenSource _stop = new();
-    private readonly Lock _hlcLock = new();
-    private readonly HybridLogicalClock _hlc = new(maxOffsetMs: 500);
+    private readonly Clocks.NodeClock _clock;
     private readonly ClickStore? _store;
     private readonly HintedHandoffQueue? _hints;
     private readonly ClickOutbox? _outbox;
@@ -66,8 +65,9 @@ public sealed class ClickService : IHostedService, IAsyncDisposable
     private Thread? _loop;
     private int _stopped;
 
-    public ClickService(MemberList members, IPeerTransport peers, NetworkFaults faults, GossipDriver gossip, ClickOptions options, string dataDir, ShortenerMetrics metrics, TimeProvider time, ILogger<ClickService> logger)
+    public ClickService(MemberList members, IPeerTransport peers, NetworkFaults faults, GossipDriver gossip, ClickOptions options, string dataDir, Clocks.NodeClock clock, ShortenerMetrics metrics, TimeProvider time, ILogger<ClickService> logger)
     {
+        _clock = clock;
         _members = members;
         _peers = peers;
         _faults = faults;
@@ -149,12 +149,9 @@ public sealed class ClickService : IHostedService, IAsyncDisposable
             return;
         }
 
-        var at = _time.GetUtcNow().ToUnixTimeMilliseconds();
-        HlcTimestamp hlc;
-        lock (_hlcLock)
-        {
-            hlc = _hlc.Now(at);
-        }
+        // The click's time is its stamp's: never behind a click this node has heard of from a peer.
+        var hlc = _clock.Now();
+        var at = hlc.WallMs;
 
         var click = new ClickEvent(Guid.CreateVersion7(DateTimeOffset.FromUnixTimeMilliseconds(at)), code, at, hlc, ClickClassifier.Classify(method, userAgent), ClickClassifier.ReferrerHost(referer), ClickClassifier.Country(country))
         {

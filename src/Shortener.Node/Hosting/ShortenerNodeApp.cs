@@ -218,7 +218,11 @@ public static class ShortenerNodeApp
         services.AddSingleton<NodeAddresses>();
         services.AddSingleton(sp => new RedirectCache(sp.GetRequiredService<IOptions<NodeOptions>>().Value.RedirectCacheCapacity));
         services.AddSingleton<AppliedLinkObserver>();
-        services.AddSingleton(sp => new NodeJournal(sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IOptions<ClusterOptions>>().Value.NodeId));
+        services.AddSingleton(sp => new Clocks.NodeClock(
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ShortenerMetrics>(),
+            sp.GetRequiredService<ILoggerFactory>().CreateLogger<Clocks.NodeClock>()));
+        services.AddSingleton(sp => new NodeJournal(sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<Clocks.NodeClock>(), sp.GetRequiredService<IOptions<ClusterOptions>>().Value.NodeId));
         services.AddSingleton<NetworkFaults>();
         services.AddSingleton(sp => ClusterBootstrap.LoadOrCreate(
             sp.GetRequiredService<IOptions<NodeOptions>>().Value,
@@ -249,6 +253,7 @@ public static class ShortenerNodeApp
                 sp.GetRequiredService<ClusterSecret>(),
                 cluster.PeerQueueCapacity,
                 sp.GetRequiredService<NetworkFaults>(),
+                sp.GetRequiredService<Clocks.NodeClock>(),
                 sp.GetRequiredService<ShortenerMetrics>(),
                 sp.GetRequiredService<ILoggerFactory>().CreateLogger<GrpcPeerTransport>());
         });
@@ -295,6 +300,7 @@ public static class ShortenerNodeApp
             sp.GetRequiredService<GossipDriver>(),
             sp.GetRequiredService<IOptions<Clicks.ClickOptions>>().Value,
             sp.GetRequiredService<IOptions<NodeOptions>>().Value.DataDir,
+            sp.GetRequiredService<Clocks.NodeClock>(),
             sp.GetRequiredService<ShortenerMetrics>(),
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILoggerFactory>().CreateLogger<Clicks.ClickService>()));

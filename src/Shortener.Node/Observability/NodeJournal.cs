@@ -1,5 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Shortener.Core.Clocks;
+using Shortener.Node.Clocks;
 
 namespace Shortener.Node.Observability;
 
@@ -34,9 +36,11 @@ public sealed class JournalKindJsonConverter() : JsonStringEnumConverter<Journal
 
 /// <summary>
 /// One thing a node did. <see cref="Seq"/> orders one node's entries; <see cref="AtMs"/> is the
-/// node's wall clock (Unix ms), comparable across nodes only as far as their clocks agree.
+/// node's wall clock (Unix ms), comparable across nodes only as far as their clocks agree;
+/// <see cref="Hlc"/> is the node's hybrid logical clock, which every peer message carries, so an
+/// entry caused by another node's action (a vote won, a fault fanned out) orders after it.
 /// </summary>
-public sealed record JournalEntry(long Seq, long AtMs, ulong Node, JournalKind Kind, int? Shard, ulong? Term, string Detail);
+public sealed record JournalEntry(long Seq, long AtMs, HlcTimestamp Hlc, ulong Node, JournalKind Kind, int? Shard, ulong? Term, string Detail);
 
 /// <summary>
 /// A bounded journal of what this node did that a person asking "what happened?" wants to know:
@@ -52,12 +56,14 @@ public sealed class NodeJournal
     private readonly Lock _lock = new();
     private readonly JournalEntry?[] _ring;
     private readonly TimeProvider _time;
+    private readonly NodeClock _clock;
     private long _next = 1;
 
-    public NodeJournal(TimeProvider time, ulong node, int capacity = DefaultCapacity)
+    public NodeJournal(TimeProvider time, NodeClock clock, ulong node, int capacity = DefaultCapacity)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
         _time = time;
+        _clock = clock;
         Node = node;
         _ring = new JournalEntry?[capacity];
     }
@@ -83,8 +89,9 @@ public sealed class NodeJournal
         var at = _time.GetUtcNow().ToUnixTimeMilliseconds();
         lock (_lock)
         {
+            // Stamped under the journal's lock, so one node's entries keep the clock's order.
             var seq = _next++;
-            _ring[seq % _ring.Length] = new JournalEntry(seq, at, Node, kind, shard, term, detail);
+            _ring[seq % _ring.Length] = new JournalEntry(seq, at, _clock.Now(), Node, kind, shard, term, detail);
         }
     }
 

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging;
 using Shortener.Core.Cluster;
 using Shortener.Core.Membership;
 using Shortener.Core.Raft;
+using Shortener.Node.Clocks;
 using Shortener.Node.Faults;
 using Shortener.Node.Observability;
 using Shortener.Node.Peers.Protocol;
@@ -34,6 +35,7 @@ public sealed class GrpcPeerTransport : IPeerTransport, IAsyncDisposable
     private readonly string _secret;
     private readonly int _queueCapacity;
     private readonly NetworkFaults _faults;
+    private readonly NodeClock _clock;
     private readonly ShortenerMetrics _metrics;
     private readonly ILogger<GrpcPeerTransport> _logger;
     private readonly Lock _update = new();
@@ -42,12 +44,13 @@ public sealed class GrpcPeerTransport : IPeerTransport, IAsyncDisposable
     private volatile Dictionary<ulong, PeerLink> _links = [];
     private bool _disposed;
 
-    public GrpcPeerTransport(ClusterTopology topology, ulong self, ClusterSecret secret, int queueCapacity, NetworkFaults faults, ShortenerMetrics metrics, ILogger<GrpcPeerTransport> logger)
+    public GrpcPeerTransport(ClusterTopology topology, ulong self, ClusterSecret secret, int queueCapacity, NetworkFaults faults, NodeClock clock, ShortenerMetrics metrics, ILogger<GrpcPeerTransport> logger)
     {
         _self = self;
         _secret = secret.Value;
         _queueCapacity = queueCapacity;
         _faults = faults;
+        _clock = clock;
         _metrics = metrics;
         _logger = logger;
         UpdateMembers(topology.Members);
@@ -72,7 +75,7 @@ public sealed class GrpcPeerTransport : IPeerTransport, IAsyncDisposable
             var links = new Dictionary<ulong, PeerLink>(_links);
             foreach (var member in members.Where(m => m.Id != _self && !links.ContainsKey(m.Id)))
             {
-                links[member.Id] = new PeerLink(member, _self, _secret, _queueCapacity, _faults, _metrics, id => PeerUnreachable?.Invoke(id), _logger);
+                links[member.Id] = new PeerLink(member, _self, _secret, _queueCapacity, _faults, _clock, _metrics, id => PeerUnreachable?.Invoke(id), _logger);
             }
 
             closed = links.Values.Where(l => members.All(m => m.Id != l.Id)).ToList();
@@ -104,6 +107,7 @@ public sealed class GrpcPeerTransport : IPeerTransport, IAsyncDisposable
     {
         if (_links.TryGetValue(peer, out var link))
         {
+            packet.Hlc = _clock.Stamp();
             link.SendGossip(packet);
         }
         else
@@ -117,6 +121,7 @@ public sealed class GrpcPeerTransport : IPeerTransport, IAsyncDisposable
     {
         if (_links.TryGetValue(peer, out var link))
         {
+            packet.Hlc = _clock.Stamp();
             link.SendClick(packet);
         }
         else
@@ -161,6 +166,7 @@ public sealed class GrpcPeerTransport : IPeerTransport, IAsyncDisposable
         private readonly ulong _self;
         private readonly string _secret;
         private readonly NetworkFaults _faults;
+        private readonly NodeClock _clock;
         private readonly ShortenerMetrics _metrics;
         private readonly Action<ulong> _unreachable;
         private readonly ILogger _logger;
@@ -171,12 +177,13 @@ public sealed class GrpcPeerTransport : IPeerTransport, IAsyncDisposable
         private readonly InFlightLimit _gossipInFlight = new(MaxGossipInFlight);
         private readonly InFlightLimit _clickInFlight = new(MaxClickInFlight);
 
-        public PeerLink(ClusterMember peer, ulong self, string secret, int capacity, NetworkFaults faults, ShortenerMetrics metrics, Action<ulong> unreachable, ILogger logger)
+        public PeerLink(ClusterMember peer, ulong self, string secret, int capacity, NetworkFaults faults, NodeClock clock, ShortenerMetrics metrics, Action<ulong> unreachable, ILogger logger)
         {
             _peer = peer;
             _self = self;
             _secret = secret;
             _faults = faults;
+            _clock = clock;
             _metrics = metrics;
             _unreachable = unreachable;
             _logger = logger;
@@ -338,6 +345,7 @@ public sealed class GrpcPeerTransport : IPeerTransport, IAsyncDisposable
                             await Task.Delay(delay, _stop.Token).ConfigureAwait(false);
                         }
 
+                        batch.Hlc = _clock.Stamp();
                         await call.RequestStream.WriteAsync(batch, _stop.Token).ConfigureAwait(false);
                         _metrics.PeerBatchSent(_peer.Id, batch.Messages.Count);
                         if (failures > 0)

@@ -18,7 +18,7 @@ namespace Shortener.Node.Peers;
 /// node's peer URL, apart from the public API so that peer traffic meets none of the API's
 /// middleware (keys, rate limits) and clients never reach the peer protocol by accident.
 /// </summary>
-public sealed class PeerServer(ShardHost shards, MemberList members, MembershipService membership, ClusterSecret secret, FaultInjector faults, GossipDriver gossip, Clicks.ClickService clicks, ILoggerFactory loggers) : IHostedService, IAsyncDisposable
+public sealed class PeerServer(ShardHost shards, MemberList members, MembershipService membership, ClusterSecret secret, FaultInjector faults, GossipDriver gossip, Clicks.ClickService clicks, Clocks.NodeClock clock, ILoggerFactory loggers) : IHostedService, IAsyncDisposable
 {
     private WebApplication? _app;
 
@@ -50,6 +50,7 @@ public sealed class PeerServer(ShardHost shards, MemberList members, MembershipS
         builder.Services.AddSingleton(faults);
         builder.Services.AddSingleton(gossip);
         builder.Services.AddSingleton(clicks);
+        builder.Services.AddSingleton(clock);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.Limits.Http2.MaxStreamsPerConnection = 1000;

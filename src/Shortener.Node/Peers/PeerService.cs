@@ -2,6 +2,7 @@ using Grpc.Core;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Shortener.Core.Cluster;
+using Shortener.Node.Clocks;
 using Shortener.Node.Faults;
 using Shortener.Node.Membership;
 using Shortener.Node.Peers.Protocol;
@@ -10,7 +11,7 @@ using Shortener.Node.Shards;
 namespace Shortener.Node.Peers;
 
 /// <summary>The gRPC side peers call: Raft streams into the shards, gossip, the click store, joins and fault fan-out. Calls without the cluster secret are refused.</summary>
-public sealed class PeerService(ShardHost shards, MembershipService membership, ClusterSecret secret, FaultInjector faults, GossipDriver gossip, Clicks.ClickService clicks, IHostApplicationLifetime lifetime, ILogger<PeerService> logger) : Peer.PeerBase
+public sealed class PeerService(ShardHost shards, MembershipService membership, ClusterSecret secret, FaultInjector faults, GossipDriver gossip, Clicks.ClickService clicks, NodeClock clock, IHostApplicationLifetime lifetime, ILogger<PeerService> logger) : Peer.PeerBase
 {
     public override async Task<RaftStreamClosed> Raft(IAsyncStreamReader<RaftBatch> requestStream, ServerCallContext context)
     {
@@ -22,7 +23,9 @@ public sealed class PeerService(ShardHost shards, MembershipService membership, 
         {
             while (await requestStream.MoveNext(ended.Token).ConfigureAwait(false))
             {
-                shards.Deliver(requestStream.Current);
+                var batch = requestStream.Current;
+                clock.Observe(batch.Hlc, batch.From);
+                shards.Deliver(batch);
             }
         }
         catch (Exception e) when (e is IOException || (e is OperationCanceledException && ended.IsCancellationRequested))
@@ -61,6 +64,7 @@ public sealed class PeerService(ShardHost shards, MembershipService membership, 
     public override Task<GossipReceived> Gossip(GossipPacket request, ServerCallContext context)
     {
         Authorize(context);
+        clock.Observe(request.Hlc, request.From);
         gossip.Receive(request);
         return Task.FromResult(new GossipReceived());
     }
@@ -68,6 +72,7 @@ public sealed class PeerService(ShardHost shards, MembershipService membership, 
     public override Task<ClickReceived> Click(ClickPacket request, ServerCallContext context)
     {
         Authorize(context);
+        clock.Observe(request.Hlc, request.From);
         clicks.Receive(request);
         return Task.FromResult(new ClickReceived());
     }

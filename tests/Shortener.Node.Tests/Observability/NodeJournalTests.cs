@@ -26,7 +26,7 @@ public sealed class NodeJournalTests : IAsyncLifetime
     public void The_journal_keeps_the_newest_entries_within_its_bound_and_pages_by_sequence()
     {
         var time = new FakeTimeProvider(DateTimeOffset.UnixEpoch.AddYears(50));
-        var journal = new NodeJournal(time, node: 7, capacity: 4);
+        var journal = new NodeJournal(time, new Shortener.Node.Clocks.NodeClock(time), node: 7, capacity: 4);
         for (var i = 1; i <= 6; i++)
         {
             journal.Record(JournalKind.FaultApplied, $"fault {i}", shard: i % 2, term: (ulong)i);
