@@ -1,4 +1,5 @@
 using Shortener.Cli.Scenarios;
+using Shortener.Cli.Scenarios.Disruptions;
 using Shortener.Node.Observability;
 
 namespace Shortener.Cli.Tests;
@@ -44,6 +45,66 @@ public class ScenarioFindingsTests
         Assert.Equal(2, findings.JournalEntries["roleChanged"]);
         Assert.Contains("handed over +2", findings.ClickRepairByNode["2"]);
         Assert.Contains("journal lists 1", findings.Answers[1]);
+    }
+
+    [Fact]
+    public void A_lost_nodes_redirects_count_only_in_the_upper_bound_and_the_clicks_lost_with_its_disk_are_counted()
+    {
+        // "h" was redirected five times: twice by node 3, twice by node 1, once by node 2.
+        var lost = new DisruptionStarted("node 3 killed and its data deleted", "dc3", [3], [3]);
+
+        // Node 3's disk is gone with one of its two clicks not yet handed on: the survivors agree on 4.
+        var findings = ScenarioFindings.From(Evidence(CleanHistory(), CleanSamples(), Clicks(4, 4, 4)) with { Disruption = lost });
+        Assert.True(findings.ClicksExact);
+        Assert.Equal(1, findings.ClicksLostWithLostNodes);
+        Assert.Equal([3UL], findings.LostNodes);
+
+        // Fewer than the survivors themselves answered is a loss no disk explains.
+        Assert.False(ScenarioFindings.From(Evidence(CleanHistory(), CleanSamples(), Clicks(2, 2, 2)) with { Disruption = lost }).ClicksExact);
+
+        // With no node lost, 4 of 5 answered redirects is simply wrong.
+        var intact = ScenarioFindings.From(Evidence(CleanHistory(), CleanSamples(), Clicks(4, 4, 4)));
+        Assert.False(intact.ClicksExact);
+        Assert.Equal(0, intact.ClicksLostWithLostNodes);
+    }
+
+    [Fact]
+    public void The_stale_leaders_step_down_is_timed_from_its_own_journal()
+    {
+        // Node 3 led shard 0 when the cut began; its journal says it followed 1.5 s later.
+        var journal = CleanJournal().Append(new JournalEntry(30, CutStart + 1_500, default, 3, JournalKind.RoleChanged, 0, 1, "follower; leader 0")).ToList();
+        Assert.Equal(1_500, ScenarioFindings.From(Evidence(CleanHistory(), CleanSamples(), Clicks(5, 5, 5), journal)).StaleLeaderStepDownMs);
+
+        // Without such an entry there is no time to tell, not a guess.
+        Assert.Null(ScenarioFindings.From(Evidence(CleanHistory(), CleanSamples(), Clicks(5, 5, 5))).StaleLeaderStepDownMs);
+    }
+
+    [Fact]
+    public void A_request_waiting_at_the_cut_off_side_when_the_cut_began_counts_as_its_and_straddling_writes_stay_out_of_the_latencies()
+    {
+        var ops = CleanHistory();
+        ops.Add(Op(8, 3, ScenarioOperationKind.Update, "a", "u8", 9_800, 14_000, ScenarioOutcome.Refused, 503));
+        ops.Add(Op(4, 1, ScenarioOperationKind.Update, "a", "u4", 8_500, 8_600));
+        ops.Add(Op(4, 2, ScenarioOperationKind.Update, "a", "u5", 9_900, 12_500));
+        ops.Add(Op(4, 2, ScenarioOperationKind.Update, "a", "u6", 12_600, 12_650));
+        var findings = ScenarioFindings.From(Evidence(ops, CleanSamples(), Clicks(5, 5, 5)));
+
+        Assert.Equal(2, findings.WritesRefusedOnCutOffSide);
+        Assert.Equal(100, findings.WriteLatencyMsP99Before);
+        Assert.Equal(50, findings.WriteLatencyMsP99During);
+        Assert.Equal(1, findings.WritesAcknowledgedOnMajoritySideDuringDisruption);
+    }
+
+    [Theory]
+    [InlineData("eleven-seconds", "Who was primary")]
+    [InlineData("leader-pause", "Did its stale leadership accept a write: no")]
+    [InlineData("dc-loss", "Did a replacement catch up: none was started")]
+    [InlineData("flaky-link", "Did the lossy link (node 3) break anything")]
+    public void Each_scenario_answers_its_own_questions(string scenario, string expected)
+    {
+        var findings = ScenarioFindings.From(Evidence(CleanHistory(), CleanSamples(), Clicks(5, 5, 5)) with { Scenario = scenario });
+        Assert.Contains(findings.Answers, a => a.StartsWith(expected, StringComparison.Ordinal));
+        Assert.Contains(findings.Answers, a => a.StartsWith("Writes in doubt", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -140,9 +201,9 @@ public class ScenarioFindingsTests
             new LeaderSample(100, 1, 2, "leader", 2, 1),
             new LeaderSample(100, 3, 3, "leader", 1, 3),
         };
-        Assert.Equal("dc1", ElevenSecondsScenario.BusiestDc(samples, Dcs));
-        Assert.Equal("dc2", ElevenSecondsScenario.BusiestDc(samples.Where(s => s.Shard != 2), Dcs.Where(d => d.Key != 1).ToDictionary()));
-        Assert.Equal("dc3", ElevenSecondsScenario.BusiestDc([], Dcs));
+        Assert.Equal("dc1", ScenarioRunner.BusiestDc(samples, Dcs));
+        Assert.Equal("dc2", ScenarioRunner.BusiestDc(samples.Where(s => s.Shard != 2), Dcs.Where(d => d.Key != 1).ToDictionary()));
+        Assert.Equal("dc3", ScenarioRunner.BusiestDc([], Dcs));
     }
 
     [Fact]
@@ -150,12 +211,18 @@ public class ScenarioFindingsTests
     {
         var nodes = new Dictionary<ulong, Uri> { [1] = new("http://127.0.0.1:1"), [2] = new("http://127.0.0.1:2") };
         var two = new ScenarioTarget(nodes, new Dictionary<ulong, string> { [1] = "dc1", [2] = "dc2" }, null);
-        Assert.Contains("at least 3 data centres", two.Unsuitable(null));
-        Assert.Contains("has 2 (dc1, dc2)", two.Unsuitable(null));
+        Assert.Contains("at least 3 data centres", two.Unsuitable());
+        Assert.Contains("has 2 (dc1, dc2)", two.Unsuitable());
 
         var three = new ScenarioTarget(nodes, Dcs, null);
-        Assert.Null(three.Unsuitable("dc2"));
-        Assert.Contains("no such data centre", three.Unsuitable("dc9"));
+        Assert.Null(three.Unsuitable());
+        Assert.Null(new DataCentreCut("dc2", TimeSpan.FromSeconds(1)).Unsuitable(three, local: true));
+        Assert.Contains("--isolate dc9: the cluster has no such data centre", new DataCentreCut("dc9", TimeSpan.FromSeconds(1)).Unsuitable(three, local: true));
+        Assert.Contains("no such data centre", new FlakyLink("dc9", TimeSpan.FromSeconds(1)).Unsuitable(three, local: false));
+
+        // Losing a node means killing a process and deleting its files: only on the scenario's own cluster.
+        Assert.Null(new NodeLoss(null, TimeSpan.FromSeconds(1)).Unsuitable(three, local: true));
+        Assert.Contains("runs only on the fresh local cluster", new NodeLoss(null, TimeSpan.FromSeconds(1)).Unsuitable(three, local: false));
     }
 
     [Theory]
@@ -211,7 +278,7 @@ public class ScenarioFindingsTests
         new() { ["h"] = new Dictionary<ulong, long> { [1] = node1, [2] = node2, [3] = node3 } };
 
     internal static ScenarioEvidence Evidence(IReadOnlyList<ScenarioOperation> ops, IReadOnlyList<LeaderSample> samples, IReadOnlyDictionary<string, IReadOnlyDictionary<ulong, long>> clicks, IReadOnlyList<JournalEntry>? journal = null) =>
-        new("test", ops, samples, Dcs, "dc3", CutStart, CutEnd, End, clicks, journal ?? CleanJournal(), [new ClickSample(1_000, 1, 0), new ClickSample(12_000, 3, 2), new ClickSample(12_000, 1, 1), new ClickSample(30_000, 1, 5), new ClickSample(30_000, 3, 5)]);
+        new("test", ops, samples, Dcs, new DisruptionStarted("dc3 cut off", "dc3", [3], []), CutStart, CutEnd, End, clicks, journal ?? CleanJournal(), [new ClickSample(1_000, 1, 0), new ClickSample(12_000, 3, 2), new ClickSample(12_000, 1, 1), new ClickSample(30_000, 1, 5), new ClickSample(30_000, 3, 5)]);
 
     /// <summary>The journals of the clean run: node 1 takes shard 0 in term 2; the cut reaches all three nodes and heals on all; node 3 refuses a write.</summary>
     private static List<JournalEntry> CleanJournal() =>

@@ -30,7 +30,7 @@ public sealed partial class ScenarioReportTests : IDisposable
         Assert.Equal(40, Regex.Count(html, "<rect class=\"lead\""));
         Assert.Equal(3, Regex.Count(html, "<rect class=\"cut\""));
         Assert.Equal(3 * 2 + 2, Regex.Count(html, "<polyline class=\"series\""));
-        Assert.Contains("dc3 cut off", html);
+        Assert.Contains("<title>dc3 cut off</title>", html);
 
         // The journals' two leaderships of shard 0 are ticks at their clock times.
         Assert.Equal(2, Regex.Count(html, "<path class=\"elected\""));
@@ -40,7 +40,7 @@ public sealed partial class ScenarioReportTests : IDisposable
     [Fact]
     public void Text_from_the_cluster_is_escaped()
     {
-        var evidence = ScenarioFindingsTests.Evidence(ScenarioFindingsTests.CleanHistory(), ScenarioFindingsTests.CleanSamples(), ScenarioFindingsTests.Clicks(5, 5, 5)) with { IsolatedDc = "<b>dc3</b>" };
+        var evidence = ScenarioFindingsTests.Evidence(ScenarioFindingsTests.CleanHistory(), ScenarioFindingsTests.CleanSamples(), ScenarioFindingsTests.Clicks(5, 5, 5)) with { Disruption = new("<b>dc3</b> cut off", "<b>dc3</b>", [3], []) };
         var html = ScenarioReport.Render(ScenarioFindings.From(evidence), evidence);
         Assert.DoesNotContain("<b>dc3</b>", html);
         Assert.Contains("&lt;b&gt;dc3&lt;/b&gt;", html);

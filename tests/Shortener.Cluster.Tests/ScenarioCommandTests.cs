@@ -28,19 +28,58 @@ public sealed class ScenarioCommandTests(ITestOutputHelper output)
         Assert.Contains($"report written to {report}", stderr);
 
         var findings = JsonDocument.Parse(json).RootElement;
-        Assert.Equal("dc2", findings.GetProperty("isolatedDc").GetString());
+        Assert.Equal("dc2", findings.GetProperty("affectedDc").GetString());
         Assert.True(findings.GetProperty("linearizable").GetBoolean(), findings.GetProperty("linearizabilityDetail").GetString());
         Assert.Equal(0, findings.GetProperty("acknowledgedWritesLost").GetInt32());
         Assert.True(findings.GetProperty("clicksExact").GetBoolean());
         Assert.Equal(1, findings.GetProperty("maxLeadersInOneTerm").GetInt32());
         Assert.Equal(0, findings.GetProperty("termsRaisedByCutOffSide").GetInt32());
         Assert.True(findings.GetProperty("redirectsServedOnCutOffSide").GetInt64() > 0, "the cut-off node served no redirect");
-        Assert.True(findings.GetProperty("writesAcknowledgedOnMajoritySideDuringCut").GetInt32() > 0, "the majority acknowledged no write during the cut");
+        Assert.True(findings.GetProperty("writesAcknowledgedOnMajoritySideDuringDisruption").GetInt32() > 0, "the majority acknowledged no write during the cut");
         var inDoubt = findings.GetProperty("inDoubtRequests").GetInt32();
         Assert.Equal(inDoubt, findings.GetProperty("inDoubtFoundDone").GetInt32() + findings.GetProperty("inDoubtFoundNotDone").GetInt32() + findings.GetProperty("inDoubtStillUnknown").GetInt32());
         Assert.True(findings.GetProperty("writesRefusedOnCutOffSide").GetInt32() >= 0);
         Assert.Equal(5, findings.GetProperty("answers").GetArrayLength());
         Assert.Contains("stopping the cluster", stderr);
+    }
+
+    [Fact]
+    public async Task A_frozen_leader_gives_up_leadership_only_after_it_wakes_and_no_write_it_took_is_lost()
+    {
+        var (exit, json, stderr) = await RunAsync("scenario", "leader-pause", "--for", "3s", "--links", "60", "--workers", "2", "--json");
+        Assert.Equal(0, exit);
+        Assert.Contains("with SIGSTOP for 3 s", stderr);
+
+        var findings = JsonDocument.Parse(json).RootElement;
+        AssertInvariants(findings);
+        var led = findings.GetProperty("shardsLedFromCutOffSide").GetInt32();
+        Assert.True(led > 0, "the paused node led no shard");
+        Assert.Equal(led, findings.GetProperty("leadersMoved").GetInt32());
+        Assert.True(findings.GetProperty("leadershipsTakenDuringDisruption").GetInt32() >= led);
+
+        // Frozen, it cannot even notice it lost its quorum: its own journal says it stepped down
+        // only once it ran again, 3 s or more after the pause began.
+        Assert.True(findings.GetProperty("staleLeaderStepDownMs").GetInt64() >= 3000, findings.GetProperty("staleLeaderStepDownMs").ToString());
+        Assert.Equal(0, findings.GetProperty("termsRaisedByCutOffSide").GetInt32());
+    }
+
+    [Fact]
+    public async Task Losing_a_node_and_its_disk_loses_no_acknowledged_write_and_a_replacement_catches_up()
+    {
+        var (exit, json, stderr) = await RunAsync("scenario", "dc-loss", "--for", "4s", "--links", "60", "--workers", "2", "--json", "--isolate", "dc3");
+        Assert.Equal(0, exit);
+        Assert.Contains("killing node 3 (dc3)", stderr);
+
+        var findings = JsonDocument.Parse(json).RootElement;
+        AssertInvariants(findings);
+        Assert.Equal([3UL], findings.GetProperty("lostNodes").EnumerateArray().Select(n => n.GetUInt64()));
+        Assert.Equal(4UL, findings.GetProperty("replacementNode").GetUInt64());
+        Assert.Equal(JsonValueKind.Number, findings.GetProperty("replacementCaughtUpSeconds").ValueKind);
+        Assert.True(findings.GetProperty("writesAcknowledgedOnMajoritySideDuringDisruption").GetInt32() > 0, "no write was acknowledged while the node was gone");
+
+        // The replacement reads every link and counts every click; the lost node is asked nothing.
+        var totals = findings.GetProperty("clickTotalsByNode").EnumerateObject().Select(p => p.Name).ToList();
+        Assert.Equal(["1", "2", "4"], totals);
     }
 
     [Fact]
@@ -57,6 +96,21 @@ public sealed class ScenarioCommandTests(ITestOutputHelper output)
             Assert.Contains("PASSED: every check held.", text);
             Assert.Contains("1. Who was primary", text);
             Assert.DoesNotContain("starting a fresh", stderr);
+
+            // The other scenarios run against it too: the pause by the node's pause fault, the
+            // lossy link by each end's loss fault; losing a node is refused (it kills processes).
+            foreach (var (scenario, applied) in new[] { ("leader-pause", "(its pause fault)"), ("flaky-link", "drops 30% of messages each way") })
+            {
+                (exit, var json, stderr) = await RunAsync("scenario", scenario, "--server", url, "--api-key", cluster.Layout.ApiKey, "--for", "3s", "--links", "40", "--workers", "1", "--json");
+                Assert.True(exit == 0, $"{scenario}: {stderr}");
+                Assert.Contains(applied, stderr);
+                AssertInvariants(JsonDocument.Parse(json).RootElement);
+            }
+
+            (exit, _, stderr) = await RunAsync("scenario", "dc-loss", "--server", url, "--api-key", cluster.Layout.ApiKey);
+            Assert.Equal(1, exit);
+            Assert.Contains("runs only on the fresh local cluster", stderr);
+            Assert.Equal("none", (await cluster.RequireViewAsync(1)).Faults);
         }
 
         await using (var two = await TestCluster.StartAsync(nodes: 3, dcs: 2, shards: 2))
@@ -65,6 +119,16 @@ public sealed class ScenarioCommandTests(ITestOutputHelper output)
             Assert.Equal(1, exit);
             Assert.Contains("needs a cluster in at least 3 data centres", error);
         }
+    }
+
+    /// <summary>What every scenario must find, whatever it did.</summary>
+    private static void AssertInvariants(JsonElement findings)
+    {
+        Assert.True(findings.GetProperty("passed").GetBoolean(), string.Join("\n", findings.GetProperty("answers").EnumerateArray()));
+        Assert.True(findings.GetProperty("linearizable").GetBoolean(), findings.GetProperty("linearizabilityDetail").GetString());
+        Assert.Equal(0, findings.GetProperty("acknowledgedWritesLost").GetInt32());
+        Assert.True(findings.GetProperty("clicksExact").GetBoolean());
+        Assert.Equal(1, findings.GetProperty("maxLeadersInOneTerm").GetInt32());
     }
 
     [Fact]

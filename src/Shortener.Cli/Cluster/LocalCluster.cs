@@ -1,4 +1,5 @@
 using Shortener.Cli.Client;
+using Shortener.Core.Cluster;
 using Shortener.Node.Api;
 
 namespace Shortener.Cli.Cluster;
@@ -12,15 +13,29 @@ public sealed class LocalCluster : IAsyncDisposable
 {
     private static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(15);
 
-    private LocalCluster(LocalClusterLayout layout, IReadOnlyList<NodeProcess> processes)
+    private readonly List<NodeProcess> _processes;
+    private readonly IReadOnlyDictionary<string, string> _environment;
+
+    private LocalCluster(LocalClusterLayout layout, List<NodeProcess> processes, IReadOnlyDictionary<string, string> environment)
     {
         Layout = layout;
-        Processes = processes;
+        _processes = processes;
+        _environment = environment;
     }
 
     public LocalClusterLayout Layout { get; }
 
-    public IReadOnlyList<NodeProcess> Processes { get; }
+    /// <summary>Every node process started, the founders' and those that joined later.</summary>
+    public IReadOnlyList<NodeProcess> Processes
+    {
+        get
+        {
+            lock (_processes)
+            {
+                return [.. _processes];
+            }
+        }
+    }
 
     /// <summary>Starts one process per member of the layout; <see cref="WaitForLeadersAsync"/> tells when they serve.</summary>
     public static LocalCluster Start(LocalClusterLayout layout, IReadOnlyDictionary<string, string>? extraEnvironment = null)
@@ -34,7 +49,28 @@ public sealed class LocalCluster : IAsyncDisposable
         var processes = layout.Topology.Members
             .Select(m => NodeProcess.Start(m.Id, layout.ServeArguments(m.Id), environment, Path.Combine(layout.NodeDataDir(m.Id), "node.log")))
             .ToList();
-        return new LocalCluster(layout, processes);
+        return new LocalCluster(layout, processes, environment);
+    }
+
+    /// <summary>The process of node <paramref name="id"/> (the latest one started under that id).</summary>
+    public NodeProcess Process(ulong id) => Processes.Last(p => p.Id == id);
+
+    /// <summary>
+    /// Starts <paramref name="member"/> (already added to the cluster's member list) with `serve
+    /// --join`, through <paramref name="seedPeerUrl"/>: it fetches the topology and its shards fill
+    /// from their leaders.
+    /// </summary>
+    public NodeProcess StartJoining(ClusterMember member, string seedPeerUrl)
+    {
+        var dataDir = Layout.NodeDataDir(member.Id);
+        Directory.CreateDirectory(dataDir);
+        var process = NodeProcess.Start(member.Id, Layout.JoinArguments(member, seedPeerUrl), _environment, Path.Combine(dataDir, "node.log"));
+        lock (_processes)
+        {
+            _processes.Add(process);
+        }
+
+        return process;
     }
 
     /// <summary>

@@ -144,6 +144,18 @@ public sealed class LocalClusterLayout
         ];
     }
 
+    /// <summary>The `shortener serve` arguments for <paramref name="member"/>, not in this layout's topology, to join through <paramref name="seedPeerUrl"/>.</summary>
+    public IReadOnlyList<string> JoinArguments(ClusterMember member, string seedPeerUrl) =>
+    [
+        "serve",
+        "--id", member.Id.ToString(CultureInfo.InvariantCulture),
+        "--dc", member.Dc,
+        "--data", NodeDataDir(member.Id),
+        "--urls", member.HttpUrl,
+        "--peer-url", member.PeerUrl,
+        "--join", seedPeerUrl,
+    ];
+
     /// <summary>Environment for a node process: the API key and the cluster secret (kept out of the process list).</summary>
     public IReadOnlyDictionary<string, string> NodeEnvironment() => new Dictionary<string, string>
     {

@@ -1,9 +1,9 @@
 using System.CommandLine;
 using System.Net;
-using System.Net.Sockets;
 using System.Text.Json;
 using Shortener.Cli.Cluster;
 using Shortener.Cli.Scenarios;
+using Shortener.Cli.Scenarios.Disruptions;
 using Shortener.Node.Api;
 
 namespace Shortener.Cli.Commands;
@@ -16,19 +16,14 @@ namespace Shortener.Cli.Commands;
 /// </summary>
 public static class ScenarioCommand
 {
-    private static readonly IReadOnlyDictionary<string, string> Scenarios = new Dictionary<string, string>
-    {
-        [ElevenSecondsScenario.Name] = "three data centres under load; the one leading the most shards is cut off for 11 s, then healed",
-    };
-
     public static Command Create()
     {
         var connection = new ServerConnection();
         var server = new Option<string?>("--server") { Description = "Run against this running cluster (any node's URL) instead of a fresh local one" };
         var name = new Argument<string?>("name") { Description = "The scenario to run (see --list)", Arity = ArgumentArity.ZeroOrOne };
         var list = new Option<bool>("--list") { Description = "Name the scenarios and stop" };
-        var isolate = new Option<string?>("--isolate") { Description = "Data centre to cut off (default: the one leading the most shards)" };
-        var cut = new Option<string>("--for") { Description = "How long the cut lasts: 11s, 500ms, 1m", DefaultValueFactory = _ => "11s" };
+        var isolate = new Option<string?>("--isolate") { Description = "Data centre the disruption hits: cut off (eleven-seconds), lost (dc-loss), one end of the link (flaky-link); default: the one leading the most shards" };
+        var cut = new Option<string?>("--for") { Description = "How long the disruption lasts: 11s, 500ms, 1m (default: the scenario's own, see --list)" };
         var json = new Option<bool>("--json") { Description = "Print the findings as one JSON object (progress still goes to stderr)" };
         var report = new Option<string?>("--out") { Description = "Also write the report as one self-contained HTML page (charts included) to this file" };
         var seed = new Option<int>("--seed") { Description = "Seed of the workload's choices", DefaultValueFactory = _ => 1 };
@@ -49,24 +44,26 @@ public static class ScenarioCommand
             var error = parse.InvocationConfiguration.Error;
             if (parse.GetValue(list))
             {
-                foreach (var (scenario, description) in Scenarios)
+                foreach (var scenario in ScenarioCatalog.All)
                 {
-                    await output.WriteLineAsync($"{scenario,-16} {description}");
+                    await output.WriteLineAsync($"{scenario.Name,-16} {scenario.Summary}");
                 }
 
                 return 0;
             }
 
             var chosen = parse.GetValue(name);
-            if (chosen is null || !Scenarios.ContainsKey(chosen))
+            var names = string.Join(", ", ScenarioCatalog.All.Select(e => e.Name));
+            if ((chosen is null ? null : ScenarioCatalog.Find(chosen)) is not { } entry)
             {
                 await error.WriteLineAsync(chosen is null
-                    ? $"error: name a scenario: {string.Join(", ", Scenarios.Keys)} (shortener scenario --list)"
-                    : $"error: no scenario '{chosen}'; there is {string.Join(", ", Scenarios.Keys)} (shortener scenario --list)");
+                    ? $"error: name a scenario: {names} (shortener scenario --list)"
+                    : $"error: no scenario '{chosen}'; there are {names} (shortener scenario --list)");
                 return 2;
             }
 
-            if (!FaultCommand.TryParseDuration(parse.GetValue(cut)!, out var duration) || duration > TimeSpan.FromMinutes(10))
+            var duration = entry.DefaultDuration;
+            if (parse.GetValue(cut) is { } given && (!FaultCommand.TryParseDuration(given, out duration) || duration > TimeSpan.FromMinutes(10)))
             {
                 await error.WriteLineAsync($"error: --for must be a duration up to 10m such as 11s or 500ms; got '{parse.GetValue(cut)}'");
                 return 2;
@@ -78,10 +75,9 @@ public static class ScenarioCommand
                 return 2;
             }
 
+            var disruption = entry.Create(parse.GetValue(isolate), duration);
             var settings = new ScenarioSettings
             {
-                Isolate = parse.GetValue(isolate),
-                Cut = duration,
                 Seed = parse.GetValue(seed),
                 Links = parse.GetValue(links),
                 WorkersPerNode = parse.GetValue(workers),
@@ -89,8 +85,8 @@ public static class ScenarioCommand
             try
             {
                 var evidence = parse.GetValue(server) is { } url
-                    ? await RunAgainstAsync(url, connection.ResolveApiKey(parse), settings, error, cancellationToken)
-                    : await RunLocalAsync(settings, error, cancellationToken);
+                    ? await RunAgainstAsync(url, connection.ResolveApiKey(parse), settings, disruption, error, cancellationToken)
+                    : await RunLocalAsync(settings, disruption, error, cancellationToken);
                 if (evidence is null)
                 {
                     return 1;
@@ -138,7 +134,7 @@ public static class ScenarioCommand
     private static async Task PrintAsync(ScenarioFindings findings, TextWriter output)
     {
         await output.WriteLineAsync();
-        await output.WriteLineAsync($"What happened when {findings.IsolatedDc} was cut off for {findings.CutSeconds:0.#} s:");
+        await output.WriteLineAsync($"What happened ({findings.Disruption}):");
         for (var i = 0; i < findings.Answers.Count; i++)
         {
             await output.WriteLineAsync($"  {i + 1}. {findings.Answers[i]}");
@@ -162,7 +158,7 @@ public static class ScenarioCommand
     private static string Mark(bool ok) => ok ? "yes" : "NO";
 
     /// <summary>The cluster behind <paramref name="url"/>: its members from the node's own view.</summary>
-    private static async Task<ScenarioEvidence?> RunAgainstAsync(string url, string? apiKey, ScenarioSettings settings, TextWriter progress, CancellationToken cancellationToken)
+    private static async Task<ScenarioEvidence?> RunAgainstAsync(string url, string? apiKey, ScenarioSettings settings, Disruption disruption, TextWriter progress, CancellationToken cancellationToken)
     {
         if (!Uri.TryCreate(url, UriKind.Absolute, out var baseAddress) || baseAddress.Scheme is not ("http" or "https"))
         {
@@ -194,22 +190,22 @@ public static class ScenarioCommand
 
         var members = view!.Members.Where(m => !m.Leaving).ToList();
         var target = new ScenarioTarget(members.ToDictionary(m => m.Id, m => new Uri(m.HttpUrl)), members.ToDictionary(m => m.Id, m => m.Dc), apiKey);
-        if (target.Unsuitable(settings.Isolate) is { } why)
+        if ((target.Unsuitable() ?? disruption.Unsuitable(target, local: false)) is { } why)
         {
             throw new ScenarioException(why);
         }
 
-        return await new ElevenSecondsScenario(target, settings, progress).RunAsync(cancellationToken);
+        return await new ScenarioRunner(target, settings, disruption, null, progress).RunAsync(cancellationToken);
     }
 
     /// <summary>A fresh three-node cluster in three data centres, in a temporary directory removed afterwards.</summary>
-    private static async Task<ScenarioEvidence?> RunLocalAsync(ScenarioSettings settings, TextWriter progress, CancellationToken cancellationToken)
+    private static async Task<ScenarioEvidence?> RunLocalAsync(ScenarioSettings settings, Disruption disruption, TextWriter progress, CancellationToken cancellationToken)
     {
         var dir = Directory.CreateTempSubdirectory("shortener-scenario-");
         try
         {
-            var port = FreePortRange(3, avoid: -1);
-            var peerPort = FreePortRange(3, avoid: port);
+            var port = FreePorts.Range(3, avoid: -1);
+            var peerPort = FreePorts.Range(3, avoid: port);
             var layout = LocalClusterLayout.OpenOrCreate(dir.FullName, () => LocalClusterLayout.Plan(3, 3, 8, port, peerPort), null, null);
             await progress.WriteLineAsync($"starting a fresh 3-node cluster in 3 data centres ({dir.FullName})...");
             await using var cluster = LocalCluster.Start(layout, new Dictionary<string, string>
@@ -225,12 +221,12 @@ public static class ScenarioCommand
 
             var members = layout.Topology.Members;
             var target = new ScenarioTarget(members.ToDictionary(m => m.Id, m => new Uri(m.HttpUrl)), members.ToDictionary(m => m.Id, m => m.Dc), layout.ApiKey);
-            if (target.Unsuitable(settings.Isolate) is { } why)
+            if ((target.Unsuitable() ?? disruption.Unsuitable(target, local: true)) is { } why)
             {
                 throw new ScenarioException(why);
             }
 
-            var evidence = await new ElevenSecondsScenario(target, settings, progress).RunAsync(cancellationToken);
+            var evidence = await new ScenarioRunner(target, settings, disruption, cluster, progress).RunAsync(cancellationToken);
             await progress.WriteLineAsync("stopping the cluster...");
             return evidence;
         }
@@ -244,35 +240,6 @@ public static class ScenarioCommand
             {
                 // Left for the system's temp cleaner; the findings do not depend on it.
             }
-        }
-    }
-
-    /// <summary>The first of <paramref name="count"/> consecutive free ports on 127.0.0.1, from a random start, not overlapping the range that starts at <paramref name="avoid"/>.</summary>
-    private static int FreePortRange(int count, int avoid)
-    {
-        for (var attempt = 0; attempt < 200; attempt++)
-        {
-            var first = Random.Shared.Next(20_000, 60_000);
-            if (Math.Abs(first - avoid) >= count && Enumerable.Range(first, count).All(IsFree))
-            {
-                return first;
-            }
-        }
-
-        throw new ScenarioException("no free ports found on 127.0.0.1");
-    }
-
-    private static bool IsFree(int port)
-    {
-        try
-        {
-            using var listener = new TcpListener(IPAddress.Loopback, port);
-            listener.Start();
-            return true;
-        }
-        catch (SocketException)
-        {
-            return false;
         }
     }
 }

@@ -16,39 +16,24 @@ public sealed class ClickSampler(ScenarioClient client, IReadOnlyList<string> ho
 
     public IReadOnlyCollection<ClickSample> Samples => _samples;
 
-    public async Task RunAsync(CancellationToken stop)
-    {
-        while (!stop.IsCancellationRequested)
-        {
-            var round = Task.WhenAll(client.Nodes.Select(SampleAsync));
-            try
-            {
-                await Task.WhenAll(round, Task.Delay(Interval, stop));
-            }
-            catch (OperationCanceledException)
-            {
-                await round;
-                return;
-            }
-        }
-    }
+    public Task RunAsync(CancellationToken stop) => NodePoller.RunAsync(client, Interval, SampleAsync, stop);
 
+    // Stamped when the answers came, as the leader samples are.
     private async Task SampleAsync(ulong node)
     {
-        var at = client.NowMs;
         long total = 0;
         foreach (var code in hotLinks)
         {
             var stats = await client.GetJsonAsync<ClickStatsResponse>(node, $"/api/v1/links/{code}/stats?consistency=one", CancellationToken.None);
             if (stats is null)
             {
-                _samples.Enqueue(new ClickSample(at, node, -1));
+                _samples.Enqueue(new ClickSample(client.NowMs, node, -1));
                 return;
             }
 
             total += stats.Total;
         }
 
-        _samples.Enqueue(new ClickSample(at, node, total));
+        _samples.Enqueue(new ClickSample(client.NowMs, node, total));
     }
 }

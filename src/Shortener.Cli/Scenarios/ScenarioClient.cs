@@ -1,4 +1,6 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Net.Sockets;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
@@ -16,7 +18,11 @@ public sealed class ScenarioClient : IDisposable
     /// <summary>Longer than a node's own request timeout (5 s), so a write the node gives up on is seen as the node's answer.</summary>
     public static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(8);
 
-    private readonly Dictionary<ulong, HttpClient> _nodes;
+    /// <summary>Status of a request that never left: the node refused the connection (it is down), so nothing was done.</summary>
+    public const int NotConnected = -1;
+
+    private readonly ConcurrentDictionary<ulong, HttpClient> _nodes = new();
+    private readonly ConcurrentDictionary<ulong, bool> _gone = new();
     private readonly string? _apiKey;
     private readonly Stopwatch _clock;
 
@@ -24,16 +30,25 @@ public sealed class ScenarioClient : IDisposable
     {
         _apiKey = apiKey;
         _clock = clock;
-        _nodes = nodes.ToDictionary(
-            n => n.Key,
-            n => new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false, PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5) })
-            {
-                BaseAddress = n.Value,
-                Timeout = RequestTimeout,
-            });
+        foreach (var (id, uri) in nodes)
+        {
+            Add(id, uri);
+        }
     }
 
-    public IReadOnlyCollection<ulong> Nodes => _nodes.Keys;
+    /// <summary>The nodes that are members now: samplers, final reads and click totals ask these.</summary>
+    public IReadOnlyCollection<ulong> Nodes => _nodes.Keys.Where(n => !_gone.ContainsKey(n)).Order().ToList();
+
+    /// <summary>A node that joined during the run.</summary>
+    public void Add(ulong node, Uri address) =>
+        _nodes[node] = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false, PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5) })
+        {
+            BaseAddress = address,
+            Timeout = RequestTimeout,
+        };
+
+    /// <summary>A node that is gone for good: still addressable (its workers keep trying, as clients would), no longer in <see cref="Nodes"/>.</summary>
+    public void Retire(ulong node) => _gone[node] = true;
 
     public long NowMs => _clock.ElapsedMilliseconds;
 
@@ -82,7 +97,7 @@ public sealed class ScenarioClient : IDisposable
         }
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
         {
-            status = 0;
+            status = NoAnswer(e);
         }
 
         var outcome = status switch
@@ -113,11 +128,17 @@ public sealed class ScenarioClient : IDisposable
         return status == 200 ? JsonSerializer.Deserialize<T>(body, JsonSerializerOptions.Web) : default;
     }
 
-    /// <summary>Sends a fault request (partition, heal) to one node, which fans it out to the cluster.</summary>
-    public async Task<(int Status, string Body)> FaultAsync(ulong node, object spec, CancellationToken cancellationToken)
+    /// <summary>Sends a fault request (partition, heal) to one node, which fans it out to the cluster (or keeps it, with scope node).</summary>
+    public Task<(int Status, string Body)> FaultAsync(ulong node, object spec, CancellationToken cancellationToken) =>
+        AdminAsync(node, "/admin/v1/faults", spec, cancellationToken);
+
+    /// <summary>An admin call (POST with a JSON body, or DELETE when <paramref name="body"/> is null): its status (0: no answer) and body.</summary>
+    public async Task<(int Status, string Body)> AdminAsync(ulong node, string path, object? body, CancellationToken cancellationToken)
     {
-        var (status, body, _) = await SendAsync(node, HttpMethod.Post, "/admin/v1/faults", JsonContent.Create(spec, options: JsonSerializerOptions.Web), null, cancellationToken);
-        return (status, body);
+        var (status, text, _) = body is null
+            ? await SendAsync(node, HttpMethod.Delete, path, null, null, cancellationToken)
+            : await SendAsync(node, HttpMethod.Post, path, JsonContent.Create(body, options: JsonSerializerOptions.Web), null, cancellationToken);
+        return (status, text);
     }
 
     public void Dispose()
@@ -140,7 +161,7 @@ public sealed class ScenarioClient : IDisposable
         _ => ScenarioOutcome.Refused,
     };
 
-    /// <summary>Status 0 for no answer (timeout, refused or reset connection).</summary>
+    /// <summary>Status 0 for no answer (timeout or reset connection), <see cref="NotConnected"/> for a refused connection.</summary>
     private async Task<(int Status, string Body, bool Replayed)> SendAsync(ulong node, HttpMethod method, string path, HttpContent? content, string? idempotencyKey, CancellationToken cancellationToken)
     {
         try
@@ -163,7 +184,14 @@ public sealed class ScenarioClient : IDisposable
         }
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
         {
-            return (0, string.Empty, false);
+            return (NoAnswer(e), string.Empty, false);
         }
     }
+
+    /// <summary>
+    /// <see cref="NotConnected"/> when the connection was refused (the request never left, so it
+    /// was not done); 0 otherwise (a timeout or a reset after sending: it may have been done).
+    /// </summary>
+    private static int NoAnswer(Exception e) =>
+        e is HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError, InnerException: SocketException { SocketErrorCode: SocketError.ConnectionRefused } } ? NotConnected : 0;
 }

@@ -1,4 +1,4 @@
-using Shortener.Core.Clocks;
+using Shortener.Cli.Scenarios.Disruptions;
 using Shortener.Node.Observability;
 
 namespace Shortener.Cli.Scenarios;
@@ -15,9 +15,9 @@ public sealed record ScenarioEvidence(
     IReadOnlyList<ScenarioOperation> Operations,
     IReadOnlyList<LeaderSample> Samples,
     IReadOnlyDictionary<ulong, string> DcOf,
-    string IsolatedDc,
-    long CutStartMs,
-    long CutEndMs,
+    DisruptionStarted Disruption,
+    long DisruptionStartMs,
+    long DisruptionEndMs,
     long EndMs,
     IReadOnlyDictionary<string, IReadOnlyDictionary<ulong, long>> ClickTotals,
     IReadOnlyList<JournalEntry> Journal,
@@ -26,9 +26,41 @@ public sealed record ScenarioEvidence(
     public const int SetupWorker = -1;
     public const int FinalReadWorker = 1000;
 
-    public IReadOnlySet<ulong> IsolatedNodes { get; } = DcOf.Where(d => d.Value == IsolatedDc).Select(d => d.Key).ToHashSet();
+    /// <summary>How the disruption ended (a replacement node, if one joined).</summary>
+    public DisruptionEnded Ended { get; init; } = new();
 
-    public bool DuringCut(long atMs) => atMs >= CutStartMs && atMs < CutEndMs;
+    /// <summary>The data centre the disruption hit (for a link, its two ends joined by '-').</summary>
+    public string AffectedDc => Disruption.AffectedDc;
+
+    /// <summary>The nodes the disruption hit: "the cut-off side" of the findings.</summary>
+    public IReadOnlySet<ulong> AffectedNodes { get; } = Disruption.AffectedNodes.ToHashSet();
+
+    public bool DuringDisruption(long atMs) => atMs >= DisruptionStartMs && atMs < DisruptionEndMs;
+
+    /// <summary>
+    /// The click total a link's <paramref name="redirects"/> allow: at least those answered (a 30x)
+    /// by a node that survived, at most every one answered plus those that got no answer (which may
+    /// have been served). A redirect answered by a node whose data was destroyed counts only in the
+    /// upper bound: its click may have been handed on before the loss, or not.
+    /// </summary>
+    public static (long Min, long Max) ClickRange(IEnumerable<ScenarioOperation> redirects, IReadOnlyCollection<ulong> lostNodes)
+    {
+        var (min, max) = (0L, 0L);
+        foreach (var o in redirects)
+        {
+            if (o.Outcome == ScenarioOutcome.Ok)
+            {
+                min += lostNodes.Contains(o.Node) ? 0 : 1;
+                max++;
+            }
+            else if (o.Outcome == ScenarioOutcome.InDoubt)
+            {
+                max++;
+            }
+        }
+
+        return (min, max);
+    }
 
     /// <summary>
     /// Journal entries of several nodes as one timeline: those stamped at or after

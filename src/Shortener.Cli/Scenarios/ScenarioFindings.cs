@@ -11,11 +11,21 @@ namespace Shortener.Cli.Scenarios;
 /// </summary>
 public sealed record ScenarioFindings
 {
+    /// <summary>The stretch just before the disruption taken as the steady state (the workload's first seconds warm the nodes up).</summary>
+    public const long SteadyWindowMs = 2000;
+
     public required string Scenario { get; init; }
 
-    public required string IsolatedDc { get; init; }
+    /// <summary>What the disruption did, in a sentence.</summary>
+    public required string Disruption { get; init; }
 
-    public required double CutSeconds { get; init; }
+    /// <summary>The data centre it hit (for a link, its two ends joined by '-').</summary>
+    public required string AffectedDc { get; init; }
+
+    /// <summary>The nodes it hit: "the cut-off side" of the fields below.</summary>
+    public required IReadOnlyList<ulong> AffectedNodes { get; init; }
+
+    public required double DisruptionSeconds { get; init; }
 
     public required bool Linearizable { get; init; }
 
@@ -49,7 +59,35 @@ public sealed record ScenarioFindings
 
     public required int ReadsRefusedOnCutOffSide { get; init; }
 
-    public required int WritesAcknowledgedOnMajoritySideDuringCut { get; init; }
+    public required int WritesAcknowledgedOnMajoritySideDuringDisruption { get; init; }
+
+    /// <summary>Writes sent to the affected nodes during the disruption and acknowledged (a cut-off node can acknowledge none; a paused one, those committed after it woke).</summary>
+    public required int WritesAcknowledgedOnCutOffSideDuringDisruption { get; init; }
+
+    /// <summary>99th percentile latency of the writes the other nodes acknowledged in the <see cref="SteadyWindowMs"/> before the disruption (sent and answered before it began), and of those sent during it (ms).</summary>
+    public required long WriteLatencyMsP99Before { get; init; }
+
+    public required long WriteLatencyMsP99During { get; init; }
+
+    /// <summary>99th percentile latency of the writes the affected nodes acknowledged that were sent during the disruption (ms; 0 when none was).</summary>
+    public required long CutOffSideWriteLatencyMsP99During { get; init; }
+
+    /// <summary>The longest time, over the shards the affected nodes led when it began, from its start until the affected leader's own journal shows it no longer leading (null when none did or its journal is gone).</summary>
+    public required long? StaleLeaderStepDownMs { get; init; }
+
+    /// <summary>Times a node's journal says it became leader of a shard while the disruption lasted.</summary>
+    public required int LeadershipsTakenDuringDisruption { get; init; }
+
+    /// <summary>Nodes whose data the disruption destroyed.</summary>
+    public required IReadOnlyList<ulong> LostNodes { get; init; }
+
+    /// <summary>Redirects answered whose clicks no node has at the end: served by a lost node and not handed on before its data was destroyed.</summary>
+    public required long ClicksLostWithLostNodes { get; init; }
+
+    /// <summary>The node that joined in a lost node's place, and seconds from its start until it held its shards (null: it did not, in time).</summary>
+    public required ulong? ReplacementNode { get; init; }
+
+    public required double? ReplacementCaughtUpSeconds { get; init; }
 
     public required int ShardsLedFromCutOffSide { get; init; }
 
@@ -89,7 +127,7 @@ public sealed record ScenarioFindings
     /// <summary>Per node, its latest journal entry on click handoff and repair (totals since it started: hints stored and handed over, read repairs, merges).</summary>
     public required IReadOnlyDictionary<string, string> ClickRepairByNode { get; init; }
 
-    /// <summary>The five questions, answered in a sentence each from the numbers above.</summary>
+    /// <summary>The scenario's questions (for eleven-seconds, the five of shared/DESIGN.md), answered in a sentence each from the numbers above.</summary>
     public required IReadOnlyList<string> Answers { get; init; }
 
     /// <summary>True when every invariant held: linearizable, nothing acknowledged lost, clicks exact, one leader per term.</summary>
@@ -98,21 +136,25 @@ public sealed record ScenarioFindings
     public static ScenarioFindings From(ScenarioEvidence evidence)
     {
         var ops = evidence.Operations;
-        var cutOff = ops.Where(o => evidence.IsolatedNodes.Contains(o.Node) && evidence.DuringCut(o.InvokeMs) && o.Worker >= 0 && o.Worker < ScenarioEvidence.FinalReadWorker).ToList();
+        // Requests to the affected nodes that were sent, or still waiting for an answer, while the disruption lasted.
+        var cutOff = ops.Where(o => evidence.AffectedNodes.Contains(o.Node) && o.InvokeMs < evidence.DisruptionEndMs && o.ReturnMs >= evidence.DisruptionStartMs && o.Worker >= 0 && o.Worker < ScenarioEvidence.FinalReadWorker).ToList();
         var cutOffWrites = cutOff.Where(o => o.IsWrite).ToList();
         var refused = cutOffWrites.Where(o => o.Outcome == ScenarioOutcome.Refused).ToList();
         var doubts = ops.Where(o => o.IsWrite && o.Outcome == ScenarioOutcome.InDoubt).ToList();
         var verdict = LinearizabilityChecker.Check(Registers(ops));
         var lost = FindLostWrites(ops);
-        var (clicksExact, answered, inDoubtRedirects, totals) = Clicks(evidence);
+        var (clicksExact, answered, inDoubtRedirects, totals, clicksLost) = Clicks(evidence);
         var leaders = Leaders(evidence);
         var journal = evidence.Journal;
 
+        var majorityWrites = ops.Where(o => o.IsWrite && o.Outcome == ScenarioOutcome.Ok && o.Worker >= 0 && !evidence.AffectedNodes.Contains(o.Node)).ToList();
         var findings = new ScenarioFindings
         {
             Scenario = evidence.Scenario,
-            IsolatedDc = evidence.IsolatedDc,
-            CutSeconds = Math.Round((evidence.CutEndMs - evidence.CutStartMs) / 1000.0, 1),
+            Disruption = evidence.Disruption.Description,
+            AffectedDc = evidence.AffectedDc,
+            AffectedNodes = [.. evidence.AffectedNodes.Order()],
+            DisruptionSeconds = Math.Round((evidence.DisruptionEndMs - evidence.DisruptionStartMs) / 1000.0, 1),
             Linearizable = verdict.Linearizable && !verdict.Inconclusive,
             LinearizabilityDetail = verdict.Describe(),
             AcknowledgedWritesLost = lost.Count,
@@ -128,7 +170,17 @@ public sealed record ScenarioFindings
             RefusalStatuses = refused.GroupBy(o => o.Status.ToString(CultureInfo.InvariantCulture)).ToDictionary(g => g.Key, g => g.Count()),
             RedirectsServedOnCutOffSide = cutOff.Count(o => o.Kind == ScenarioOperationKind.Redirect && o.Outcome == ScenarioOutcome.Ok),
             ReadsRefusedOnCutOffSide = cutOff.Count(o => o.Kind == ScenarioOperationKind.Read && o.Outcome != ScenarioOutcome.Ok),
-            WritesAcknowledgedOnMajoritySideDuringCut = ops.Count(o => o.IsWrite && o.Outcome == ScenarioOutcome.Ok && !evidence.IsolatedNodes.Contains(o.Node) && evidence.DuringCut(o.InvokeMs)),
+            WritesAcknowledgedOnMajoritySideDuringDisruption = majorityWrites.Count(o => evidence.DuringDisruption(o.InvokeMs)),
+            WritesAcknowledgedOnCutOffSideDuringDisruption = cutOffWrites.Count(o => o.Outcome == ScenarioOutcome.Ok),
+            WriteLatencyMsP99Before = Percentile(majorityWrites.Where(o => o.ReturnMs < evidence.DisruptionStartMs && o.InvokeMs >= evidence.DisruptionStartMs - SteadyWindowMs).Select(o => o.LatencyMs), 0.99),
+            WriteLatencyMsP99During = Percentile(majorityWrites.Where(o => evidence.DuringDisruption(o.InvokeMs)).Select(o => o.LatencyMs), 0.99),
+            CutOffSideWriteLatencyMsP99During = Percentile(cutOffWrites.Where(o => o.Outcome == ScenarioOutcome.Ok && evidence.DuringDisruption(o.InvokeMs)).Select(o => o.LatencyMs), 0.99),
+            StaleLeaderStepDownMs = StepDown(evidence),
+            LeadershipsTakenDuringDisruption = journal.Count(e => IsLeadership(e) && evidence.DuringDisruption(e.AtMs)),
+            LostNodes = evidence.Disruption.LostNodes,
+            ClicksLostWithLostNodes = evidence.Disruption.LostNodes.Count == 0 ? 0 : clicksLost,
+            ReplacementNode = evidence.Ended.ReplacementNode,
+            ReplacementCaughtUpSeconds = evidence.Ended.ReplacementCaughtUpMs is { } ms ? Math.Round(ms / 1000.0, 1) : null,
             ShardsLedFromCutOffSide = leaders.LedFromCutOffSide,
             LeadersMoved = leaders.Moved,
             MovedLeadersThatStayed = leaders.Stayed,
@@ -142,12 +194,12 @@ public sealed record ScenarioFindings
             JournalEntries = journal.GroupBy(e => JsonName(e.Kind)).OrderBy(g => g.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count()),
             LeadershipsTaken = journal.Count(IsLeadership),
             NodesThatGotTheCut = journal.Where(e => e.Kind == JournalKind.FaultApplied && e.Detail.StartsWith("partition", StringComparison.Ordinal)).Select(e => e.Node).Distinct().Count(),
-            NodesThatHealed = journal.Where(e => e.Kind is JournalKind.FaultHealed or JournalKind.FaultEnded && e.AtMs >= evidence.CutStartMs).Select(e => e.Node).Distinct().Count(),
-            WritesRefusedInCutOffJournals = journal.Count(e => e.Kind == JournalKind.WriteRefused && evidence.IsolatedNodes.Contains(e.Node) && e.AtMs >= evidence.CutStartMs && e.AtMs < evidence.CutEndMs + ScenarioClient.RequestTimeout.TotalMilliseconds),
+            NodesThatHealed = journal.Where(e => e.Kind is JournalKind.FaultHealed or JournalKind.FaultEnded && e.AtMs >= evidence.DisruptionStartMs).Select(e => e.Node).Distinct().Count(),
+            WritesRefusedInCutOffJournals = journal.Count(e => e.Kind == JournalKind.WriteRefused && evidence.AffectedNodes.Contains(e.Node) && e.AtMs >= evidence.DisruptionStartMs && e.AtMs < evidence.DisruptionEndMs + ScenarioClient.RequestTimeout.TotalMilliseconds),
             ClickRepairByNode = journal.Where(e => e.Kind == JournalKind.ClickRepair).GroupBy(e => e.Node.ToString(CultureInfo.InvariantCulture)).OrderBy(g => g.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.MaxBy(e => e.Seq)!.Detail),
             Answers = [],
         };
-        return findings with { Answers = Answer(findings, evidence) };
+        return findings with { Answers = ScenarioAnswers.For(findings, evidence) };
     }
 
     /// <summary>
@@ -208,29 +260,31 @@ public sealed record ScenarioFindings
         return lost;
     }
 
-    private static (bool Exact, long Answered, long InDoubt, IReadOnlyDictionary<string, long> Totals) Clicks(ScenarioEvidence evidence)
+    private static (bool Exact, long Answered, long InDoubt, IReadOnlyDictionary<string, long> Totals, long Lost) Clicks(ScenarioEvidence evidence)
     {
+        var lost = 0L;
         var redirects = evidence.Operations.Where(o => o.Kind == ScenarioOperationKind.Redirect).ToLookup(o => o.Code);
         var exact = true;
         var totals = new SortedDictionary<string, long>(StringComparer.Ordinal);
         foreach (var (code, byNode) in evidence.ClickTotals)
         {
-            var answered = redirects[code].Count(o => o.Outcome == ScenarioOutcome.Ok);
-            var inDoubt = redirects[code].Count(o => o.Outcome == ScenarioOutcome.InDoubt);
+            // A redirect the client saw no answer to may have been served (and counted) or not.
+            var (min, max) = ScenarioEvidence.ClickRange(redirects[code], evidence.Disruption.LostNodes);
             foreach (var (node, total) in byNode)
             {
                 var name = node.ToString(CultureInfo.InvariantCulture);
                 totals[name] = total < 0 || totals.GetValueOrDefault(name) < 0 ? -1 : totals.GetValueOrDefault(name) + total;
-
-                // A redirect the client saw no answer to may have been served (and counted) or not.
-                exact &= total >= answered && total <= answered + inDoubt;
+                exact &= total >= min && total <= max;
             }
+
+            var answeredOfCode = redirects[code].Count(o => o.Outcome == ScenarioOutcome.Ok);
+            lost += byNode.Values.Where(t => t >= 0).Select(t => Math.Max(0, answeredOfCode - t)).DefaultIfEmpty(0).Max();
 
             exact &= byNode.Values.Distinct().Count() == 1;
         }
 
         var all = evidence.Operations.Where(o => o.Kind == ScenarioOperationKind.Redirect && evidence.ClickTotals.ContainsKey(o.Code)).ToList();
-        return (exact && evidence.ClickTotals.Count > 0, all.Count(o => o.Outcome == ScenarioOutcome.Ok), all.Count(o => o.Outcome == ScenarioOutcome.InDoubt), totals);
+        return (exact && evidence.ClickTotals.Count > 0, all.Count(o => o.Outcome == ScenarioOutcome.Ok), all.Count(o => o.Outcome == ScenarioOutcome.InDoubt), totals, lost);
     }
 
     private sealed record LeaderFacts(int MaxPerTerm, int LedFromCutOffSide, int Moved, int Stayed, int TermsRaised, IReadOnlyDictionary<string, IReadOnlyList<ulong>> BySecond);
@@ -250,13 +304,13 @@ public sealed record ScenarioFindings
         var bySecond = new SortedDictionary<string, IReadOnlyList<ulong>>(StringComparer.Ordinal);
         foreach (var shard in samples.GroupBy(s => s.Shard).OrderBy(g => g.Key))
         {
-            var before = LeaderIn(shard.Where(s => s.AtMs < evidence.CutStartMs && s.AtMs >= evidence.CutStartMs - 2000));
-            var lateInCut = LeaderIn(shard.Where(s => s.AtMs < evidence.CutEndMs && s.AtMs >= evidence.CutEndMs - 2000));
+            var before = LeaderIn(shard.Where(s => s.AtMs < evidence.DisruptionStartMs && s.AtMs >= evidence.DisruptionStartMs - 2000));
+            var lateInCut = LeaderIn(shard.Where(s => s.AtMs < evidence.DisruptionEndMs && s.AtMs >= evidence.DisruptionEndMs - 2000));
             var atEnd = LeaderIn(shard.Where(s => s.AtMs >= evidence.EndMs - 2000));
-            if (evidence.IsolatedNodes.Contains(before))
+            if (evidence.AffectedNodes.Contains(before))
             {
                 led++;
-                if (lateInCut != 0 && !evidence.IsolatedNodes.Contains(lateInCut))
+                if (lateInCut != 0 && !evidence.AffectedNodes.Contains(lateInCut))
                 {
                     moved++;
                     stayed += atEnd == lateInCut ? 1 : 0;
@@ -266,10 +320,10 @@ public sealed record ScenarioFindings
             // Pre-vote: a cut-off replica cannot win an election, so it never asks for a higher term,
             // and on its return it does not force one. (Its last second is left out: a view asked
             // for just before the heal may be answered just after it.)
-            var termBefore = shard.Where(s => s.AtMs < evidence.CutStartMs).Select(s => s.Term).DefaultIfEmpty(0UL).Max();
-            var cutOffTerm = shard.Where(s => evidence.IsolatedNodes.Contains(s.Node) && s.AtMs >= evidence.CutStartMs && s.AtMs < evidence.CutEndMs - 1000).Select(s => s.Term).DefaultIfEmpty(0UL).Max();
-            var majorityTermAtHeal = shard.Where(s => !evidence.IsolatedNodes.Contains(s.Node) && s.AtMs < evidence.CutEndMs).Select(s => s.Term).DefaultIfEmpty(0UL).Max();
-            var termAfter = shard.Where(s => s.AtMs >= evidence.CutEndMs).Select(s => s.Term).DefaultIfEmpty(0UL).Max();
+            var termBefore = shard.Where(s => s.AtMs < evidence.DisruptionStartMs).Select(s => s.Term).DefaultIfEmpty(0UL).Max();
+            var cutOffTerm = shard.Where(s => evidence.AffectedNodes.Contains(s.Node) && s.AtMs >= evidence.DisruptionStartMs && s.AtMs < evidence.DisruptionEndMs - 1000).Select(s => s.Term).DefaultIfEmpty(0UL).Max();
+            var majorityTermAtHeal = shard.Where(s => !evidence.AffectedNodes.Contains(s.Node) && s.AtMs < evidence.DisruptionEndMs).Select(s => s.Term).DefaultIfEmpty(0UL).Max();
+            var termAfter = shard.Where(s => s.AtMs >= evidence.DisruptionEndMs).Select(s => s.Term).DefaultIfEmpty(0UL).Max();
             raised += cutOffTerm > termBefore || termAfter > majorityTermAtHeal ? 1 : 0;
 
             var seconds = (int)(evidence.EndMs / 1000) + 1;
@@ -291,25 +345,32 @@ public sealed record ScenarioFindings
 
     private static string JsonName(JournalKind kind) => System.Text.Json.JsonNamingPolicy.CamelCase.ConvertName(kind.ToString());
 
-    private static long Median(IEnumerable<long> values)
+    private static long Median(IEnumerable<long> values) => Percentile(values, 0.5);
+
+    private static long Percentile(IEnumerable<long> values, double p)
     {
         var sorted = values.Order().ToList();
-        return sorted.Count == 0 ? 0 : sorted[sorted.Count / 2];
+        return sorted.Count == 0 ? 0 : sorted[Math.Min(sorted.Count - 1, (int)(sorted.Count * p))];
     }
 
-    private static IReadOnlyList<string> Answer(ScenarioFindings f, ScenarioEvidence e)
+    /// <summary>
+    /// Per shard an affected node led in the 2 s before the disruption, the time from the start
+    /// until that node's journal records a role other than leader for it; the longest of them.
+    /// </summary>
+    private static long? StepDown(ScenarioEvidence evidence)
     {
-        var cut = $"{f.IsolatedDc} (node {string.Join(", ", e.IsolatedNodes.Order())})";
-        return
-        [
-            $"Who was primary: exactly one Raft leader per shard and term — at most {f.MaxLeadersInOneTerm} node ever reported (or journaled) leading the same shard in the same term; the journals record {f.LeadershipsTaken} leadership(s) taken during the run. {f.ShardsLedFromCutOffSide} shard(s) were led from {cut} when the cut began.",
-            $"Did the cut-off side accept writes: no. {cut} refused {f.WritesRefusedOnCutOffSide} write(s) (median {f.RefusalLatencyMsMedian} ms until refusal; statuses {Describe(f.RefusalStatuses)}; its journal lists {f.WritesRefusedInCutOffJournals}) and left {f.WritesInDoubtOnCutOffSide} in doubt, while the majority side acknowledged {f.WritesAcknowledgedOnMajoritySideDuringCut}. It still served {f.RedirectsServedOnCutOffSide} redirect(s), whose clicks went to its outbox. The cut reached {f.NodesThatGotTheCut} node(s) and healed on {f.NodesThatHealed}.",
-            $"Did promoted leaders stay: {f.LeadersMoved} of {f.ShardsLedFromCutOffSide} leader(s) moved off {f.IsolatedDc}, and {f.MovedLeadersThatStayed} of those were still leading after the heal; the cut-off side raised {f.TermsRaisedByCutOffSide} shard term(s) (pre-vote keeps it at 0).",
-            $"Clicks of the same link on both sides: merged by union. {f.RedirectsAnswered} redirect(s) were answered ({f.RedirectsInDoubt} without an answer); every node's totals {(f.ClicksExact ? "equal them exactly" : "do NOT equal them")}: {Describe(f.ClickTotalsByNode)}. Handoff and repair by node, from the journals: {Describe(f.ClickRepairByNode)}.",
-            $"Writes in doubt: {f.InDoubtRequests} request(s) ended without a known outcome; retried with the same idempotency key, {f.InDoubtFoundDone} had happened (the first result came back), {f.InDoubtFoundNotDone} had not (the retry did it), {f.InDoubtStillUnknown} stayed unknown. {(f.AcknowledgedWritesLost == 0 ? "No acknowledged write was lost" : $"{f.AcknowledgedWritesLost} acknowledged write(s) were LOST")}, and the history is {(f.Linearizable ? "linearizable" : "NOT linearizable")}.",
-        ];
-    }
+        long? longest = null;
+        var before = evidence.Samples.Where(s => s.IsLeader && evidence.AffectedNodes.Contains(s.Node) && s.AtMs < evidence.DisruptionStartMs && s.AtMs >= evidence.DisruptionStartMs - 2000)
+            .Select(s => (s.Node, s.Shard)).Distinct();
+        foreach (var (node, shard) in before)
+        {
+            var down = evidence.Journal.FirstOrDefault(e => e.Node == node && e.Shard == shard && e.Kind == JournalKind.RoleChanged && !IsLeadership(e) && e.AtMs >= evidence.DisruptionStartMs);
+            if (down is not null)
+            {
+                longest = Math.Max(longest ?? 0, down.AtMs - evidence.DisruptionStartMs);
+            }
+        }
 
-    private static string Describe<T>(IReadOnlyDictionary<string, T> values) =>
-        values.Count == 0 ? "none" : string.Join(", ", values.Select(v => $"{v.Key}: {v.Value}"));
+        return longest;
+    }
 }

@@ -7,7 +7,7 @@ namespace Shortener.Cli.Scenarios;
 /// <summary>
 /// The scenario as one self-contained HTML page (inline CSS and SVG, no script, no external file or
 /// font): the verdict and the five answers beside the numbers behind them, and three charts with
-/// the cut shaded — each shard's leader second by second coloured by data centre, answered and
+/// the disruption shaded — each shard's leader second by second coloured by data centre, answered and
 /// failed requests per second per node, and each node's click count of the hot links converging.
 /// </summary>
 public static class ScenarioReport
@@ -27,7 +27,7 @@ public static class ScenarioReport
             .Append("table{border-collapse:collapse}td,th{padding:.2em .6em;border-bottom:1px solid #ddd;text-align:left}td.n{text-align:right}")
             .Append(".ok{color:#176f2c;font-weight:600}.bad{color:#b00020;font-weight:600}svg{display:block;margin:.4em 0}svg text{font:11px system-ui,sans-serif;fill:#444}")
             .Append("ol li{margin:.4em 0}.legend span{display:inline-block;margin-right:1em}.legend i{display:inline-block;width:.9em;height:.9em;margin-right:.3em;vertical-align:-.1em}</style></head><body>\n");
-        html.Append("<h1>").Append(E(findings.Scenario)).Append(": ").Append(E(findings.IsolatedDc)).Append(" cut off for ").Append(Num(findings.CutSeconds)).Append(" s</h1>\n")
+        html.Append("<h1>").Append(E(findings.Scenario)).Append(": ").Append(E(findings.Disruption)).Append("</h1>\n")
             .Append("<p class=\"").Append(findings.Passed ? "ok" : "bad").Append("\" id=\"verdict\">").Append(findings.Passed ? "PASSED: every check held." : "FAILED: a check did not hold.").Append("</p>\n");
 
         html.Append("<table id=\"checks\"><tr><th>check</th><th>result</th></tr>\n");
@@ -44,7 +44,7 @@ public static class ScenarioReport
         html.Append("</ol>\n");
 
         html.Append("<h2>Who led each shard, second by second</h2>\n");
-        Legend(html, dcs.Select((dc, i) => (dc, Palette[i % Palette.Length])).Append(("no leader known", "#ddd")).Append(("the cut", "rgba(176,0,32,.15)")).Append(("a leader elected (journal)", "#222")));
+        Legend(html, dcs.Select((dc, i) => (dc, Palette[i % Palette.Length])).Append(("no leader known", "#ddd")).Append(("the disruption", "rgba(176,0,32,.15)")).Append(("a leader elected (journal)", "#222")));
         LeaderChart(html, findings, evidence, dcs, seconds);
 
         var nodes = evidence.DcOf.Keys.Order().ToList();
@@ -156,7 +156,7 @@ public static class ScenarioReport
     }
 
     private static void Cut(StringBuilder html, ScenarioEvidence evidence, double scale, int height) =>
-        html.Append(CultureInfo.InvariantCulture, $"<rect class=\"cut\" x=\"{Left + (evidence.CutStartMs / 1000.0 * scale):0.#}\" y=\"0\" width=\"{(evidence.CutEndMs - evidence.CutStartMs) / 1000.0 * scale:0.#}\" height=\"{height}\" fill=\"rgba(176,0,32,.15)\"><title>{E(evidence.IsolatedDc)} cut off</title></rect>");
+        html.Append(CultureInfo.InvariantCulture, $"<rect class=\"cut\" x=\"{Left + (evidence.DisruptionStartMs / 1000.0 * scale):0.#}\" y=\"0\" width=\"{(evidence.DisruptionEndMs - evidence.DisruptionStartMs) / 1000.0 * scale:0.#}\" height=\"{height}\" fill=\"rgba(176,0,32,.15)\"><title>{E(evidence.Disruption.Description)}</title></rect>");
 
     private static void Axis(StringBuilder html, int seconds, double scale, int y)
     {

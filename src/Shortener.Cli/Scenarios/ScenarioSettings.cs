@@ -1,17 +1,12 @@
 namespace Shortener.Cli.Scenarios;
 
-/// <summary>How a scenario runs: what to cut and for how long, how long the workload runs on either side of it, how much of it, and its seed.</summary>
+/// <summary>How a scenario's workload runs (the disruption says what it does and for how long): how long before and after the disruption, how much of it, and its seed.</summary>
 public sealed record ScenarioSettings
 {
-    /// <summary>The data centre to cut off; null picks the one leading the most shards.</summary>
-    public string? Isolate { get; init; }
-
-    public TimeSpan Cut { get; init; } = TimeSpan.FromSeconds(11);
-
-    /// <summary>Workload before the cut, so every node has history to lose.</summary>
+    /// <summary>Workload before the disruption, so every node has history to lose.</summary>
     public TimeSpan Before { get; init; } = TimeSpan.FromSeconds(4);
 
-    /// <summary>Workload after the heal, so the returning side has to catch up under load.</summary>
+    /// <summary>Workload after the disruption ends, so the returning side has to catch up under load.</summary>
     public TimeSpan After { get; init; } = TimeSpan.FromSeconds(5);
 
     public int Links { get; init; } = 200;

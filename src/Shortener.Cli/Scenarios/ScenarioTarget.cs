@@ -7,16 +7,17 @@ public sealed record ScenarioTarget(IReadOnlyDictionary<ulong, Uri> Nodes, IRead
 
     public IReadOnlyList<string> DataCentres => DcOf.Values.Distinct().Order(StringComparer.Ordinal).ToList();
 
-    /// <summary>Null when the scenario can run here; else why not, in a sentence for the user.</summary>
-    public string? Unsuitable(string? isolate)
-    {
-        if (DataCentres.Count < MinDataCentres)
-        {
-            return $"the scenario needs a cluster in at least {MinDataCentres} data centres, so that one can be cut off while a majority remains; this one has {DataCentres.Count} ({string.Join(", ", DataCentres)})";
-        }
+    /// <summary>Null when any scenario can run here; else why not, in a sentence for the user.</summary>
+    public string? Unsuitable() => DataCentres.Count < MinDataCentres
+        ? $"the scenario needs a cluster in at least {MinDataCentres} data centres, so that one can be cut off while a majority remains; this one has {DataCentres.Count} ({string.Join(", ", DataCentres)})"
+        : null;
 
-        return isolate is not null && !DataCentres.Contains(isolate)
-            ? $"--isolate {isolate}: the cluster has no such data centre (it has {string.Join(", ", DataCentres)})"
+    /// <summary>The members in <paramref name="dc"/>, lowest id first.</summary>
+    public IReadOnlyList<ulong> NodesIn(string dc) => DcOf.Where(d => d.Value == dc).Select(d => d.Key).Order().ToList();
+
+    /// <summary>Null when <paramref name="dc"/> is not given or is one of the target's data centres; else why not, naming <paramref name="option"/>.</summary>
+    public static string? UnknownDc(ScenarioTarget target, string? dc, string option) =>
+        dc is not null && !target.DataCentres.Contains(dc)
+            ? $"{option} {dc}: the cluster has no such data centre (it has {string.Join(", ", target.DataCentres)})"
             : null;
-    }
 }

@@ -14,6 +14,9 @@ namespace Shortener.Cli.Scenarios;
 public sealed class ScenarioWorkload(ScenarioClient client, ScenarioLinks links, int workersPerNode, int seed)
 {
     private readonly ConcurrentQueue<ScenarioOperation> _history = new();
+    private readonly List<Task> _workers = [];
+    private CancellationToken _stop;
+    private int _nodesStarted;
 
     public IReadOnlyCollection<ScenarioOperation> History => _history;
 
@@ -22,23 +25,60 @@ public sealed class ScenarioWorkload(ScenarioClient client, ScenarioLinks links,
     /// <summary>Runs every worker until <paramref name="stop"/>; requests in flight then finish.</summary>
     public Task RunAsync(CancellationToken stop)
     {
-        var nodes = client.Nodes.Order().ToArray();
-        var workers = new List<Task>();
-        var perNode = workersPerNode + 1;
-        for (var n = 0; n < nodes.Length; n++)
+        lock (_workers)
         {
-            var node = nodes[n];
-            for (var w = 0; w < workersPerNode; w++)
+            _stop = stop;
+            foreach (var node in client.Nodes)
             {
-                var worker = n * perNode + w;
-                workers.Add(Task.Run(() => WriteAndReadAsync(worker, node, stop), CancellationToken.None));
+                StartWorkers(node);
             }
-
-            var redirector = n * perNode + workersPerNode;
-            workers.Add(Task.Run(() => RedirectAsync(redirector, node, stop), CancellationToken.None));
         }
 
-        return Task.WhenAll(workers);
+        return WaitAsync();
+    }
+
+    /// <summary>Starts workers on a node that joined while the workload runs (numbered after every other node's).</summary>
+    public void AddNode(ulong node)
+    {
+        lock (_workers)
+        {
+            StartWorkers(node);
+        }
+    }
+
+    // Workers may be added while this waits: it waits until a pass finds no worker it has not seen.
+    private async Task WaitAsync()
+    {
+        var seen = 0;
+        while (true)
+        {
+            Task[] running;
+            lock (_workers)
+            {
+                if (_workers.Count == seen)
+                {
+                    return;
+                }
+
+                running = [.. _workers];
+            }
+
+            await Task.WhenAll(running);
+            seen = running.Length;
+        }
+    }
+
+    private void StartWorkers(ulong node)
+    {
+        var first = _nodesStarted++ * (workersPerNode + 1);
+        for (var w = 0; w < workersPerNode; w++)
+        {
+            var worker = first + w;
+            _workers.Add(Task.Run(() => WriteAndReadAsync(worker, node, _stop), CancellationToken.None));
+        }
+
+        var redirector = first + workersPerNode;
+        _workers.Add(Task.Run(() => RedirectAsync(redirector, node, _stop), CancellationToken.None));
     }
 
     private async Task WriteAndReadAsync(int worker, ulong node, CancellationToken stop)

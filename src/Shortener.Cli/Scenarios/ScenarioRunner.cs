@@ -1,24 +1,25 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
+using Shortener.Cli.Cluster;
+using Shortener.Cli.Scenarios.Disruptions;
 using Shortener.Node.Api;
 using Shortener.Node.Observability;
 
 namespace Shortener.Cli.Scenarios;
 
 /// <summary>
-/// The scenario of shared/DESIGN.md: three data centres under a steady workload, one cut off for
-/// eleven seconds, then healed. Runs in phases: create the links; start the workload and the leader
-/// sampler; cut the data centre off (by the cluster's own fault injection); heal; stop the
-/// workload; retry every write that ended in doubt with its idempotency key; read every link on
-/// every node and every node's click totals until they settle. What it saw is the evidence
+/// Runs a scenario: three data centres under a steady workload while a <see cref="Disruption"/>
+/// does its damage. In phases: create the links; start the workload and the samplers; start the
+/// disruption, report each second while it lasts, end it (even when the run is stopped, so no
+/// cluster is left cut off or frozen); let the workload go on; stop it; retry every write that
+/// ended in doubt with its idempotency key; read every link on every node and every node's click
+/// totals until they settle; read the journals. What it saw is the evidence
 /// <see cref="ScenarioFindings"/> are computed from. Progress goes to a writer line by line.
 /// </summary>
-public sealed class ElevenSecondsScenario(ScenarioTarget target, ScenarioSettings settings, TextWriter progress)
+public sealed class ScenarioRunner(ScenarioTarget target, ScenarioSettings settings, Disruption disruption, LocalCluster? local, TextWriter progress)
 {
-    public const string Name = "eleven-seconds";
     private const int SetupConcurrency = 8;
-    private static readonly TimeSpan SafetyHeal = TimeSpan.FromSeconds(30);
 
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private readonly long _startUnixMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
@@ -31,6 +32,7 @@ public sealed class ElevenSecondsScenario(ScenarioTarget target, ScenarioSetting
         var workload = new ScenarioWorkload(client, links, settings.WorkersPerNode, settings.Seed);
         var sampler = new LeaderSampler(client);
         var clickSampler = new ClickSampler(client, links.HotCodes);
+        var context = new ScenarioContext(target, client, workload, sampler, local, progress);
 
         await Say($"creating {links.Count} links (prefix {run}) through {target.Nodes.Count} nodes...");
         await CreateLinksAsync(client, links, workload, cancellationToken);
@@ -42,39 +44,32 @@ public sealed class ElevenSecondsScenario(ScenarioTarget target, ScenarioSetting
         await Say($"workload running: {settings.WorkersPerNode} workers per node (updates, linearizable reads, creates) and one redirecting");
         await Task.Delay(settings.Before, cancellationToken);
 
-        var dc = settings.Isolate ?? BusiestDc(sampler.Samples);
-        var isolated = target.DcOf.Where(d => d.Value == dc).Select(d => d.Key).Order().ToList();
-        var majorityNode = target.DcOf.Where(d => d.Value != dc).Select(d => d.Key).Min();
-        await Say($"cutting {dc} off (node {string.Join(", ", isolated)}) for {settings.Cut.TotalSeconds:0.#} s...");
-        var (status, body) = await client.FaultAsync(majorityNode, new { action = "partition", isolate = new[] { dc }, scope = "cluster", forSeconds = (settings.Cut + SafetyHeal).TotalSeconds }, cancellationToken);
-        if (status != 200)
-        {
-            throw new ScenarioException($"node {majorityNode} refused the partition: {status} {body}");
-        }
-
-        var cutStart = _clock.ElapsedMilliseconds;
-        long cutEnd;
+        var started = await disruption.StartAsync(context, cancellationToken);
+        var disruptionStart = _clock.ElapsedMilliseconds;
+        long disruptionEnd;
+        DisruptionEnded ended;
+        var stopping = true;
         try
         {
-            for (var second = 1; second <= (int)Math.Ceiling(settings.Cut.TotalSeconds); second++)
+            for (var second = 1; second <= (int)Math.Ceiling(disruption.Duration.TotalSeconds); second++)
             {
-                await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(1000, settings.Cut.TotalMilliseconds - ((second - 1) * 1000))), cancellationToken);
-                var during = workload.History.Where(o => o.InvokeMs >= cutStart && o.IsWrite).ToList();
-                await Say($"  {second,2} s: {dc} refused {during.Count(o => isolated.Contains(o.Node) && o.Outcome == ScenarioOutcome.Refused)} write(s), {during.Count(o => o.Outcome == ScenarioOutcome.InDoubt)} in doubt; the rest acknowledged {during.Count(o => !isolated.Contains(o.Node) && o.Outcome == ScenarioOutcome.Ok)}");
+                await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(1000, disruption.Duration.TotalMilliseconds - ((second - 1) * 1000))), cancellationToken);
+                var during = workload.History.Where(o => o.InvokeMs >= disruptionStart && o.IsWrite).ToList();
+                var hit = started.AffectedNodes;
+                await Say($"  {second,2} s: node {string.Join(", ", hit)} acknowledged {during.Count(o => hit.Contains(o.Node) && o.Outcome == ScenarioOutcome.Ok)}, refused {during.Count(o => hit.Contains(o.Node) && o.Outcome == ScenarioOutcome.Refused)} write(s); {during.Count(o => o.Outcome == ScenarioOutcome.InDoubt)} in doubt; the rest acknowledged {during.Count(o => !hit.Contains(o.Node) && o.Outcome == ScenarioOutcome.Ok)}");
             }
+
+            stopping = false;
         }
         finally
         {
-            // The cut ends when the heal is sent (what a node says after that may already be
-            // healed); sent even when the run is stopped mid-cut, so no cluster is left cut off.
-            cutEnd = _clock.ElapsedMilliseconds;
-            foreach (var node in new[] { majorityNode }.Concat(isolated))
-            {
-                await client.FaultAsync(node, new { action = "heal", scope = "cluster" }, CancellationToken.None);
-            }
+            // The disruption ends here, when its undoing is sent (what a node says after that may
+            // already be healed).
+            disruptionEnd = _clock.ElapsedMilliseconds;
+            ended = await disruption.EndAsync(context, stopping);
         }
 
-        await Say($"healed after {(cutEnd - cutStart) / 1000.0:0.0} s; workload goes on for {settings.After.TotalSeconds:0.#} s");
+        await Say($"ended after {(disruptionEnd - disruptionStart) / 1000.0:0.0} s; workload goes on for {settings.After.TotalSeconds:0.#} s");
         await Task.Delay(settings.After, cancellationToken);
         await stopWorkload.CancelAsync();
         await working;
@@ -92,7 +87,7 @@ public sealed class ElevenSecondsScenario(ScenarioTarget target, ScenarioSetting
 
         var clicked = operations.Where(o => o.Kind == ScenarioOperationKind.Redirect).Select(o => o.Code).Distinct().ToList();
         await Say($"waiting for every node's click totals of {clicked.Count} links to settle...");
-        var totals = await ClickTotalsAsync(client, clicked, operations, settleBy, cancellationToken);
+        var totals = await ClickTotalsAsync(client, clicked, operations, started.LostNodes, settleBy, cancellationToken);
 
         await sampler.SampleAsync(cancellationToken);
         await stopSampler.CancelAsync();
@@ -100,7 +95,10 @@ public sealed class ElevenSecondsScenario(ScenarioTarget target, ScenarioSetting
         var end = _clock.ElapsedMilliseconds;
         var journal = await JournalsAsync(client, cancellationToken);
         await Say($"read {journal.Count} journal entries from {journal.Select(e => e.Node).Distinct().Count()} nodes");
-        return new ScenarioEvidence(Name, operations, sampler.Samples.ToList(), target.DcOf, dc, cutStart, cutEnd, end, totals, journal, clickSampler.Samples.ToList());
+        return new ScenarioEvidence(disruption.Scenario, operations, sampler.Samples.ToList(), context.DcOf, started, disruptionStart, disruptionEnd, end, totals, journal, clickSampler.Samples.ToList())
+        {
+            Ended = ended,
+        };
     }
 
     private Task Say(string line) => progress.WriteLineAsync(line);
@@ -131,8 +129,6 @@ public sealed class ElevenSecondsScenario(ScenarioTarget target, ScenarioSetting
         samples.Where(s => s.IsLeader).GroupBy(s => s.Shard).Select(g => g.MaxBy(s => (s.Term, s.AtMs))!.Node)
             .Where(dcOf.ContainsKey).GroupBy(n => dcOf[n]).OrderByDescending(g => g.Count()).ThenBy(g => g.Key, StringComparer.Ordinal)
             .Select(g => g.Key).FirstOrDefault() ?? dcOf.Values.Order(StringComparer.Ordinal).Last();
-
-    private string BusiestDc(IEnumerable<LeaderSample> samples) => BusiestDc(samples.Where(s => s.AtMs >= _clock.ElapsedMilliseconds - 2000), target.DcOf);
 
     /// <summary>The setup links, several at a time, each retried with its key until acknowledged.</summary>
     private async Task CreateLinksAsync(ScenarioClient client, ScenarioLinks links, ScenarioWorkload workload, CancellationToken cancellationToken)
@@ -168,7 +164,8 @@ public sealed class ElevenSecondsScenario(ScenarioTarget target, ScenarioSetting
             var outcome = doubt;
             while (true)
             {
-                outcome = await client.ResolveAsync(doubt, doubt.Node, ct);
+                // On its own node, unless that node is gone: any node forwards to the shard's leader.
+                outcome = await client.ResolveAsync(doubt, client.Nodes.Contains(doubt.Node) ? doubt.Node : client.Nodes.Min(), ct);
                 if (outcome.Resolution != DoubtResolution.StillUnknown || DateTime.UtcNow > settleBy)
                 {
                     break;
@@ -206,9 +203,9 @@ public sealed class ElevenSecondsScenario(ScenarioTarget target, ScenarioSetting
 
     /// <summary>
     /// Each node's click total of each redirected link (read from all replicas), asked again until
-    /// the nodes agree and the total is within the redirects answered (plus those in doubt), or time is up.
+    /// the nodes agree and the total is within the range the redirects allow (<see cref="ScenarioEvidence.ClickRange"/>), or time is up.
     /// </summary>
-    private static async Task<IReadOnlyDictionary<string, IReadOnlyDictionary<ulong, long>>> ClickTotalsAsync(ScenarioClient client, IReadOnlyList<string> codes, IReadOnlyList<ScenarioOperation> operations, DateTime settleBy, CancellationToken cancellationToken)
+    private static async Task<IReadOnlyDictionary<string, IReadOnlyDictionary<ulong, long>>> ClickTotalsAsync(ScenarioClient client, IReadOnlyList<string> codes, IReadOnlyList<ScenarioOperation> operations, IReadOnlyList<ulong> lostNodes, DateTime settleBy, CancellationToken cancellationToken)
     {
         var redirects = operations.Where(o => o.Kind == ScenarioOperationKind.Redirect).ToLookup(o => o.Code);
         var totals = new ConcurrentDictionary<string, IReadOnlyDictionary<ulong, long>>();
@@ -229,10 +226,9 @@ public sealed class ElevenSecondsScenario(ScenarioTarget target, ScenarioSetting
 
             pending = pending.Where(code =>
             {
-                var answered = redirects[code].Count(o => o.Outcome == ScenarioOutcome.Ok);
-                var inDoubt = redirects[code].Count(o => o.Outcome == ScenarioOutcome.InDoubt);
+                var (min, max) = ScenarioEvidence.ClickRange(redirects[code], lostNodes);
                 var values = totals[code].Values;
-                return values.Distinct().Count() != 1 || values.Any(t => t < answered || t > answered + inDoubt);
+                return values.Distinct().Count() != 1 || values.Any(t => t < min || t > max);
             }).ToList();
             if (pending.Count == 0 || DateTime.UtcNow > settleBy)
             {
