@@ -12,6 +12,24 @@ public class SimCommandTests
     }
 
     [Fact]
+    public async Task Sim_election_runs_both_algorithms_under_the_same_partitions_and_tables_split_brain()
+    {
+        var output = new StringWriter();
+        var exit = await ShortenerCli.RunAsync(["sim", "election", "--seeds", "2", "--nodes", "3"], output, new StringWriter());
+        Assert.Equal(0, exit);
+        var text = output.ToString();
+        Assert.Matches(@"seed 1 bully: SPLIT BRAIN; (\d+) partitions", text);
+        Assert.Matches(@"seed 1 raft : no split brain; \d+ partitions, \d+ leaderships, terms with two leaders 0", text);
+        Assert.Matches(@"bully: split brain in 2 of 2 seeds; epochs with two leaders \d+; two leaders for \d+ ms in all; acknowledged writes lost \d+ of \d+", text);
+        Assert.Contains("raft: split brain in 0 of 2 seeds; terms with two leaders 0;", text);
+        Assert.Contains("linearizable in 2 of 2", text);
+
+        var error = new StringWriter();
+        Assert.Equal(2, await ShortenerCli.RunAsync(["sim", "election", "--algorithm", "paxos"], new StringWriter(), error));
+        Assert.Contains("--algorithm must be bully, raft or both", error.ToString());
+    }
+
+    [Fact]
     public async Task A_failing_seed_exits_non_zero_and_prints_how_to_replay_it()
     {
         var output = new StringWriter();

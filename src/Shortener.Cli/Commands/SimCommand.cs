@@ -22,6 +22,7 @@ public static class SimCommand
         sim.Subcommands.Add(RaftCommand());
         sim.Subcommands.Add(GossipCommand());
         sim.Subcommands.Add(ClicksCommand());
+        sim.Subcommands.Add(SimElectionCommand.Create());
         return sim;
     }
 

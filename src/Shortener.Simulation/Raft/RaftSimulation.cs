@@ -57,6 +57,7 @@ public sealed class RaftSimulation(RaftSimulationSettings settings)
 
         var nemesis = new RaftNemesis(settings, scheduler, new SeededRandom(random.NextUInt64()), network, nodeList, history);
         nemesis.Start();
+        PlayPartitions(scheduler, network, nodeList);
 
         // Phase 1: faults. Phase 2: healed, until the clients are done or the liveness bound passes.
         // A safety violation ends the run at once, as does a message storm.
@@ -124,6 +125,43 @@ public sealed class RaftSimulation(RaftSimulationSettings settings)
         return Finish(scheduler, invariants, network, nemesis, nodeList, history, liveness);
     }
 
+    private long _twoLeadersMs;
+
+    /// <summary>
+    /// The fixed partitions of <see cref="RaftSimulationSettings.Partitions"/>, and a count, tick by
+    /// tick, of the time two nodes believed they led (a leader cut off from its quorum believes it
+    /// until check-quorum makes it step down; it cannot commit meanwhile).
+    /// </summary>
+    private void PlayPartitions(SimScheduler scheduler, SimNetwork network, IReadOnlyList<SimReplica> nodes)
+    {
+        if (settings.Partitions is not { } splits)
+        {
+            return;
+        }
+
+        foreach (var split in splits)
+        {
+            scheduler.At(split.StartMs, () =>
+            {
+                network.Heal();
+                network.Split(split.SideA, split.SideB, split.ToString());
+            });
+            scheduler.At(split.EndMs, network.Heal);
+        }
+
+        void Sample()
+        {
+            if (nodes.Count(n => n.Up && n.Raft.Role == RaftRole.Leader) >= 2)
+            {
+                _twoLeadersMs += settings.TickMs;
+            }
+
+            scheduler.After(settings.TickMs, Sample);
+        }
+
+        scheduler.After(settings.TickMs, Sample);
+    }
+
     private RaftSimulationReport Finish(SimScheduler scheduler, RaftInvariants invariants, SimNetwork network, RaftNemesis nemesis, IReadOnlyList<SimReplica> nodeList, List<RegisterOperation> history, IReadOnlyList<string> notes)
     {
         invariants.CheckLogs(nodeList.Where(n => n.Up).Select(n => (n.Id, n.Log)).ToList());
@@ -163,6 +201,9 @@ public sealed class RaftSimulation(RaftSimulationSettings settings)
             nodeList.Sum(n => n.Crashes),
             nodeList.Sum(n => n.Disk.Syncs),
             nemesis.Log,
-            nodeList.Select(n => n.ToString()).ToList());
+            nodeList.Select(n => n.ToString()).ToList())
+        {
+            TwoLeadersMs = _twoLeadersMs,
+        };
     }
 }

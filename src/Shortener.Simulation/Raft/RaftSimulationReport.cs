@@ -18,6 +18,9 @@ public sealed record RaftSimulationReport(
     IReadOnlyList<string> FaultLog,
     IReadOnlyList<string> FinalNodes)
 {
+    /// <summary>Simulated ms in which two or more nodes each believed they led (measured when <see cref="RaftSimulationSettings.Partitions"/> is set).</summary>
+    public long TwoLeadersMs { get; init; }
+
     public bool Passed => Violations.Count == 0;
 
     public int Ok => History.Count(o => o.Status == OperationStatus.Ok);

@@ -51,6 +51,12 @@ public sealed record RaftSimulationSettings
     /// <summary>Events after which a run is stopped as a message storm (a liveness failure).</summary>
     public long MaxEvents { get; init; } = 5_000_000;
 
+    /// <summary>
+    /// Partitions to play at fixed times instead of the nemesis' random ones (`shortener sim
+    /// election` runs Raft and the bully algorithm under the same ones); null: none.
+    /// </summary>
+    public IReadOnlyList<Election.TimedSplit>? Partitions { get; init; }
+
     public RaftBugs EngineBugs { get; init; }
 
     public ReplicaBugs ReplicaBugs { get; init; }
