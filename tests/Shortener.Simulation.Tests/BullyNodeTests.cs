@@ -29,7 +29,7 @@ public sealed class BullyNodeTests
 
         Assert.Equal([4UL], net.Leaders());
         Assert.All(net.Nodes.Values.Where(n => n.Id != 5), n => Assert.Equal(4UL, n.Leader));
-        Assert.True(net.Nodes[4].Epoch > epoch);
+        Assert.NotEqual(epoch, net.Nodes[4].Epoch);
     }
 
     [Fact]
@@ -50,24 +50,41 @@ public sealed class BullyNodeTests
     }
 
     [Fact]
-    public void A_higher_node_that_hears_a_lower_coordinator_bullies_its_way_in()
+    public void A_higher_node_that_hears_a_lower_coordinator_bullies_its_way_in_and_its_epoch_orders_after_what_it_heard()
     {
         var node = new BullyNode(4, Ids, new BullySettings());
-        node.Receive(new BullyMessage(BullyMessageType.Coordinator, 2, 4, 7));
+        node.Receive(new BullyMessage(BullyMessageType.Coordinator, 2, 4, Epoch: 6, Stamp: 7));
 
+        // Lamport: the receive moves its clock past the sender's stamp.
         Assert.Equal(BullyPhase.Electing, node.Phase);
-        Assert.Equal(7UL, node.Epoch);
-        Assert.Equal([new BullyMessage(BullyMessageType.Election, 4, 5, 0)], node.TakeMessages());
+        var election = Assert.Single(node.TakeMessages());
+        Assert.Equal((BullyMessageType.Election, 4UL, 5UL), (election.Type, election.From, election.To));
+        Assert.True(election.Stamp > 7);
 
-        // Nobody higher answers in time: it leads, in an epoch above any it heard of.
+        // Nobody higher answers in time: it leads, its epoch the Lamport time of its win, after
+        // everything it heard of.
         for (var i = 0; i < new BullySettings().AnswerTicks; i++)
         {
             node.Tick();
         }
 
         Assert.True(node.IsLeader);
-        Assert.Equal(8UL, node.Epoch);
-        Assert.All(node.TakeMessages(), m => Assert.Equal((BullyMessageType.Coordinator, 8UL), (m.Type, m.Epoch)));
+        Assert.True(node.Epoch > election.Stamp);
+        Assert.All(node.TakeMessages(), m => Assert.Equal((BullyMessageType.Coordinator, node.Epoch), (m.Type, m.Epoch)));
+    }
+
+    [Fact]
+    public void A_coordinator_elected_after_hearing_of_another_has_the_larger_epoch_but_two_elected_apart_are_not_ordered()
+    {
+        var net = new Net(Ids);
+        net.Run(30);
+        var first = net.Nodes[5].Epoch;
+
+        // Node 5 dies; node 4 has heard from it, so its win comes after 5's in Lamport order.
+        net.Crash(5);
+        net.Run(40);
+        Assert.True(net.Nodes[4].Epoch > first);
+        Assert.All(net.Nodes.Values.Where(n => n.Id != 5), n => Assert.Equal(net.Nodes[4].Epoch, n.Epoch));
     }
 
     [Fact]
@@ -82,7 +99,7 @@ public sealed class BullyNodeTests
         Assert.True(node.IsLeader);
         node.TakeMessages();
         node.Receive(new BullyMessage(BullyMessageType.Election, 2, 5, 0));
-        Assert.Equal([new BullyMessage(BullyMessageType.Answer, 5, 2, 0), new BullyMessage(BullyMessageType.Coordinator, 5, 2, node.Epoch)], node.TakeMessages());
+        Assert.Equal([(BullyMessageType.Answer, 2UL, 0UL), (BullyMessageType.Coordinator, 2UL, node.Epoch)], node.TakeMessages().Select(m => (m.Type, m.To, m.Epoch)));
     }
 
     private sealed class Net(IReadOnlyList<ulong> ids)

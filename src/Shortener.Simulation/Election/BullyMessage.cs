@@ -13,5 +13,8 @@ public enum BullyMessageType
     Coordinator,
 }
 
-/// <summary>One bully message; <see cref="Epoch"/> is the coordinator's (0 on the others).</summary>
-public readonly record struct BullyMessage(BullyMessageType Type, ulong From, ulong To, ulong Epoch);
+/// <summary>
+/// One bully message: <see cref="Epoch"/> is the coordinator's (0 on the others); <see cref="Stamp"/>
+/// is the sender's Lamport time at the send.
+/// </summary>
+public readonly record struct BullyMessage(BullyMessageType Type, ulong From, ulong To, ulong Epoch, ulong Stamp = 0);

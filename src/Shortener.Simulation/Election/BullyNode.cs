@@ -1,3 +1,5 @@
+using Shortener.Core.Clocks;
+
 namespace Shortener.Simulation.Election;
 
 /// <summary>Where a bully node is in the algorithm.</summary>
@@ -36,8 +38,13 @@ public sealed record BullySettings
 /// hears from a lower coordinator takes over. It needs no quorum, which is its appeal and its flaw:
 /// on each side of a partition the highest node it can reach leads, so a split network has two
 /// coordinators at once, each acting alone (shortener sim election shows it; docs/election.md
-/// explains why Raft cannot). <see cref="Epoch"/> numbers coordinators: one more than the highest
-/// the winner had heard of.
+/// explains why Raft cannot).
+///
+/// Every message carries the sender's Lamport time and every receive observes it; a coordinator's
+/// <see cref="Epoch"/> is the Lamport time of its win. So leaderships are ordered without any wall
+/// clock: a win that heard of another (directly or through anyone) has a larger epoch. Two
+/// coordinators elected apart, on the two sides of a partition, are concurrent: their epochs say
+/// nothing about which is right, and may even be equal.
 /// </summary>
 public sealed class BullyNode
 {
@@ -45,6 +52,7 @@ public sealed class BullyNode
     private readonly IReadOnlyList<ulong> _others;
     private readonly BullySettings _settings;
     private readonly List<BullyMessage> _outbox = [];
+    private readonly LamportClock _clock = new();
     private int _elapsed;
 
     public BullyNode(ulong id, IReadOnlyCollection<ulong> members, BullySettings settings)
@@ -62,8 +70,11 @@ public sealed class BullyNode
     /// <summary>The coordinator this node follows (itself when leading); 0 for none.</summary>
     public ulong Leader { get; private set; }
 
-    /// <summary>The highest coordinator epoch this node has heard of (its own, when leading).</summary>
+    /// <summary>The epoch of the coordinator this node follows or last followed (its own, when leading): the Lamport time of that coordinator's win.</summary>
     public ulong Epoch { get; private set; }
+
+    /// <summary>This node's Lamport time.</summary>
+    public ulong Time => _clock.Time;
 
     public bool IsLeader => Phase == BullyPhase.Leader;
 
@@ -99,13 +110,14 @@ public sealed class BullyNode
             return;
         }
 
+        _clock.Observe(message.Stamp);
         switch (message.Type)
         {
             case BullyMessageType.Election when message.From < Id:
-                _outbox.Add(new BullyMessage(BullyMessageType.Answer, Id, message.From, 0));
+                Send(BullyMessageType.Answer, message.From);
                 if (IsLeader)
                 {
-                    _outbox.Add(new BullyMessage(BullyMessageType.Coordinator, Id, message.From, Epoch));
+                    Send(BullyMessageType.Coordinator, message.From);
                 }
                 else if (Phase == BullyPhase.Follower)
                 {
@@ -120,12 +132,11 @@ public sealed class BullyNode
             case BullyMessageType.Coordinator when message.From > Id:
                 Phase = BullyPhase.Follower;
                 Leader = message.From;
-                Epoch = Math.Max(Epoch, message.Epoch);
+                Epoch = message.Epoch;
                 _elapsed = 0;
                 break;
             case BullyMessageType.Coordinator when message.From < Id:
                 // A lower node claims to lead: this one is higher, so it bullies its way in.
-                Epoch = Math.Max(Epoch, message.Epoch);
                 if (Phase is BullyPhase.Follower or BullyPhase.Leader)
                 {
                     StartElection();
@@ -148,7 +159,7 @@ public sealed class BullyNode
 
         foreach (var peer in _higher)
         {
-            _outbox.Add(new BullyMessage(BullyMessageType.Election, Id, peer, 0));
+            Send(BullyMessageType.Election, peer);
         }
     }
 
@@ -156,7 +167,7 @@ public sealed class BullyNode
     {
         Phase = BullyPhase.Leader;
         Leader = Id;
-        Epoch++;
+        Epoch = _clock.Tick();
         Announce();
     }
 
@@ -165,7 +176,10 @@ public sealed class BullyNode
         _elapsed = 0;
         foreach (var peer in _others)
         {
-            _outbox.Add(new BullyMessage(BullyMessageType.Coordinator, Id, peer, Epoch));
+            Send(BullyMessageType.Coordinator, peer);
         }
     }
+
+    private void Send(BullyMessageType type, ulong to) =>
+        _outbox.Add(new BullyMessage(type, Id, to, type == BullyMessageType.Coordinator ? Epoch : 0, _clock.Tick()));
 }
