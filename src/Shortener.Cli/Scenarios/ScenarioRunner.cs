@@ -44,13 +44,15 @@ public sealed class ScenarioRunner(ScenarioTarget target, ScenarioSettings setti
         await Say($"workload running: {settings.WorkersPerNode} workers per node (updates, linearizable reads, creates) and one redirecting");
         await Task.Delay(settings.Before, cancellationToken);
 
-        var started = await disruption.StartAsync(context, cancellationToken);
-        var disruptionStart = _clock.ElapsedMilliseconds;
+        DisruptionStarted started;
+        var disruptionStart = 0L;
         long disruptionEnd;
         DisruptionEnded ended;
         var stopping = true;
         try
         {
+            started = await disruption.StartAsync(context, cancellationToken);
+            disruptionStart = _clock.ElapsedMilliseconds;
             for (var second = 1; second <= (int)Math.Ceiling(disruption.Duration.TotalSeconds); second++)
             {
                 await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(1000, disruption.Duration.TotalMilliseconds - ((second - 1) * 1000))), cancellationToken);
@@ -64,7 +66,7 @@ public sealed class ScenarioRunner(ScenarioTarget target, ScenarioSettings setti
         finally
         {
             // The disruption ends here, when its undoing is sent (what a node says after that may
-            // already be healed).
+            // already be healed); undone too when it failed half way through starting.
             disruptionEnd = _clock.ElapsedMilliseconds;
             ended = await disruption.EndAsync(context, stopping);
         }

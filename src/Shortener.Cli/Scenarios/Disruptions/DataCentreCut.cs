@@ -14,6 +14,7 @@ public sealed class DataCentreCut(string? dc, TimeSpan duration) : Disruption(du
 
     private ulong _majorityNode;
     private IReadOnlyList<ulong> _isolated = [];
+    private bool _sent;
 
     public override string Scenario => Name;
 
@@ -26,6 +27,7 @@ public sealed class DataCentreCut(string? dc, TimeSpan duration) : Disruption(du
         _majorityNode = context.Target.DcOf.Where(d => d.Value != cut).Select(d => d.Key).Min();
         await context.SayAsync($"cutting {cut} off (node {string.Join(", ", _isolated)}) for {Duration.TotalSeconds:0.#} s...");
         var (status, body) = await context.Client.FaultAsync(_majorityNode, new { action = "partition", isolate = new[] { cut }, scope = "cluster", forSeconds = (Duration + SafetyHeal).TotalSeconds }, cancellationToken);
+        _sent = true;
         if (status != 200)
         {
             throw new ScenarioException($"node {_majorityNode} refused the partition: {status} {body}");
@@ -36,6 +38,11 @@ public sealed class DataCentreCut(string? dc, TimeSpan duration) : Disruption(du
 
     public override async Task<DisruptionEnded> EndAsync(ScenarioContext context, bool stopping)
     {
+        if (!_sent)
+        {
+            return new DisruptionEnded();
+        }
+
         // To a node on each side: a heal that cannot cross the cut still reaches the cut-off side.
         foreach (var node in new[] { _majorityNode }.Concat(_isolated))
         {

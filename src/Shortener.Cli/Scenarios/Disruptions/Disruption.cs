@@ -21,8 +21,9 @@ public abstract class Disruption(TimeSpan duration)
     public abstract Task<DisruptionStarted> StartAsync(ScenarioContext context, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Takes it away. Called even when the run is being stopped (<paramref name="stopping"/>), so no
-    /// cluster is left cut off or frozen; then it only undoes, with no waiting.
+    /// Takes it away. Called even when the run is being stopped (<paramref name="stopping"/>) or the
+    /// start failed half way, so no cluster is left cut off or frozen; then it only undoes what was
+    /// done, with no waiting.
     /// </summary>
     public abstract Task<DisruptionEnded> EndAsync(ScenarioContext context, bool stopping);
 }

@@ -14,7 +14,7 @@ public sealed class FlakyLink(string? dc, TimeSpan duration) : Disruption(durati
 
     private static readonly TimeSpan SafetyHeal = TimeSpan.FromSeconds(30);
 
-    private IReadOnlyList<ulong> _ends = [];
+    private readonly List<ulong> _applied = [];
 
     public override string Scenario => Name;
 
@@ -27,7 +27,6 @@ public sealed class FlakyLink(string? dc, TimeSpan duration) : Disruption(durati
         var from = dc ?? context.BusiestDc();
         var to = dcs[(dcs.ToList().IndexOf(from) + 1) % dcs.Count];
         var (a, b) = (context.Target.NodesIn(from)[0], context.Target.NodesIn(to)[0]);
-        _ends = [a, b];
         await context.SayAsync($"the link between node {a} ({from}) and node {b} ({to}) drops {LossRate * 100:0}% of messages each way for {Duration.TotalSeconds:0.#} s...");
         foreach (var (self, peer) in new[] { (a, b), (b, a) })
         {
@@ -36,14 +35,16 @@ public sealed class FlakyLink(string? dc, TimeSpan duration) : Disruption(durati
             {
                 throw new ScenarioException($"node {self} refused the loss fault: {status} {body}");
             }
+
+            _applied.Add(self);
         }
 
-        return new DisruptionStarted($"the link between node {a} ({from}) and node {b} ({to}) dropping {LossRate * 100:0}% of messages each way for {Duration.TotalSeconds:0.#} s", $"{from}-{to}", _ends, []);
+        return new DisruptionStarted($"the link between node {a} ({from}) and node {b} ({to}) dropping {LossRate * 100:0}% of messages each way for {Duration.TotalSeconds:0.#} s", $"{from}-{to}", [a, b], []);
     }
 
     public override async Task<DisruptionEnded> EndAsync(ScenarioContext context, bool stopping)
     {
-        foreach (var node in _ends)
+        foreach (var node in _applied)
         {
             await context.Client.FaultAsync(node, new { action = "heal", scope = "node" }, CancellationToken.None);
         }

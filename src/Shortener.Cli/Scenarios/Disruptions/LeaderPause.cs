@@ -16,6 +16,7 @@ public sealed class LeaderPause(TimeSpan duration) : Disruption(duration)
 
     private ulong _node;
     private bool _signalled;
+    private bool _faultSent;
 
     public override string Scenario => Name;
 
@@ -35,6 +36,7 @@ public sealed class LeaderPause(TimeSpan duration) : Disruption(duration)
 
         await context.SayAsync($"pausing {what} (its pause fault) for {Duration.TotalSeconds:0.#} s...");
         var (status, body) = await context.Client.FaultAsync(node, new { action = "pause", scope = "node", forSeconds = (Duration + SafetyResume).TotalSeconds }, cancellationToken);
+        _faultSent = true;
         if (status != 200)
         {
             throw new ScenarioException($"node {node} refused the pause: {status} {body}");
@@ -49,7 +51,7 @@ public sealed class LeaderPause(TimeSpan duration) : Disruption(duration)
         {
             context.Local!.Process(_node).Resume();
         }
-        else
+        else if (_faultSent)
         {
             await context.Client.FaultAsync(_node, new { action = "heal", scope = "node" }, CancellationToken.None);
         }
