@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Reflection;
 using Shortener.Cli.Commands;
 
 namespace Shortener.Cli;
@@ -16,8 +17,17 @@ public static class ShortenerCli
         root.Subcommands.Add(FaultCommand.Create());
         root.Subcommands.Add(ScenarioCommand.Create());
         root.Subcommands.Add(SimCommand.Create());
+
+        // This program's version, not the host's: the default prints the entry assembly's, which
+        // is a test runner's when the command runs in a test.
+        var version = root.Options.OfType<VersionOption>().Single();
+        version.Action = new PrintVersion();
         return root;
     }
+
+    /// <summary>The version and the commit this program was built from ("1.0.0+sha").</summary>
+    public static string Version =>
+        typeof(ShortenerCli).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
 
     public static Task<int> RunAsync(string[] args, TextWriter? output = null, TextWriter? error = null, CancellationToken cancellationToken = default)
     {
@@ -33,5 +43,14 @@ public static class ShortenerCli
         }
 
         return CreateRootCommand().Parse(args).InvokeAsync(configuration, cancellationToken);
+    }
+
+    private sealed class PrintVersion : System.CommandLine.Invocation.SynchronousCommandLineAction
+    {
+        public override int Invoke(ParseResult parseResult)
+        {
+            parseResult.InvocationConfiguration.Output.WriteLine(Version);
+            return 0;
+        }
     }
 }

@@ -22,6 +22,14 @@ public class CliHelpTests
         return data;
     }
 
+    [Fact]
+    public async Task The_version_names_the_commit_it_was_built_from()
+    {
+        var output = new StringWriter();
+        Assert.Equal(0, await ShortenerCli.RunAsync(["--version"], output, new StringWriter()));
+        Assert.Matches(@"^\d+\.\d+\.\d+\+[0-9a-f]{7,40}\s*$", output.ToString());
+    }
+
     [Theory]
     [MemberData(nameof(CommandPaths))]
     public async Task Every_command_has_help(string path)
