@@ -27,6 +27,17 @@ public sealed class ClusterTests(ITestOutputHelper output)
         var taken = await cluster.PostCreateAsync(3, "https://example.com/other", alias: "cluster-alias");
         Assert.Equal(HttpStatusCode.Conflict, taken.StatusCode);
 
+        // A link to another node of the same cluster (its API or its peer port, by any loopback
+        // name) would loop through the cluster: refused like a link to the node itself.
+        var other = new Uri(cluster.Topology.Member(2)!.HttpUrl);
+        var peer = new Uri(cluster.Topology.Member(3)!.PeerUrl);
+        foreach (var target in new[] { $"http://127.0.0.1:{other.Port}/x", $"http://localhost:{other.Port}/", $"http://127.0.0.1:{peer.Port}/y" })
+        {
+            var looping = await cluster.PostCreateAsync(1, target);
+            Assert.Equal(HttpStatusCode.UnprocessableEntity, looping.StatusCode);
+            Assert.Contains("redirect loop", await looping.Content.ReadAsStringAsync());
+        }
+
         foreach (var via in cluster.Ids)
         {
             foreach (var (code, url) in created)

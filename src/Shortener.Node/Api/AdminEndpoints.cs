@@ -178,7 +178,12 @@ public static class AdminEndpoints
         return result!;
     }
 
-    private static async Task<IResult> RemoveNodeAsync(ulong id, HttpContext context, MemberList members, MembershipService membership)
+    private static async Task<IResult> RemoveNodeAsync(string id, HttpContext context, MemberList members, MembershipService membership) =>
+        ulong.TryParse(id, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var node) && node > 0
+            ? await RemoveMemberAsync(node, context, members, membership)
+            : Problems.Result(ProblemKind.MalformedRequest, $"'{id}' is not a node id: node ids are whole numbers from 1");
+
+    private static async Task<IResult> RemoveMemberAsync(ulong id, HttpContext context, MemberList members, MembershipService membership)
     {
         var leaving = await ChangeAsync(context, membership, topology => MembershipChanges.Leave(topology, id), _ => null);
         if (leaving is not null)
@@ -232,11 +237,11 @@ public static class AdminEndpoints
 
         try
         {
-            return (System.Text.Json.JsonSerializer.Deserialize<T>(body.Body!, System.Text.Json.JsonSerializerOptions.Web), null);
+            return (System.Text.Json.JsonSerializer.Deserialize<T>(body.Body!, JsonBody.Strict), null);
         }
         catch (System.Text.Json.JsonException e)
         {
-            return (default, Problems.Result(ProblemKind.MalformedRequest, $"the body must be {shape}: {e.Message}"));
+            return (default, Problems.Result(ProblemKind.MalformedRequest, $"the body must be {shape}: {JsonBody.Describe(e)}"));
         }
     }
 

@@ -11,6 +11,8 @@ internal static class JsonBody
 {
     public static readonly JsonSerializerOptions Strict = new(JsonSerializerDefaults.Web)
     {
+        // A number is a JSON number: "301" is refused as PATCH refuses it (the Web defaults read it).
+        NumberHandling = JsonNumberHandling.Strict,
         UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
         AllowDuplicateProperties = false,
         AllowTrailingCommas = false,

@@ -26,11 +26,6 @@ public sealed class RedirectHandler(LinkService links, Clicks.ClickService click
     public Task InvokeAsync(HttpContext context, RequestDelegate next)
     {
         var request = context.Request;
-        if (!(HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method)))
-        {
-            return next(context);
-        }
-
         var path = request.Path.Value;
         if (path is null || path.Length < 2 || path.IndexOf('/', 1) >= 0)
         {
@@ -42,6 +37,18 @@ public sealed class RedirectHandler(LinkService links, Clicks.ClickService click
         {
             // Not a code (the service's own paths are reserved words, never codes).
             return next(context);
+        }
+
+        if (!(HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method)))
+        {
+            if (HttpMethods.IsOptions(request.Method))
+            {
+                return next(context);
+            }
+
+            // A short link exists only to be followed; it is changed under /api/v1/links.
+            context.Response.Headers.Allow = "GET, HEAD";
+            return Problems.Write(context, ProblemKind.MethodNotAllowed, $"{request.Method} is not allowed on a short link, which only redirects (GET, HEAD); manage it at /api/v1/links/{code}");
         }
 
         // Redirects are measured by shortener.redirect.duration, a histogram with one tag; the

@@ -26,11 +26,11 @@ public sealed class FaultInjector(MemberList members, IPeerTransport peers, Netw
         FaultSpec? spec;
         try
         {
-            spec = JsonSerializer.Deserialize<FaultSpec>(json, Json);
+            spec = JsonSerializer.Deserialize<FaultSpec>(json, Api.JsonBody.Strict);
         }
         catch (JsonException e)
         {
-            return (null, $"the fault is not valid JSON: {e.Message}");
+            return (null, $"the fault is not valid: {Api.JsonBody.Describe(e)}");
         }
 
         if (spec is null)

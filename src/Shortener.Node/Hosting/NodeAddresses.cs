@@ -2,24 +2,42 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Options;
 using Shortener.Core.Links;
+using Shortener.Node.Membership;
 
 namespace Shortener.Node.Hosting;
 
 /// <summary>
 /// Where this node can be reached: the base of the short URLs it hands out, and the set of
-/// addresses a target URL must not point at. Read from the server once it listens, since port 0
-/// only becomes a real port then.
+/// addresses a target URL must not point at: this node's own (read from the server once it
+/// listens, since port 0 only becomes a real port then) and every member's HTTP and peer address,
+/// since a link to another node of the same cluster loops just as well (two links can redirect to
+/// each other forever). The set follows the member list.
 /// </summary>
-public sealed class NodeAddresses(IServer server, IOptions<NodeOptions> options)
+public sealed class NodeAddresses(IServer server, IOptions<NodeOptions> options, MemberList members)
 {
     private static readonly string[] LoopbackHosts = ["127.0.0.1", "localhost", "[::1]"];
-    private readonly Lazy<(string PublicBaseUrl, TargetUrlRules Rules)> _resolved = new(() => Resolve(server, options.Value));
+    private readonly Lazy<(string PublicBaseUrl, IReadOnlyList<string> Own)> _resolved = new(() => Resolve(server, options.Value));
+    private volatile RulesOfVersion? _rules;
 
     public string PublicBaseUrl => _resolved.Value.PublicBaseUrl;
 
-    public TargetUrlRules TargetRules => _resolved.Value.Rules;
+    public TargetUrlRules TargetRules
+    {
+        get
+        {
+            var topology = members.Topology;
+            if (_rules is { } cached && cached.Version == topology.Version)
+            {
+                return cached.Rules;
+            }
 
-    private static (string, TargetUrlRules) Resolve(IServer server, NodeOptions options)
+            var rules = new TargetUrlRules(_resolved.Value.Own.Concat(topology.Members.SelectMany(m => new[] { m.HttpUrl, m.PeerUrl })));
+            _rules = new RulesOfVersion(topology.Version, rules);
+            return rules;
+        }
+    }
+
+    private static (string, IReadOnlyList<string>) Resolve(IServer server, NodeOptions options)
     {
         var listening = server.Features.Get<IServerAddressesFeature>()?.Addresses.ToList() ?? [];
         var self = new List<string>();
@@ -55,6 +73,8 @@ public sealed class NodeAddresses(IServer server, IOptions<NodeOptions> options)
 
         publicBase = publicBase.TrimEnd('/');
         self.Add(publicBase);
-        return (publicBase, new TargetUrlRules(self));
+        return (publicBase, self);
     }
+
+    private sealed record RulesOfVersion(long Version, TargetUrlRules Rules);
 }

@@ -168,6 +168,10 @@ public static class ShortenerNodeApp
         builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Information);
         // Authentication pulls in data protection, which nothing here uses; its key warnings are noise.
         builder.Logging.AddFilter("Microsoft.AspNetCore.DataProtection", LogLevel.Error);
+
+        // The authentication base class logs every refused key at Information, twice; the handler
+        // counts refusals and logs them at Debug itself.
+        builder.Logging.AddFilter(typeof(Security.ApiKeyAuthenticationHandler).FullName, LogLevel.Warning);
         builder.Logging.Configure(o => o.ActivityTrackingOptions = ActivityTrackingOptions.TraceId | ActivityTrackingOptions.SpanId);
         builder.Logging.AddJsonConsole(o =>
         {

@@ -36,6 +36,7 @@ public sealed class ShortenerMetrics : IDisposable
     private readonly Counter<long> _clicksRecorded;
     private readonly Counter<long> _clicksNotRecorded;
     private readonly Counter<long> _hlcOffsetRejected;
+    private readonly Counter<long> _authRefused;
     private long _redirectCount;
 
     public ShortenerMetrics(IMeterFactory meterFactory)
@@ -67,6 +68,7 @@ public sealed class ShortenerMetrics : IDisposable
         _clickMessagesDropped = _meter.CreateCounter<long>("shortener.clicks.messages.dropped", "{message}", "Click-store messages to or from a peer not delivered, by reason (fault, busy, unreachable, not-a-member, stopping; inbound-full: this node's loop had too many waiting)");
         _clicksRecorded = _meter.CreateCounter<long>("shortener.clicks.recorded", "{click}", "Clicks the redirect path handed to the click pipeline, by kind (human, bot)");
         _clicksNotRecorded = _meter.CreateCounter<long>("shortener.clicks.not_recorded", "{click}", "Redirects whose click was refused, by reason (queue-full: the at-most-once queue; outbox-error: the outbox file could not take it)");
+        _authRefused = _meter.CreateCounter<long>("shortener.auth.refused", "{request}", "Requests refused by API-key authentication, by reason (no-key, invalid-key, forbidden)");
         _hlcOffsetRejected = _meter.CreateCounter<long>("shortener.hlc.offset_rejected", "{message}", "Peer messages whose hybrid-logical-clock stamp was too far ahead of this node's clock to follow, by peer (the message is still delivered)");
         _unavailable = _meter.CreateCounter<long>("shortener.shard.unavailable", "{request}", "Writes and linearizable reads answered 503 because their shard had no quorum in time, by shard");
     }
@@ -100,6 +102,8 @@ public sealed class ShortenerMetrics : IDisposable
 
     public void PeerMessageDropped(ulong peer, string reason) =>
         _peerMessagesDropped.Add(1, new KeyValuePair<string, object?>("peer", peer), new KeyValuePair<string, object?>("reason", reason));
+
+    public void AuthenticationRefused(string reason) => _authRefused.Add(1, new KeyValuePair<string, object?>("reason", reason));
 
     public void HlcOffsetRejected(ulong peer) => _hlcOffsetRejected.Add(1, new KeyValuePair<string, object?>("peer", peer));
 

@@ -13,15 +13,24 @@ namespace Shortener.Node.Security;
 /// the password (any user name), which is how a browser opens the dashboard. A refusal is an RFC
 /// 9457 problem that also offers Basic, so that a browser asks for the key. Basic is for reads only:
 /// a browser replays Basic credentials on its own, and another site could make it send a write.
+/// A refusal is counted (shortener.auth.refused, by reason) and logged at Debug only: anyone can
+/// send bad keys, and a thousand of them must not fill the log (the base class's own Information
+/// lines are filtered out, <see cref="Hosting.ShortenerNodeApp"/>).
 /// </summary>
 public sealed class ApiKeyAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
     ILoggerFactory logger,
     UrlEncoder encoder,
-    ApiKeyRegistry keys) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+    ApiKeyRegistry keys,
+    Observability.ShortenerMetrics metrics) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = "ApiKey";
     public const string KeyIdClaim = "shortener:key-id";
+
+    /// <summary>The category of this handler's own log lines (the base class logs under the handler's type name).</summary>
+    public const string LogCategory = "Shortener.Node.Security.Authentication";
+
+    private readonly ILogger _refusals = logger.CreateLogger(LogCategory);
 
     protected override Task<AuthenticateResult> HandleAuthenticateAsync()
     {
@@ -52,6 +61,8 @@ public sealed class ApiKeyAuthenticationHandler(
     protected override Task HandleChallengeAsync(AuthenticationProperties properties)
     {
         var present = Request.Headers.ContainsKey(ApiKeyRegistry.HeaderName) || BasicPassword(Request.Headers.Authorization.ToString()) is not null;
+        metrics.AuthenticationRefused(present ? "invalid-key" : "no-key");
+        _refusals.LogDebug("Refused {Method} {Path} from {Client}: {Reason}", Request.Method, Request.Path, Context.Connection.RemoteIpAddress, present ? "invalid API key" : "no API key");
         Response.Headers.WWWAuthenticate = "Basic realm=\"Shortener\", charset=\"UTF-8\"";
         return Problems.Write(
             Context,
@@ -79,6 +90,10 @@ public sealed class ApiKeyAuthenticationHandler(
         return colon < 0 ? null : text[(colon + 1)..];
     }
 
-    protected override Task HandleForbiddenAsync(AuthenticationProperties properties) =>
-        Problems.Write(Context, ProblemKind.Forbidden, "This API key may not use this endpoint.");
+    protected override Task HandleForbiddenAsync(AuthenticationProperties properties)
+    {
+        metrics.AuthenticationRefused("forbidden");
+        _refusals.LogDebug("Forbade {Method} {Path} to key {Key}", Request.Method, Request.Path, Context.User.FindFirstValue(KeyIdClaim));
+        return Problems.Write(Context, ProblemKind.Forbidden, "This API key may not use this endpoint.");
+    }
 }
