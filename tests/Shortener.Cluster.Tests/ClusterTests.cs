@@ -255,6 +255,81 @@ public sealed class ClusterTests(ITestOutputHelper output)
 
         // Nothing was paused: the cluster still writes.
         await cluster.CreateAsync(1, "https://example.com/still-fine");
+
+        // A 20 MB message without the secret is answered PERMISSION_DENIED from its headers after
+        // 16 KB of it, and its stream reset; with the secret, a message over the cap is refused
+        // from its length prefix (RESOURCE_EXHAUSTED). Neither is read, let alone buffered.
+        var peer = new Uri(cluster.Topology.Members[0].PeerUrl);
+        Assert.Equal(("7", true), await RawGrpcCallAsync(peer, secret: null, declaredBytes: 20 << 20));
+        Assert.Equal(("8", true), await RawGrpcCallAsync(peer, cluster.Layout.Secret, declaredBytes: Node.Peers.GrpcPeerTransport.MaxMessageBytes + 1));
+        await cluster.CreateAsync(2, "https://example.com/still-fine-2");
+    }
+
+    /// <summary>
+    /// One gossip call by hand, in raw HTTP/2 frames (a client library hides what matters here):
+    /// the headers, a gRPC length prefix declaring <paramref name="declaredBytes"/> and only the
+    /// first 16 KB of the message, then whatever the server answers within 5 s. Returns the
+    /// grpc-status of its HEADERS and whether it reset the stream (so the rest is never read).
+    /// </summary>
+    private static async Task<(string? Status, bool Reset)> RawGrpcCallAsync(Uri peer, string? secret, int declaredBytes)
+    {
+        using var tcp = new System.Net.Sockets.TcpClient();
+        await tcp.ConnectAsync(peer.Host, peer.Port);
+        var stream = tcp.GetStream();
+        static byte[] Frame(byte type, byte flags, int streamId, byte[] payload)
+        {
+            var frame = new byte[9 + payload.Length];
+            frame[0] = (byte)(payload.Length >> 16);
+            frame[1] = (byte)(payload.Length >> 8);
+            frame[2] = (byte)payload.Length;
+            frame[3] = type;
+            frame[4] = flags;
+            System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(frame.AsSpan(5), streamId);
+            payload.CopyTo(frame, 9);
+            return frame;
+        }
+
+        // HPACK "literal without indexing, new name", every name and value under 127 bytes.
+        static IEnumerable<byte> Literal(string name, string value) =>
+            new byte[] { 0, (byte)name.Length }.Concat(System.Text.Encoding.ASCII.GetBytes(name)).Append((byte)value.Length).Concat(System.Text.Encoding.ASCII.GetBytes(value));
+
+        var headers = Literal(":method", "POST").Concat(Literal(":scheme", "http")).Concat(Literal(":path", "/shortener.peer.v1.Peer/Gossip"))
+            .Concat(Literal(":authority", $"{peer.Host}:{peer.Port}")).Concat(Literal("content-type", "application/grpc")).Concat(Literal("te", "trailers"));
+        if (secret is not null)
+        {
+            headers = headers.Concat(Literal(Node.Peers.GrpcPeerTransport.SecretHeader, secret));
+        }
+
+        var data = new byte[5 + 16_000];
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(data.AsSpan(1), declaredBytes);
+        await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n").Concat(Frame(4, 0, 0, [])).Concat(Frame(1, 4, 1, [.. headers])).Concat(Frame(0, 0, 1, data)).ToArray());
+
+        string? status = null;
+        var reset = false;
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        var header = new byte[9];
+        try
+        {
+            while (!reset)
+            {
+                await stream.ReadExactlyAsync(header, timeout.Token);
+                var payload = new byte[(header[0] << 16) | (header[1] << 8) | header[2]];
+                await stream.ReadExactlyAsync(payload, timeout.Token);
+                var onStream = (System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(header.AsSpan(5)) & 0x7fffffff) == 1;
+                if (header[3] == 1 && onStream && System.Text.RegularExpressions.Regex.Match(System.Text.Encoding.ASCII.GetString(payload), "grpc-status.([0-9]+)") is { Success: true } m)
+                {
+                    status = m.Groups[1].Value;
+                }
+
+                reset |= header[3] == 3 && onStream;
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or EndOfStreamException or IOException)
+        {
+            // No more frames within the time: return what came.
+        }
+
+        return (status, reset);
     }
 
     [Fact]

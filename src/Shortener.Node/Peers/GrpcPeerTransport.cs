@@ -23,7 +23,12 @@ namespace Shortener.Node.Peers;
 public sealed class GrpcPeerTransport : IPeerTransport, IAsyncDisposable
 {
     public const string SecretHeader = "x-shortener-cluster-secret";
-    public const int MaxMessageBytes = 64 << 20;
+    /// <summary>
+    /// The largest message either side sends or takes: a Raft batch stops adding messages at 4 MiB
+    /// (<see cref="MaxBatchBytes"/>) and one message carries at most 1 MiB of entries or one
+    /// snapshot chunk, so 16 MiB leaves room; a bigger one is refused before it is buffered.
+    /// </summary>
+    public const int MaxMessageBytes = 16 << 20;
     private const int MaxBatchMessages = 1024;
     private const int MaxBatchBytes = 4 << 20;
     private const int MaxGossipInFlight = 16;

@@ -17,9 +17,16 @@ namespace Shortener.Node.Peers;
 /// The peer endpoint: a second Kestrel server, HTTP/2 only (gRPC without TLS), on the port of this
 /// node's peer URL, apart from the public API so that peer traffic meets none of the API's
 /// middleware (keys, rate limits) and clients never reach the peer protocol by accident.
+/// A call without the cluster secret is refused on its headers, before a byte of its body is read
+/// (at most a flow-control window of it ever arrives); messages are capped at what peers send
+/// (<see cref="GrpcPeerTransport.MaxMessageBytes"/>) and streams and connections are bounded.
 /// </summary>
 public sealed class PeerServer(ShardHost shards, MemberList members, MembershipService membership, ClusterSecret secret, FaultInjector faults, GossipDriver gossip, Clicks.ClickService clicks, Clocks.NodeClock clock, ILoggerFactory loggers) : IHostedService, IAsyncDisposable
 {
+    public const int MaxStreamsPerConnection = 128;
+    public const int MaxConnections = 512;
+
+    private readonly ILogger _refusals = loggers.CreateLogger<PeerServer>();
     private WebApplication? _app;
 
     public Uri? ListeningOn { get; private set; }
@@ -53,11 +60,29 @@ public sealed class PeerServer(ShardHost shards, MemberList members, MembershipS
         builder.Services.AddSingleton(clock);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
-            kestrel.Limits.Http2.MaxStreamsPerConnection = 1000;
+            // A peer keeps one Raft stream and at most 16 gossip and 64 click calls in flight on a connection.
+            kestrel.Limits.Http2.MaxStreamsPerConnection = MaxStreamsPerConnection;
+            kestrel.Limits.MaxConcurrentConnections = MaxConnections;
             var address = IPAddress.TryParse(url.Host.Trim('[', ']'), out var ip) ? ip : IPAddress.Any;
             kestrel.Listen(address, url.Port, listen => listen.Protocols = HttpProtocols.Http2);
         });
         _app = builder.Build();
+        _app.Use(async (context, next) =>
+        {
+            if (secret.Matches(context.Request.Headers[GrpcPeerTransport.SecretHeader].ToString()))
+            {
+                await next(context).ConfigureAwait(false);
+                return;
+            }
+
+            // A trailers-only gRPC answer, PERMISSION_DENIED, sent at once (ahead of the stream's
+            // reset, which tells the caller to stop sending); the body stays unread.
+            _refusals.LogDebug("Refused a peer call to {Path} from {Peer} without the cluster secret", context.Request.Path, context.Connection.RemoteIpAddress);
+            context.Response.ContentType = "application/grpc";
+            context.Response.Headers["grpc-status"] = "7";
+            context.Response.Headers["grpc-message"] = "this cluster requires its shared secret";
+            await context.Response.CompleteAsync().ConfigureAwait(false);
+        });
         _app.MapGrpcService<PeerService>();
         await _app.StartAsync(cancellationToken).ConfigureAwait(false);
         ListeningOn = url;
