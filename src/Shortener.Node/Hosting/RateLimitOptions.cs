@@ -1,8 +1,10 @@
 namespace Shortener.Node.Hosting;
 
 /// <summary>
-/// Token buckets on writes (POST, PATCH, DELETE): one per API key and one per client IP; a write
-/// needs a token from both. A rate of 0 turns that limit off.
+/// Token buckets on writes (POST, PATCH, DELETE): one per API key for requests with a valid key,
+/// and one per client network (IPv4 address or IPv6 /64) for requests without, so unauthenticated
+/// traffic cannot spend a real key's budget. A rate of 0 turns that limit off. The buckets are each
+/// node's own: a client spreading its writes over n nodes gets n times the rate.
 /// </summary>
 public sealed class RateLimitOptions
 {

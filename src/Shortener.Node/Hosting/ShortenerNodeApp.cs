@@ -365,6 +365,15 @@ public static class ShortenerNodeApp
             return RateLimitPartition.GetNoLimiter("reads");
         }
 
+        // A request with a valid key spends only its key's tokens; one without spends its client
+        // network's, in a partition of their own, so a flood of unauthenticated writes from an
+        // address cannot use up what a real key from the same address may do.
+        var key = context.User.FindFirst(ApiKeyAuthenticationHandler.KeyIdClaim)?.Value;
+        if (perKey != (key is not null))
+        {
+            return RateLimitPartition.GetNoLimiter(perKey ? "no-key" : "with-key");
+        }
+
         var limits = context.RequestServices.GetRequiredService<IOptionsMonitor<NodeOptions>>().CurrentValue.RateLimits;
         var (rate, burst) = perKey ? (limits.PerKeyPerSecond, limits.PerKeyBurst) : (limits.PerIpPerSecond, limits.PerIpBurst);
         if (rate <= 0)
@@ -372,9 +381,7 @@ public static class ShortenerNodeApp
             return RateLimitPartition.GetNoLimiter("unlimited");
         }
 
-        var partitionKey = perKey
-            ? "key:" + (context.User.FindFirst(ApiKeyAuthenticationHandler.KeyIdClaim)?.Value ?? "anonymous")
-            : "ip:" + ClientNetwork(context.Connection.RemoteIpAddress);
+        var partitionKey = perKey ? "key:" + key : "anonymous-ip:" + ClientNetwork(context.Connection.RemoteIpAddress);
         return RateLimitPartition.GetTokenBucketLimiter(partitionKey, _ => new TokenBucketRateLimiterOptions
         {
             TokenLimit = Math.Max(burst, 1),
