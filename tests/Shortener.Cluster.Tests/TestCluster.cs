@@ -107,6 +107,7 @@ public sealed class TestCluster : IAsyncDisposable
             "--urls", member.HttpUrl,
             "--peer-url", member.PeerUrl,
             "--join", Topology.Member(seed)!.PeerUrl,
+            "--allow-faults",
         ];
         Start(member.Id);
     }

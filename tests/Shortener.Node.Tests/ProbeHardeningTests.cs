@@ -105,4 +105,24 @@ public sealed class ProbeHardeningTests : IAsyncLifetime
         Assert.Equal("urn:shortener:problem:malformed-request", problem.GetProperty("type").GetString());
         Assert.Contains("not a node id", problem.GetProperty("detail").GetString());
     }
+
+    [Fact]
+    public async Task Fault_injection_is_off_unless_the_node_allows_it()
+    {
+        using var dir = new TempDirectory();
+        await using var node = await TestNode.StartAsync(dir.Path, new Dictionary<string, string?> { ["Shortener:AllowFaults"] = null });
+        foreach (var response in new[]
+        {
+            await node.Client.PostAsync("/admin/v1/faults", TestNode.Json("""{"action":"pause","scope":"node","forSeconds":5}""")),
+            await node.Client.DeleteAsync("/admin/v1/faults"),
+        })
+        {
+            Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+            Assert.Contains("--allow-faults", (await LinkApiTests.ProblemAsync(response)).GetProperty("detail").GetString());
+        }
+
+        // Nothing was paused: it still writes.
+        Assert.Equal(HttpStatusCode.Created, (await node.Client.PostAsync("/api/v1/links", TestNode.Json("""{"url":"https://example.com"}"""))).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await _node.Client.DeleteAsync("/admin/v1/faults")).StatusCode);
+    }
 }

@@ -39,6 +39,7 @@ public sealed class TestNode : IAsyncDisposable
             ["Shortener:DataDir"] = dataDir,
             ["Shortener:ApiKey"] = withKey ? Key : null,
             ["Logging:LogLevel:Default"] = "Warning",
+            ["Shortener:AllowFaults"] = "true",
         };
         foreach (var (k, v) in settings ?? new Dictionary<string, string?>())
         {

@@ -128,7 +128,7 @@ public sealed class LocalClusterLayout
 
     private static string NodeDir(string dataDir, ulong id) => Path.Combine(dataDir, "node-" + id.ToString(CultureInfo.InvariantCulture));
 
-    /// <summary>The `shortener serve` arguments for member <paramref name="id"/>.</summary>
+    /// <summary>The `shortener serve` arguments for member <paramref name="id"/> (a local cluster takes injected faults).</summary>
     public IReadOnlyList<string> ServeArguments(ulong id)
     {
         var member = Topology.Member(id) ?? throw new ArgumentOutOfRangeException(nameof(id), id, "not a member");
@@ -141,6 +141,7 @@ public sealed class LocalClusterLayout
             "--urls", member.HttpUrl,
             "--peer-url", member.PeerUrl,
             "--topology", TopologyPath,
+            "--allow-faults",
         ];
     }
 
@@ -154,6 +155,7 @@ public sealed class LocalClusterLayout
         "--urls", member.HttpUrl,
         "--peer-url", member.PeerUrl,
         "--join", seedPeerUrl,
+        "--allow-faults",
     ];
 
     /// <summary>Environment for a node process: the API key and the cluster secret (kept out of the process list).</summary>

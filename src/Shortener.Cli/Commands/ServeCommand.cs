@@ -25,9 +25,10 @@ public static class ServeCommand
         var join = new Option<string?>("--join") { Description = "Peer URL of any member of a running cluster to join at first start; add this node first with `shortener cluster add-node`" };
         var shards = new Option<int?>("--shards") { Description = "Shards of a new cluster of one (default 16)" };
         var parent = new Option<int?>("--exit-with-parent") { Description = "Stop when the process with this id exits", Hidden = true };
+        var allowFaults = new Option<bool>("--allow-faults") { Description = "Take injected faults (partitions, delay, loss, pause) at /admin/v1/faults and from peers; for testing only, off by default" };
         var command = new Command("serve", "Run one Shortener node: the API, the redirects, /metrics and /openapi/v1.json; alone, or as a member of a cluster (cluster secret in SHORTENER_CLUSTER_SECRET)")
         {
-            data, urls, publicUrl, id, dc, peerUrl, topology, join, shards, parent,
+            data, urls, publicUrl, id, dc, peerUrl, topology, join, shards, parent, allowFaults,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -70,6 +71,11 @@ public static class ServeCommand
             if (parse.GetValue(join) is { } seed)
             {
                 overrides[$"{ClusterOptions.Section}:Join"] = seed;
+            }
+
+            if (parse.GetValue(allowFaults))
+            {
+                overrides[$"{NodeOptions.Section}:AllowFaults"] = "true";
             }
 
             if (parse.GetValue(shards) is { } count)

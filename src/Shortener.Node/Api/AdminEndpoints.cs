@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Options;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -61,9 +62,10 @@ public static class AdminEndpoints
             .WithSummary("Partition, delay, drop or pause (on every node, or scope=node for this one); forSeconds makes it heal itself")
             .Accepts<FaultSpec>("application/json")
             .Produces<IReadOnlyList<FaultOutcome>>()
-            .ProducesProblem(400).ProducesProblem(422);
+            .ProducesProblem(400).ProducesProblem(404).ProducesProblem(422);
 
-        admin.MapDelete("/faults", async (FaultInjector faults, CancellationToken ct) => Results.Ok(await faults.ApplyAsync(new FaultSpec { Action = "heal" }, ct)))
+        admin.MapDelete("/faults", async (FaultInjector faults, IOptions<NodeOptions> options, CancellationToken ct) =>
+                FaultsOff(options) ?? Results.Ok(await faults.ApplyAsync(new FaultSpec { Action = "heal" }, ct)))
             .WithName("HealFaults")
             .WithSummary("Heal every injected fault on every node it can reach")
             .Produces<IReadOnlyList<FaultOutcome>>();
@@ -124,8 +126,18 @@ public static class AdminEndpoints
         return Results.Accepted(value: new { shard, from = members.Self, to = request.To });
     }
 
-    private static async Task<IResult> InjectFaultAsync(HttpContext context, FaultInjector faults)
+    /// <summary>A 404 when this node takes no injected faults (it was not started with --allow-faults), else null.</summary>
+    private static IResult? FaultsOff(IOptions<NodeOptions> options) => options.Value.AllowFaults
+        ? null
+        : Problems.Result(ProblemKind.NotFound, "fault injection is off on this node: start it with --allow-faults (shortener up does) to test with faults");
+
+    private static async Task<IResult> InjectFaultAsync(HttpContext context, FaultInjector faults, IOptions<NodeOptions> options)
     {
+        if (FaultsOff(options) is { } off)
+        {
+            return off;
+        }
+
         var body = await JsonBody.ReadBytesAsync(context, 16 * 1024);
         if (body.Problem is not null)
         {

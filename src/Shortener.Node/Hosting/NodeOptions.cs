@@ -27,4 +27,11 @@ public sealed class NodeOptions
     public int MaxRequestBodyBytes { get; set; } = 64 * 1024;
 
     public RateLimitOptions RateLimits { get; set; } = new();
+
+    /// <summary>
+    /// Whether this node takes injected faults (POST/DELETE /admin/v1/faults and the peers' fan-out):
+    /// off unless the node runs with --allow-faults, which `shortener up` passes for a local
+    /// cluster, so a production node cannot be partitioned by anyone holding a key.
+    /// </summary>
+    public bool AllowFaults { get; set; }
 }

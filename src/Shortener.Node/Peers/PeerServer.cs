@@ -21,7 +21,7 @@ namespace Shortener.Node.Peers;
 /// (at most a flow-control window of it ever arrives); messages are capped at what peers send
 /// (<see cref="GrpcPeerTransport.MaxMessageBytes"/>) and streams and connections are bounded.
 /// </summary>
-public sealed class PeerServer(ShardHost shards, MemberList members, MembershipService membership, ClusterSecret secret, FaultInjector faults, GossipDriver gossip, Clicks.ClickService clicks, Clocks.NodeClock clock, ILoggerFactory loggers) : IHostedService, IAsyncDisposable
+public sealed class PeerServer(ShardHost shards, MemberList members, MembershipService membership, ClusterSecret secret, FaultInjector faults, GossipDriver gossip, Clicks.ClickService clicks, Clocks.NodeClock clock, Microsoft.Extensions.Options.IOptions<NodeOptions> nodeOptions, ILoggerFactory loggers) : IHostedService, IAsyncDisposable
 {
     public const int MaxStreamsPerConnection = 128;
     public const int MaxConnections = 512;
@@ -58,6 +58,7 @@ public sealed class PeerServer(ShardHost shards, MemberList members, MembershipS
         builder.Services.AddSingleton(gossip);
         builder.Services.AddSingleton(clicks);
         builder.Services.AddSingleton(clock);
+        builder.Services.AddSingleton(nodeOptions);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             // A peer keeps one Raft stream and at most 16 gossip and 64 click calls in flight on a connection.

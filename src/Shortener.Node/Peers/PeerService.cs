@@ -11,7 +11,7 @@ using Shortener.Node.Shards;
 namespace Shortener.Node.Peers;
 
 /// <summary>The gRPC side peers call: Raft streams into the shards, gossip, the click store, joins and fault fan-out. Calls without the cluster secret are refused.</summary>
-public sealed class PeerService(ShardHost shards, MembershipService membership, ClusterSecret secret, FaultInjector faults, GossipDriver gossip, Clicks.ClickService clicks, NodeClock clock, IHostApplicationLifetime lifetime, ILogger<PeerService> logger) : Peer.PeerBase
+public sealed class PeerService(ShardHost shards, MembershipService membership, ClusterSecret secret, FaultInjector faults, GossipDriver gossip, Clicks.ClickService clicks, NodeClock clock, IHostApplicationLifetime lifetime, Microsoft.Extensions.Options.IOptions<Hosting.NodeOptions> options, ILogger<PeerService> logger) : Peer.PeerBase
 {
     public override async Task<RaftStreamClosed> Raft(IAsyncStreamReader<RaftBatch> requestStream, ServerCallContext context)
     {
@@ -39,6 +39,11 @@ public sealed class PeerService(ShardHost shards, MembershipService membership, 
     public override async Task<FaultReply> InjectFault(FaultRequest request, ServerCallContext context)
     {
         Authorize(context);
+        if (!options.Value.AllowFaults)
+        {
+            throw new RpcException(new Status(StatusCode.FailedPrecondition, "fault injection is off on this node (it was not started with --allow-faults)"));
+        }
+
         var reply = await faults.ApplyLocalAsync(request.Json).ConfigureAwait(false);
         return new FaultReply { Json = reply };
     }
