@@ -172,6 +172,62 @@ public sealed class NodeLifecycleTests : IDisposable
     }
 
     [Fact]
+    public async Task Reads_without_a_key_are_local_limited_per_client_and_only_trusted_proxies_name_the_client()
+    {
+        await using var node = await TestNode.StartAsync(_dir.Path, new Dictionary<string, string?>
+        {
+            ["Shortener:RateLimits:AnonymousReadsPerSecond"] = "1",
+            ["Shortener:RateLimits:AnonymousReadsBurst"] = "2",
+            ["Shortener:TrustedProxies:0"] = "127.0.0.0/8",
+        });
+        var code = await CreateAsync(node, """{"url":"https://example.com/read"}""");
+
+        // Linearizable needs a key; without one the read is local.
+        var linearizable = await node.Anonymous.GetAsync($"/api/v1/links/{code}?consistency=linearizable");
+        Assert.Equal(HttpStatusCode.Unauthorized, linearizable.StatusCode);
+        Assert.Contains("needs an API key", (await LinkApiTests.ProblemAsync(linearizable)).GetProperty("detail").GetString());
+
+        // Each forwarded client has its own bucket (burst 2): the third read of one is refused, the other's still pass.
+        async Task<HttpStatusCode> ReadAs(string client)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, $"/api/v1/links/{code}");
+            request.Headers.Add("X-Forwarded-For", client);
+            return (await node.Anonymous.SendAsync(request)).StatusCode;
+        }
+
+        Assert.Equal([HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.TooManyRequests], [await ReadAs("203.0.113.7"), await ReadAs("203.0.113.7"), await ReadAs("203.0.113.7")]);
+        Assert.Equal(HttpStatusCode.OK, await ReadAs("198.51.100.9"));
+
+        // A key's reads, and redirects, are not limited.
+        for (var i = 0; i < 5; i++)
+        {
+            Assert.Equal(HttpStatusCode.OK, (await node.Client.GetAsync($"/api/v1/links/{code}")).StatusCode);
+            Assert.Equal(HttpStatusCode.Found, (await node.Anonymous.GetAsync($"/{code}")).StatusCode);
+        }
+    }
+
+    [Fact]
+    public async Task X_forwarded_for_from_an_untrusted_address_is_ignored()
+    {
+        await using var node = await TestNode.StartAsync(_dir.Path, new Dictionary<string, string?>
+        {
+            ["Shortener:RateLimits:AnonymousReadsPerSecond"] = "1",
+            ["Shortener:RateLimits:AnonymousReadsBurst"] = "2",
+        });
+        var code = await CreateAsync(node, """{"url":"https://example.com/spoof"}""");
+        var statuses = new List<HttpStatusCode>();
+        foreach (var client in new[] { "203.0.113.1", "203.0.113.2", "203.0.113.3" })
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, $"/api/v1/links/{code}");
+            request.Headers.Add("X-Forwarded-For", client);
+            statuses.Add((await node.Anonymous.SendAsync(request)).StatusCode);
+        }
+
+        // Loopback is not a configured proxy: the header picks no bucket, all three share one.
+        Assert.Equal(HttpStatusCode.TooManyRequests, statuses[2]);
+    }
+
+    [Fact]
     public async Task Operations_endpoints_answer()
     {
         await using var node = await TestNode.StartAsync(_dir.Path);

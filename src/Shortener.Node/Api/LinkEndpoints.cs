@@ -47,9 +47,9 @@ public static class LinkEndpoints
 
         links.MapGet("/{code}", GetAsync)
             .WithName("GetLink")
-            .WithSummary("Read one link; consistency=linearizable (default) or local")
+            .WithSummary("Read one link; consistency=linearizable (the default with an API key; needs one) or local (the default without)")
             .Produces<LinkResponse>()
-            .ProducesProblem(400).ProducesProblem(404).ProducesProblem(410).ProducesProblem(503);
+            .ProducesProblem(400).ProducesProblem(401).ProducesProblem(404).ProducesProblem(410).ProducesProblem(429).ProducesProblem(503);
 
         links.MapPatch("/{code}", UpdateAsync)
             .RequireAuthorization()
@@ -213,18 +213,24 @@ public static class LinkEndpoints
 
     private static async Task<IResult> GetAsync(string code, HttpContext context, LinkService service, NodeAddresses addresses)
     {
+        // A linearizable read makes the shard's leader confirm its leadership with a quorum: for
+        // key holders (their default); a read without a key is answered from this node's replica.
         var consistency = context.Request.Query["consistency"].ToString();
+        var keyed = context.User.HasClaim(c => c.Type == Security.ApiKeyAuthenticationHandler.KeyIdClaim);
         Link? link;
         switch (consistency)
         {
-            case "" or "linearizable":
+            case "linearizable" when !keyed:
+                return Problems.Result(ProblemKind.Unauthorized, "consistency=linearizable needs an API key (X-Api-Key); without one, reads are answered from this node's replica (consistency=local)");
+            case "linearizable":
+            case "" when keyed:
                 link = await service.GetLinearizableAsync(code, context.RequestAborted);
                 break;
-            case "local":
+            case "local" or "":
                 link = service.Get(code);
                 break;
             default:
-                return Problems.Result(ProblemKind.MalformedRequest, "consistency must be linearizable (the default) or local");
+                return Problems.Result(ProblemKind.MalformedRequest, "consistency must be linearizable (the default with an API key) or local (the default without)");
         }
 
         if (link is null)

@@ -34,4 +34,11 @@ public sealed class NodeOptions
     /// cluster, so a production node cannot be partitioned by anyone holding a key.
     /// </summary>
     public bool AllowFaults { get; set; }
+
+    /// <summary>
+    /// Reverse proxies (IP addresses or CIDR networks) whose X-Forwarded-For is believed: a request
+    /// from one of them counts as its forwarded client's for rate limits. From anyone else the
+    /// header is ignored (loopback included), so a client cannot pick its own bucket.
+    /// </summary>
+    public List<string> TrustedProxies { get; set; } = [];
 }

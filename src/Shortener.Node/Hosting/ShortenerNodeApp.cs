@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -69,6 +70,14 @@ public static class ShortenerNodeApp
     public static WebApplication Build(WebApplicationBuilder builder)
     {
         var app = builder.Build();
+
+        // X-Forwarded-For from the configured proxies only (rate limits key on the client it names).
+        // With none configured the middleware stays out: given empty lists it believes everyone.
+        if (app.Services.GetRequiredService<IOptions<NodeOptions>>().Value.TrustedProxies.Count > 0)
+        {
+            app.UseForwardedHeaders();
+        }
+
         // Errors become problems twice over: outside the redirect path (which has no activity) and
         // again inside the request activity, so an API error's body and log line carry its trace id.
         app.UseExceptionHandler(errors => errors.Run(WriteErrorProblem));
@@ -320,6 +329,33 @@ public static class ShortenerNodeApp
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
         services.AddAuthorization();
         services.AddRateLimiter(ConfigureRateLimiting);
+        services.AddOptions<ForwardedHeadersOptions>().Configure<IOptions<NodeOptions>>((forwarded, node) =>
+        {
+            forwarded.ForwardedHeaders = ForwardedHeaders.XForwardedFor;
+            forwarded.ForwardLimit = 1;
+
+            // The defaults believe loopback; here only what the operator named is believed.
+            forwarded.KnownProxies.Clear();
+            forwarded.KnownIPNetworks.Clear();
+#pragma warning disable ASPDEPR005 // the obsolete list still holds the default loopback network and is still consulted
+            forwarded.KnownNetworks.Clear();
+#pragma warning restore ASPDEPR005
+            foreach (var proxy in node.Value.TrustedProxies)
+            {
+                if (System.Net.IPNetwork.TryParse(proxy, out var network))
+                {
+                    forwarded.KnownIPNetworks.Add(network);
+                }
+                else if (IPAddress.TryParse(proxy, out var address))
+                {
+                    forwarded.KnownProxies.Add(address);
+                }
+                else
+                {
+                    throw new OptionsValidationException(NodeOptions.Section, typeof(NodeOptions), [$"Shortener:TrustedProxies: '{proxy}' is neither an IP address nor a CIDR network"]);
+                }
+            }
+        });
 
         services.AddMetrics();
         var otel = services.AddOpenTelemetry()
@@ -353,36 +389,43 @@ public static class ShortenerNodeApp
             var retryAfter = rejected.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : TimeSpan.FromSeconds(1);
             var seconds = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds));
             rejected.HttpContext.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            await Problems.Write(rejected.HttpContext, ProblemKind.RateLimited, $"too many writes; retry after {seconds} s");
+            await Problems.Write(rejected.HttpContext, ProblemKind.RateLimited, $"too many requests; retry after {seconds} s");
         };
     }
 
     private static RateLimitPartition<string> Partition(HttpContext context, bool perKey)
     {
         var method = context.Request.Method;
+        var key = context.User.FindFirst(ApiKeyAuthenticationHandler.KeyIdClaim)?.Value;
+        var limits = context.RequestServices.GetRequiredService<IOptionsMonitor<NodeOptions>>().CurrentValue.RateLimits;
         if (HttpMethods.IsGet(method) || HttpMethods.IsHead(method) || HttpMethods.IsOptions(method))
         {
-            return RateLimitPartition.GetNoLimiter("reads");
+            // Reads of the API without a key, per client network (a key's reads, health, metrics
+            // and the dashboard are not limited; redirects never reach this).
+            return key is null && !perKey && limits.AnonymousReadsPerSecond > 0 && context.Request.Path.StartsWithSegments("/api")
+                ? TokenBucket("anonymous-read:" + ClientNetwork(context.Connection.RemoteIpAddress), limits.AnonymousReadsPerSecond, limits.AnonymousReadsBurst)
+                : RateLimitPartition.GetNoLimiter("reads");
         }
 
         // A request with a valid key spends only its key's tokens; one without spends its client
         // network's, in a partition of their own, so a flood of unauthenticated writes from an
         // address cannot use up what a real key from the same address may do.
-        var key = context.User.FindFirst(ApiKeyAuthenticationHandler.KeyIdClaim)?.Value;
         if (perKey != (key is not null))
         {
             return RateLimitPartition.GetNoLimiter(perKey ? "no-key" : "with-key");
         }
 
-        var limits = context.RequestServices.GetRequiredService<IOptionsMonitor<NodeOptions>>().CurrentValue.RateLimits;
         var (rate, burst) = perKey ? (limits.PerKeyPerSecond, limits.PerKeyBurst) : (limits.PerIpPerSecond, limits.PerIpBurst);
         if (rate <= 0)
         {
             return RateLimitPartition.GetNoLimiter("unlimited");
         }
 
-        var partitionKey = perKey ? "key:" + key : "anonymous-ip:" + ClientNetwork(context.Connection.RemoteIpAddress);
-        return RateLimitPartition.GetTokenBucketLimiter(partitionKey, _ => new TokenBucketRateLimiterOptions
+        return TokenBucket(perKey ? "key:" + key : "anonymous-ip:" + ClientNetwork(context.Connection.RemoteIpAddress), rate, burst);
+    }
+
+    private static RateLimitPartition<string> TokenBucket(string partitionKey, int rate, int burst) =>
+        RateLimitPartition.GetTokenBucketLimiter(partitionKey, _ => new TokenBucketRateLimiterOptions
         {
             TokenLimit = Math.Max(burst, 1),
             TokensPerPeriod = rate,
@@ -390,7 +433,6 @@ public static class ShortenerNodeApp
             QueueLimit = 0,
             AutoReplenishment = true,
         });
-    }
 
     /// <summary>
     /// The unit a per-IP limit applies to: the IPv4 address, or the /64 of an IPv6 address (one
