@@ -50,6 +50,13 @@ public sealed class ClusterOptions
     /// <summary>How long a write or a linearizable read waits for its shard before it is answered 503.</summary>
     public int RequestTimeoutMs { get; set; } = 5000;
 
+    /// <summary>
+    /// How long a write waits to apply, with no change of leader, before it is proposed again
+    /// under the same proposal id (the apply drops the duplicate): what a proposal lost on its way
+    /// to the leader costs.
+    /// </summary>
+    public int ReproposeMs { get; set; } = 2000;
+
     /// <summary>Applied entries after which a shard snapshots its state and compacts its log.</summary>
     public int SnapshotEntries { get; set; } = 10_000;
 

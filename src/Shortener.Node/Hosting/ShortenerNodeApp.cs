@@ -194,8 +194,8 @@ public static class ShortenerNodeApp
     {
         var services = builder.Services;
         services.AddOptions<ClusterOptions>().Bind(builder.Configuration.GetSection(ClusterOptions.Section)).Validate(
-            o => o.NodeId > 0 && o.TickMs >= 10 && o.ElectionTicks > o.HeartbeatTicks && o.HeartbeatTicks >= 1 && o.RequestTimeoutMs >= 100 && o.SnapshotEntries >= 10 && o.PeerQueueCapacity >= 16 && o.Shards is >= 1 and <= 1024,
-            "Cluster options out of range: NodeId > 0, TickMs >= 10, ElectionTicks > HeartbeatTicks >= 1, RequestTimeoutMs >= 100, SnapshotEntries >= 10, PeerQueueCapacity >= 16, Shards 1..1024");
+            o => o.NodeId > 0 && o.TickMs >= 10 && o.ElectionTicks > o.HeartbeatTicks && o.HeartbeatTicks >= 1 && o.RequestTimeoutMs >= 100 && o.ReproposeMs >= o.TickMs && o.SnapshotEntries >= 10 && o.PeerQueueCapacity >= 16 && o.Shards is >= 1 and <= 1024,
+            "Cluster options out of range: NodeId > 0, TickMs >= 10, ElectionTicks > HeartbeatTicks >= 1, RequestTimeoutMs >= 100, ReproposeMs >= TickMs, SnapshotEntries >= 10, PeerQueueCapacity >= 16, Shards 1..1024");
         services.AddOptions<NodeOptions>().Bind(builder.Configuration.GetSection(NodeOptions.Section)).Validate(
             o => o.CodeLength is >= 5 and <= 10 && o.CodeBlockSize >= 1 && o.RedirectCacheCapacity >= 100 && o.MaxRequestBodyBytes >= 1024,
             "Shortener options out of range: CodeLength 5..10, CodeBlockSize >= 1, RedirectCacheCapacity >= 100, MaxRequestBodyBytes >= 1024");

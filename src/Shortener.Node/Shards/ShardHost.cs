@@ -93,6 +93,7 @@ public sealed class ShardHost : IAsyncDisposable
                     ElectionTicks = options.ElectionTicks,
                     HeartbeatTicks = options.HeartbeatTicks,
                     RequestTimeout = TimeSpan.FromMilliseconds(options.RequestTimeoutMs),
+                    ReproposeInterval = TimeSpan.FromMilliseconds(options.ReproposeMs),
                     SnapshotEntries = options.SnapshotEntries,
                     SnapshotKeepEntries = options.SnapshotKeepEntries,
                     Journal = journal,
