@@ -121,6 +121,23 @@ public sealed class ScenarioCommandTests(ITestOutputHelper output)
         }
     }
 
+    [Fact]
+    public async Task A_cluster_whose_nodes_take_no_faults_is_refused_with_the_reason_and_left_alone()
+    {
+        await using var cluster = await TestCluster.StartAsync(nodes: 3, shards: 2, environment: NoRateLimits, allowFaults: false);
+        var url = cluster.Topology.Member(1)!.HttpUrl;
+        var (exit, _, stderr) = await RunAsync("scenario", "eleven-seconds", "--server", url, "--api-key", cluster.Layout.ApiKey, "--for", "2s", "--links", "20", "--workers", "1");
+        Assert.Equal(1, exit);
+        Assert.Contains("takes no injected faults: the cluster's nodes must run with --allow-faults", stderr);
+
+        (exit, _, stderr) = await RunAsync("fault", "partition", "--isolate", "dc3", "--for", "5s", "--server", url, "--api-key", cluster.Layout.ApiKey);
+        Assert.NotEqual(0, exit);
+        Assert.Contains("--allow-faults", stderr);
+
+        Assert.Equal("none", (await cluster.RequireViewAsync(1)).Faults);
+        await cluster.CreateAsync(2, "https://example.com/untouched");
+    }
+
     /// <summary>What every scenario must find, whatever it did.</summary>
     private static void AssertInvariants(JsonElement findings)
     {

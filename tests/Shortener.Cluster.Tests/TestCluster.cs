@@ -50,7 +50,10 @@ public sealed class TestCluster : IAsyncDisposable
     public IEnumerable<ulong> Ids => Topology.Members.Select(m => m.Id);
 
     /// <param name="network">Run node i in its own namespace of this network, at its own address (default: all on 127.0.0.1).</param>
-    public static async Task<TestCluster> StartAsync(int nodes, int dcs = 3, int shards = 8, IReadOnlyDictionary<string, string>? environment = null, NamespaceNetwork? network = null)
+    /// <param name="allowFaults">Whether the nodes take injected faults (`serve --allow-faults`, as `up` starts them).</param>
+    private bool _allowFaults = true;
+
+    public static async Task<TestCluster> StartAsync(int nodes, int dcs = 3, int shards = 8, IReadOnlyDictionary<string, string>? environment = null, NamespaceNetwork? network = null, bool allowFaults = true)
     {
         var dir = new TempDirectory();
         var ports = network is null ? FreePorts(2 * nodes) : Enumerable.Range(0, 2 * nodes).Select(i => i % 2 == 0 ? 8080 : 9080).ToArray();
@@ -66,7 +69,7 @@ public sealed class TestCluster : IAsyncDisposable
             42,
             7);
         var layout = LocalClusterLayout.OpenOrCreate(dir.Path, () => topology, apiKey: null, secret: null);
-        var cluster = new TestCluster(dir, layout, environment ?? new Dictionary<string, string>(), network);
+        var cluster = new TestCluster(dir, layout, environment ?? new Dictionary<string, string>(), network) { _allowFaults = allowFaults };
         foreach (var id in cluster.Ids)
         {
             cluster.Start(id);
@@ -80,8 +83,11 @@ public sealed class TestCluster : IAsyncDisposable
 
     public NodeProcess Process(ulong id) => _processes[id];
 
-    public void Start(ulong id) =>
-        _processes[id] = NodeProcess.Start(id, _joined.TryGetValue(id, out var joined) ? joined : Layout.ServeArguments(id), Environment(), Path.Combine(Layout.NodeDataDir(id), "node.log"), _network?.Wrapper((int)id));
+    public void Start(ulong id)
+    {
+        var arguments = _joined.TryGetValue(id, out var joined) ? joined : Layout.ServeArguments(id);
+        _processes[id] = NodeProcess.Start(id, _allowFaults ? arguments : arguments.Where(a => a != "--allow-faults").ToList(), Environment(), Path.Combine(Layout.NodeDataDir(id), "node.log"), _network?.Wrapper((int)id));
+    }
 
     /// <summary>Adds a member on new loopback ports through <paramref name="via"/>'s admin API (the answer is returned as is).</summary>
     public async Task<(HttpResponseMessage Response, ClusterMember Member)> AddMemberAsync(ulong via, ulong id, string dc)

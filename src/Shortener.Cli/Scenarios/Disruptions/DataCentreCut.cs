@@ -26,12 +26,8 @@ public sealed class DataCentreCut(string? dc, TimeSpan duration) : Disruption(du
         _isolated = context.Target.NodesIn(cut);
         _majorityNode = context.Target.DcOf.Where(d => d.Value != cut).Select(d => d.Key).Min();
         await context.SayAsync($"cutting {cut} off (node {string.Join(", ", _isolated)}) for {Duration.TotalSeconds:0.#} s...");
-        var (status, body) = await context.Client.FaultAsync(_majorityNode, new { action = "partition", isolate = new[] { cut }, scope = "cluster", forSeconds = (Duration + SafetyHeal).TotalSeconds }, cancellationToken);
         _sent = true;
-        if (status != 200)
-        {
-            throw new ScenarioException($"node {_majorityNode} refused the partition: {status} {body}");
-        }
+        await InjectAsync(context, _majorityNode, new { action = "partition", isolate = new[] { cut }, scope = "cluster", forSeconds = (Duration + SafetyHeal).TotalSeconds }, "partition", cancellationToken);
 
         return new DisruptionStarted($"{cut} cut off from the other data centres for {Duration.TotalSeconds:0.#} s", cut, _isolated, []);
     }

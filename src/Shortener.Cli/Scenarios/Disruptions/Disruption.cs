@@ -26,6 +26,20 @@ public abstract class Disruption(TimeSpan duration)
     /// done, with no waiting.
     /// </summary>
     public abstract Task<DisruptionEnded> EndAsync(ScenarioContext context, bool stopping);
+
+    /// <summary>Sends a fault to a node (POST /admin/v1/faults); a refusal becomes a <see cref="ScenarioException"/> that says why.</summary>
+    protected static async Task InjectAsync(ScenarioContext context, ulong node, object spec, string what, CancellationToken cancellationToken)
+    {
+        var (status, body) = await context.Client.FaultAsync(node, spec, cancellationToken);
+        if (status == 200)
+        {
+            return;
+        }
+
+        throw new ScenarioException(status == 404 && body.Contains("--allow-faults", StringComparison.Ordinal)
+            ? $"node {node} takes no injected faults: the cluster's nodes must run with --allow-faults for a scenario (shortener up starts them so)"
+            : $"node {node} refused the {what}: {status} {body}");
+    }
 }
 
 /// <summary>

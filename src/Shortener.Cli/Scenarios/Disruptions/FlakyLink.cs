@@ -30,13 +30,8 @@ public sealed class FlakyLink(string? dc, TimeSpan duration) : Disruption(durati
         await context.SayAsync($"the link between node {a} ({from}) and node {b} ({to}) drops {LossRate * 100:0}% of messages each way for {Duration.TotalSeconds:0.#} s...");
         foreach (var (self, peer) in new[] { (a, b), (b, a) })
         {
-            var (status, body) = await context.Client.FaultAsync(self, new { action = "loss", scope = "node", peers = new[] { peer }, rate = LossRate, forSeconds = (Duration + SafetyHeal).TotalSeconds }, cancellationToken);
-            if (status != 200)
-            {
-                throw new ScenarioException($"node {self} refused the loss fault: {status} {body}");
-            }
-
             _applied.Add(self);
+            await InjectAsync(context, self, new { action = "loss", scope = "node", peers = new[] { peer }, rate = LossRate, forSeconds = (Duration + SafetyHeal).TotalSeconds }, "loss fault", cancellationToken);
         }
 
         return new DisruptionStarted($"the link between node {a} ({from}) and node {b} ({to}) dropping {LossRate * 100:0}% of messages each way for {Duration.TotalSeconds:0.#} s", $"{from}-{to}", [a, b], []);

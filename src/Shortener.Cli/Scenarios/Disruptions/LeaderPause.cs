@@ -35,12 +35,8 @@ public sealed class LeaderPause(TimeSpan duration) : Disruption(duration)
         }
 
         await context.SayAsync($"pausing {what} (its pause fault) for {Duration.TotalSeconds:0.#} s...");
-        var (status, body) = await context.Client.FaultAsync(node, new { action = "pause", scope = "node", forSeconds = (Duration + SafetyResume).TotalSeconds }, cancellationToken);
         _faultSent = true;
-        if (status != 200)
-        {
-            throw new ScenarioException($"node {node} refused the pause: {status} {body}");
-        }
+        await InjectAsync(context, node, new { action = "pause", scope = "node", forSeconds = (Duration + SafetyResume).TotalSeconds }, "pause", cancellationToken);
 
         return new DisruptionStarted($"{what} paused by its pause fault for {Duration.TotalSeconds:0.#} s, then resumed", dc, [node], []);
     }
