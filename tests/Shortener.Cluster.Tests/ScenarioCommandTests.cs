@@ -77,6 +77,9 @@ public sealed class ScenarioCommandTests(ITestOutputHelper output)
         Assert.Equal(JsonValueKind.Number, findings.GetProperty("replacementCaughtUpSeconds").ValueKind);
         Assert.True(findings.GetProperty("writesAcknowledgedOnMajoritySideDuringDisruption").GetInt32() > 0, "no write was acknowledged while the node was gone");
 
+        // The dead node's clients had their connections refused: nothing left, so refused, not in doubt.
+        Assert.True(findings.GetProperty("writesRefusedOnCutOffSide").GetInt32() > 0, "no write to the dead node was refused");
+
         // The replacement reads every link and counts every click; the lost node is asked nothing.
         var totals = findings.GetProperty("clickTotalsByNode").EnumerateObject().Select(p => p.Name).ToList();
         Assert.Equal(["1", "2", "4"], totals);

@@ -207,6 +207,14 @@ public sealed class NodeLifecycleTests : IDisposable
     }
 
     [Fact]
+    public async Task A_trusted_proxy_that_is_neither_an_address_nor_a_network_stops_the_start_with_the_reason()
+    {
+        var error = await Assert.ThrowsAsync<Microsoft.Extensions.Options.OptionsValidationException>(() =>
+            TestNode.StartAsync(_dir.Path, new Dictionary<string, string?> { ["Shortener:TrustedProxies:0"] = "proxy.internal" }));
+        Assert.Contains("Shortener:TrustedProxies: 'proxy.internal' is neither an IP address nor a CIDR network", error.Message);
+    }
+
+    [Fact]
     public async Task X_forwarded_for_from_an_untrusted_address_is_ignored()
     {
         await using var node = await TestNode.StartAsync(_dir.Path, new Dictionary<string, string?>

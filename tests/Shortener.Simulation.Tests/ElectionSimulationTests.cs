@@ -23,10 +23,10 @@ public sealed class ElectionSimulationTests
             // Raft: one leader per term, a linearizable history, and no Raft property broken. A
             // leader cut off from its quorum may believe it leads for a moment (until
             // check-quorum), but it cannot commit.
-            Assert.False(raft.SplitBrain, $"seed {seed}: {string.Join("; ", raft.Notes)}");
+            Assert.False(raft.SplitBrain, $"seed {seed}: {string.Join("; ", raft.Violations)}");
             Assert.Equal(0, raft.TermsWithTwoLeaders);
             Assert.True(raft.Linearizable);
-            Assert.Empty(raft.Notes);
+            Assert.Empty(raft.Violations);
             Assert.True(raft.WritesAcknowledged > 0);
             Assert.True(raft.TwoLeadersMs < bully.TwoLeadersMs);
         }

@@ -51,7 +51,7 @@ public static class SimElectionCommand
                     var report = ElectionSimulation.Run(a, s, parse.GetValue(nodes));
                     reports.Add(report);
                     output.WriteLine(Line(report));
-                    foreach (var note in report.Notes.Take(3))
+                    foreach (var note in report.Violations.Concat(report.Notes).Take(3))
                     {
                         output.WriteLine("  " + note);
                     }
@@ -65,7 +65,7 @@ public static class SimElectionCommand
             }
 
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{list.Count} seed(s) in {clock.Elapsed.TotalSeconds:F1} s"));
-            var raftFailed = reports.Any(r => r.Algorithm == ElectionAlgorithm.Raft && (r.SplitBrain || r.Notes.Count > 0));
+            var raftFailed = reports.Any(r => r.Algorithm == ElectionAlgorithm.Raft && (r.SplitBrain || r.Violations.Count > 0));
             return raftFailed ? 1 : 0;
         });
         return command;

@@ -50,9 +50,7 @@ public sealed class ScenarioContext(ScenarioTarget target, ScenarioClient client
     /// <summary>The node that led the most shards in the last two seconds, and those shards.</summary>
     public (ulong Node, IReadOnlyList<int> Shards) BusiestLeader()
     {
-        var recent = leaders.Samples.Where(s => s.AtMs >= client.NowMs - 2000 && s.IsLeader)
-            .GroupBy(s => s.Shard).Select(g => g.MaxBy(s => (s.Term, s.AtMs))!).ToList();
-        var busiest = recent.GroupBy(s => s.Node).OrderByDescending(g => g.Count()).ThenBy(g => g.Key).FirstOrDefault()
+        var busiest = LeaderSample.LeadersByShard(leaders.Samples.Where(s => s.AtMs >= client.NowMs - 2000)).GroupBy(s => s.Node).OrderByDescending(g => g.Count()).ThenBy(g => g.Key).FirstOrDefault()
             ?? throw new ScenarioException("no node reported leading a shard in the last two seconds");
         return (busiest.Key, busiest.Select(s => s.Shard).Order().ToList());
     }

@@ -298,7 +298,7 @@ public sealed record ScenarioFindings
         var maxPerTerm = sampled.Concat(journaled).GroupBy(l => (l.Shard, l.Term)).Select(g => g.Select(l => l.Node).Distinct().Count()).DefaultIfEmpty(0).Max();
 
         // The leader of a shard in a window: the node that reported itself leader in the highest term.
-        static ulong LeaderIn(IEnumerable<LeaderSample> window) => window.Where(s => s.IsLeader).MaxBy(s => (s.Term, s.AtMs))?.Node ?? 0;
+        static ulong LeaderIn(IEnumerable<LeaderSample> window) => LeaderSample.LeadersByShard(window).SingleOrDefault()?.Node ?? 0;
 
         int led = 0, moved = 0, stayed = 0, raised = 0;
         var bySecond = new SortedDictionary<string, IReadOnlyList<ulong>>(StringComparer.Ordinal);

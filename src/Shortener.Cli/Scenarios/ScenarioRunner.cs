@@ -128,7 +128,7 @@ public sealed class ScenarioRunner(ScenarioTarget target, ScenarioSettings setti
 
     /// <summary>The data centre whose nodes lead the most shards now (ties: the lowest name), so that cutting it off moves leaders.</summary>
     internal static string BusiestDc(IEnumerable<LeaderSample> samples, IReadOnlyDictionary<ulong, string> dcOf) =>
-        samples.Where(s => s.IsLeader).GroupBy(s => s.Shard).Select(g => g.MaxBy(s => (s.Term, s.AtMs))!.Node)
+        LeaderSample.LeadersByShard(samples).Select(s => s.Node)
             .Where(dcOf.ContainsKey).GroupBy(n => dcOf[n]).OrderByDescending(g => g.Count()).ThenBy(g => g.Key, StringComparer.Ordinal)
             .Select(g => g.Key).FirstOrDefault() ?? dcOf.Values.Order(StringComparer.Ordinal).Last();
 

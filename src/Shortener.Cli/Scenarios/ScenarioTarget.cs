@@ -15,9 +15,9 @@ public sealed record ScenarioTarget(IReadOnlyDictionary<ulong, Uri> Nodes, IRead
     /// <summary>The members in <paramref name="dc"/>, lowest id first.</summary>
     public IReadOnlyList<ulong> NodesIn(string dc) => DcOf.Where(d => d.Value == dc).Select(d => d.Key).Order().ToList();
 
-    /// <summary>Null when <paramref name="dc"/> is not given or is one of the target's data centres; else why not, naming <paramref name="option"/>.</summary>
-    public static string? UnknownDc(ScenarioTarget target, string? dc, string option) =>
-        dc is not null && !target.DataCentres.Contains(dc)
-            ? $"{option} {dc}: the cluster has no such data centre (it has {string.Join(", ", target.DataCentres)})"
+    /// <summary>Null when <paramref name="dc"/> is not given or is one of the data centres; else why not, naming <paramref name="option"/>.</summary>
+    public string? UnknownDc(string? dc, string option) =>
+        dc is not null && !DataCentres.Contains(dc)
+            ? $"{option} {dc}: the cluster has no such data centre (it has {string.Join(", ", DataCentres)})"
             : null;
 }

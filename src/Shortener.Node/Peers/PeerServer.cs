@@ -53,7 +53,6 @@ public sealed class PeerServer(ShardHost shards, MemberList members, MembershipS
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(3));
         builder.Services.AddSingleton(shards);
         builder.Services.AddSingleton(membership);
-        builder.Services.AddSingleton(secret);
         builder.Services.AddSingleton(faults);
         builder.Services.AddSingleton(gossip);
         builder.Services.AddSingleton(clicks);

@@ -10,13 +10,11 @@ using Shortener.Node.Shards;
 
 namespace Shortener.Node.Peers;
 
-/// <summary>The gRPC side peers call: Raft streams into the shards, gossip, the click store, joins and fault fan-out. Calls without the cluster secret are refused.</summary>
-public sealed class PeerService(ShardHost shards, MembershipService membership, ClusterSecret secret, FaultInjector faults, GossipDriver gossip, Clicks.ClickService clicks, NodeClock clock, IHostApplicationLifetime lifetime, Microsoft.Extensions.Options.IOptions<Hosting.NodeOptions> options, ILogger<PeerService> logger) : Peer.PeerBase
+/// <summary>The gRPC side peers call: Raft streams into the shards, gossip, the click store, joins and fault fan-out. Calls without the cluster secret never get here: <see cref="PeerServer"/> refuses them on their headers.</summary>
+public sealed class PeerService(ShardHost shards, MembershipService membership, FaultInjector faults, GossipDriver gossip, Clicks.ClickService clicks, NodeClock clock, IHostApplicationLifetime lifetime, Microsoft.Extensions.Options.IOptions<Hosting.NodeOptions> options, ILogger<PeerService> logger) : Peer.PeerBase
 {
     public override async Task<RaftStreamClosed> Raft(IAsyncStreamReader<RaftBatch> requestStream, ServerCallContext context)
     {
-        Authorize(context);
-
         // Streams never end on their own: a stopping node ends them, or its shutdown would wait for the peers.
         using var ended = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, lifetime.ApplicationStopping);
         try
@@ -38,7 +36,6 @@ public sealed class PeerService(ShardHost shards, MembershipService membership, 
 
     public override async Task<FaultReply> InjectFault(FaultRequest request, ServerCallContext context)
     {
-        Authorize(context);
         if (!options.Value.AllowFaults)
         {
             throw new RpcException(new Status(StatusCode.FailedPrecondition, "fault injection is off on this node (it was not started with --allow-faults)"));
@@ -50,8 +47,6 @@ public sealed class PeerService(ShardHost shards, MembershipService membership, 
 
     public override async Task<JoinReply> Join(JoinRequest request, ServerCallContext context)
     {
-        Authorize(context);
-
         ClusterTopology topology;
         try
         {
@@ -68,7 +63,6 @@ public sealed class PeerService(ShardHost shards, MembershipService membership, 
 
     public override Task<GossipReceived> Gossip(GossipPacket request, ServerCallContext context)
     {
-        Authorize(context);
         clock.Observe(request.Hlc, request.From);
         gossip.Receive(request);
         return Task.FromResult(new GossipReceived());
@@ -76,18 +70,8 @@ public sealed class PeerService(ShardHost shards, MembershipService membership, 
 
     public override Task<ClickReceived> Click(ClickPacket request, ServerCallContext context)
     {
-        Authorize(context);
         clock.Observe(request.Hlc, request.From);
         clicks.Receive(request);
         return Task.FromResult(new ClickReceived());
-    }
-
-    private void Authorize(ServerCallContext context)
-    {
-        if (!secret.Matches(context.RequestHeaders.GetValue(GrpcPeerTransport.SecretHeader)))
-        {
-            logger.LogWarning("Refused a peer call from {Peer} without the cluster secret", context.Peer);
-            throw new RpcException(new Status(StatusCode.PermissionDenied, "this cluster requires its shared secret"));
-        }
     }
 }

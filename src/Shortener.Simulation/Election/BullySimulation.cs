@@ -69,7 +69,8 @@ public sealed class BullySimulation(ulong seed, int nodes, long durationMs, IRea
             _acknowledged.Count,
             lost,
             null,
-            notes);
+            notes,
+            []);
     }
 
     private void Cut(TimedSplit split)
@@ -91,6 +92,7 @@ public sealed class BullySimulation(ulong seed, int nodes, long durationMs, IRea
         var wasLeader = node.IsLeader;
         node.Tick();
         Flush(node, wasLeader);
+        // Every node ticks at the same rhythm: node 1's ticks are the clock the two-leader time is counted on.
         if (id == 1 && _nodes.Values.Count(n => n.IsLeader) >= 2)
         {
             _twoLeadersMs += TickMs;

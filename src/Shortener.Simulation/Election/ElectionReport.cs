@@ -16,7 +16,9 @@ public enum ElectionAlgorithm
 /// what that cost the writes clients were told had succeeded: for the bully algorithm, the
 /// acknowledged writes missing from the final coordinator's log; for Raft, whether the history of
 /// reads and writes is linearizable (the simulator's checker; a lost acknowledged write would
-/// break it). Each measures what its own simulation can; the other is null.
+/// break it). Each measures what its own simulation can; the other is null. <see cref="Notes"/>
+/// say what happened; <see cref="Violations"/> list the properties a run broke (Raft's checkers;
+/// the bully algorithm promises none).
 /// </summary>
 public sealed record ElectionReport(
     ElectionAlgorithm Algorithm,
@@ -29,7 +31,8 @@ public sealed record ElectionReport(
     int WritesAcknowledged,
     int? AcknowledgedWritesLost,
     bool? Linearizable,
-    IReadOnlyList<string> Notes)
+    IReadOnlyList<string> Notes,
+    IReadOnlyList<string> Violations)
 {
     /// <summary>Split brain: two leaders in one term or epoch, or what it does: an acknowledged write lost, a history not linearizable.</summary>
     public bool SplitBrain => TermsWithTwoLeaders > 0 || AcknowledgedWritesLost > 0 || Linearizable == false;

@@ -48,6 +48,7 @@ public static class ElectionSimulation
             report.History.Count(o => o.Kind == RegisterOperationKind.Write && o.Status == OperationStatus.Ok && o.Invoke >= 0),
             null,
             report.Linearizability.Linearizable && !report.Linearizability.Inconclusive,
+            [],
             report.Violations);
     }
 }

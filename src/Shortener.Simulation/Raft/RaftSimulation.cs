@@ -134,6 +134,7 @@ public sealed class RaftSimulation(RaftSimulationSettings settings)
     /// </summary>
     private void PlayPartitions(SimScheduler scheduler, SimNetwork network, IReadOnlyList<SimReplica> nodes)
     {
+        _twoLeadersMs = 0;
         if (settings.Partitions is not { } splits)
         {
             return;

@@ -18,7 +18,7 @@ public sealed class DataCentreCut(string? dc, TimeSpan duration) : Disruption(du
 
     public override string Scenario => Name;
 
-    public override string? Unsuitable(ScenarioTarget target, bool local) => ScenarioTarget.UnknownDc(target, dc, "--isolate");
+    public override string? Unsuitable(ScenarioTarget target, bool local) => target.UnknownDc(dc, "--isolate");
 
     public override async Task<DisruptionStarted> StartAsync(ScenarioContext context, CancellationToken cancellationToken)
     {

@@ -18,7 +18,7 @@ public sealed class FlakyLink(string? dc, TimeSpan duration) : Disruption(durati
 
     public override string Scenario => Name;
 
-    public override string? Unsuitable(ScenarioTarget target, bool local) => ScenarioTarget.UnknownDc(target, dc, "--isolate");
+    public override string? Unsuitable(ScenarioTarget target, bool local) => target.UnknownDc(dc, "--isolate");
 
     public override async Task<DisruptionStarted> StartAsync(ScenarioContext context, CancellationToken cancellationToken)
     {

@@ -26,7 +26,7 @@ public sealed class NodeLoss(string? dc, TimeSpan duration) : Disruption(duratio
     public override string Scenario => Name;
 
     public override string? Unsuitable(ScenarioTarget target, bool local) => local
-        ? ScenarioTarget.UnknownDc(target, dc, "--isolate")
+        ? target.UnknownDc(dc, "--isolate")
         : "dc-loss kills a node's process and deletes its data, so it runs only on the fresh local cluster it starts itself (leave out --server)";
 
     public override async Task<DisruptionStarted> StartAsync(ScenarioContext context, CancellationToken cancellationToken)
