@@ -94,6 +94,64 @@ public sealed class CliAgainstClusterTests
         Assert.Contains("not a member", error);
     }
 
+    [Fact]
+    public async Task A_key_made_through_one_node_works_on_every_node_until_revoked_through_another()
+    {
+        await using var cluster = await TestCluster.StartAsync(nodes: 3, shards: 4);
+        var admin = cluster.Layout.ApiKey;
+        var first = cluster.Topology.Members[0].HttpUrl;
+        var third = cluster.Topology.Members[2].HttpUrl;
+
+        var (code, output, error) = await RunAsync("keys", "create", "--role", "links", "--name", "campaign tool", "--server", first, "--api-key", admin);
+        Assert.True(code == 0, error);
+        var key = output.TrimEnd().Split('\n')[^1];
+        Assert.Matches("^sk_[0-9a-f]{48}$", key);
+        var id = System.Text.RegularExpressions.Regex.Match(output, @"created (key-[0-9a-f]+) \(links\)").Groups[1].Value;
+
+        // Every node applies the key list from shard 0; the key works on each once it has.
+        foreach (var node in cluster.Ids)
+        {
+            using var client = KeyClient(cluster, node, key);
+            await TestCluster.WaitUntilAsync(
+                async () => (await client.PostAsync("/api/v1/links", new StringContent($$"""{"url":"https://example.com/keys/{{node}}"}""", System.Text.Encoding.UTF8, "application/json"))).StatusCode == HttpStatusCode.Created,
+                TimeSpan.FromSeconds(20),
+                $"the new key never worked on node {node}");
+            Assert.Equal(HttpStatusCode.Forbidden, (await client.GetAsync("/admin/v1/cluster")).StatusCode);
+        }
+
+        (code, output, error) = await RunAsync("keys", "list", "--server", third, "--api-key", admin);
+        Assert.True(code == 0, error);
+        Assert.Matches(id + @"\s+links\s+-\s+\S+ \S+\s+live\s+campaign tool", output);
+        Assert.DoesNotContain(key, output);
+
+        (code, output, error) = await RunAsync("keys", "revoke", id, "--server", third, "--api-key", admin);
+        Assert.True(code == 0, error);
+        Assert.Contains($"revoked {id}", output);
+        foreach (var node in cluster.Ids)
+        {
+            using var client = KeyClient(cluster, node, key);
+            await TestCluster.WaitUntilAsync(
+                async () => (await client.GetAsync("/api/v1/links")).StatusCode == HttpStatusCode.Unauthorized,
+                TimeSpan.FromSeconds(20),
+                $"node {node} still took the revoked key");
+        }
+
+        // An unknown role is refused before anything is sent; an unknown id is named.
+        (code, _, error) = await RunAsync("keys", "create", "--role", "root", "--name", "x", "--server", first, "--api-key", admin);
+        Assert.NotEqual(0, code);
+        Assert.Contains("root", error);
+        (code, _, error) = await RunAsync("keys", "revoke", "key-none", "--server", first, "--api-key", admin);
+        Assert.Equal(1, code);
+        Assert.Contains("no key has the id key-none", error);
+    }
+
+    private static HttpClient KeyClient(TestCluster cluster, ulong node, string key)
+    {
+        var client = new HttpClient { BaseAddress = new Uri(cluster.Topology.Member(node)!.HttpUrl) };
+        client.DefaultRequestHeaders.Add("X-Api-Key", key);
+        return client;
+    }
+
     private static async Task<(int Code, string Output, string Error)> RunAsync(params string[] args)
     {
         var output = new StringWriter();

@@ -22,7 +22,10 @@ internal sealed class ServerConnection
         Recursive = true,
     };
 
-    public async Task<int> RunAsync(ParseResult parse, Func<ShortenerApiClient, TextWriter, Task> action)
+    public Task<int> RunAsync(ParseResult parse, Func<ShortenerApiClient, TextWriter, Task> action) => RunAsync(parse, 4, action);
+
+    /// <summary>Runs <paramref name="action"/> with a client that tries each request up to <paramref name="attempts"/> times.</summary>
+    public async Task<int> RunAsync(ParseResult parse, int attempts, Func<ShortenerApiClient, TextWriter, Task> action)
     {
         var output = parse.InvocationConfiguration.Output;
         var error = parse.InvocationConfiguration.Error;
@@ -33,7 +36,7 @@ internal sealed class ServerConnection
             return 2;
         }
 
-        using var client = Client(baseAddress, parse);
+        using var client = Client(baseAddress, parse, attempts);
         try
         {
             await action(client, output);

@@ -2,9 +2,17 @@ namespace Shortener.Core.Links;
 
 /// <summary>
 /// What applying a command did. <see cref="Replayed"/> is set when an idempotent retry got the first
-/// result back; <see cref="MembersVersion"/> is the member list's version after a <see cref="SetClusterMembers"/>.
+/// result back; <see cref="DocumentVersion"/> is a cluster document's version after a
+/// <see cref="SetClusterMembers"/> or <see cref="SetClusterDocument"/> (kept under its first JSON
+/// name, which logs and idempotency records already hold).
 /// </summary>
-public sealed record CommandResult(CommandOutcome Outcome, Link? Link = null, CodeBlock? Block = null, bool Replayed = false, int Purged = 0, long MembersVersion = 0)
+public sealed record CommandResult(
+    CommandOutcome Outcome,
+    Link? Link = null,
+    CodeBlock? Block = null,
+    bool Replayed = false,
+    int Purged = 0,
+    [property: System.Text.Json.Serialization.JsonPropertyName("membersVersion")] long DocumentVersion = 0)
 {
     public static CommandResult NotFound { get; } = new(CommandOutcome.NotFound);
 

@@ -22,6 +22,8 @@ public interface ILinkTable
     /// <summary>Removes idempotency records created before <paramref name="beforeMs"/>; returns how many.</summary>
     int PurgeIdempotency(long beforeMs);
 
-    /// <summary>The cluster's member list and its version (see <see cref="SetClusterMembers"/>); null before the first change.</summary>
-    (long Version, string Document)? ClusterMembers { get; set; }
+    /// <summary>The cluster document <paramref name="name"/> and its version (<see cref="ClusterDocumentNames"/>); null before its first change.</summary>
+    (long Version, string Document)? FindDocument(string name);
+
+    void PutDocument(string name, long version, string document);
 }

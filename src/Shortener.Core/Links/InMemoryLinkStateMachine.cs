@@ -49,7 +49,7 @@ public sealed class InMemoryLinkStateMachine : IReplicatedStateMachine<BatchItem
                 image.Idempotency,
                 image.Proposals.Select(p => (new ProposalId(p.Proposer, p.Sequence), p.At, p.Result)),
                 image.NextSequence,
-                image.MembersVersion is { } version ? (version, image.MembersDocument!) : null);
+                image.Documents.Select(d => KeyValuePair.Create(d.Name, (d.Version, d.Document))));
         }
 
         AppliedIndex = snapshot.Metadata.Index;
@@ -61,8 +61,7 @@ public sealed class InMemoryLinkStateMachine : IReplicatedStateMachine<BatchItem
             [.. _table.Idempotency.Values.OrderBy(r => r.Scope, StringComparer.Ordinal).ThenBy(r => r.Key, StringComparer.Ordinal)],
             [.. _table.Proposals.OrderBy(p => p.Key.Proposer).ThenBy(p => p.Key.Sequence).Select(p => new ProposalImage(p.Key.Proposer, p.Key.Sequence, p.Value.At, p.Value.Result))],
             _table.NextSequence,
-            _table.ClusterMembers?.Version,
-            _table.ClusterMembers?.Document),
+            [.. _table.Documents.OrderBy(d => d.Key, StringComparer.Ordinal).Select(d => new DocumentImage(d.Key, d.Value.Version, d.Value.Document))]),
         LinkJson.Options);
 
     private sealed record TableImage(
@@ -70,8 +69,9 @@ public sealed class InMemoryLinkStateMachine : IReplicatedStateMachine<BatchItem
         IReadOnlyList<IdempotencyRecord> Idempotency,
         IReadOnlyList<ProposalImage> Proposals,
         ulong NextSequence,
-        long? MembersVersion,
-        string? MembersDocument);
+        IReadOnlyList<DocumentImage> Documents);
+
+    private sealed record DocumentImage(string Name, long Version, string Document);
 
     private sealed record ProposalImage(ulong Proposer, ulong Sequence, long At, CommandResult? Result);
 }

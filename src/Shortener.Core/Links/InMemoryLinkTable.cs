@@ -14,13 +14,14 @@ public sealed class InMemoryLinkTable : ILinkTableTransaction
     private readonly List<Action> _undo = [];
     private bool _inCommand;
     private ulong _nextSequence;
-    private (long Version, string Document)? _members;
+    private readonly Dictionary<string, (long Version, string Document)> _documents;
 
     public InMemoryLinkTable()
     {
         _links = new(StringComparer.Ordinal);
         _idempotency = [];
         _proposals = [];
+        _documents = new(StringComparer.Ordinal);
     }
 
     private InMemoryLinkTable(InMemoryLinkTable other)
@@ -29,7 +30,7 @@ public sealed class InMemoryLinkTable : ILinkTableTransaction
         _idempotency = new(other._idempotency);
         _proposals = new(other._proposals);
         _nextSequence = other._nextSequence;
-        _members = other._members;
+        _documents = new(other._documents, StringComparer.Ordinal);
     }
 
     public IReadOnlyDictionary<string, Link> Links => _links;
@@ -51,15 +52,14 @@ public sealed class InMemoryLinkTable : ILinkTableTransaction
         }
     }
 
-    public (long Version, string Document)? ClusterMembers
+    public IReadOnlyDictionary<string, (long Version, string Document)> Documents => _documents;
+
+    public (long Version, string Document)? FindDocument(string name) => _documents.TryGetValue(name, out var document) ? document : null;
+
+    public void PutDocument(string name, long version, string document)
     {
-        get => _members;
-        set
-        {
-            var before = _members;
-            Journal(() => _members = before);
-            _members = value;
-        }
+        Journal(_documents.TryGetValue(name, out var before) ? () => _documents[name] = before : () => _documents.Remove(name));
+        _documents[name] = (version, document);
     }
 
     public Link? Find(string code) => _links.GetValueOrDefault(code);
@@ -141,7 +141,7 @@ public sealed class InMemoryLinkTable : ILinkTableTransaction
     public InMemoryLinkTable Copy() => new(this);
 
     /// <summary>Puts back a table's whole content (a snapshot restored).</summary>
-    internal void Load(IEnumerable<Link> links, IEnumerable<IdempotencyRecord> idempotency, IEnumerable<(ProposalId Id, long At, CommandResult? Result)> proposals, ulong nextSequence, (long, string)? members)
+    internal void Load(IEnumerable<Link> links, IEnumerable<IdempotencyRecord> idempotency, IEnumerable<(ProposalId Id, long At, CommandResult? Result)> proposals, ulong nextSequence, IEnumerable<KeyValuePair<string, (long, string)>> documents)
     {
         foreach (var link in links)
         {
@@ -159,7 +159,10 @@ public sealed class InMemoryLinkTable : ILinkTableTransaction
         }
 
         _nextSequence = nextSequence;
-        _members = members;
+        foreach (var (name, document) in documents)
+        {
+            _documents[name] = document;
+        }
     }
 
     private void Journal(Action undo)

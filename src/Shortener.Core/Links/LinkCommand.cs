@@ -14,6 +14,7 @@ namespace Shortener.Core.Links;
 [JsonDerivedType(typeof(LeaseCodeBlock), "lease")]
 [JsonDerivedType(typeof(PurgeIdempotency), "purge")]
 [JsonDerivedType(typeof(SetClusterMembers), "members")]
+[JsonDerivedType(typeof(SetClusterDocument), "document")]
 public abstract record LinkCommand(long At);
 
 /// <summary>
@@ -58,3 +59,10 @@ public sealed record PurgeIdempotency(long At) : LinkCommand(At);
 /// opaque here: the node reads it. Applied, the version is one more than expected.
 /// </summary>
 public sealed record SetClusterMembers(long At, long ExpectedVersion, string Document) : LinkCommand(At);
+
+/// <summary>
+/// Replace the cluster document <paramref name="Name"/> (one of <see cref="ClusterDocumentNames"/>)
+/// with <paramref name="Document"/>, if it is still at <paramref name="ExpectedVersion"/>: the same
+/// compare-and-set as <see cref="SetClusterMembers"/>, for every other document shard 0 keeps.
+/// </summary>
+public sealed record SetClusterDocument(long At, string Name, long ExpectedVersion, string Document) : LinkCommand(At);

@@ -44,20 +44,23 @@ public static class LinkStateMachine
         RecordVisit v => Visit(table, v),
         LeaseCodeBlock l => Lease(table, l),
         PurgeIdempotency p => new CommandResult(CommandOutcome.Ok, Purged: table.PurgeIdempotency(p.At - IdempotencyRetentionMs)),
-        SetClusterMembers m => SetMembers(table, m),
+        SetClusterMembers m => SetDocument(table, ClusterDocumentNames.Members, m.ExpectedVersion, m.Document),
+        SetClusterDocument d => ClusterDocumentNames.IsKnown(d.Name)
+            ? SetDocument(table, d.Name, d.ExpectedVersion, d.Document)
+            : throw new InvalidOperationException($"no cluster document is named {d.Name}"),
         _ => throw new ArgumentOutOfRangeException(nameof(command), command.GetType().Name, "unknown link command"),
     };
 
-    private static CommandResult SetMembers(ILinkTable table, SetClusterMembers m)
+    private static CommandResult SetDocument(ILinkTable table, string name, long expectedVersion, string document)
     {
-        var version = table.ClusterMembers?.Version ?? 0;
-        if (version != m.ExpectedVersion)
+        var version = table.FindDocument(name)?.Version ?? 0;
+        if (version != expectedVersion)
         {
-            return new CommandResult(CommandOutcome.Conflict, MembersVersion: version);
+            return new CommandResult(CommandOutcome.Conflict, DocumentVersion: version);
         }
 
-        table.ClusterMembers = (version + 1, m.Document);
-        return new CommandResult(CommandOutcome.Ok, MembersVersion: version + 1);
+        table.PutDocument(name, version + 1, document);
+        return new CommandResult(CommandOutcome.Ok, DocumentVersion: version + 1);
     }
 
     private static CommandResult Create(ILinkTable table, CreateLink c)

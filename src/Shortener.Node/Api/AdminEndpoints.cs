@@ -14,14 +14,14 @@ using Shortener.Core.Cluster;
 namespace Shortener.Node.Api;
 
 /// <summary>
-/// /admin/v1: the cluster as this node sees it, leadership transfer, and fault injection. Needs the
-/// API key like every write.
+/// /admin/v1: the cluster as this node sees it, members, leadership transfer, fault injection and
+/// (<see cref="KeyEndpoints"/>) the API keys. Every route needs an admin key.
 /// </summary>
 public static class AdminEndpoints
 {
     public static void Map(IEndpointRouteBuilder app)
     {
-        var admin = app.MapGroup("/admin/v1").WithTags("admin").RequireAuthorization();
+        var admin = app.MapGroup("/admin/v1").WithTags("admin").RequireAuthorization(Security.ApiKeyPolicies.Admin);
 
         admin.MapGet("/cluster", (ShardHost shards, MemberList members, NetworkFaults faults, GossipDriver gossip) => Results.Ok(ClusterView.Of(shards, members, faults, gossip)))
             .WithName("ClusterStatus")
@@ -69,6 +69,8 @@ public static class AdminEndpoints
             .WithName("HealFaults")
             .WithSummary("Heal every injected fault on every node it can reach")
             .Produces<IReadOnlyList<FaultOutcome>>();
+
+        KeyEndpoints.Map(admin);
     }
 
     private static IResult Journal(HttpContext context, NodeJournal journal)
@@ -239,7 +241,7 @@ public static class AdminEndpoints
     }
 
     /// <summary>Reads a small JSON body (up to 4 KiB) as <typeparamref name="T"/>, or the problem to answer; <paramref name="shape"/> shows what was expected.</summary>
-    private static async Task<(T? Value, IResult? Problem)> ReadSmallAsync<T>(HttpContext context, string shape)
+    internal static async Task<(T? Value, IResult? Problem)> ReadSmallAsync<T>(HttpContext context, string shape)
     {
         var body = await JsonBody.ReadBytesAsync(context, 4096);
         if (body.Problem is not null)

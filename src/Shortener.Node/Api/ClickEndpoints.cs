@@ -22,7 +22,7 @@ public static class ClickEndpoints
     public static void Map(IEndpointRouteBuilder app)
     {
         app.MapGet("/api/v1/links/{code}/stats", StatsAsync)
-            .RequireAuthorization()
+            .RequireAuthorization(Security.ApiKeyPolicies.ReadOnly)
             .WithTags("clicks")
             .WithName("GetLinkStats")
             .WithSummary("A link's clicks per day, humans and bots apart, and its top referrers; from/to are UTC dates (YYYY-MM-DD), consistency one|quorum|all|local-quorum")
@@ -30,7 +30,7 @@ public static class ClickEndpoints
             .ProducesProblem(400).ProducesProblem(401).ProducesProblem(404).ProducesProblem(503);
 
         app.MapGet("/api/v1/stats/summary", SummaryAsync)
-            .RequireAuthorization()
+            .RequireAuthorization(Security.ApiKeyPolicies.ReadOnly)
             .WithTags("clicks")
             .WithName("GetClickSummary")
             .WithSummary("Clicks over the whole cluster in a range of UTC days, and the links with the most")

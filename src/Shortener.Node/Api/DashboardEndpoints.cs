@@ -23,7 +23,7 @@ public static class DashboardEndpoints
 
     public static void Map(IEndpointRouteBuilder app) =>
         app.MapGet("/dashboard", RenderAsync)
-            .RequireAuthorization()
+            .RequireAuthorization(Security.ApiKeyPolicies.Admin)
             .WithTags("operations")
             .WithSummary("An HTML dashboard: members with gossip status and phi, shards with leaders and lag, click pipeline and the last week's clicks")
             .Produces(StatusCodes.Status200OK, contentType: "text/html");

@@ -31,7 +31,7 @@ public static class LinkEndpoints
         var links = app.MapGroup("/api/v1/links").WithTags("links").AddEndpointFilter(AnswerNoQuorum);
 
         links.MapPost("", CreateAsync)
-            .RequireAuthorization()
+            .RequireAuthorization(ApiKeyPolicies.Links)
             .WithName("CreateLink")
             .WithSummary("Create a short link")
             .Accepts<CreateLinkRequest>("application/json")
@@ -39,7 +39,7 @@ public static class LinkEndpoints
             .ProducesProblem(400).ProducesProblem(401).ProducesProblem(409).ProducesProblem(415).ProducesProblem(422).ProducesProblem(429).ProducesProblem(503);
 
         links.MapGet("", ListAsync)
-            .RequireAuthorization()
+            .RequireAuthorization(ApiKeyPolicies.ReadOnly)
             .WithName("ListLinks")
             .WithSummary("List live links, newest first (keyset paging)")
             .Produces<LinkListResponse>()
@@ -52,7 +52,7 @@ public static class LinkEndpoints
             .ProducesProblem(400).ProducesProblem(401).ProducesProblem(404).ProducesProblem(410).ProducesProblem(429).ProducesProblem(503);
 
         links.MapPatch("/{code}", UpdateAsync)
-            .RequireAuthorization()
+            .RequireAuthorization(ApiKeyPolicies.Links)
             .WithName("UpdateLink")
             .WithSummary("Change a link (JSON merge patch)")
             .Accepts<UpdateLinkRequest>("application/merge-patch+json", "application/json")
@@ -60,7 +60,7 @@ public static class LinkEndpoints
             .ProducesProblem(400).ProducesProblem(401).ProducesProblem(404).ProducesProblem(410).ProducesProblem(422).ProducesProblem(429).ProducesProblem(503);
 
         links.MapDelete("/{code}", DeleteAsync)
-            .RequireAuthorization()
+            .RequireAuthorization(ApiKeyPolicies.Links)
             .WithName("DeleteLink")
             .WithSummary("Delete a link; its code then answers 410 and is never reused")
             .Produces(StatusCodes.Status204NoContent)

@@ -20,6 +20,8 @@ public enum ProblemKind
     NotLeader,
     NoSuchMember,
     MembershipConflict,
+    NoSuchKey,
+    KeyConflict,
     ClicksUnavailable,
     ClicksDisabled,
     Internal,

@@ -30,6 +30,8 @@ public static class Problems
         ProblemKind.NoQuorum => (503, "no-quorum", "The link's shard has no quorum reachable from this node"),
         ProblemKind.NoSuchMember => (404, "no-such-member", "No such cluster member"),
         ProblemKind.MembershipConflict => (409, "membership-conflict", "The change conflicts with the cluster's members"),
+        ProblemKind.NoSuchKey => (404, "no-such-key", "No such API key"),
+        ProblemKind.KeyConflict => (409, "key-conflict", "The change conflicts with the cluster's keys"),
         ProblemKind.ClicksUnavailable => (503, "clicks-unavailable", "Too few replicas of the click store answered"),
         ProblemKind.ClicksDisabled => (503, "clicks-disabled", "Click tracking is off on this node"),
         ProblemKind.Internal => (500, "internal", "Internal error"),

@@ -291,9 +291,11 @@ public static class ShortenerNodeApp
                 observer.OnRestored,
                 sp.GetRequiredService<ShortenerMetrics>(),
                 sp.GetRequiredService<ILoggerFactory>(),
-                sp.GetRequiredService<NodeJournal>());
+                sp.GetRequiredService<NodeJournal>(),
+                [sp.GetRequiredService<ApiKeyRegistry>()]);
         });
         services.AddSingleton<MembershipService>();
+        services.AddSingleton<ApiKeyService>();
         services.AddSingleton(sp => new LinkService(
             sp.GetRequiredService<ShardHost>(),
             sp.GetRequiredService<RedirectCache>(),
@@ -327,7 +329,7 @@ public static class ShortenerNodeApp
 
         services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
-        services.AddAuthorization();
+        services.AddAuthorization(ApiKeyPolicies.Add);
         services.AddRateLimiter(ConfigureRateLimiting);
         services.AddOptions<ForwardedHeadersOptions>().Configure<IOptions<NodeOptions>>((forwarded, node) =>
         {

@@ -11,7 +11,7 @@ namespace Shortener.Node.Membership;
 /// once, opens and closes peer links, and is saved to the data dir's cluster.json for the next
 /// start (which also reads shard 0, so the file is a convenience, not the record).
 /// </summary>
-public sealed class MemberList
+public sealed class MemberList : IClusterDocumentReader
 {
     private readonly Lock _lock = new();
     private readonly ClusterOptions _options;
@@ -34,6 +34,8 @@ public sealed class MemberList
     }
 
     public ClusterTopology Topology => _current.Topology;
+
+    string IClusterDocumentReader.Name => Core.Links.ClusterDocumentNames.Members;
 
     public ulong Self => _options.NodeId;
 

@@ -36,7 +36,7 @@ public sealed class MembershipService(ShardHost shards, MemberList members, Time
 
             if (attempt == 5)
             {
-                throw new MembershipRefusedException(MembershipRefusal.Conflict, $"the member list kept changing underneath (now at version {result.MembersVersion}); try again");
+                throw new MembershipRefusedException(MembershipRefusal.Conflict, $"the member list kept changing underneath (now at version {result.DocumentVersion}); try again");
             }
         }
     }

@@ -26,6 +26,8 @@ public sealed class ApiKeyAuthenticationHandler(
 {
     public const string SchemeName = "ApiKey";
     public const string KeyIdClaim = "shortener:key-id";
+    public const string RoleClaim = "shortener:role";
+    public const string OwnerClaim = "shortener:owner";
 
     /// <summary>The category of this handler's own log lines (the base class logs under the handler's type name).</summary>
     public const string LogCategory = "Shortener.Node.Security.Authentication";
@@ -48,13 +50,18 @@ public sealed class ApiKeyAuthenticationHandler(
             return Task.FromResult(AuthenticateResult.NoResult());
         }
 
-        var id = keys.Identify(presented);
-        if (id is null)
+        if (keys.Identify(presented) is not { } key)
         {
             return Task.FromResult(AuthenticateResult.Fail("invalid API key"));
         }
 
-        var identity = new ClaimsIdentity([new Claim(KeyIdClaim, id)], SchemeName);
+        List<Claim> claims = [new(KeyIdClaim, key.Id), new(RoleClaim, ApiKeyRoles.Name(key.Role))];
+        if (key.Owner is not null)
+        {
+            claims.Add(new Claim(OwnerClaim, key.Owner));
+        }
+
+        var identity = new ClaimsIdentity(claims, SchemeName);
         return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName)));
     }
 
@@ -94,6 +101,10 @@ public sealed class ApiKeyAuthenticationHandler(
     {
         metrics.AuthenticationRefused("forbidden");
         _refusals.LogDebug("Forbade {Method} {Path} to key {Key}", Request.Method, Request.Path, Context.User.FindFirstValue(KeyIdClaim));
-        return Problems.Write(Context, ProblemKind.Forbidden, "This API key may not use this endpoint.");
+        var needs = Context.GetEndpoint()?.Metadata.GetMetadata<Microsoft.AspNetCore.Authorization.IAuthorizeData>()?.Policy;
+        return Problems.Write(
+            Context,
+            ProblemKind.Forbidden,
+            $"This API key has the role {Context.User.FindFirstValue(RoleClaim) ?? "none"}; this endpoint needs {needs ?? "another role"} (roles: admin > links > read-only).");
     }
 }

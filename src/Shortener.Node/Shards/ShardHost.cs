@@ -18,12 +18,14 @@ namespace Shortener.Node.Shards;
 /// Every shard replica on this node (multi-Raft), the thread that runs their rounds, and one timer
 /// that ticks them all: an idle shard costs one tick and, when it leads, one heartbeat per follower
 /// per tick, which the peer transport batches with every other shard's for the same peer. Shard 0's
-/// log also carries the member list: what it applies goes to the <see cref="MemberList"/>.
+/// log also carries the cluster documents (the member list, the API keys): each applied version goes to
+/// its <see cref="IClusterDocumentReader"/>.
 /// </summary>
 public sealed class ShardHost : IAsyncDisposable
 {
     private readonly ShardReplica[] _replicas;
     private readonly MemberList _members;
+    private readonly IReadOnlyList<IClusterDocumentReader> _readers;
     private readonly NetworkFaults _faults;
     private readonly ILogger<ShardHost> _logger;
     private readonly CancellationTokenSource _stop = new();
@@ -44,10 +46,12 @@ public sealed class ShardHost : IAsyncDisposable
         Action restored,
         ShortenerMetrics metrics,
         ILoggerFactory loggers,
-        NodeJournal? journal = null)
+        NodeJournal? journal = null,
+        IReadOnlyList<IClusterDocumentReader>? documentReaders = null)
     {
         var topology = members.Topology;
         _members = members;
+        _readers = [members, .. documentReaders ?? []];
         _faults = faults;
         Options = options;
         Router = topology.CreateRouter();
@@ -101,7 +105,7 @@ public sealed class ShardHost : IAsyncDisposable
                     {
                         if (index == 0)
                         {
-                            OnMembersApplied(envelopes, results);
+                            OnDocumentsApplied(envelopes, results);
                         }
 
                         applied(envelopes, results);
@@ -110,7 +114,7 @@ public sealed class ShardHost : IAsyncDisposable
                     {
                         if (index == 0)
                         {
-                            AdoptStoredMembers(state.Links);
+                            AdoptStoredDocuments(state.Links);
                         }
 
                         restored();
@@ -138,7 +142,7 @@ public sealed class ShardHost : IAsyncDisposable
         }
 
         // Shard 0 may know a newer member list than the cluster.json this node started from.
-        AdoptStoredMembers(_replicas[0].Links);
+        AdoptStoredDocuments(_replicas[0].Links);
         peers.PeerUnreachable += ReportUnreachable;
         _thread.Start(_replicas, _links, new CommitBound(TimeSpan.FromMilliseconds(options.DatabaseCommitIntervalMs), options.DatabaseCommitApplies));
         metrics.ObserveShards(this, members);
@@ -243,23 +247,35 @@ public sealed class ShardHost : IAsyncDisposable
         return target.Voters.Count == 0 ? null : target;
     }
 
-    private void OnMembersApplied(IReadOnlyList<LinkCommandEnvelope> envelopes, IReadOnlyList<BatchItemResult> results)
+    private void OnDocumentsApplied(IReadOnlyList<LinkCommandEnvelope> envelopes, IReadOnlyList<BatchItemResult> results)
     {
         for (var i = 0; i < envelopes.Count; i++)
         {
-            if (envelopes[i].Command is SetClusterMembers set && results[i].Result is { Outcome: CommandOutcome.Ok } result)
+            var (name, document) = envelopes[i].Command switch
             {
-                _members.Adopt(set.Document, result.MembersVersion);
+                SetClusterMembers m => (ClusterDocumentNames.Members, m.Document),
+                SetClusterDocument d => (d.Name, d.Document),
+                _ => (null, null),
+            };
+            if (name is not null && results[i].Result is { Outcome: CommandOutcome.Ok } result)
+            {
+                foreach (var reader in _readers.Where(r => r.Name == name))
+                {
+                    reader.Adopt(document!, result.DocumentVersion);
+                }
             }
         }
     }
 
-    /// <summary>Takes the member list shard 0 holds (at start, or after a snapshot replaced shard 0's state) if it is newer.</summary>
-    private void AdoptStoredMembers(ShardLinks shardZero)
+    /// <summary>Gives every reader the document shard 0 holds (at start, or after a snapshot replaced shard 0's state); each takes it if newer.</summary>
+    private void AdoptStoredDocuments(ShardLinks shardZero)
     {
-        if (shardZero.ClusterMembers() is { } stored)
+        foreach (var reader in _readers)
         {
-            _members.Adopt(stored.Document, stored.Version);
+            if (shardZero.ClusterDocument(reader.Name) is { } stored)
+            {
+                reader.Adopt(stored.Document, stored.Version);
+            }
         }
     }
 

@@ -25,6 +25,6 @@ public sealed class ShardLinks(SqliteLinkStore store, int shard)
     /// <summary>The applied index as committed.</summary>
     public ulong AppliedIndex => store.AppliedIndexOf(shard);
 
-    /// <summary>The member list shard 0 holds (null in other shards).</summary>
-    public (long Version, string Document)? ClusterMembers() => shard == 0 ? store.ClusterMembers() : null;
+    /// <summary>The cluster document <paramref name="name"/> shard 0 holds (null in other shards).</summary>
+    public (long Version, string Document)? ClusterDocument(string name) => shard == 0 ? store.ClusterDocument(name) : null;
 }

@@ -428,9 +428,9 @@ public sealed partial class SqliteLinkStore : IHeldTransaction, IDisposable
         return command.ExecuteScalar() as string;
     }
 
-    /// <summary>The cluster's member list as shard 0 last applied it (<see cref="SetClusterMembers"/>), or null.</summary>
-    public (long Version, string Document)? ClusterMembers() =>
-        GetMeta(0, "cluster_members") is { } text ? SqliteLinkTable.ParseMembers(text) : null;
+    /// <summary>The cluster document <paramref name="name"/> as shard 0 last committed it (<see cref="ClusterDocumentNames"/>), or null.</summary>
+    public (long Version, string Document)? ClusterDocument(string name) =>
+        GetMeta(0, name) is { } text ? SqliteLinkTable.ParseDocument(text) : null;
 
     /// <summary>
     /// True when the database file is still where it was opened and answers a query: used by

@@ -42,26 +42,14 @@ internal sealed class SqliteLinkTable(SqliteConnection connection) : ILinkTableT
             ("$v", value.ToString(CultureInfo.InvariantCulture)));
     }
 
-    public (long Version, string Document)? ClusterMembers
-    {
-        get
-        {
-            var text = Scalar("SELECT value FROM meta WHERE shard = $shard AND key = 'cluster_members'") as string;
-            return text is null ? null : ParseMembers(text);
-        }
+    // A document is kept in meta under its name as "version\ndocument".
+    public (long Version, string Document)? FindDocument(string name) =>
+        Scalar("SELECT value FROM meta WHERE shard = $shard AND key = $name", ("$name", name)) is string text ? ParseDocument(text) : null;
 
-        set
-        {
-            if (value is not { } members)
-            {
-                throw new InvalidOperationException("the member list cannot be unset");
-            }
-
-            Execute(
-                "INSERT INTO meta (shard, key, value) VALUES ($shard, 'cluster_members', $v) ON CONFLICT (shard, key) DO UPDATE SET value = excluded.value",
-                ("$v", members.Version.ToString(CultureInfo.InvariantCulture) + "\n" + members.Document));
-        }
-    }
+    public void PutDocument(string name, long version, string document) => Execute(
+        "INSERT INTO meta (shard, key, value) VALUES ($shard, $name, $v) ON CONFLICT (shard, key) DO UPDATE SET value = excluded.value",
+        ("$name", name),
+        ("$v", version.ToString(CultureInfo.InvariantCulture) + "\n" + document));
 
     public Link? Find(string code)
     {
@@ -207,7 +195,7 @@ internal sealed class SqliteLinkTable(SqliteConnection connection) : ILinkTableT
         ("$result", result is null ? null : LinkJson.Serialize(result with { Replayed = false })));
 
     /// <summary>The meta value of the member list: its version, a newline, the document.</summary>
-    internal static (long Version, string Document) ParseMembers(string text)
+    internal static (long Version, string Document) ParseDocument(string text)
     {
         var newline = text.IndexOf('\n', StringComparison.Ordinal);
         return (long.Parse(text.AsSpan(0, newline), CultureInfo.InvariantCulture), text[(newline + 1)..]);

@@ -168,6 +168,7 @@ public class LinkStateMachineTests
             new RecordVisit(7, "abc"),
             new LeaseCodeBlock(8, 1000),
             new SetClusterMembers(9, 3, "{}"),
+            new SetClusterDocument(10, ClusterDocumentNames.ApiKeys, 2, "{\"keys\":[]}"),
         ];
         foreach (var command in commands)
         {
@@ -184,17 +185,33 @@ public class LinkStateMachineTests
     [Fact]
     public void The_member_list_changes_only_from_the_version_the_proposer_saw()
     {
-        Assert.Null(_table.ClusterMembers);
+        Assert.Null(_table.FindDocument(ClusterDocumentNames.Members));
         var first = Apply(new SetClusterMembers(1, 0, "a"));
-        Assert.Equal((CommandOutcome.Ok, 1L), (first.Outcome, first.MembersVersion));
+        Assert.Equal((CommandOutcome.Ok, 1L), (first.Outcome, first.DocumentVersion));
 
         // A second operator who also read version 0 is refused and told the current version.
         var stale = Apply(new SetClusterMembers(2, 0, "b"));
-        Assert.Equal((CommandOutcome.Conflict, 1L), (stale.Outcome, stale.MembersVersion));
-        Assert.Equal((1L, "a"), _table.ClusterMembers);
+        Assert.Equal((CommandOutcome.Conflict, 1L), (stale.Outcome, stale.DocumentVersion));
+        Assert.Equal((1L, "a"), _table.FindDocument(ClusterDocumentNames.Members));
 
-        Assert.Equal(2L, Apply(new SetClusterMembers(3, 1, "c")).MembersVersion);
-        Assert.Equal((2L, "c"), _table.ClusterMembers);
+        Assert.Equal(2L, Apply(new SetClusterMembers(3, 1, "c")).DocumentVersion);
+        Assert.Equal((2L, "c"), _table.FindDocument(ClusterDocumentNames.Members));
+    }
+
+    [Fact]
+    public void Each_cluster_document_has_its_own_version_and_unknown_names_are_refused()
+    {
+        Apply(new SetClusterMembers(1, 0, "members"));
+        var keys = Apply(new SetClusterDocument(2, ClusterDocumentNames.ApiKeys, 0, "keys v1"));
+        Assert.Equal((CommandOutcome.Ok, 1L), (keys.Outcome, keys.DocumentVersion));
+        Assert.Equal(CommandOutcome.Conflict, Apply(new SetClusterDocument(3, ClusterDocumentNames.ApiKeys, 0, "lost")).Outcome);
+        Assert.Equal(2L, Apply(new SetClusterDocument(4, ClusterDocumentNames.ApiKeys, 1, "keys v2")).DocumentVersion);
+        Assert.Equal((2L, "keys v2"), _table.FindDocument(ClusterDocumentNames.ApiKeys));
+        Assert.Equal((1L, "members"), _table.FindDocument(ClusterDocumentNames.Members));
+
+        // A name the machine does not keep is a proposer's bug: refused alike on every replica, nothing stored.
+        Assert.Throws<InvalidOperationException>(() => Apply(new SetClusterDocument(5, "next_sequence", 0, "x")));
+        Assert.Null(_table.FindDocument("next_sequence"));
     }
 
     private CommandResult Apply(LinkCommand command) => LinkStateMachine.Apply(_table, command);

@@ -32,7 +32,7 @@ public sealed class NoQuorumDeadlineTests : IAsyncLifetime
     {
         // Keys that all pick the same shard, so the creates queue for that shard's code block.
         var router = _node.Services.GetRequiredService<LinkService>().Shards.Router;
-        var scope = _node.Services.GetRequiredService<ApiKeyRegistry>().Identify(TestNode.Key)!;
+        var scope = _node.Services.GetRequiredService<ApiKeyRegistry>().Identify(TestNode.Key)!.Id;
         var keys = Enumerable.Range(0, 500).Select(i => $"key-{i}").Where(k => router.ShardOfIdempotencyKey(scope, k) == router.ShardOfIdempotencyKey(scope, "key-0")).Take(4).ToList();
         Assert.Equal(4, keys.Count);
 

@@ -170,21 +170,23 @@ public sealed class SqliteLinkStoreTests : IDisposable
     }
 
     [Fact]
-    public void The_member_list_is_kept_in_meta_and_travels_in_snapshots()
+    public void Cluster_documents_are_kept_in_meta_and_travel_in_snapshots()
     {
         byte[] snapshot;
         using (var store = SqliteLinkStore.Open(DbPath))
         {
-            Assert.Null(store.ClusterMembers());
+            Assert.Null(store.ClusterDocument(ClusterDocumentNames.Members));
             Assert.Equal(CommandOutcome.Ok, store.Apply(new LinkCommandEnvelope(new SetClusterMembers(1, 0, "{\"members\":[]}\nline two"))).Outcome);
             Assert.Equal(CommandOutcome.Conflict, store.Apply(new LinkCommandEnvelope(new SetClusterMembers(2, 0, "lost"))).Outcome);
-            Assert.Equal((1L, "{\"members\":[]}\nline two"), store.ClusterMembers());
+            Assert.Equal((1L, "{\"members\":[]}\nline two"), store.ClusterDocument(ClusterDocumentNames.Members));
+            Assert.Equal(CommandOutcome.Ok, store.Apply(new LinkCommandEnvelope(new SetClusterDocument(3, ClusterDocumentNames.ApiKeys, 0, "keys"))).Outcome);
             snapshot = store.ExportSnapshot().Data;
         }
 
         using var restored = SqliteLinkStore.Open(Path.Combine(Path.GetDirectoryName(DbPath)!, "other.db"));
         restored.RestoreSnapshot(0, snapshot, 1);
-        Assert.Equal((1L, "{\"members\":[]}\nline two"), restored.ClusterMembers());
+        Assert.Equal((1L, "{\"members\":[]}\nline two"), restored.ClusterDocument(ClusterDocumentNames.Members));
+        Assert.Equal((1L, "keys"), restored.ClusterDocument(ClusterDocumentNames.ApiKeys));
     }
 
     [Fact]

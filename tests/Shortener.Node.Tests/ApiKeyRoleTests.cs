@@ -1,0 +1,169 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Shortener.Node.Api;
+using Shortener.Node.Security;
+
+namespace Shortener.Node.Tests;
+
+/// <summary>API keys with roles (issue 16, part 3): made, listed and revoked through shard 0, and each role held to its endpoints.</summary>
+public sealed class ApiKeyRoleTests : IAsyncLifetime
+{
+    private readonly TempDirectory _dir = new();
+    private TestNode _node = null!;
+
+    public async Task InitializeAsync() => _node = await TestNode.StartAsync(_dir.Path);
+
+    public async Task DisposeAsync()
+    {
+        await _node.DisposeAsync();
+        _dir.Dispose();
+    }
+
+    [Fact]
+    public async Task Keys_are_made_listed_and_revoked_and_each_role_does_what_it_may()
+    {
+        var links = await CreateKeyAsync("marketing", "links");
+        var reader = await CreateKeyAsync("reports", "read-only");
+        Assert.StartsWith("sk_", links.Key);
+        Assert.NotEqual(links.Id, reader.Id);
+
+        using var asLinks = Client(links.Key!);
+        using var asReader = Client(reader.Key!);
+        var created = await asLinks.PostAsync("/api/v1/links", TestNode.Json("""{"url":"https://example.com/roles","alias":"by-links-key"}"""));
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await asReader.GetAsync("/api/v1/links/by-links-key")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await asReader.GetAsync("/api/v1/links")).StatusCode);
+        await AssertProblemAsync(await asReader.PostAsync("/api/v1/links", TestNode.Json("""{"url":"https://example.com/no"}""")), 403, "forbidden");
+        await AssertProblemAsync(await asReader.DeleteAsync("/api/v1/links/by-links-key"), 403, "forbidden");
+        await AssertProblemAsync(await asLinks.GetAsync("/admin/v1/keys"), 403, "forbidden");
+
+        // The list shows every key once, never a hash or a key, and this node's bootstrap key.
+        var listText = await _node.Client.GetStringAsync("/admin/v1/keys");
+        Assert.DoesNotContain(links.Key!, listText);
+        Assert.DoesNotContain(ApiKeyRegistry.Hash(links.Key!), listText);
+        var list = JsonSerializer.Deserialize<KeyListResponse>(listText, JsonSerializerOptions.Web)!;
+        Assert.Equal(2, list.Version);
+        Assert.Equal(["marketing", "reports"], list.Keys.Where(k => !k.Bootstrap).Select(k => k.Name));
+        Assert.Contains(list.Keys, k => k.Bootstrap && k.Role == "admin");
+
+        // Revoked, the key is refused at once; revoking again changes nothing.
+        var revoked = await _node.Client.DeleteAsync($"/admin/v1/keys/{links.Id}");
+        Assert.Equal(HttpStatusCode.OK, revoked.StatusCode);
+        Assert.NotNull((await revoked.Content.ReadFromJsonAsync<KeyView>())!.RevokedAt);
+        await AssertProblemAsync(await asLinks.PostAsync("/api/v1/links", TestNode.Json("""{"url":"https://example.com/late"}""")), 401, "unauthorized");
+        Assert.Equal(HttpStatusCode.OK, (await _node.Client.DeleteAsync($"/admin/v1/keys/{links.Id}")).StatusCode);
+        Assert.Equal(3, (await _node.Client.GetFromJsonAsync<KeyListResponse>("/admin/v1/keys"))!.Version);
+    }
+
+    [Fact]
+    public async Task Keys_survive_a_restart_and_an_older_or_unreadable_list_never_replaces_the_applied_one()
+    {
+        var links = await CreateKeyAsync("kept", "links");
+        await _node.DisposeAsync();
+        _node = await TestNode.StartAsync(_dir.Path);
+        using (var asLinks = Client(links.Key!))
+        {
+            Assert.Equal(HttpStatusCode.OK, (await asLinks.GetAsync("/api/v1/links")).StatusCode);
+        }
+
+        var registry = _node.Services.GetRequiredService<ApiKeyRegistry>();
+        var (version, list) = registry.Cluster;
+        Assert.Equal(1, version);
+        registry.Adopt(ApiKeyList.Empty.Serialize(), 1);
+        registry.Adopt("{not json", 2);
+        Assert.Equal(ApiKeyRole.Links, registry.Identify(links.Key)!.Role);
+        Assert.Same(list, registry.Cluster.List);
+    }
+
+    [Fact]
+    public async Task Bad_key_requests_are_refused_with_problems_and_change_nothing()
+    {
+        await AssertProblemAsync(await _node.Client.PostAsJsonAsync("/admin/v1/keys", new { name = "x", role = "root" }), 422, "invalid-field");
+        await AssertProblemAsync(await _node.Client.PostAsJsonAsync("/admin/v1/keys", new { role = "links" }), 422, "invalid-field");
+        await AssertProblemAsync(await _node.Client.PostAsJsonAsync("/admin/v1/keys", new { name = new string('n', 65), role = "links" }), 422, "invalid-field");
+        await AssertProblemAsync(await _node.Client.PostAsJsonAsync("/admin/v1/keys", new { name = "x", role = "admin", owner = "team" }), 422, "invalid-field");
+        await AssertProblemAsync(await _node.Client.PostAsJsonAsync("/admin/v1/keys", new { name = "x", role = "links", owner = "no spaces" }), 422, "invalid-field");
+        await AssertProblemAsync(await _node.Client.PostAsync("/admin/v1/keys", TestNode.Json("""{"name":"x","role":"links","extra":1}""")), 400, "malformed-request");
+        await AssertProblemAsync(await _node.Client.DeleteAsync("/admin/v1/keys/key-nothing"), 404, "no-such-key");
+
+        var bootstrap = _node.Services.GetRequiredService<ApiKeyRegistry>().BootstrapIds.Single();
+        await AssertProblemAsync(await _node.Client.DeleteAsync($"/admin/v1/keys/{bootstrap}"), 409, "key-conflict");
+        Assert.Equal(0, (await _node.Client.GetFromJsonAsync<KeyListResponse>("/admin/v1/keys"))!.Version);
+    }
+
+    /// <summary>
+    /// Walks every endpoint the node maps, so a new endpoint without a policy fails here instead of
+    /// falling open: a links key gets 403 on every admin route, a read-only key 403 on every write.
+    /// </summary>
+    [Fact]
+    public async Task Every_admin_route_refuses_a_links_key_and_every_write_refuses_a_read_only_key()
+    {
+        var links = await CreateKeyAsync("walker", "links");
+        var reader = await CreateKeyAsync("walker-ro", "read-only");
+        using var asLinks = Client(links.Key!);
+        using var asReader = Client(reader.Key!);
+
+        var routes = _node.Services.GetServices<EndpointDataSource>().SelectMany(s => s.Endpoints).OfType<RouteEndpoint>()
+            .SelectMany(e => (e.Metadata.GetMetadata<IHttpMethodMetadata>()?.HttpMethods ?? ["GET"]).Select(m => (Method: m, Endpoint: e)))
+            .ToList();
+        var admin = routes.Where(r => r.Endpoint.RoutePattern.RawText!.StartsWith("/admin/", StringComparison.Ordinal) || r.Endpoint.RoutePattern.RawText == "/dashboard").ToList();
+        var writes = routes.Where(r => r.Endpoint.RoutePattern.RawText!.StartsWith("/api/", StringComparison.Ordinal) && r.Method is not ("GET" or "HEAD")).ToList();
+        Assert.True(admin.Count >= 11, $"only {admin.Count} admin routes found");
+        Assert.NotEmpty(writes);
+
+        foreach (var (method, endpoint) in admin)
+        {
+            Assert.Equal(ApiKeyPolicies.Admin, Policy(endpoint));
+            await AssertProblemAsync(await asLinks.SendAsync(Request(method, endpoint)), 403, "forbidden", $"{method} {endpoint.RoutePattern.RawText}");
+        }
+
+        foreach (var (method, endpoint) in writes)
+        {
+            Assert.Contains(Policy(endpoint), new[] { ApiKeyPolicies.Links, ApiKeyPolicies.Admin });
+            await AssertProblemAsync(await asReader.SendAsync(Request(method, endpoint)), 403, "forbidden", $"{method} {endpoint.RoutePattern.RawText}");
+        }
+    }
+
+    private static string? Policy(Endpoint endpoint) => endpoint.Metadata.GetOrderedMetadata<IAuthorizeData>().LastOrDefault()?.Policy;
+
+    private static HttpRequestMessage Request(string method, RouteEndpoint endpoint)
+    {
+        var path = string.Join('/', endpoint.RoutePattern.PathSegments.Select(segment => string.Concat(segment.Parts.Select(part => part switch
+        {
+            Microsoft.AspNetCore.Routing.Patterns.RoutePatternLiteralPart literal => literal.Content,
+            Microsoft.AspNetCore.Routing.Patterns.RoutePatternParameterPart { Name: "shard" or "id" } => "1",
+            Microsoft.AspNetCore.Routing.Patterns.RoutePatternParameterPart => "abc",
+            _ => string.Empty,
+        }))));
+        return new HttpRequestMessage(new HttpMethod(method), "/" + path) { Content = method is "GET" or "HEAD" or "DELETE" ? null : TestNode.Json("{}") };
+    }
+
+    private async Task<KeyView> CreateKeyAsync(string name, string role)
+    {
+        var response = await _node.Client.PostAsJsonAsync("/admin/v1/keys", new { name, role });
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        var key = (await response.Content.ReadFromJsonAsync<KeyView>())!;
+        Assert.Equal($"/admin/v1/keys/{key.Id}", response.Headers.Location!.OriginalString);
+        return key;
+    }
+
+    private HttpClient Client(string key)
+    {
+        var client = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false }) { BaseAddress = new Uri(_node.BaseUrl) };
+        client.DefaultRequestHeaders.Add(ApiKeyRegistry.HeaderName, key);
+        return client;
+    }
+
+    private static async Task AssertProblemAsync(HttpResponseMessage response, int status, string slug, string? what = null)
+    {
+        Assert.True(status == (int)response.StatusCode, $"{what}: {(int)response.StatusCode} instead of {status}");
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        using var problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        Assert.Equal("urn:shortener:problem:" + slug, problem.RootElement.GetProperty("type").GetString());
+    }
+}
