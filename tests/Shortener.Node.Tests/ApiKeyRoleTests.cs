@@ -61,6 +61,36 @@ public sealed class ApiKeyRoleTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_links_key_with_an_owner_sees_and_changes_only_its_owners_links()
+    {
+        var teamA = await CreateKeyAsync("a", "links", owner: "team-a");
+        var teamA2 = await CreateKeyAsync("a again", "links", owner: "team-a");
+        var teamB = await CreateKeyAsync("b", "links", owner: "team-b");
+        using var asA = Client(teamA.Key!);
+        using var asA2 = Client(teamA2.Key!);
+        using var asB = Client(teamB.Key!);
+        Assert.Equal(HttpStatusCode.Created, (await asA.PostAsync("/api/v1/links", TestNode.Json("""{"url":"https://example.com/a","alias":"team-a-link"}"""))).StatusCode);
+        Assert.Equal(HttpStatusCode.Created, (await _node.Client.PostAsync("/api/v1/links", TestNode.Json("""{"url":"https://example.com/admin","alias":"admin-link"}"""))).StatusCode);
+
+        // Another owner's key meets the link as if it were not there; the same owner's other key sees it.
+        await AssertProblemAsync(await asB.GetAsync("/api/v1/links/team-a-link"), 404, "not-found");
+        await AssertProblemAsync(await asB.PatchAsync("/api/v1/links/team-a-link", TestNode.Json("""{"title":"mine now"}""", "application/merge-patch+json")), 404, "not-found");
+        await AssertProblemAsync(await asB.DeleteAsync("/api/v1/links/team-a-link"), 404, "not-found");
+        await AssertProblemAsync(await asB.GetAsync("/api/v1/links/team-a-link/stats"), 404, "not-found");
+        await AssertProblemAsync(await asB.GetAsync("/api/v1/stats/summary"), 403, "forbidden");
+        Assert.DoesNotContain("team-a-link", await asB.GetStringAsync("/api/v1/links"));
+        Assert.Equal(HttpStatusCode.OK, (await asA2.GetAsync("/api/v1/links/team-a-link")).StatusCode);
+        var listedForA = await asA.GetStringAsync("/api/v1/links");
+        Assert.Contains("team-a-link", listedForA);
+        Assert.DoesNotContain("admin-link", listedForA);
+        await AssertProblemAsync(await asA.GetAsync("/api/v1/links/admin-link"), 404, "not-found");
+
+        Assert.Equal(HttpStatusCode.OK, (await asA2.PatchAsync("/api/v1/links/team-a-link", TestNode.Json("""{"title":"ours"}""", "application/merge-patch+json"))).StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, (await asA2.DeleteAsync("/api/v1/links/team-a-link")).StatusCode);
+        Assert.Contains("admin-link", await _node.Client.GetStringAsync("/api/v1/links"));
+    }
+
+    [Fact]
     public async Task Keys_survive_a_restart_and_an_older_or_unreadable_list_never_replaces_the_applied_one()
     {
         var links = await CreateKeyAsync("kept", "links");
@@ -143,9 +173,9 @@ public sealed class ApiKeyRoleTests : IAsyncLifetime
         return new HttpRequestMessage(new HttpMethod(method), "/" + path) { Content = method is "GET" or "HEAD" or "DELETE" ? null : TestNode.Json("{}") };
     }
 
-    private async Task<KeyView> CreateKeyAsync(string name, string role)
+    private async Task<KeyView> CreateKeyAsync(string name, string role, string? owner = null)
     {
-        var response = await _node.Client.PostAsJsonAsync("/admin/v1/keys", new { name, role });
+        var response = await _node.Client.PostAsJsonAsync("/admin/v1/keys", new { name, role, owner });
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         var key = (await response.Content.ReadFromJsonAsync<KeyView>())!;
         Assert.Equal($"/admin/v1/keys/{key.Id}", response.Headers.Location!.OriginalString);

@@ -16,7 +16,7 @@ public static class AliasRules
         "api", "admin", "metrics", "healthz", "readyz", "livez", "health", "openapi", "swagger",
         "dashboard", "static", "assets", "public", "docs", "login", "logout", "signin", "signout",
         "auth", "oauth", "account", "settings", "status", "stats", "internal", "debug", "grpc",
-        "well-known", "robots", "favicon", "sitemap", "links", "raft", "cluster", "node", "nodes",
+        "well-known", "robots", "favicon", "sitemap", "links", "raft", "cluster", "node", "nodes", "rest", "app",
     }.ToFrozenSet(StringComparer.OrdinalIgnoreCase);
 
     public static ValidationResult<string> Validate(string? alias)

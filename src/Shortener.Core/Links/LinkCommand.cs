@@ -21,7 +21,8 @@ public abstract record LinkCommand(long At);
 /// Create a link under <paramref name="Code"/>; refused with Conflict if the code exists, even
 /// deleted. <paramref name="Generated"/> marks a code drawn from the sequence rather than chosen by
 /// the client: its rare collision with an alias is retried by the proposer under a new code, so that
-/// conflict is not remembered against the client's idempotency key.
+/// conflict is not remembered against the client's idempotency key. The fields after it are
+/// optional (commands logged before they existed read as their defaults).
 /// </summary>
 public sealed record CreateLink(
     long At,
@@ -32,13 +33,20 @@ public sealed record CreateLink(
     int RedirectStatus,
     IReadOnlyList<string> Tags,
     string? Title,
-    bool Generated = false) : LinkCommand(At);
+    bool Generated = false,
+    long? ValidSince = null,
+    bool Crawlable = false,
+    bool ForwardQuery = false,
+    string? Owner = null) : LinkCommand(At);
 
-/// <summary>Change some fields of a live link.</summary>
-public sealed record UpdateLink(long At, string Code, LinkPatch Patch) : LinkCommand(At);
+/// <summary>
+/// Change some fields of a live link. With <paramref name="AsOwner"/>, only a link of that owner:
+/// another's is NotFound, as if it were not there (a key limited to its owner's links).
+/// </summary>
+public sealed record UpdateLink(long At, string Code, LinkPatch Patch, string? AsOwner = null) : LinkCommand(At);
 
-/// <summary>Mark a link deleted. Deleting twice is not an error.</summary>
-public sealed record DeleteLink(long At, string Code) : LinkCommand(At);
+/// <summary>Mark a link deleted. Deleting twice is not an error. <paramref name="AsOwner"/> as for <see cref="UpdateLink"/>.</summary>
+public sealed record DeleteLink(long At, string Code, string? AsOwner = null) : LinkCommand(At);
 
 /// <summary>Count one visit of a link that has a visit limit; refused when the link no longer redirects.</summary>
 public sealed record RecordVisit(long At, string Code) : LinkCommand(At);

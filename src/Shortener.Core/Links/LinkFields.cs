@@ -8,4 +8,5 @@ public enum LinkFields
     ExpiresAt = 1,
     MaxVisits = 2,
     Title = 4,
+    ValidSince = 8,
 }

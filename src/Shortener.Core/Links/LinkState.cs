@@ -4,6 +4,7 @@ namespace Shortener.Core.Links;
 public enum LinkState
 {
     Active,
+    NotYetValid,
     Expired,
     Exhausted,
     Deleted,

@@ -71,7 +71,7 @@ public static class LinkStateMachine
             return new CommandResult(CommandOutcome.Conflict, existing);
         }
 
-        var link = new Link(c.Code, c.Url, c.At, c.At, c.ExpiresAt, c.MaxVisits, 0, c.RedirectStatus, c.Tags, c.Title, Deleted: false);
+        var link = new Link(c.Code, c.Url, c.At, c.At, c.ExpiresAt, c.MaxVisits, 0, c.RedirectStatus, c.Tags, c.Title, Deleted: false, c.ValidSince, c.Crawlable, c.ForwardQuery, c.Owner);
         table.Insert(link);
         return new CommandResult(CommandOutcome.Created, link);
     }
@@ -79,7 +79,7 @@ public static class LinkStateMachine
     private static CommandResult Update(ILinkTable table, UpdateLink u)
     {
         var link = table.Find(u.Code);
-        if (link is null)
+        if (link is null || !link.VisibleTo(u.AsOwner))
         {
             return CommandResult.NotFound;
         }
@@ -98,6 +98,9 @@ public static class LinkStateMachine
             RedirectStatus = p.RedirectStatus ?? link.RedirectStatus,
             Tags = p.Tags ?? link.Tags,
             Title = p.Clear.HasFlag(LinkFields.Title) ? null : p.Title ?? link.Title,
+            ValidSince = p.Clear.HasFlag(LinkFields.ValidSince) ? null : p.ValidSince ?? link.ValidSince,
+            Crawlable = p.Crawlable ?? link.Crawlable,
+            ForwardQuery = p.ForwardQuery ?? link.ForwardQuery,
             UpdatedAt = Math.Max(link.UpdatedAt, u.At),
         };
         table.Update(updated);
@@ -107,7 +110,7 @@ public static class LinkStateMachine
     private static CommandResult Delete(ILinkTable table, DeleteLink d)
     {
         var link = table.Find(d.Code);
-        if (link is null)
+        if (link is null || !link.VisibleTo(d.AsOwner))
         {
             return CommandResult.NotFound;
         }

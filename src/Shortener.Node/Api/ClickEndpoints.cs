@@ -57,7 +57,7 @@ public static class ClickEndpoints
             return Problems.Result(ProblemKind.MalformedRequest, "consistency must be one, quorum, all or local-quorum");
         }
 
-        if (links.Get(code) is null)
+        if (links.Get(code) is not { } link || !link.VisibleTo(Security.ApiKeyPolicies.OwnerOf(context.User)))
         {
             return Problems.Result(ProblemKind.NotFound, $"no link has the code '{code}'");
         }
@@ -93,6 +93,11 @@ public static class ClickEndpoints
 
     private static async Task<IResult> SummaryAsync(HttpContext context, ClickService clicks, LinkService links)
     {
+        if (Security.ApiKeyPolicies.OwnerOf(context.User) is { } owner)
+        {
+            return Problems.Result(ProblemKind.Forbidden, $"this key sees only the links of {owner}; the summary covers every link (ask each link's stats instead)");
+        }
+
         if (!clicks.Enabled)
         {
             return Problems.Result(ProblemKind.ClicksDisabled, "click tracking is off on this node (Shortener:Clicks:Delivery=off)");

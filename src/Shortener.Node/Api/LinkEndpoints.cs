@@ -169,7 +169,7 @@ public static class LinkEndpoints
             title = checkedTitle.Value;
         }
 
-        var command = new CreateLink(now, alias ?? string.Empty, url.Value!, expiresAt, maxVisits, status.Value, tags.Value!, title, Generated: alias is null);
+        var command = new CreateLink(now, alias ?? string.Empty, url.Value!, expiresAt, maxVisits, status.Value, tags.Value!, title, Generated: alias is null, Owner: ApiKeyPolicies.OwnerOf(context.User));
         var result = await service.CreateAsync(command, idempotency.Token, context.RequestAborted);
         return CreateResponse(context, result, generated: alias is null, addresses, service);
     }
@@ -204,7 +204,7 @@ public static class LinkEndpoints
         }
 
         string? tag = query.TryGetValue("tag", out var tagText) && !string.IsNullOrEmpty(tagText) ? tagText.ToString() : null;
-        var page = await service.ListAsync(limit, cursor, tag);
+        var page = await service.ListAsync(limit, cursor, tag, ApiKeyPolicies.OwnerOf(context.User));
         var now = service.NowMs;
         return Results.Ok(new LinkListResponse(
             page.Links.Select(l => LinkResponse.From(l, addresses.PublicBaseUrl, now)).ToList(),
@@ -233,7 +233,7 @@ public static class LinkEndpoints
                 return Problems.Result(ProblemKind.MalformedRequest, "consistency must be linearizable (the default with an API key) or local (the default without)");
         }
 
-        if (link is null)
+        if (link is null || !link.VisibleTo(ApiKeyPolicies.OwnerOf(context.User)))
         {
             return Problems.Result(ProblemKind.NotFound, $"no link has the code '{code}'");
         }
@@ -278,7 +278,7 @@ public static class LinkEndpoints
                     return patch.Problem;
                 }
 
-                result = await service.SubmitAsync(new UpdateLink(service.NowMs, code, patch.Patch!), idempotency.Token, context.RequestAborted);
+                result = await service.SubmitAsync(new UpdateLink(service.NowMs, code, patch.Patch!, ApiKeyPolicies.OwnerOf(context.User)), idempotency.Token, context.RequestAborted);
             }
 
             return result.Outcome switch
@@ -302,7 +302,7 @@ public static class LinkEndpoints
 
         var result = idempotency.Token is { } token && service.FindIdempotent(token, code) is { } previous
             ? previous
-            : await service.SubmitAsync(new DeleteLink(service.NowMs, code), idempotency.Token, context.RequestAborted);
+            : await service.SubmitAsync(new DeleteLink(service.NowMs, code, ApiKeyPolicies.OwnerOf(context.User)), idempotency.Token, context.RequestAborted);
         return result.Outcome switch
         {
             CommandOutcome.Ok => Replayed(context, result, Results.NoContent()),

@@ -86,6 +86,13 @@ public sealed class RedirectHandler(LinkService links, Clicks.ClickService click
         }
 
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        if (link.StateAt(now) == LinkState.NotYetValid)
+        {
+            // As Shlink does: a link before its start is not there yet.
+            await NotFound(context, code, start);
+            return;
+        }
+
         if (link.StateAt(now) != LinkState.Active)
         {
             await Gone(context, link, now, start);
@@ -125,7 +132,7 @@ public sealed class RedirectHandler(LinkService links, Clicks.ClickService click
 
         var response = context.Response;
         response.StatusCode = link.RedirectStatus;
-        response.Headers.Location = link.Url;
+        response.Headers.Location = link.ForwardQuery ? WithQuery(link.Url, context.Request.QueryString) : link.Url;
         if (link.RedirectStatus is 302 or 307 || link.MaxVisits is not null || link.ExpiresAt is not null)
         {
             // Temporary or limited links must come back to us on every click.
@@ -133,6 +140,20 @@ public sealed class RedirectHandler(LinkService links, Clicks.ClickService click
         }
 
         metrics.Redirect(link.RedirectStatus, start);
+    }
+
+    /// <summary>The target with the visitor's query string added to its own (Shlink's forwardQuery); the target's fragment stays last.</summary>
+    internal static string WithQuery(string url, QueryString query)
+    {
+        if (!query.HasValue || query.Value!.Length <= 1)
+        {
+            return url;
+        }
+
+        var hash = url.IndexOf('#', StringComparison.Ordinal);
+        var (head, fragment) = hash < 0 ? (url, string.Empty) : (url[..hash], url[hash..]);
+        var separator = head.Contains('?', StringComparison.Ordinal) ? (head.EndsWith('?') || head.EndsWith('&') ? string.Empty : "&") : "?";
+        return head + separator + query.Value[1..] + fragment;
     }
 
     private static bool LooksLikeCode(string code)

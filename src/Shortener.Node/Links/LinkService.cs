@@ -174,13 +174,13 @@ public sealed class LinkService
     /// read committed rows, so it first waits for the node's database to commit what was applied
     /// (a link answered a moment ago is on the page).
     /// </summary>
-    public async Task<LinkPage> ListAsync(int limit, LinkCursor? after, string? tag)
+    public async Task<LinkPage> ListAsync(int limit, LinkCursor? after, string? tag, string? owner = null)
     {
         await Read(0, store => store.WhenCommittedAsync()).ConfigureAwait(false);
         var merged = new List<Link>();
         foreach (var replica in _shards.Replicas)
         {
-            merged.AddRange(Read(replica.Shard, store => store.List(limit + 1, after, tag)).Links);
+            merged.AddRange(Read(replica.Shard, store => store.List(limit + 1, after, tag, owner)).Links);
         }
 
         var page = merged
@@ -196,6 +196,41 @@ public sealed class LinkService
         page.RemoveAt(limit);
         var last = page[^1];
         return new LinkPage(page, new LinkCursor(last.CreatedAt, last.Code));
+    }
+
+    /// <summary>
+    /// Live links of every shard that match <paramref name="query"/>, in its order, skipping
+    /// <paramref name="skip"/> and taking <paramref name="take"/>: each shard's first skip + take,
+    /// merged, from this node's replicas (committed rows, as <see cref="ListAsync"/>), and the
+    /// number that match in all.
+    /// </summary>
+    public async Task<LinkQueryPage> QueryAsync(LinkQuery query, int skip, int take)
+    {
+        await Read(0, store => store.WhenCommittedAsync()).ConfigureAwait(false);
+        var first = (int)Math.Min((long)skip + take, int.MaxValue);
+        var merged = new List<Link>();
+        var total = 0;
+        foreach (var replica in _shards.Replicas)
+        {
+            var page = Read(replica.Shard, store => store.Query(query, first));
+            merged.AddRange(page.Links);
+            total += page.Total;
+        }
+
+        merged.Sort(query.Compare);
+        return new LinkQueryPage([.. merged.Skip(skip).Take(take)], total);
+    }
+
+    /// <summary>Every tag of the live links (of <paramref name="owner"/> only, when given) with how many links carry it, by tag.</summary>
+    public async Task<IReadOnlyList<(string Tag, int Links)>> TagCountsAsync(string? owner)
+    {
+        await Read(0, store => store.WhenCommittedAsync()).ConfigureAwait(false);
+        return _shards.Replicas
+            .SelectMany(replica => Read(replica.Shard, store => store.TagCounts(owner)))
+            .GroupBy(t => t.Tag, StringComparer.Ordinal)
+            .Select(g => (g.Key, g.Sum(t => t.Links)))
+            .OrderBy(t => t.Key, StringComparer.Ordinal)
+            .ToList();
     }
 
     /// <summary>The link behind <paramref name="code"/> (owned by <paramref name="shard"/>) as the redirect path sees it: from the cache, else from the local replica.</summary>

@@ -62,6 +62,12 @@ public static class LinkSchema
             ) WITHOUT ROWID;
             CREATE INDEX applied_proposals_age ON applied_proposals (shard, at)
             """),
+        new(2, "Shlink's link fields: valid since, crawlable, forward query; the owner of the key that made it", """
+            ALTER TABLE links ADD COLUMN valid_since INTEGER;
+            ALTER TABLE links ADD COLUMN crawlable INTEGER NOT NULL DEFAULT 0;
+            ALTER TABLE links ADD COLUMN forward_query INTEGER NOT NULL DEFAULT 0;
+            ALTER TABLE links ADD COLUMN owner TEXT
+            """),
     ];
 
     /// <summary>The tables that hold a shard's rows, in the order a snapshot copies them.</summary>

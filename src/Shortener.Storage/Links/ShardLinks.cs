@@ -13,7 +13,11 @@ public sealed class ShardLinks(SqliteLinkStore store, int shard)
 
     public Link? Get(string code) => store.Get(shard, code);
 
-    public LinkPage List(int limit, LinkCursor? after, string? tag) => store.List(shard, limit, after, tag);
+    public LinkPage List(int limit, LinkCursor? after, string? tag, string? owner = null) => store.List(shard, limit, after, tag, owner);
+
+    public LinkQueryPage Query(LinkQuery query, int take) => store.Query(shard, query, take);
+
+    public IReadOnlyList<(string Tag, int Links)> TagCounts(string? owner) => store.TagCounts(shard, owner);
 
     /// <summary>Completes once what the node's replicas applied so far is committed (for every shard: they share the database).</summary>
     public Task WhenCommittedAsync() => store.WhenCommittedAsync();

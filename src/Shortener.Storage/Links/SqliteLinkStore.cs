@@ -355,8 +355,11 @@ public sealed partial class SqliteLinkStore : IHeldTransaction, IDisposable
     /// <summary>Live (not deleted) links of shard 0, newest first.</summary>
     public LinkPage List(int limit, LinkCursor? after, string? tag) => List(0, limit, after, tag);
 
-    /// <summary>Live (not deleted) links of <paramref name="shard"/>, newest first, optionally only those with <paramref name="tag"/>.</summary>
-    public LinkPage List(int shard, int limit, LinkCursor? after, string? tag)
+    /// <summary>
+    /// Live (not deleted) links of <paramref name="shard"/>, newest first, optionally only those
+    /// with <paramref name="tag"/> and only those of <paramref name="owner"/>.
+    /// </summary>
+    public LinkPage List(int shard, int limit, LinkCursor? after, string? tag, string? owner = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
         using var lease = OpenReader();
@@ -364,7 +367,8 @@ public sealed partial class SqliteLinkStore : IHeldTransaction, IDisposable
         using var command = connection.CreateCommand();
         var columns = string.Join(", ", SqliteLinkTable.SelectColumns.Split(", ").Select(c => "l." + c));
         var keyset = tag is null ? "l" : "k";
-        var position = after is null ? string.Empty : $"AND ({keyset}.created_at < $c OR ({keyset}.created_at = $c AND {keyset}.code < $code))";
+        var position = (after is null ? string.Empty : $"AND ({keyset}.created_at < $c OR ({keyset}.created_at = $c AND {keyset}.code < $code))")
+            + (owner is null ? string.Empty : " AND l.owner = $owner");
         command.CommandText = tag is null
             ? $"SELECT {columns} FROM links l WHERE l.shard = $shard AND l.deleted = 0 {position} ORDER BY l.created_at DESC, l.code DESC LIMIT $n"
             : $"SELECT {columns} FROM link_tags k JOIN links l ON l.shard = k.shard AND l.code = k.code WHERE k.shard = $shard AND k.tag = $tag AND l.deleted = 0 {position} ORDER BY k.created_at DESC, k.code DESC LIMIT $n";
@@ -379,6 +383,11 @@ public sealed partial class SqliteLinkStore : IHeldTransaction, IDisposable
         if (tag is not null)
         {
             command.Parameters.AddWithValue("$tag", tag);
+        }
+
+        if (owner is not null)
+        {
+            command.Parameters.AddWithValue("$owner", owner);
         }
 
         var links = new List<Link>(limit + 1);

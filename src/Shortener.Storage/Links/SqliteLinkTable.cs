@@ -17,7 +17,7 @@ internal sealed class SqliteLinkTable(SqliteConnection connection) : ILinkTableT
     // connection instead of on every apply, which under load was a tenth of a node's CPU.
     private readonly Dictionary<string, (SqliteCommand Command, bool PerShard)> _commands = new(StringComparer.Ordinal);
 
-    internal const string SelectColumns = "code, url, created_at, updated_at, expires_at, max_visits, visits, redirect_status, tags, title, deleted";
+    internal const string SelectColumns = "code, url, created_at, updated_at, expires_at, max_visits, visits, redirect_status, tags, title, deleted, valid_since, crawlable, forward_query, owner";
 
     public SqliteTransaction? Transaction { get; set; }
 
@@ -62,8 +62,8 @@ internal sealed class SqliteLinkTable(SqliteConnection connection) : ILinkTableT
     {
         Execute(
             """
-            INSERT INTO links (shard, code, url, created_at, updated_at, expires_at, max_visits, visits, redirect_status, tags, title, deleted)
-            VALUES ($shard, $code, $url, $created, $updated, $expires, $max, $visits, $status, $tags, $title, $deleted)
+            INSERT INTO links (shard, code, url, created_at, updated_at, expires_at, max_visits, visits, redirect_status, tags, title, deleted, valid_since, crawlable, forward_query, owner)
+            VALUES ($shard, $code, $url, $created, $updated, $expires, $max, $visits, $status, $tags, $title, $deleted, $since, $crawlable, $forward, $owner)
             """,
             LinkParameters(link));
         InsertTags(link);
@@ -76,7 +76,8 @@ internal sealed class SqliteLinkTable(SqliteConnection connection) : ILinkTableT
         Execute(
             """
             UPDATE links SET url = $url, created_at = $created, updated_at = $updated, expires_at = $expires, max_visits = $max,
-                visits = $visits, redirect_status = $status, tags = $tags, title = $title, deleted = $deleted
+                visits = $visits, redirect_status = $status, tags = $tags, title = $title, deleted = $deleted,
+                valid_since = $since, crawlable = $crawlable, forward_query = $forward, owner = $owner
             WHERE shard = $shard AND code = $code
             """,
             LinkParameters(link));
@@ -212,7 +213,11 @@ internal sealed class SqliteLinkTable(SqliteConnection connection) : ILinkTableT
         RedirectStatus: reader.GetInt32(7),
         Tags: LinkJson.Deserialize<string[]>(reader.GetString(8)),
         Title: reader.IsDBNull(9) ? null : reader.GetString(9),
-        Deleted: reader.GetInt64(10) != 0);
+        Deleted: reader.GetInt64(10) != 0,
+        ValidSince: reader.IsDBNull(11) ? null : reader.GetInt64(11),
+        Crawlable: reader.GetInt64(12) != 0,
+        ForwardQuery: reader.GetInt64(13) != 0,
+        Owner: reader.IsDBNull(14) ? null : reader.GetString(14));
 
     private static (string, object?)[] LinkParameters(Link link) =>
     [
@@ -227,6 +232,10 @@ internal sealed class SqliteLinkTable(SqliteConnection connection) : ILinkTableT
         ("$tags", LinkJson.Serialize(link.Tags)),
         ("$title", link.Title),
         ("$deleted", link.Deleted ? 1 : 0),
+        ("$since", link.ValidSince),
+        ("$crawlable", link.Crawlable ? 1 : 0),
+        ("$forward", link.ForwardQuery ? 1 : 0),
+        ("$owner", link.Owner),
     ];
 
     private void InsertTags(Link link)

@@ -34,7 +34,7 @@ public static class LinkCommandGen
         from maxVisits in Gen.Long[0, 3]
         from status in Gen.OneOfConst(301, 302, 307, 308)
         from tagMask in Gen.Int[0, 7]
-        from clear in Gen.Int[0, 7]
+        from clear in Gen.Int[0, 15]
         from key in Gen.Int[-1, 3]
         select new Step(kind, code, url, gap, expiresIn, maxVisits, status, tagMask, clear, key);
 
@@ -47,7 +47,8 @@ public static class LinkCommandGen
             long? max = MaxVisits == 0 ? null : MaxVisits;
             LinkCommand command = Kind switch
             {
-                0 => new CreateLink(at, Code, Url, expires, max, Status, tags, Code == "aaa" ? "title" : null),
+                0 => new CreateLink(at, Code, Url, expires, max, Status, tags, Code == "aaa" ? "title" : null,
+                    ValidSince: TagMask == 6 ? at + Gap : null, Crawlable: TagMask % 3 == 0, ForwardQuery: Status == 307, Owner: Key == 1 ? "team" : null),
                 1 => new UpdateLink(at, Code, new LinkPatch(
                     Url: TagMask % 2 == 0 ? Url : null,
                     ExpiresAt: expires,
@@ -55,8 +56,12 @@ public static class LinkCommandGen
                     RedirectStatus: TagMask > 3 ? Status : null,
                     Tags: tags,
                     Title: TagMask == 5 ? "patched" : null,
-                    Clear: (LinkFields)Clear)),
-                2 => new DeleteLink(at, Code),
+                    Clear: (LinkFields)Clear,
+                    ValidSince: TagMask == 7 ? at + Gap : null,
+                    Crawlable: TagMask == 1 ? true : null,
+                    ForwardQuery: TagMask == 2 ? Status == 301 : null),
+                    AsOwner: Key == 2 ? "team" : null),
+                2 => new DeleteLink(at, Code, AsOwner: Key == 3 ? "team" : null),
                 3 or 4 => new RecordVisit(at, Code),
                 _ => new LeaseCodeBlock(at, (ulong)(MaxVisits * 100)),
             };
