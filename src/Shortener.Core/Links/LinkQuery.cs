@@ -16,7 +16,8 @@ public enum LinkOrder
 /// </summary>
 /// <param name="AllTags">Links must have every one of <paramref name="Tags"/> (else any one).</param>
 /// <param name="AllExcludeTags">Links are left out only when they have every one of <paramref name="ExcludeTags"/> (else any one).</param>
-/// <param name="ActiveAt">When set, links expired or out of visits at that time are left out.</param>
+/// <param name="ExcludeExpiredAt">When set, links expired at that time are left out.</param>
+/// <param name="Url">When set, only links to exactly this URL.</param>
 public sealed record LinkQuery(
     string? SearchTerm = null,
     IReadOnlyList<string>? Tags = null,
@@ -29,7 +30,8 @@ public sealed record LinkQuery(
     long? ExcludeExpiredAt = null,
     string? Owner = null,
     LinkOrder Order = LinkOrder.DateCreated,
-    bool Descending = true)
+    bool Descending = true,
+    string? Url = null)
 {
     /// <summary>Orders links as the query's ORDER BY does (ordinal text, nulls first, then by code), so pages of several shards merge.</summary>
     public int Compare(Link a, Link b)

@@ -92,6 +92,13 @@ public static class ShortenerNodeApp
             // Statuses decided before any endpoint ran (no route, wrong method, wrong media type)
             // get a problem body like every other error.
             var http = context.HttpContext;
+            if (Api.Shlink.ShlinkProblems.Applies(http.Request) && http.Response.StatusCode is StatusCodes.Status404NotFound or StatusCodes.Status405MethodNotAllowed)
+            {
+                // Shlink answers an unknown route (and a wrong method) with its not-found problem.
+                http.Response.StatusCode = StatusCodes.Status404NotFound;
+                return Api.Shlink.ShlinkProblems.Write(http, Api.Shlink.ShlinkProblemKind.NotFound, $"Cannot {http.Request.Method} {http.Request.Path}!");
+            }
+
             return http.Response.StatusCode switch
             {
                 StatusCodes.Status404NotFound => Problems.Write(http, ProblemKind.NotFound, $"nothing is served at {http.Request.Path}"),
@@ -100,6 +107,7 @@ public static class ShortenerNodeApp
                 _ => Task.CompletedTask,
             };
         });
+        app.UseCors();
         app.UseAuthentication();
         app.UseRateLimiter();
         app.UseAuthorization();
@@ -111,6 +119,7 @@ public static class ShortenerNodeApp
         AdminEndpoints.Map(app);
         ClickEndpoints.Map(app);
         DashboardEndpoints.Map(app);
+        Api.Shlink.ShlinkEndpoints.Map(app);
 
         // Open storage and keys now, so a bad data dir fails the start with its own message.
         var keys = app.Services.GetRequiredService<ApiKeyRegistry>();
@@ -330,6 +339,12 @@ public static class ShortenerNodeApp
         services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
         services.AddAuthorization(ApiKeyPolicies.Add);
+        services.AddCors(cors => cors.AddPolicy(Api.Shlink.ShlinkEndpoints.CorsPolicy, policy => policy
+            .AllowAnyOrigin()
+            .AllowAnyMethod()
+            .WithHeaders(ApiKeyRegistry.HeaderName, "Content-Type")
+            .SetPreflightMaxAge(TimeSpan.FromHours(1))));
+        services.AddSingleton<Api.Shlink.ShlinkVisits>();
         services.AddRateLimiter(ConfigureRateLimiting);
         services.AddOptions<ForwardedHeadersOptions>().Configure<IOptions<NodeOptions>>((forwarded, node) =>
         {

@@ -70,6 +70,17 @@ public sealed class ApiKeyAuthenticationHandler(
         var present = Request.Headers.ContainsKey(ApiKeyRegistry.HeaderName) || BasicPassword(Request.Headers.Authorization.ToString()) is not null;
         metrics.AuthenticationRefused(present ? "invalid-key" : "no-key");
         _refusals.LogDebug("Refused {Method} {Path} from {Client}: {Reason}", Request.Method, Request.Path, Context.Connection.RemoteIpAddress, present ? "invalid API key" : "no API key");
+        if (Api.Shlink.ShlinkProblems.Applies(Request))
+        {
+            return present
+                ? Api.Shlink.ShlinkProblems.Write(Context, Api.Shlink.ShlinkProblemKind.InvalidApiKey, "Provided API key does not exist or is invalid.")
+                : Api.Shlink.ShlinkProblems.Write(
+                    Context,
+                    Api.Shlink.ShlinkProblemKind.MissingAuthentication,
+                    "Expected one of the following authentication headers, [\"X-Api-Key\"], but none were provided",
+                    new Dictionary<string, object?> { ["expectedHeaders"] = new[] { ApiKeyRegistry.HeaderName } });
+        }
+
         Response.Headers.WWWAuthenticate = "Basic realm=\"Shortener\", charset=\"UTF-8\"";
         return Problems.Write(
             Context,
@@ -101,10 +112,10 @@ public sealed class ApiKeyAuthenticationHandler(
     {
         metrics.AuthenticationRefused("forbidden");
         _refusals.LogDebug("Forbade {Method} {Path} to key {Key}", Request.Method, Request.Path, Context.User.FindFirstValue(KeyIdClaim));
-        var needs = Context.GetEndpoint()?.Metadata.GetMetadata<Microsoft.AspNetCore.Authorization.IAuthorizeData>()?.Policy;
-        return Problems.Write(
-            Context,
-            ProblemKind.Forbidden,
-            $"This API key has the role {Context.User.FindFirstValue(RoleClaim) ?? "none"}; this endpoint needs {needs ?? "another role"} (roles: admin > links > read-only).");
+        var needs = Context.GetEndpoint()?.Metadata.GetOrderedMetadata<Microsoft.AspNetCore.Authorization.IAuthorizeData>().LastOrDefault()?.Policy;
+        var detail = $"This API key has the role {Context.User.FindFirstValue(RoleClaim) ?? "none"}; this endpoint needs {needs ?? "another role"} (roles: admin > links > read-only).";
+        return Api.Shlink.ShlinkProblems.Applies(Request)
+            ? Api.Shlink.ShlinkProblems.Write(Context, Api.Shlink.ShlinkProblemKind.Forbidden, detail)
+            : Problems.Write(Context, ProblemKind.Forbidden, detail);
     }
 }

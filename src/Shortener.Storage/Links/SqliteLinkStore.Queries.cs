@@ -76,6 +76,12 @@ public sealed partial class SqliteLinkStore
             command.Parameters.AddWithValue("$owner", query.Owner);
         }
 
+        if (query.Url is not null)
+        {
+            where.Append(" AND l.url = $url");
+            command.Parameters.AddWithValue("$url", query.Url);
+        }
+
         if (query.CreatedFrom is { } from)
         {
             where.Append(" AND l.created_at >= $from");
