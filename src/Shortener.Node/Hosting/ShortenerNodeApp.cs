@@ -86,6 +86,7 @@ public static class ShortenerNodeApp
         app.Use(redirects.InvokeAsync);
         app.Use(RequestActivityMiddleware.InvokeAsync);
         app.UseExceptionHandler(errors => errors.Run(WriteErrorProblem));
+        WebAppEndpoints.Use(app);
         app.UseRouting();
         app.UseStatusCodePages(context =>
         {
