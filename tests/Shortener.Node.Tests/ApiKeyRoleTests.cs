@@ -142,9 +142,16 @@ public sealed class ApiKeyRoleTests : IAsyncLifetime
             .SelectMany(e => (e.Metadata.GetMetadata<IHttpMethodMetadata>()?.HttpMethods ?? ["GET"]).Select(m => (Method: m, Endpoint: e)))
             .ToList();
         var admin = routes.Where(r => r.Endpoint.RoutePattern.RawText!.StartsWith("/admin/", StringComparison.Ordinal) || r.Endpoint.RoutePattern.RawText == "/dashboard").ToList();
-        var writes = routes.Where(r => r.Endpoint.RoutePattern.RawText!.StartsWith("/api/", StringComparison.Ordinal) && r.Method is not ("GET" or "HEAD")).ToList();
+        var writes = routes.Where(r => (r.Endpoint.RoutePattern.RawText!.StartsWith("/api/", StringComparison.Ordinal) || r.Endpoint.RoutePattern.RawText!.StartsWith("/rest/", StringComparison.Ordinal))
+            && r.Method is not ("GET" or "HEAD")).ToList();
+
+        // An endpoint without a policy is open to anyone: only these may be.
+        string[] open = ["/healthz", "/readyz", "/metrics", "/openapi/{documentName}.json", "/app", "/app/{**rest}", "/rest/health", "/rest/v3/health", "/rest/v3/short-urls/shorten", "/api/v1/links/{code}"];
+        Assert.All(
+            routes.Where(r => Policy(r.Endpoint) is null && r.Endpoint.Metadata.GetMetadata<IAuthorizeData>() is null),
+            r => Assert.Contains(r.Endpoint.RoutePattern.RawText, open));
         Assert.True(admin.Count >= 11, $"only {admin.Count} admin routes found");
-        Assert.NotEmpty(writes);
+        Assert.True(writes.Count >= 13, $"only {writes.Count} writes found");
 
         foreach (var (method, endpoint) in admin)
         {
