@@ -31,6 +31,7 @@ public sealed partial class UpCommandTests : IDisposable
             Assert.Equal(File.ReadAllText(Path.Combine(_dir.Path, "api-key")).Trim(), key);
             Assert.Contains($"curl -s -X POST http://127.0.0.1:{port}/api/v1/links -H 'X-Api-Key: {key}'", banner);
             Assert.Contains($"Dashboard: http://127.0.0.1:{port}/dashboard", banner);
+            Assert.Contains($"Web app:   http://127.0.0.1:{port}/app/", banner);
 
             using var http = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false });
             using var create = new HttpRequestMessage(HttpMethod.Post, $"http://127.0.0.1:{port + 1}/api/v1/links") { Content = JsonContent.Create(new { url = "https://example.com/up" }) };

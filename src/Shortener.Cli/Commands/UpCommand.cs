@@ -117,6 +117,7 @@ public static class UpCommand
         await output.WriteLineAsync("Try it:");
         await output.WriteLineAsync($"  curl -s -X POST {first.HttpUrl}/api/v1/links -H 'X-Api-Key: {layout.ApiKey}' -H 'Content-Type: application/json' -d '{{\"url\":\"https://example.com\"}}'");
         await output.WriteLineAsync($"Dashboard: {first.HttpUrl}/dashboard   (your browser asks for a password: the API key; any user name)");
+        await output.WriteLineAsync($"Web app:   {first.HttpUrl}/app/   (log in with the API key; Shlink clients: {first.HttpUrl} with the same key)");
         await output.WriteLineAsync($"Cluster status: shortener cluster status --server {first.HttpUrl}");
         await output.WriteLineAsync("Warning: these nodes take injected faults (--allow-faults: shortener fault, shortener scenario), for testing; never start production nodes with it.");
         await output.WriteLineAsync("Press Ctrl-C to stop all nodes.");
