@@ -71,12 +71,15 @@ public sealed partial class ServeProcessTests : IDisposable
     [Theory]
     [InlineData(null, "http://127.0.0.1:1", "joining a cluster needs its secret")]
     [InlineData("s3cret", "ftp://127.0.0.1:1", "--join needs a member's peer URL")]
+    [InlineData("s3cret", "http://127.0.0.1:1", "is plain http: peer traffic must be encrypted")]
+    [InlineData("s3cret", "https://127.0.0.1:1", "has no peer TLS files")]
     [InlineData("s3cret", "FREE", "cannot join through")]
     public async Task Serve_that_cannot_join_exits_one_with_the_reason(string? secret, string seed, string reason)
     {
         var environment = secret is null ? new Dictionary<string, string>() : new Dictionary<string, string> { ["SHORTENER_CLUSTER_SECRET"] = secret };
         var join = seed == "FREE" ? $"http://127.0.0.1:{FreePort()}" : seed;
-        using var process = ShortenerProcess.Start(environment, "serve", "--data", _dir.Path, "--id", "4", "--urls", $"http://127.0.0.1:{FreePort()}", "--join", join);
+        string[] plaintext = seed == "FREE" ? ["--plaintext-peers"] : [];
+        using var process = ShortenerProcess.Start(environment, ["serve", "--data", _dir.Path, "--id", "4", "--urls", $"http://127.0.0.1:{FreePort()}", "--join", join, .. plaintext]);
         var error = await process.StandardError.ReadToEndAsync();
         Assert.True(process.WaitForExit(30_000));
         Assert.Equal(1, process.ExitCode);
@@ -84,6 +87,50 @@ public sealed partial class ServeProcessTests : IDisposable
 
         // Nothing was set up: the data dir holds no topology to start from next time.
         Assert.False(File.Exists(Path.Combine(_dir.Path, "cluster.json")));
+    }
+
+    [Theory]
+    [InlineData("http://127.0.0.1:9", false, "is plain http: peer traffic must be encrypted")]
+    [InlineData("http://10.1.2.3:9", true, "--plaintext-peers is for loopback development only")]
+    [InlineData("https://127.0.0.1:9", false, "has no peer TLS files")]
+    public async Task Serve_refuses_peer_traffic_it_cannot_protect(string peerUrl, bool plaintext, string reason)
+    {
+        var environment = new Dictionary<string, string> { ["SHORTENER_CLUSTER_SECRET"] = "s3cret-s3cret" };
+        string[] flag = plaintext ? ["--plaintext-peers"] : [];
+        using var process = ShortenerProcess.Start(environment, ["serve", "--data", _dir.Path, "--urls", $"http://127.0.0.1:{FreePort()}", "--peer-url", peerUrl, .. flag]);
+        var error = await process.StandardError.ReadToEndAsync();
+        Assert.True(process.WaitForExit(30_000));
+        Assert.Equal(1, process.ExitCode);
+        Assert.Contains(reason, error);
+    }
+
+    [Fact]
+    public async Task Serve_with_part_of_the_tls_files_or_a_foreign_certificate_exits_one_with_the_reason()
+    {
+        var (authority, _) = Node.Peers.PeerCertificates.CreateAuthority("ours", DateTimeOffset.UtcNow);
+        var (other, otherKey) = Node.Peers.PeerCertificates.CreateAuthority("theirs", DateTimeOffset.UtcNow);
+        var (foreign, foreignKey) = Node.Peers.PeerCertificates.Issue(other, otherKey, "node 1", ["127.0.0.1"], DateTimeOffset.UtcNow);
+        var files = new Dictionary<string, string> { ["ca.pem"] = authority, ["node.pem"] = foreign, ["node-key.pem"] = foreignKey };
+        foreach (var (name, pem) in files)
+        {
+            await File.WriteAllTextAsync(Path.Combine(_dir.Path, name), pem);
+        }
+
+        string[] common = ["serve", "--data", Path.Combine(_dir.Path, "node"), "--urls", $"http://127.0.0.1:{FreePort()}", "--peer-url", $"https://127.0.0.1:{FreePort()}"];
+        var environment = new Dictionary<string, string> { ["SHORTENER_CLUSTER_SECRET"] = "s3cret-s3cret" };
+        foreach (var (arguments, reason) in new (string[], string)[]
+        {
+            (["--tls-cert", Path.Combine(_dir.Path, "node.pem")], "needs all three of --tls-cert, --tls-key and --tls-ca"),
+            (["--tls-cert", Path.Combine(_dir.Path, "node.pem"), "--tls-key", Path.Combine(_dir.Path, "node-key.pem"), "--tls-ca", Path.Combine(_dir.Path, "ca.pem")], "is not signed by the authority"),
+            (["--tls-cert", Path.Combine(_dir.Path, "missing.pem"), "--tls-key", Path.Combine(_dir.Path, "node-key.pem"), "--tls-ca", Path.Combine(_dir.Path, "ca.pem")], "cannot load the peer TLS files"),
+        })
+        {
+            using var process = ShortenerProcess.Start(environment, [.. common, .. arguments]);
+            var error = await process.StandardError.ReadToEndAsync();
+            Assert.True(process.WaitForExit(30_000));
+            Assert.Equal(1, process.ExitCode);
+            Assert.Contains(reason, error);
+        }
     }
 
     [Fact]

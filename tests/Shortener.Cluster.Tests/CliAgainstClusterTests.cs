@@ -61,16 +61,16 @@ public sealed class CliAgainstClusterTests
         var key = cluster.Layout.ApiKey;
         var server = cluster.Topology.Members[2].HttpUrl;
 
-        var (code, output, error) = await RunAsync("cluster", "add-node", "--dc", "dc2", "--peer-url", "http://127.0.0.1:19999", "--http-url", "http://127.0.0.1:18999", "--server", server, "--api-key", key);
+        var (code, output, error) = await RunAsync("cluster", "add-node", "--dc", "dc2", "--peer-url", "https://127.0.0.1:19999", "--http-url", "http://127.0.0.1:18999", "--server", server, "--api-key", key);
         Assert.True(code == 0, error);
         Assert.Contains("node 4 is a member (member list version 1)", output);
         Assert.Contains("--join " + cluster.Topology.Members[2].PeerUrl, output);
 
         // The same request again (a retry whose first answer was lost) finds that member, not a new one.
-        (code, output, error) = await RunAsync("cluster", "add-node", "--dc", "dc2", "--peer-url", "http://127.0.0.1:19999", "--http-url", "http://127.0.0.1:18999", "--server", server, "--api-key", key);
+        (code, output, error) = await RunAsync("cluster", "add-node", "--dc", "dc2", "--peer-url", "https://127.0.0.1:19999", "--http-url", "http://127.0.0.1:18999", "--server", server, "--api-key", key);
         Assert.True(code == 0, error);
         Assert.Contains("node 4 is a member (member list version 1)", output);
-        (code, _, error) = await RunAsync("cluster", "add-node", "--id", "2", "--dc", "dc2", "--peer-url", "http://127.0.0.1:19998", "--http-url", "http://127.0.0.1:18998", "--server", server, "--api-key", key);
+        (code, _, error) = await RunAsync("cluster", "add-node", "--id", "2", "--dc", "dc2", "--peer-url", "https://127.0.0.1:19998", "--http-url", "http://127.0.0.1:18998", "--server", server, "--api-key", key);
         Assert.Equal(1, code);
         Assert.Contains("already a member", error);
 

@@ -238,7 +238,7 @@ public sealed class ClusterTests(ITestOutputHelper output)
     public async Task A_peer_without_the_cluster_secret_is_refused()
     {
         await using var cluster = await TestCluster.StartAsync(nodes: 3, shards: 2);
-        using var channel = Grpc.Net.Client.GrpcChannel.ForAddress(cluster.Topology.Members[0].PeerUrl);
+        using var channel = cluster.PeerChannel(cluster.Topology.Members[0].PeerUrl);
         var client = new Node.Peers.Protocol.Peer.PeerClient(channel);
         foreach (var secret in new[] { "wrong", string.Empty })
         {
@@ -260,22 +260,57 @@ public sealed class ClusterTests(ITestOutputHelper output)
         // 16 KB of it, and its stream reset; with the secret, a message over the cap is refused
         // from its length prefix (RESOURCE_EXHAUSTED). Neither is read, let alone buffered.
         var peer = new Uri(cluster.Topology.Members[0].PeerUrl);
-        Assert.Equal(("7", true), await RawGrpcCallAsync(peer, secret: null, declaredBytes: 20 << 20));
-        Assert.Equal(("8", true), await RawGrpcCallAsync(peer, cluster.Layout.Secret, declaredBytes: Node.Peers.GrpcPeerTransport.MaxMessageBytes + 1));
+        var certificate = cluster.PeerSecurity().Certificate!;
+        Assert.Equal(("7", true), await RawGrpcCallAsync(peer, certificate, secret: null, declaredBytes: 20 << 20));
+        Assert.Equal(("8", true), await RawGrpcCallAsync(peer, certificate, cluster.Layout.Secret, declaredBytes: Node.Peers.GrpcPeerTransport.MaxMessageBytes + 1));
         await cluster.CreateAsync(2, "https://example.com/still-fine-2");
+
+        // The peer port speaks only mutual TLS: no certificate, one another authority signed, or
+        // plain HTTP/2 get no answer from the peer protocol, even with the secret.
+        var (otherAuthority, otherAuthorityKey) = Node.Peers.PeerCertificates.CreateAuthority("someone else", DateTimeOffset.UtcNow);
+        var (strangerPem, strangerKey) = Node.Peers.PeerCertificates.Issue(otherAuthority, otherAuthorityKey, "stranger", ["127.0.0.1"], DateTimeOffset.UtcNow);
+        using var stranger = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPem(strangerPem, strangerKey);
+        foreach (var presented in new[] { stranger, null })
+        {
+            var (status, _) = await RawGrpcCallAsync(peer, presented, cluster.Layout.Secret, declaredBytes: 10);
+            Assert.Null(status);
+        }
+
+        using var plain = Grpc.Net.Client.GrpcChannel.ForAddress(new UriBuilder(peer) { Scheme = "http" }.Uri);
+        var plainCall = await Assert.ThrowsAsync<Grpc.Core.RpcException>(async () => await new Node.Peers.Protocol.Peer.PeerClient(plain).InjectFaultAsync(
+            new Node.Peers.Protocol.FaultRequest { Json = """{"action":"pause"}""" },
+            new Grpc.Core.Metadata { { Node.Peers.GrpcPeerTransport.SecretHeader, cluster.Layout.Secret } }));
+        Assert.Equal(Grpc.Core.StatusCode.Unavailable, plainCall.StatusCode);
+        await cluster.CreateAsync(3, "https://example.com/still-fine-3");
     }
 
     /// <summary>
     /// One gossip call by hand, in raw HTTP/2 frames (a client library hides what matters here):
     /// the headers, a gRPC length prefix declaring <paramref name="declaredBytes"/> and only the
-    /// first 16 KB of the message, then whatever the server answers within 5 s. Returns the
-    /// grpc-status of its HEADERS and whether it reset the stream (so the rest is never read).
+    /// first 16 KB of the message, then whatever the server answers within 5 s, over TLS presenting
+    /// <paramref name="certificate"/>. Returns the grpc-status of its HEADERS and whether it reset
+    /// the stream (so the rest is never read); no status when the connection was refused.
     /// </summary>
-    private static async Task<(string? Status, bool Reset)> RawGrpcCallAsync(Uri peer, string? secret, int declaredBytes)
+    private static async Task<(string? Status, bool Reset)> RawGrpcCallAsync(Uri peer, System.Security.Cryptography.X509Certificates.X509Certificate2? certificate, string? secret, int declaredBytes)
     {
         using var tcp = new System.Net.Sockets.TcpClient();
         await tcp.ConnectAsync(peer.Host, peer.Port);
-        var stream = tcp.GetStream();
+        await using var stream = new System.Net.Security.SslStream(tcp.GetStream());
+        try
+        {
+            await stream.AuthenticateAsClientAsync(new System.Net.Security.SslClientAuthenticationOptions
+            {
+                TargetHost = peer.Host,
+                ClientCertificates = certificate is null ? null : [certificate],
+                ApplicationProtocols = [System.Net.Security.SslApplicationProtocol.Http2],
+                RemoteCertificateValidationCallback = (_, _, _, _) => true,
+            });
+        }
+        catch (Exception e) when (e is System.Security.Authentication.AuthenticationException or IOException)
+        {
+            return (null, false);
+        }
+
         static byte[] Frame(byte type, byte flags, int streamId, byte[] payload)
         {
             var frame = new byte[9 + payload.Length];
@@ -293,7 +328,7 @@ public sealed class ClusterTests(ITestOutputHelper output)
         static IEnumerable<byte> Literal(string name, string value) =>
             new byte[] { 0, (byte)name.Length }.Concat(System.Text.Encoding.ASCII.GetBytes(name)).Append((byte)value.Length).Concat(System.Text.Encoding.ASCII.GetBytes(value));
 
-        var headers = Literal(":method", "POST").Concat(Literal(":scheme", "http")).Concat(Literal(":path", "/shortener.peer.v1.Peer/Gossip"))
+        var headers = Literal(":method", "POST").Concat(Literal(":scheme", "https")).Concat(Literal(":path", "/shortener.peer.v1.Peer/Gossip"))
             .Concat(Literal(":authority", $"{peer.Host}:{peer.Port}")).Concat(Literal("content-type", "application/grpc")).Concat(Literal("te", "trailers"));
         if (secret is not null)
         {

@@ -24,14 +24,17 @@ public sealed class MembershipTests(ITestOutputHelper output)
         }
 
         // Bad requests change nothing.
-        await AssertProblemAsync(await cluster.Client(2).PostAsJsonAsync("/admin/v1/cluster/nodes", new { id = 2, dc = "dc1", peerUrl = "http://127.0.0.1:1", httpUrl = "http://127.0.0.1:2" }), 409, "membership-conflict");
+        await AssertProblemAsync(await cluster.Client(2).PostAsJsonAsync("/admin/v1/cluster/nodes", new { id = 2, dc = "dc1", peerUrl = "https://127.0.0.1:1", httpUrl = "http://127.0.0.1:2" }), 409, "membership-conflict");
         await AssertProblemAsync(await cluster.Client(2).PostAsJsonAsync("/admin/v1/cluster/nodes", new { id = 7, dc = "dc1", peerUrl = "not a url", httpUrl = "http://127.0.0.1:2" }), 422, "invalid-field");
+        var plain = await cluster.Client(2).PostAsJsonAsync("/admin/v1/cluster/nodes", new { id = 7, dc = "dc1", peerUrl = "http://127.0.0.1:1", httpUrl = "http://127.0.0.1:2" });
+        Assert.Contains("plain http", await plain.Content.ReadAsStringAsync());
+        await AssertProblemAsync(plain, 422, "invalid-field");
         await AssertProblemAsync(await cluster.Client(2).PostAsJsonAsync("/admin/v1/cluster/nodes", new { id = 7, peerUrl = "http://127.0.0.1:1" }), 422, "invalid-field");
         await AssertProblemAsync(await cluster.Client(2).DeleteAsync("/admin/v1/cluster/nodes/9"), 404, "no-such-member");
         Assert.Equal(0, (await cluster.RequireViewAsync(1)).MembersVersion);
 
         // A node started to join before it was added is refused with advice.
-        var stranger = new ClusterMember(5, "dc2", "http://127.0.0.1:1", "http://127.0.0.1:2");
+        var stranger = new ClusterMember(5, "dc2", "https://127.0.0.1:1", "http://127.0.0.1:2");
         cluster.StartJoining(stranger, seed: 1);
         using (var exit = new CancellationTokenSource(TimeSpan.FromSeconds(30)))
         {
@@ -125,7 +128,7 @@ public sealed class MembershipTests(ITestOutputHelper output)
         }
 
         // A node that votes (here node 4, not a founder) cannot join again, as it would with an empty data dir.
-        using (var channel = Grpc.Net.Client.GrpcChannel.ForAddress(cluster.Topology.Member(3)!.PeerUrl))
+        using (var channel = cluster.PeerChannel(cluster.Topology.Member(3)!.PeerUrl))
         {
             var peer = new Node.Peers.Protocol.Peer.PeerClient(channel);
             var headers = new Grpc.Core.Metadata { { Node.Peers.GrpcPeerTransport.SecretHeader, cluster.Layout.Secret } };

@@ -62,7 +62,7 @@ public sealed class TestCluster : IAsyncDisposable
             Enumerable.Range(1, nodes).Select(i => new ClusterMember(
                 (ulong)i,
                 $"dc{((i - 1) % dcs) + 1}",
-                $"http://{Host(i)}:{ports[(2 * i) - 1]}",
+                $"https://{Host(i)}:{ports[(2 * i) - 1]}",
                 $"http://{Host(i)}:{ports[2 * (i - 1)]}")).ToArray(),
             shards,
             ClusterTopology.DefaultReplicationFactor,
@@ -93,7 +93,7 @@ public sealed class TestCluster : IAsyncDisposable
     public async Task<(HttpResponseMessage Response, ClusterMember Member)> AddMemberAsync(ulong via, ulong id, string dc)
     {
         var ports = FreePorts(2);
-        var member = new ClusterMember(id, dc, $"http://127.0.0.1:{ports[1]}", $"http://127.0.0.1:{ports[0]}");
+        var member = new ClusterMember(id, dc, $"https://127.0.0.1:{ports[1]}", $"http://127.0.0.1:{ports[0]}");
         var response = await _clients[via].PostAsJsonAsync("/admin/v1/cluster/nodes", new { id, dc, member.PeerUrl, member.HttpUrl }, Json);
         return (response, member);
     }
@@ -104,17 +104,7 @@ public sealed class TestCluster : IAsyncDisposable
         var client = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false }) { BaseAddress = new Uri(member.HttpUrl), Timeout = TimeSpan.FromSeconds(15) };
         client.DefaultRequestHeaders.Add("X-Api-Key", Layout.ApiKey);
         _clients[member.Id] = client;
-        _joined[member.Id] =
-        [
-            "serve",
-            "--id", member.Id.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            "--dc", member.Dc,
-            "--data", Layout.NodeDataDir(member.Id),
-            "--urls", member.HttpUrl,
-            "--peer-url", member.PeerUrl,
-            "--join", Topology.Member(seed)!.PeerUrl,
-            "--allow-faults",
-        ];
+        _joined[member.Id] = Layout.JoinArguments(member, Topology.Member(seed)!.PeerUrl);
         Start(member.Id);
     }
 
@@ -136,6 +126,21 @@ public sealed class TestCluster : IAsyncDisposable
         }
 
         return environment;
+    }
+
+    /// <summary>The peer TLS of a node of this cluster (node 1's certificate), for a test that calls a peer port itself.</summary>
+    public Node.Peers.PeerSecurity PeerSecurity()
+    {
+        var (certificate, key, authority) = Layout.NodeCertificate(Topology.Members[0]);
+        return Node.Peers.PeerSecurity.Load(new Node.Hosting.ClusterOptions { TlsCert = certificate, TlsKey = key, TlsCa = authority });
+    }
+
+    /// <summary>A gRPC channel to <paramref name="peerUrl"/> over the cluster's mutual TLS.</summary>
+    public Grpc.Net.Client.GrpcChannel PeerChannel(string peerUrl)
+    {
+        var handler = new SocketsHttpHandler();
+        PeerSecurity().ConfigureClient(handler);
+        return Grpc.Net.Client.GrpcChannel.ForAddress(peerUrl, new Grpc.Net.Client.GrpcChannelOptions { HttpHandler = handler });
     }
 
     /// <summary>kill -9.</summary>

@@ -13,8 +13,11 @@ namespace Shortener.Cli.Cluster;
 
 /// <summary>
 /// A cluster of node processes on 127.0.0.1 kept in one data directory: cluster.json (the
-/// topology), cluster-secret and api-key (both 0600, generated once), and node-N/ per node. Node i
-/// serves HTTP on port+i-1 and peers on peerPort+i-1; data centres are dealt round-robin.
+/// topology), cluster-secret and api-key (both 0600, generated once), tls/ (the cluster's
+/// certificate authority, key 0600) and node-N/ per node (with tls/, its peer certificate). Node i
+/// serves HTTP on port+i-1 and peers, over mutual TLS, on peerPort+i-1; data centres are dealt
+/// round-robin. A cluster made before peer TLS keeps its http:// peer URLs and runs with
+/// --plaintext-peers (loopback only).
 /// </summary>
 public sealed class LocalClusterLayout
 {
@@ -45,7 +48,7 @@ public sealed class LocalClusterLayout
         Enumerable.Range(1, nodes).Select(i => new ClusterMember(
             (ulong)i,
             "dc" + (((i - 1) % dcs) + 1).ToString(CultureInfo.InvariantCulture),
-            $"http://{host}:{peerPort + i - 1}",
+            $"https://{host}:{peerPort + i - 1}",
             $"http://{host}:{port + i - 1}")).ToArray(),
         shards,
         ClusterTopology.DefaultReplicationFactor,
@@ -87,6 +90,70 @@ public sealed class LocalClusterLayout
         var key = apiKey is { Length: > 0 } ? apiKey : KeptSecret(Path.Combine(dataDir, "api-key"), 24);
         var clusterSecret = secret is { Length: > 0 } ? secret : KeptSecret(Path.Combine(dataDir, "cluster-secret"), 32);
         return new LocalClusterLayout(dataDir, topology, clusterSecret, key) { Existing = existing, Elsewhere = elsewhere };
+    }
+
+    /// <summary>The cluster's certificate authority: tls/ca.pem and tls/ca-key.pem (made at first use).</summary>
+    public string AuthorityPath => Path.Combine(DataDir, "tls", "ca.pem");
+
+    /// <summary>Whether the cluster's peers speak TLS (its peer URLs are https://); one made before peer TLS does not.</summary>
+    public bool PeerTls => Topology.Members.All(m => m.PeerUrl.StartsWith("https:", StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>
+    /// The peer TLS files of <paramref name="member"/> (certificate, key, authority), issued by the
+    /// cluster's authority for its peer host when missing or not signed by it.
+    /// </summary>
+    public (string Certificate, string Key, string Authority) NodeCertificate(ClusterMember member)
+    {
+        var authorityKey = Path.Combine(DataDir, "tls", "ca-key.pem");
+        var now = DateTimeOffset.UtcNow;
+        if (!File.Exists(AuthorityPath) || !File.Exists(authorityKey))
+        {
+            var (authorityPem, authorityKeyPem) = PeerCertificates.CreateAuthority("Shortener cluster " + Path.GetFileName(Path.GetFullPath(DataDir)), now);
+            PeerCertificates.Write(authorityKey, authorityKeyPem, secret: true);
+            PeerCertificates.Write(AuthorityPath, authorityPem, secret: false);
+        }
+
+        var certificate = Path.Combine(NodeDataDir(member.Id), "tls", "node.pem");
+        var key = Path.Combine(NodeDataDir(member.Id), "tls", "node-key.pem");
+        if (!File.Exists(certificate) || !File.Exists(key) || !SignedByAuthority(certificate))
+        {
+            var host = new Uri(member.PeerUrl).Host;
+            var (pem, keyPem) = PeerCertificates.Issue(File.ReadAllText(AuthorityPath), File.ReadAllText(authorityKey), $"node {member.Id}", [host, "localhost"], now);
+            PeerCertificates.Write(key, keyPem, secret: true);
+            PeerCertificates.Write(certificate, pem, secret: false);
+        }
+
+        return (certificate, key, AuthorityPath);
+    }
+
+    private bool SignedByAuthority(string certificate)
+    {
+        try
+        {
+            using var presented = System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadCertificateFromFile(certificate);
+            using var authority = System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadCertificateFromFile(AuthorityPath);
+            using var chain = new System.Security.Cryptography.X509Certificates.X509Chain();
+            chain.ChainPolicy.TrustMode = System.Security.Cryptography.X509Certificates.X509ChainTrustMode.CustomRootTrust;
+            chain.ChainPolicy.CustomTrustStore.Add(authority);
+            chain.ChainPolicy.RevocationMode = System.Security.Cryptography.X509Certificates.X509RevocationMode.NoCheck;
+            return chain.Build(presented) && presented.NotAfter > DateTime.UtcNow.AddDays(30);
+        }
+        catch (System.Security.Cryptography.CryptographicException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>The serve arguments that protect <paramref name="member"/>'s peer traffic: its TLS files, or plaintext for a cluster made before peer TLS.</summary>
+    private IReadOnlyList<string> PeerArguments(ClusterMember member)
+    {
+        if (!member.PeerUrl.StartsWith("https:", StringComparison.OrdinalIgnoreCase))
+        {
+            return ["--plaintext-peers"];
+        }
+
+        var (certificate, key, authority) = NodeCertificate(member);
+        return ["--tls-cert", certificate, "--tls-key", key, "--tls-ca", authority];
     }
 
     /// <summary>
@@ -140,6 +207,7 @@ public sealed class LocalClusterLayout
             "--data", NodeDataDir(id),
             "--urls", member.HttpUrl,
             "--peer-url", member.PeerUrl,
+            .. PeerArguments(member),
             "--topology", TopologyPath,
             "--allow-faults",
         ];
@@ -154,6 +222,7 @@ public sealed class LocalClusterLayout
         "--data", NodeDataDir(member.Id),
         "--urls", member.HttpUrl,
         "--peer-url", member.PeerUrl,
+        .. PeerArguments(member),
         "--join", seedPeerUrl,
         "--allow-faults",
     ];

@@ -20,7 +20,11 @@ public static class ServeCommand
         var publicUrl = new Option<string?>("--public-url") { Description = "Base of the short URLs handed out (default: the first listening address)" };
         var id = new Option<ulong?>("--id") { Description = "This node's id in the cluster (default 1)" };
         var dc = new Option<string?>("--dc") { Description = "This node's data centre (default dc1)" };
-        var peerUrl = new Option<string?>("--peer-url") { Description = "Where peers reach this node (gRPC over HTTP/2), e.g. http://127.0.0.1:9080" };
+        var peerUrl = new Option<string?>("--peer-url") { Description = "Where peers reach this node (gRPC over mutual TLS), e.g. https://10.0.0.1:9080; http:// only with --plaintext-peers" };
+        var tlsCert = new Option<string?>("--tls-cert") { Description = "This node's peer certificate (PEM), signed by the cluster's authority (`shortener up` makes them; `shortener tls issue` for a node added by hand)" };
+        var tlsKey = new Option<string?>("--tls-key") { Description = "The private key of --tls-cert (PEM)" };
+        var tlsCa = new Option<string?>("--tls-ca") { Description = "The cluster's certificate authority (PEM): peers must present a certificate it signed" };
+        var plaintextPeers = new Option<bool>("--plaintext-peers") { Description = "Allow http:// peer URLs on loopback: peer traffic in the clear, for development only" };
         var topology = new Option<string?>("--topology") { Description = "Cluster topology file to join at first start (see `shortener up`); without one the node is a cluster of one" };
         var join = new Option<string?>("--join") { Description = "Peer URL of any member of a running cluster to join at first start; add this node first with `shortener cluster add-node`" };
         var shards = new Option<int?>("--shards") { Description = "Shards of a new cluster of one (default 16)" };
@@ -28,7 +32,7 @@ public static class ServeCommand
         var allowFaults = new Option<bool>("--allow-faults") { Description = "Take injected faults (partitions, delay, loss, pause) at /admin/v1/faults and from peers; for testing only, off by default" };
         var command = new Command("serve", "Run one Shortener node: the API, the redirects, /metrics and /openapi/v1.json; alone, or as a member of a cluster (cluster secret in SHORTENER_CLUSTER_SECRET)")
         {
-            data, urls, publicUrl, id, dc, peerUrl, topology, join, shards, parent, allowFaults,
+            data, urls, publicUrl, id, dc, peerUrl, tlsCert, tlsKey, tlsCa, plaintextPeers, topology, join, shards, parent, allowFaults,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -61,6 +65,19 @@ public static class ServeCommand
             if (parse.GetValue(peerUrl) is { } peer)
             {
                 overrides[$"{ClusterOptions.Section}:PeerUrl"] = peer;
+            }
+
+            foreach (var (option, key) in new[] { (tlsCert, "TlsCert"), (tlsKey, "TlsKey"), (tlsCa, "TlsCa") })
+            {
+                if (parse.GetValue(option) is { } path)
+                {
+                    overrides[$"{ClusterOptions.Section}:{key}"] = Path.GetFullPath(path);
+                }
+            }
+
+            if (parse.GetValue(plaintextPeers))
+            {
+                overrides[$"{ClusterOptions.Section}:PlaintextPeers"] = "true";
             }
 
             if (parse.GetValue(topology) is { } file)

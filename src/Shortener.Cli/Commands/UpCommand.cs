@@ -120,6 +120,10 @@ public static class UpCommand
         await output.WriteLineAsync($"Web app:   {first.HttpUrl}/app/   (log in with the API key; Shlink clients: {first.HttpUrl} with the same key)");
         await output.WriteLineAsync($"Cluster status: shortener cluster status --server {first.HttpUrl}");
         await output.WriteLineAsync("Warning: these nodes take injected faults (--allow-faults: shortener fault, shortener scenario), for testing; never start production nodes with it.");
+        if (!layout.PeerTls)
+        {
+            await output.WriteLineAsync($"Warning: this cluster was made before peer TLS: its nodes talk in the clear on loopback (--plaintext-peers). A new --data gets mutual TLS between nodes.");
+        }
         await output.WriteLineAsync("Press Ctrl-C to stop all nodes.");
     }
 

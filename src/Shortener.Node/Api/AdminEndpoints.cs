@@ -155,7 +155,7 @@ public static class AdminEndpoints
         return Results.Ok(await faults.ApplyAsync(spec, context.RequestAborted));
     }
 
-    private static async Task<IResult> AddNodeAsync(HttpContext context, MemberList members, MembershipService membership)
+    private static async Task<IResult> AddNodeAsync(HttpContext context, MemberList members, MembershipService membership, Peers.PeerSecurity security)
     {
         var (request, problem) = await ReadSmallAsync<AddNodeRequest>(context, "{\"id\": <new id, optional>, \"dc\": ..., \"peerUrl\": ..., \"httpUrl\": ...}");
         if (problem is not null)
@@ -166,6 +166,12 @@ public static class AdminEndpoints
         if (request is null || string.IsNullOrWhiteSpace(request.Dc) || string.IsNullOrWhiteSpace(request.PeerUrl) || string.IsNullOrWhiteSpace(request.HttpUrl))
         {
             return Problems.Result(ProblemKind.InvalidField, "dc, peerUrl and httpUrl are required");
+        }
+
+        // Every member dials every other: a peer URL this node could not dial would cut it off from the new node.
+        if (ClusterTopology.IsHttpUrl(request.PeerUrl.Trim()) && security.Refusal(request.PeerUrl.Trim()) is { } refusal)
+        {
+            return Problems.Result(ProblemKind.InvalidField, refusal);
         }
 
         var canGrow = members.CanGrow;
@@ -185,7 +191,10 @@ public static class AdminEndpoints
         }, topology =>
         {
             var seed = topology.Member(members.Self) is { Leaving: false } self ? self : topology.Members.First(m => m.Id != added!.Id && !m.Leaving);
-            var join = $"SHORTENER_CLUSTER_SECRET=... SHORTENER_API_KEY=... shortener serve --id {added!.Id} --dc {added.Dc} --peer-url {added.PeerUrl} --urls {added.HttpUrl} --data DIR --join {seed.PeerUrl}";
+            var tls = added!.PeerUrl.StartsWith("https:", StringComparison.OrdinalIgnoreCase)
+                ? " --tls-cert NODE.pem --tls-key NODE-key.pem --tls-ca CA.pem"
+                : " --plaintext-peers";
+            var join = $"SHORTENER_CLUSTER_SECRET=... SHORTENER_API_KEY=... shortener serve --id {added.Id} --dc {added.Dc} --peer-url {added.PeerUrl} --urls {added.HttpUrl} --data DIR --join {seed.PeerUrl}{tls}";
             var response = new MembershipResponse(added.Id, "member", topology.Version, [], join);
             return changed ? Results.Created($"/admin/v1/cluster", response) : Results.Ok(response);
         });

@@ -15,8 +15,9 @@ public sealed class ClusterOptions
     public string Dc { get; set; } = "dc1";
 
     /// <summary>
-    /// The address peers reach this node's gRPC endpoint at (HTTP/2 without TLS), e.g.
-    /// http://127.0.0.1:9080. The node listens on its port. Required when the cluster has more than one member.
+    /// The address peers reach this node's gRPC endpoint at, e.g. https://10.0.0.1:9080 (mutual
+    /// TLS: <see cref="TlsCert"/>) or, for loopback development, http://127.0.0.1:9080
+    /// (<see cref="PlaintextPeers"/>). The node listens on its port. Required when the cluster has more than one member.
     /// </summary>
     public string? PeerUrl { get; set; }
 
@@ -31,6 +32,18 @@ public sealed class ClusterOptions
     /// added with `shortener cluster add-node`). Its shards then start empty and are filled by snapshots.
     /// </summary>
     public string? Join { get; set; }
+
+    /// <summary>This node's peer certificate (PEM), signed by the cluster's authority; with <see cref="TlsKey"/> and <see cref="TlsCa"/>.</summary>
+    public string? TlsCert { get; set; }
+
+    /// <summary>The private key of <see cref="TlsCert"/> (PEM).</summary>
+    public string? TlsKey { get; set; }
+
+    /// <summary>The cluster's certificate authority (PEM): peers must present a certificate it signed.</summary>
+    public string? TlsCa { get; set; }
+
+    /// <summary>Allows http:// peer URLs on loopback addresses: peer traffic in the clear, for development only.</summary>
+    public bool PlaintextPeers { get; set; }
 
     /// <summary>The secret every peer call must carry (SHORTENER_CLUSTER_SECRET); calls without it are refused.</summary>
     public string? Secret { get; set; }

@@ -130,6 +130,7 @@ public static class ShortenerNodeApp
             Console.Out.WriteLine($"Generated API key (shown once, also saved to {Path.Combine(options.DataDir, ApiKeyRegistry.KeyFileName)}): {generated}");
         }
 
+        CheckPeerSecurity(app.Services);
         app.Services.GetRequiredService<LinkService>();
         app.Services.GetRequiredService<Clicks.ClickService>();
         return app;
@@ -247,9 +248,11 @@ public static class ShortenerNodeApp
             sp.GetRequiredService<ILoggerFactory>().CreateLogger<Clocks.NodeClock>()));
         services.AddSingleton(sp => new NodeJournal(sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<Clocks.NodeClock>(), sp.GetRequiredService<IOptions<ClusterOptions>>().Value.NodeId));
         services.AddSingleton<NetworkFaults>();
+        services.AddSingleton(sp => PeerSecurity.Load(sp.GetRequiredService<IOptions<ClusterOptions>>().Value));
         services.AddSingleton(sp => ClusterBootstrap.LoadOrCreate(
             sp.GetRequiredService<IOptions<NodeOptions>>().Value,
             sp.GetRequiredService<IOptions<ClusterOptions>>().Value,
+            sp.GetRequiredService<PeerSecurity>(),
             sp.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ClusterBootstrap))));
         services.AddSingleton(sp =>
         {
@@ -274,6 +277,7 @@ public static class ShortenerNodeApp
                 sp.GetRequiredService<ClusterTopology>(),
                 cluster.NodeId,
                 sp.GetRequiredService<ClusterSecret>(),
+                sp.GetRequiredService<PeerSecurity>(),
                 cluster.PeerQueueCapacity,
                 sp.GetRequiredService<NetworkFaults>(),
                 sp.GetRequiredService<Clocks.NodeClock>(),
@@ -393,6 +397,19 @@ public static class ShortenerNodeApp
                 .AddAspNetCoreInstrumentation()
                 .AddSource(ShortenerMetrics.MeterName)
                 .AddOtlpExporter());
+        }
+    }
+
+    /// <summary>Refuses to start when a peer this node would talk to is one it cannot reach safely (plain http without --plaintext-peers, https without TLS files).</summary>
+    private static void CheckPeerSecurity(IServiceProvider services)
+    {
+        var topology = services.GetRequiredService<ClusterTopology>();
+        var security = services.GetRequiredService<PeerSecurity>();
+        var self = services.GetRequiredService<IOptions<ClusterOptions>>().Value;
+        var peers = topology.Members.Count > 1 ? topology.Members.Select(m => m.PeerUrl) : self.PeerUrl is { } own ? [own] : [];
+        if (peers.Select(security.Refusal).FirstOrDefault(r => r is not null) is { } refusal)
+        {
+            throw new Storage.StorageException(refusal);
         }
     }
 

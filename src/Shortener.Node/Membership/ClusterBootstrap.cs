@@ -14,7 +14,7 @@ namespace Shortener.Node.Membership;
 /// </summary>
 public static class ClusterBootstrap
 {
-    public static ClusterTopology LoadOrCreate(NodeOptions node, ClusterOptions cluster, ILogger logger)
+    public static ClusterTopology LoadOrCreate(NodeOptions node, ClusterOptions cluster, Peers.PeerSecurity security, ILogger logger)
     {
         Directory.CreateDirectory(node.DataDir);
         var kept = Path.Combine(node.DataDir, TopologyFile.FileName);
@@ -54,7 +54,7 @@ public static class ClusterBootstrap
                     throw new StorageException("give either a topology file or a cluster to join, not both");
                 }
 
-                topology = FetchToJoin(cluster, logger);
+                topology = FetchToJoin(cluster, security, logger);
             }
             else if (!string.IsNullOrEmpty(cluster.TopologyFile))
             {
@@ -95,7 +95,7 @@ public static class ClusterBootstrap
     }
 
     /// <summary>Asks a member of a running cluster for its topology, which must already list this node.</summary>
-    private static ClusterTopology FetchToJoin(ClusterOptions cluster, ILogger logger)
+    private static ClusterTopology FetchToJoin(ClusterOptions cluster, Peers.PeerSecurity security, ILogger logger)
     {
         if (string.IsNullOrEmpty(cluster.Secret))
         {
@@ -104,13 +104,20 @@ public static class ClusterBootstrap
 
         if (!ClusterTopology.IsHttpUrl(cluster.Join) || !Uri.TryCreate(cluster.Join, UriKind.Absolute, out var seed))
         {
-            throw new StorageException($"--join needs a member's peer URL, such as http://10.0.0.1:9080 (got '{cluster.Join}')");
+            throw new StorageException($"--join needs a member's peer URL, such as https://10.0.0.1:9080 (got '{cluster.Join}')");
+        }
+
+        if (security.Refusal(cluster.Join) is { } refusal)
+        {
+            throw new StorageException($"cannot join through {cluster.Join}: {refusal}");
         }
 
         string json;
         try
         {
-            using var channel = Grpc.Net.Client.GrpcChannel.ForAddress(seed);
+            using var handler = new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(5) };
+            security.ConfigureClient(handler);
+            using var channel = Grpc.Net.Client.GrpcChannel.ForAddress(seed, new Grpc.Net.Client.GrpcChannelOptions { HttpHandler = handler, DisposeHttpClient = false });
             var client = new Peers.Protocol.Peer.PeerClient(channel);
             var headers = new Grpc.Core.Metadata { { GrpcPeerTransport.SecretHeader, cluster.Secret } };
             json = client.Join(new Peers.Protocol.JoinRequest { NodeId = cluster.NodeId }, headers, DateTime.UtcNow.AddSeconds(15)).TopologyJson;

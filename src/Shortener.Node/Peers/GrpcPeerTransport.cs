@@ -38,6 +38,7 @@ public sealed class GrpcPeerTransport : IPeerTransport, IAsyncDisposable
 
     private readonly ulong _self;
     private readonly string _secret;
+    private readonly PeerSecurity _security;
     private readonly int _queueCapacity;
     private readonly NetworkFaults _faults;
     private readonly NodeClock _clock;
@@ -49,10 +50,11 @@ public sealed class GrpcPeerTransport : IPeerTransport, IAsyncDisposable
     private volatile Dictionary<ulong, PeerLink> _links = [];
     private bool _disposed;
 
-    public GrpcPeerTransport(ClusterTopology topology, ulong self, ClusterSecret secret, int queueCapacity, NetworkFaults faults, NodeClock clock, ShortenerMetrics metrics, ILogger<GrpcPeerTransport> logger)
+    public GrpcPeerTransport(ClusterTopology topology, ulong self, ClusterSecret secret, PeerSecurity security, int queueCapacity, NetworkFaults faults, NodeClock clock, ShortenerMetrics metrics, ILogger<GrpcPeerTransport> logger)
     {
         _self = self;
         _secret = secret.Value;
+        _security = security;
         _queueCapacity = queueCapacity;
         _faults = faults;
         _clock = clock;
@@ -80,7 +82,7 @@ public sealed class GrpcPeerTransport : IPeerTransport, IAsyncDisposable
             var links = new Dictionary<ulong, PeerLink>(_links);
             foreach (var member in members.Where(m => m.Id != _self && !links.ContainsKey(m.Id)))
             {
-                links[member.Id] = new PeerLink(member, _self, _secret, _queueCapacity, _faults, _clock, _metrics, id => PeerUnreachable?.Invoke(id), _logger);
+                links[member.Id] = new PeerLink(member, _self, _secret, _security, _queueCapacity, _faults, _clock, _metrics, id => PeerUnreachable?.Invoke(id), _logger);
             }
 
             closed = links.Values.Where(l => members.All(m => m.Id != l.Id)).ToList();
@@ -182,7 +184,7 @@ public sealed class GrpcPeerTransport : IPeerTransport, IAsyncDisposable
         private readonly InFlightLimit _gossipInFlight = new(MaxGossipInFlight);
         private readonly InFlightLimit _clickInFlight = new(MaxClickInFlight);
 
-        public PeerLink(ClusterMember peer, ulong self, string secret, int capacity, NetworkFaults faults, NodeClock clock, ShortenerMetrics metrics, Action<ulong> unreachable, ILogger logger)
+        public PeerLink(ClusterMember peer, ulong self, string secret, PeerSecurity security, int capacity, NetworkFaults faults, NodeClock clock, ShortenerMetrics metrics, Action<ulong> unreachable, ILogger logger)
         {
             _peer = peer;
             _self = self;
@@ -195,17 +197,19 @@ public sealed class GrpcPeerTransport : IPeerTransport, IAsyncDisposable
             _queue = Channel.CreateBounded<ShardMessage>(
                 new BoundedChannelOptions(capacity) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true },
                 _ => _metrics.PeerMessageDropped(_peer.Id, "queue-full"));
+            var handler = new SocketsHttpHandler
+            {
+                ConnectTimeout = TimeSpan.FromSeconds(2),
+                KeepAlivePingDelay = TimeSpan.FromSeconds(2),
+                KeepAlivePingTimeout = TimeSpan.FromSeconds(3),
+                KeepAlivePingPolicy = HttpKeepAlivePingPolicy.Always,
+                EnableMultipleHttp2Connections = true,
+                PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan,
+            };
+            security.ConfigureClient(handler);
             _channel = GrpcChannel.ForAddress(peer.PeerUrl, new GrpcChannelOptions
             {
-                HttpHandler = new SocketsHttpHandler
-                {
-                    ConnectTimeout = TimeSpan.FromSeconds(2),
-                    KeepAlivePingDelay = TimeSpan.FromSeconds(2),
-                    KeepAlivePingTimeout = TimeSpan.FromSeconds(3),
-                    KeepAlivePingPolicy = HttpKeepAlivePingPolicy.Always,
-                    EnableMultipleHttp2Connections = true,
-                    PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan,
-                },
+                HttpHandler = handler,
                 MaxSendMessageSize = MaxMessageBytes,
                 MaxReceiveMessageSize = MaxMessageBytes,
             });

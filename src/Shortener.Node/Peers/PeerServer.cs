@@ -14,14 +14,15 @@ using Shortener.Node.Shards;
 namespace Shortener.Node.Peers;
 
 /// <summary>
-/// The peer endpoint: a second Kestrel server, HTTP/2 only (gRPC without TLS), on the port of this
+/// The peer endpoint: a second Kestrel server, HTTP/2 only (gRPC over mutual TLS, or in the clear on
+/// loopback for development: <see cref="PeerSecurity"/>), on the port of this
 /// node's peer URL, apart from the public API so that peer traffic meets none of the API's
 /// middleware (keys, rate limits) and clients never reach the peer protocol by accident.
 /// A call without the cluster secret is refused on its headers, before a byte of its body is read
 /// (at most a flow-control window of it ever arrives); messages are capped at what peers send
 /// (<see cref="GrpcPeerTransport.MaxMessageBytes"/>) and streams and connections are bounded.
 /// </summary>
-public sealed class PeerServer(ShardHost shards, MemberList members, MembershipService membership, ClusterSecret secret, FaultInjector faults, GossipDriver gossip, Clicks.ClickService clicks, Clocks.NodeClock clock, Microsoft.Extensions.Options.IOptions<NodeOptions> nodeOptions, ILoggerFactory loggers) : IHostedService, IAsyncDisposable
+public sealed class PeerServer(ShardHost shards, MemberList members, MembershipService membership, ClusterSecret secret, PeerSecurity security, FaultInjector faults, GossipDriver gossip, Clicks.ClickService clicks, Clocks.NodeClock clock, Microsoft.Extensions.Options.IOptions<NodeOptions> nodeOptions, ILoggerFactory loggers) : IHostedService, IAsyncDisposable
 {
     public const int MaxStreamsPerConnection = 128;
     public const int MaxConnections = 512;
@@ -64,7 +65,11 @@ public sealed class PeerServer(ShardHost shards, MemberList members, MembershipS
             kestrel.Limits.Http2.MaxStreamsPerConnection = MaxStreamsPerConnection;
             kestrel.Limits.MaxConcurrentConnections = MaxConnections;
             var address = IPAddress.TryParse(url.Host.Trim('[', ']'), out var ip) ? ip : IPAddress.Any;
-            kestrel.Listen(address, url.Port, listen => listen.Protocols = HttpProtocols.Http2);
+            kestrel.Listen(address, url.Port, listen =>
+            {
+                listen.Protocols = HttpProtocols.Http2;
+                security.ConfigureServer(listen);
+            });
         });
         _app = builder.Build();
         _app.Use(async (context, next) =>

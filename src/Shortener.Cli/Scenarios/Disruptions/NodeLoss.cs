@@ -55,7 +55,8 @@ public sealed class NodeLoss(string? dc, TimeSpan duration) : Disruption(duratio
         var survivor = context.Client.Nodes.Min();
         var id = context.DcOf.Keys.Max() + 1;
         var port = FreePorts.Range(2, avoid: -1);
-        var replacement = new ClusterMember(id, _dc, $"http://127.0.0.1:{port + 1}", $"http://127.0.0.1:{port}");
+        var peerScheme = local.Layout.PeerTls ? "https" : "http";
+        var replacement = new ClusterMember(id, _dc, $"{peerScheme}://127.0.0.1:{port + 1}", $"http://127.0.0.1:{port}");
         await context.SayAsync($"adding node {id} to {_dc} in node {_dead}'s place and starting it...");
         await UntilAsync(context, survivor, "/admin/v1/cluster/nodes", new { id, dc = _dc, replacement.PeerUrl, replacement.HttpUrl }, status => status is 201 or 409, $"adding node {id}");
 
