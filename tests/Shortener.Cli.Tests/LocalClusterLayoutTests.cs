@@ -79,6 +79,13 @@ public sealed class LocalClusterLayoutTests : IDisposable
         Assert.True(security.Trusts(issued.Certificate));
         Assert.Contains("IP Address:10.0.0.4", issued.Certificate!.Extensions.OfType<System.Security.Cryptography.X509Certificates.X509SubjectAlternativeNameExtension>().Single().Format(false));
 
+        // Issued for another host, it is made again for that one.
+        Assert.Equal(0, await ShortenerCli.RunAsync(["tls", "issue", "--data", _dir.Path, "--id", "4", "--peer-url", "https://10.0.0.5:9080"], output, error));
+        using (var moved = System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadCertificateFromFile(line[1]))
+        {
+            Assert.Contains("IP Address:10.0.0.5", moved.Extensions.OfType<System.Security.Cryptography.X509Certificates.X509SubjectAlternativeNameExtension>().Single().Format(false));
+        }
+
         Assert.Equal(2, await ShortenerCli.RunAsync(["tls", "issue", "--data", _dir.Path, "--id", "4", "--peer-url", "http://10.0.0.4:9080"], output, error));
         Assert.Equal(1, await ShortenerCli.RunAsync(["tls", "issue", "--data", Path.Combine(_dir.Path, "nothing"), "--id", "4", "--peer-url", "https://10.0.0.4:9080"], output, error));
         Assert.Contains("holds no cluster", error.ToString());

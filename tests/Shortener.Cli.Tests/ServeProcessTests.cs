@@ -92,6 +92,7 @@ public sealed partial class ServeProcessTests : IDisposable
     [Theory]
     [InlineData("http://127.0.0.1:9", false, "is plain http: peer traffic must be encrypted")]
     [InlineData("http://10.1.2.3:9", true, "--plaintext-peers is for loopback development only")]
+    [InlineData("http://localhost:9", true, "on a loopback address such as 127.0.0.1")]
     [InlineData("https://127.0.0.1:9", false, "has no peer TLS files")]
     public async Task Serve_refuses_peer_traffic_it_cannot_protect(string peerUrl, bool plaintext, string reason)
     {

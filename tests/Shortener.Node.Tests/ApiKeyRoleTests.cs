@@ -58,6 +58,8 @@ public sealed class ApiKeyRoleTests : IAsyncLifetime
         await AssertProblemAsync(await asLinks.PostAsync("/api/v1/links", TestNode.Json("""{"url":"https://example.com/late"}""")), 401, "unauthorized");
         Assert.Equal(HttpStatusCode.OK, (await _node.Client.DeleteAsync($"/admin/v1/keys/{links.Id}")).StatusCode);
         Assert.Equal(3, (await _node.Client.GetFromJsonAsync<KeyListResponse>("/admin/v1/keys"))!.Version);
+        Assert.NotNull((await _node.Client.GetFromJsonAsync<KeyView>($"/admin/v1/keys/{links.Id}"))!.RevokedAt);
+        await AssertProblemAsync(await _node.Client.GetAsync("/admin/v1/keys/key-nothing"), 404, "no-such-key");
     }
 
     [Fact]
@@ -108,6 +110,17 @@ public sealed class ApiKeyRoleTests : IAsyncLifetime
         registry.Adopt("{not json", 2);
         Assert.Equal(ApiKeyRole.Links, registry.Identify(links.Key)!.Role);
         Assert.Same(list, registry.Cluster.List);
+
+        // Readable but wrong: two keys with one hash, a key without a hash, a role nobody knows.
+        // Neither of the twins is taken, nothing throws (it runs inside shard 0's apply).
+        var hash = ApiKeyRegistry.Hash("sk_twin");
+        registry.Adopt(
+            $$"""{"keys":[{"id":"a","name":"a","role":"links","hash":"{{hash}}","createdAt":1},{"id":"b","name":"b","role":"admin","hash":"{{hash}}","createdAt":1},{"id":"c","name":"c","role":"links","createdAt":1},{"id":"d","name":"d","role":"root","hash":"{{ApiKeyRegistry.Hash("sk_root")}}","createdAt":1}]}""",
+            3);
+        Assert.Equal(3, registry.Cluster.Version);
+        Assert.Null(registry.Identify("sk_twin"));
+        Assert.Null(registry.Identify("sk_root"));
+        Assert.Null(registry.Identify(links.Key));
     }
 
     [Fact]
@@ -146,10 +159,13 @@ public sealed class ApiKeyRoleTests : IAsyncLifetime
             && r.Method is not ("GET" or "HEAD")).ToList();
 
         // An endpoint without a policy is open to anyone: only these may be.
-        string[] open = ["/healthz", "/readyz", "/metrics", "/openapi/{documentName}.json", "/app", "/app/{**rest}", "/rest/health", "/rest/v3/health", "/rest/v3/short-urls/shorten", "/api/v1/links/{code}"];
+        string[] open = ["/healthz", "/readyz", "/metrics", "/openapi/{documentName}.json", "/app", "/app/{**rest}", "/rest/health", "/rest/v3/health", "/rest/v3/short-urls/shorten", "/api/v1/links/{code}", "/robots.txt"];
         Assert.All(
             routes.Where(r => Policy(r.Endpoint) is null && r.Endpoint.Metadata.GetMetadata<IAuthorizeData>() is null),
             r => Assert.Contains(r.Endpoint.RoutePattern.RawText, open));
+
+        // And one that needs a key names the least role it needs (the default policy takes any key).
+        Assert.All(routes.Where(r => r.Endpoint.Metadata.GetMetadata<IAuthorizeData>() is not null), r => Assert.NotNull(Policy(r.Endpoint)));
         Assert.True(admin.Count >= 11, $"only {admin.Count} admin routes found");
         Assert.True(writes.Count >= 13, $"only {writes.Count} writes found");
 

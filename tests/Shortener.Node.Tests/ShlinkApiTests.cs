@@ -219,6 +219,75 @@ public sealed class ShlinkApiTests : IAsyncLifetime
         await Problem(await reader.PostAsJsonAsync("/rest/v3/short-urls", new { longUrl = "https://example.com" }), 403, null);
     }
 
+    [Fact]
+    public async Task An_owners_key_sees_and_changes_only_its_owners_short_urls()
+    {
+        using var teamA = await KeyAsync("links", "team-a");
+        using var teamB = await KeyAsync("links", "team-b");
+        Assert.Equal(HttpStatusCode.OK, (await teamA.PostAsJsonAsync("/rest/v3/short-urls", new { longUrl = "https://example.com/a", customSlug = "owned-by-a", tags = new[] { "shared" } })).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await _node.Client.PostAsJsonAsync("/rest/v3/short-urls", new { longUrl = "https://example.com/a", customSlug = "owned-by-admin", tags = new[] { "shared" } })).StatusCode);
+
+        Assert.Equal(["owned-by-a"], await CodesAsync(teamA, ""));
+        Assert.Empty(await CodesAsync(teamB, ""));
+        await Problem(await teamB.GetAsync("/rest/v3/short-urls/owned-by-a"), 404, "short-url-not-found");
+        await Problem(await teamB.PatchAsync("/rest/v3/short-urls/owned-by-a", TestNode.Json("""{"title":"mine"}""")), 404, "short-url-not-found");
+        await Problem(await teamB.DeleteAsync("/rest/v3/short-urls/owned-by-a"), 404, "short-url-not-found");
+        await Problem(await teamB.GetAsync("/rest/v3/short-urls/owned-by-a/visits"), 404, "short-url-not-found");
+        await Problem(await teamB.GetAsync("/rest/v3/tags/shared/visits"), 404, "tag-not-found");
+        await Problem(await teamB.PutAsJsonAsync("/rest/v3/tags", new { oldName = "shared", newName = "other" }), 403, "forbidden-tag-operation");
+        await Problem(await teamB.DeleteAsync("/rest/v3/tags?tags[]=shared"), 403, "forbidden-tag-operation");
+        await Problem(await teamB.GetAsync("/rest/v3/visits/non-orphan"), 403, null);
+        Assert.Empty((await Json(await teamB.GetAsync("/rest/v3/tags"))).GetProperty("tags").GetProperty("data").EnumerateArray());
+        Assert.Equal(1, (await Json(await teamA.GetAsync("/rest/v3/tags/stats"))).GetProperty("tags").GetProperty("data")[0].GetProperty("shortUrlsCount").GetInt32());
+        Assert.Equal(0, (await Json(await teamB.GetAsync("/rest/v3/visits"))).GetProperty("visits").GetProperty("nonOrphanVisits").GetProperty("total").GetInt32());
+
+        // findIfExists finds only what the key may see: team b gets a link of its own.
+        var found = await Json(await teamB.PostAsJsonAsync("/rest/v3/short-urls", new { longUrl = "https://example.com/a", findIfExists = true }));
+        Assert.NotEqual("owned-by-a", found.GetProperty("shortCode").GetString());
+        Assert.NotEqual("owned-by-admin", found.GetProperty("shortCode").GetString());
+        Assert.Equal(HttpStatusCode.NoContent, (await teamA.DeleteAsync("/rest/v3/short-urls/owned-by-a")).StatusCode);
+    }
+
+    [Fact]
+    public async Task Bounds_and_refusals_renaming_to_itself_deep_pages_and_the_one_step_create()
+    {
+        await _node.Client.PostAsJsonAsync("/rest/v3/short-urls", new { longUrl = "https://example.com/self", customSlug = "self-tag", tags = new[] { "games" } });
+        var rename = _node.Client.PutAsJsonAsync("/rest/v3/tags", new { oldName = "games", newName = "Games" });
+        Assert.Same(rename, await Task.WhenAny(rename, Task.Delay(TimeSpan.FromSeconds(10))));
+        Assert.Equal(HttpStatusCode.NoContent, (await rename).StatusCode);
+        Assert.Equal(["games"], (await Json(await _node.Client.GetAsync("/rest/v3/short-urls/self-tag"))).GetProperty("tags").EnumerateArray().Select(t => t.GetString()));
+
+        Assert.Equal("page", (await Problem(await _node.Client.GetAsync("/rest/v3/short-urls?page=1000000&itemsPerPage=1000"), 400, "invalid-data")).GetProperty("invalidElements")[0].GetString());
+        Assert.Equal(1000, (await Json(await _node.Client.GetAsync("/rest/v3/short-urls?itemsPerPage=5000"))).GetProperty("shortUrls").GetProperty("pagination").GetProperty("itemsPerPage").GetInt32());
+
+        using var reader = await KeyAsync("read-only", null);
+        var readOnlyKey = reader.DefaultRequestHeaders.GetValues("X-Api-Key").Single();
+        await Problem(await _node.Anonymous.GetAsync($"/rest/v3/short-urls/shorten?apiKey={readOnlyKey}&longUrl=https%3A%2F%2Fexample.com"), 403, null);
+        await Problem(await _node.Anonymous.GetAsync("/rest/v3/short-urls/shorten?apiKey=wrong-key&longUrl=https%3A%2F%2Fexample.com"), 401, "invalid-api-key");
+        Assert.Contains("reason=\"invalid-key\"", await _node.Client.GetStringAsync("/metrics"));
+    }
+
+    [Fact]
+    public async Task Robots_txt_allows_the_crawlable_links_only()
+    {
+        await _node.Client.PostAsJsonAsync("/rest/v3/short-urls", new { longUrl = "https://example.com/c", customSlug = "crawl-me", crawlable = true });
+        await _node.Client.PostAsJsonAsync("/rest/v3/short-urls", new { longUrl = "https://example.com/n", customSlug = "hide-me" });
+        var robots = await _node.Anonymous.GetStringAsync("/robots.txt");
+        Assert.Contains("User-agent: *\nAllow: /crawl-me\nDisallow: /\n", robots);
+        Assert.DoesNotContain("hide-me", robots);
+    }
+
+    private async Task<HttpClient> KeyAsync(string role, string? owner)
+    {
+        var made = await _node.Client.PostAsJsonAsync("/admin/v1/keys", new { name = role + "-" + owner, role, owner });
+        var client = new HttpClient { BaseAddress = new Uri(_node.BaseUrl) };
+        client.DefaultRequestHeaders.Add("X-Api-Key", (await made.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("key").GetString());
+        return client;
+    }
+
+    private static async Task<IReadOnlyList<string?>> CodesAsync(HttpClient client, string query) =>
+        [.. (await Json(await client.GetAsync("/rest/v3/short-urls?" + query))).GetProperty("shortUrls").GetProperty("data").EnumerateArray().Select(u => u.GetProperty("shortCode").GetString())];
+
     private async Task<IReadOnlyList<string?>> CodesAsync(string query) =>
         [.. (await Json(await _node.Client.GetAsync("/rest/v3/short-urls?" + query))).GetProperty("shortUrls").GetProperty("data").EnumerateArray().Select(u => u.GetProperty("shortCode").GetString())];
 

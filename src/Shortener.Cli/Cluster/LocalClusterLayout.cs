@@ -100,7 +100,8 @@ public sealed class LocalClusterLayout
 
     /// <summary>
     /// The peer TLS files of <paramref name="member"/> (certificate, key, authority), issued by the
-    /// cluster's authority for its peer host when missing or not signed by it.
+    /// cluster's authority for its peer host when missing, not signed by it, not for that host, not a
+    /// pair, or near their end.
     /// </summary>
     public (string Certificate, string Key, string Authority) NodeCertificate(ClusterMember member)
     {
@@ -115,9 +116,9 @@ public sealed class LocalClusterLayout
 
         var certificate = Path.Combine(NodeDataDir(member.Id), "tls", "node.pem");
         var key = Path.Combine(NodeDataDir(member.Id), "tls", "node-key.pem");
-        if (!File.Exists(certificate) || !File.Exists(key) || !SignedByAuthority(certificate))
+        var host = new Uri(member.PeerUrl).Host;
+        if (!File.Exists(certificate) || !File.Exists(key) || !Usable(certificate, key, host))
         {
-            var host = new Uri(member.PeerUrl).Host;
             var (pem, keyPem) = PeerCertificates.Issue(File.ReadAllText(AuthorityPath), File.ReadAllText(authorityKey), $"node {member.Id}", [host, "localhost"], now);
             PeerCertificates.Write(key, keyPem, secret: true);
             PeerCertificates.Write(certificate, pem, secret: false);
@@ -126,19 +127,18 @@ public sealed class LocalClusterLayout
         return (certificate, key, AuthorityPath);
     }
 
-    private bool SignedByAuthority(string certificate)
+    /// <summary>Whether the pair is one this cluster's peers take for <paramref name="host"/>: signed by the authority, for that host, its key, 30 days or more left.</summary>
+    private bool Usable(string certificate, string key, string host)
     {
         try
         {
-            using var presented = System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadCertificateFromFile(certificate);
+            using var pair = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPemFile(certificate, key);
             using var authority = System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadCertificateFromFile(AuthorityPath);
-            using var chain = new System.Security.Cryptography.X509Certificates.X509Chain();
-            chain.ChainPolicy.TrustMode = System.Security.Cryptography.X509Certificates.X509ChainTrustMode.CustomRootTrust;
-            chain.ChainPolicy.CustomTrustStore.Add(authority);
-            chain.ChainPolicy.RevocationMode = System.Security.Cryptography.X509Certificates.X509RevocationMode.NoCheck;
-            return chain.Build(presented) && presented.NotAfter > DateTime.UtcNow.AddDays(30);
+            var names = pair.Extensions.OfType<System.Security.Cryptography.X509Certificates.X509SubjectAlternativeNameExtension>().SingleOrDefault();
+            var named = names is not null && (names.EnumerateIPAddresses().Any(ip => ip.ToString() == host.Trim('[', ']')) || names.EnumerateDnsNames().Contains(host, StringComparer.OrdinalIgnoreCase));
+            return named && PeerSecurity.SignedBy(pair, authority) && pair.NotAfter > DateTime.UtcNow.AddDays(30);
         }
-        catch (System.Security.Cryptography.CryptographicException)
+        catch (Exception e) when (e is System.Security.Cryptography.CryptographicException or IOException or ArgumentException)
         {
             return false;
         }

@@ -18,6 +18,7 @@ public enum LinkOrder
 /// <param name="AllExcludeTags">Links are left out only when they have every one of <paramref name="ExcludeTags"/> (else any one).</param>
 /// <param name="ExcludeExpiredAt">When set, links expired at that time are left out.</param>
 /// <param name="Url">When set, only links to exactly this URL.</param>
+/// <param name="CrawlableOnly">Only links search engines may follow.</param>
 public sealed record LinkQuery(
     string? SearchTerm = null,
     IReadOnlyList<string>? Tags = null,
@@ -31,7 +32,8 @@ public sealed record LinkQuery(
     string? Owner = null,
     LinkOrder Order = LinkOrder.DateCreated,
     bool Descending = true,
-    string? Url = null)
+    string? Url = null,
+    bool CrawlableOnly = false)
 {
     /// <summary>Orders links as the query's ORDER BY does (ordinal text, nulls first, then by code), so pages of several shards merge.</summary>
     public int Compare(Link a, Link b)

@@ -41,6 +41,16 @@ public static partial class KeyEndpoints
             .Produces<KeyListResponse>()
             .ProducesProblem(503);
 
+        admin.MapGet("/keys/{id}", async (string id, HttpContext context, ApiKeyService keys) =>
+                (await keys.ListAsync(context.RequestAborted)).List.Find(id) is { } key
+                    ? Results.Ok(KeyView.Of(key))
+                    : Problems.Result(ProblemKind.NoSuchKey, $"no key of the cluster has the id {id}"))
+            .AddEndpointFilter(LinkEndpoints.AnswerNoQuorum)
+            .WithName("GetKey")
+            .WithSummary("One of the cluster's keys (without its hash)")
+            .Produces<KeyView>()
+            .ProducesProblem(404).ProducesProblem(503);
+
         admin.MapDelete("/keys/{id}", RevokeAsync)
             .AddEndpointFilter(LinkEndpoints.AnswerNoQuorum)
             .WithName("RevokeKey")

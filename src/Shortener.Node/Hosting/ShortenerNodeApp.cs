@@ -121,6 +121,7 @@ public static class ShortenerNodeApp
         ClickEndpoints.Map(app);
         DashboardEndpoints.Map(app);
         Api.Shlink.ShlinkEndpoints.Map(app);
+        RobotsEndpoint.Map(app);
 
         // Open storage and keys now, so a bad data dir fails the start with its own message.
         var keys = app.Services.GetRequiredService<ApiKeyRegistry>();
@@ -350,6 +351,7 @@ public static class ShortenerNodeApp
             .WithHeaders(ApiKeyRegistry.HeaderName, "Content-Type")
             .SetPreflightMaxAge(TimeSpan.FromHours(1))));
         services.AddSingleton<Api.Shlink.ShlinkVisits>();
+        services.AddSingleton<RobotsEndpoint>();
         services.AddRateLimiter(ConfigureRateLimiting);
         services.AddOptions<ForwardedHeadersOptions>().Configure<IOptions<NodeOptions>>((forwarded, node) =>
         {
@@ -433,7 +435,9 @@ public static class ShortenerNodeApp
         var method = context.Request.Method;
         var key = context.User.FindFirst(ApiKeyAuthenticationHandler.KeyIdClaim)?.Value;
         var limits = context.RequestServices.GetRequiredService<IOptionsMonitor<NodeOptions>>().CurrentValue.RateLimits;
-        if (HttpMethods.IsGet(method) || HttpMethods.IsHead(method) || HttpMethods.IsOptions(method))
+        // Shlink's one-step create is a GET that writes (its key in the query): limited as a write.
+        var shorten = context.Request.Path.StartsWithSegments(Api.Shlink.ShlinkShortUrlEndpoints.ShortenPath, StringComparison.OrdinalIgnoreCase);
+        if ((HttpMethods.IsGet(method) || HttpMethods.IsHead(method) || HttpMethods.IsOptions(method)) && !shorten)
         {
             // Reads of the API without a key, per client network (a key's reads, health, metrics
             // and the dashboard are not limited; redirects never reach this).

@@ -59,20 +59,30 @@ public static class PeerCertificates
         return (certificate.ExportCertificatePem(), key.ExportPkcs8PrivateKeyPem());
     }
 
-    /// <summary>Writes a PEM file; a key only its owner may read (0600), as the cluster secret.</summary>
+    /// <summary>
+    /// Writes a PEM file; a key only its owner may read (0600), as the cluster secret. Written
+    /// aside and moved into place, so a crash leaves the old file or the new one, and the new one
+    /// has the new file's mode (an existing file would keep its own).
+    /// </summary>
     public static void Write(string path, string pem, bool secret)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
+        var staged = path + ".tmp";
+        File.Delete(staged);
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
         if (secret && !OperatingSystem.IsWindows())
         {
             options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
         }
 
-        using (var stream = new FileStream(path, options))
+        using (var stream = new FileStream(staged, options))
         using (var writer = new StreamWriter(stream))
         {
             writer.Write(pem);
+            writer.Flush();
+            stream.Flush(flushToDisk: true);
         }
+
+        File.Move(staged, path, overwrite: true);
     }
 }

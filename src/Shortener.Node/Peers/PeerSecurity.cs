@@ -85,23 +85,23 @@ public sealed class PeerSecurity
             return $"the peer URL {peerUrl} is plain http: peer traffic must be encrypted (https:// peer URLs with --tls-cert, --tls-key and --tls-ca), or pass --plaintext-peers for loopback development";
         }
 
-        return url.IsLoopback || (IPAddress.TryParse(url.Host.Trim('[', ']'), out var ip) && IPAddress.IsLoopback(ip))
+        // A loopback address, not a name: the peer port binds the address it is given, and a name
+        // (even localhost) would have it listen on every interface.
+        return IPAddress.TryParse(url.Host.Trim('[', ']'), out var ip) && IPAddress.IsLoopback(ip)
             ? null
-            : $"the peer URL {peerUrl} is plain http on a network address: --plaintext-peers is for loopback development only; use https:// peer URLs with TLS files";
+            : $"the peer URL {peerUrl} is plain http on {url.Host}: --plaintext-peers is for loopback development only, on a loopback address such as 127.0.0.1; use https:// peer URLs with TLS files";
     }
 
     /// <summary>Whether <paramref name="presented"/> chains to the cluster's authority and is in its validity period.</summary>
-    public bool Trusts(X509Certificate? presented)
-    {
-        if (presented is null || Authority is null)
-        {
-            return false;
-        }
+    public bool Trusts(X509Certificate? presented) => presented is not null && Authority is not null && SignedBy(presented, Authority);
 
+    /// <summary>Whether <paramref name="presented"/> chains to <paramref name="authority"/> alone (no system roots) and is in its validity period.</summary>
+    public static bool SignedBy(X509Certificate presented, X509Certificate2 authority)
+    {
         using var certificate = X509CertificateLoader.LoadCertificate(presented.GetRawCertData());
         using var chain = new X509Chain();
         chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        chain.ChainPolicy.CustomTrustStore.Add(Authority);
+        chain.ChainPolicy.CustomTrustStore.Add(authority);
         chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
         return chain.Build(certificate);
     }

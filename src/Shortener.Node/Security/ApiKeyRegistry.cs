@@ -44,7 +44,14 @@ public sealed class ApiKeyRegistry : IClusterDocumentReader
     public IEnumerable<string> BootstrapIds => _bootstrap.Values.Select(k => k.Id).Distinct();
 
     /// <summary>The cluster's key list as this node last applied it, and its version (0: no key made yet).</summary>
-    public (long Version, ApiKeyList List) Cluster => (_applied.Version, _applied.List);
+    public (long Version, ApiKeyList List) Cluster
+    {
+        get
+        {
+            var applied = _applied;
+            return (applied.Version, applied.List);
+        }
+    }
 
     string IClusterDocumentReader.Name => ClusterDocumentNames.ApiKeys;
 
@@ -104,20 +111,31 @@ public sealed class ApiKeyRegistry : IClusterDocumentReader
             }
 
             ApiKeyList list;
+            FrozenDictionary<string, ApiKeyIdentity> live;
             try
             {
                 list = ApiKeyList.Parse(document);
+                var byHash = new Dictionary<string, ApiKeyIdentity>(StringComparer.Ordinal);
+                foreach (var key in list.Keys.Where(k => !k.Revoked && k.Hash is not null && k.Id is not null))
+                {
+                    // A key of an unknown role, or a second key with the same hash, is never taken.
+                    if (ApiKeyRoles.Parse(key.Role) is { } role && !byHash.TryAdd(key.Hash, new ApiKeyIdentity(key.Id, role, key.Owner)))
+                    {
+                        byHash.Remove(key.Hash);
+                    }
+                }
+
+                live = byHash.ToFrozenDictionary(StringComparer.Ordinal);
             }
-            catch (System.Text.Json.JsonException e)
+            catch (Exception e) when (e is System.Text.Json.JsonException or NotSupportedException or ArgumentException or InvalidOperationException)
             {
-                // Every node applies the same document, so this is a bug, not bad input: keep the keys in use.
-                _logger.LogError(e, "The cluster's key list version {Version} is unreadable; keeping version {Kept}", version, _applied.Version);
+                // Every node applies the same document, so this is a bug, not bad input: keep the
+                // keys in use, and take the version so the next change (made against it) applies.
+                _logger.LogError(e, "The cluster's key list version {Version} is unreadable; keeping the keys of version {Kept}", version, _applied.Version);
+                _applied = _applied with { Version = version };
                 return;
             }
 
-            var live = list.Keys
-                .Where(k => !k.Revoked && ApiKeyRoles.Parse(k.Role) is not null)
-                .ToFrozenDictionary(k => k.Hash, k => new ApiKeyIdentity(k.Id, ApiKeyRoles.Parse(k.Role)!.Value, k.Owner), StringComparer.Ordinal);
             _applied = new Applied(version, list, live);
             _logger.LogInformation("Applied the cluster's key list version {Version}: {Live} live keys", version, live.Count);
         }

@@ -82,6 +82,11 @@ public sealed partial class SqliteLinkStore
             command.Parameters.AddWithValue("$url", query.Url);
         }
 
+        if (query.CrawlableOnly)
+        {
+            where.Append(" AND l.crawlable = 1");
+        }
+
         if (query.CreatedFrom is { } from)
         {
             where.Append(" AND l.created_at >= $from");

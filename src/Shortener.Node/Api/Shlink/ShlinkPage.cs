@@ -13,10 +13,20 @@ public sealed record ShlinkPage(int Number, int ItemsPerPage, bool All)
 {
     public const int MaxItems = 5000;
 
+    /// <summary>
+    /// How deep a list may page: every shard reads its first skip + take rows to merge them, so a
+    /// page far down would have each read (and the node sort) a whole shard.
+    /// </summary>
+    public const int MaxDepth = 50_000;
+
     public int Skip => (int)Math.Min((long)(Number - 1) * ItemsPerPage, int.MaxValue);
 
-    /// <summary>Reads the paging of <paramref name="query"/>; <paramref name="defaultSize"/> null means all. Null when a value is not a number.</summary>
-    public static ShlinkPage? Read(IQueryCollection query, int? defaultSize)
+    /// <summary>
+    /// Reads the paging of <paramref name="query"/>; <paramref name="defaultSize"/> null means all,
+    /// pages hold at most <paramref name="maxItems"/>. Null when a value is not a number or the
+    /// page lies deeper than <see cref="MaxDepth"/>.
+    /// </summary>
+    public static ShlinkPage? Read(IQueryCollection query, int? defaultSize, int maxItems = MaxItems)
     {
         var number = 1;
         if (query.TryGetValue("page", out var pageText) && !int.TryParse(pageText, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out number))
@@ -35,6 +45,7 @@ public sealed record ShlinkPage(int Number, int ItemsPerPage, bool All)
             size = asked < 0 ? null : asked;
         }
 
-        return new ShlinkPage(Math.Max(number, 1), Math.Clamp(size ?? MaxItems, 1, MaxItems), All: size is null);
+        var page = new ShlinkPage(Math.Max(number, 1), Math.Clamp(size ?? maxItems, 1, maxItems), All: size is null);
+        return (long)page.Skip + page.ItemsPerPage > MaxDepth ? null : page;
     }
 }

@@ -14,12 +14,13 @@ namespace Shortener.Node.Api.Shlink;
 public static class ShlinkShortUrlEndpoints
 {
     public const int DefaultItemsPerPage = 10;
+    public const string ShortenPath = "/rest/v3/short-urls/shorten";
 
     public static void Map(RouteGroupBuilder rest)
     {
         rest.MapGet("/short-urls", ListAsync).RequireAuthorization(ApiKeyPolicies.ReadOnly);
         rest.MapPost("/short-urls", CreateAsync).RequireAuthorization(ApiKeyPolicies.Links);
-        rest.MapGet("/short-urls/shorten", ShortenAsync).AllowAnonymous();
+        rest.MapGet(ShortenPath["/rest/v3".Length..], ShortenAsync).AllowAnonymous();
         rest.MapGet("/short-urls/{shortCode}", GetAsync).RequireAuthorization(ApiKeyPolicies.ReadOnly);
         rest.MapPatch("/short-urls/{shortCode}", EditAsync).RequireAuthorization(ApiKeyPolicies.Links);
         rest.MapDelete("/short-urls/{shortCode}", DeleteAsync).RequireAuthorization(ApiKeyPolicies.Links);
@@ -30,9 +31,10 @@ public static class ShlinkShortUrlEndpoints
     private static async Task<IResult> ListAsync(HttpContext context, LinkService links, ShlinkVisits visits, NodeAddresses addresses)
     {
         var query = context.Request.Query;
-        if (ShlinkPage.Read(query, DefaultItemsPerPage) is not { } page)
+        // Each short URL on a page has its visits read: a page holds at most as many as one request may read.
+        if (ShlinkPage.Read(query, DefaultItemsPerPage, ShlinkVisits.MaxLinksRead) is not { } page)
         {
-            return ShlinkProblems.Invalid("page", "page and itemsPerPage must be whole numbers");
+            return ShlinkProblems.Invalid("page", $"page and itemsPerPage must be whole numbers, and a page at most {ShlinkPage.MaxDepth} items deep");
         }
 
         var (from, fromProblem) = ShlinkRequest.Date(query, "startDate");
@@ -185,8 +187,10 @@ public static class ShlinkShortUrlEndpoints
     }
 
     /// <summary>
-    /// findIfExists: the oldest live link to the same URL that also agrees on every other field the
-    /// request gives (slug, visit limit, dates, the exact tag set), among those the key may see.
+    /// findIfExists: the oldest live link to the same URL that also agrees on the slug, visit limit,
+    /// dates and exact tag set where the request gives them (as Shlink matches; title, crawlable and
+    /// forwardQuery are not compared), among the first <see cref="ShlinkVisits.MaxLinksRead"/> to
+    /// that URL the key may see.
     /// </summary>
     private static async Task<Link?> FindMatchAsync(LinkService links, LinkPatch asked, string? alias, string? owner)
     {
@@ -200,11 +204,13 @@ public static class ShlinkShortUrlEndpoints
     }
 
     /// <summary>GET /short-urls/shorten?apiKey=&amp;longUrl=&amp;format=json|txt: Shlink's one-step create, the key in the query.</summary>
-    private static async Task<IResult> ShortenAsync(HttpContext context, LinkService links, ApiKeyRegistry keys, NodeAddresses addresses)
+    private static async Task<IResult> ShortenAsync(HttpContext context, LinkService links, ApiKeyRegistry keys, NodeAddresses addresses, Observability.ShortenerMetrics metrics)
     {
+        // Rate limited per client network as a write without a key (ShortenerNodeApp.Partition); refusals counted as the handler's.
         var query = context.Request.Query;
         if (query["apiKey"].ToString() is not { Length: > 0 } presented)
         {
+            metrics.AuthenticationRefused("no-key");
             return ShlinkProblems.Result(
                 ShlinkProblemKind.MissingAuthentication,
                 "Expected authentication to be provided in \"apiKey\" query param",
@@ -213,11 +219,13 @@ public static class ShlinkShortUrlEndpoints
 
         if (keys.Identify(presented) is not { } key)
         {
+            metrics.AuthenticationRefused("invalid-key");
             return ShlinkProblems.Result(ShlinkProblemKind.InvalidApiKey, "Provided API key does not exist or is invalid.");
         }
 
         if (key.Role < ApiKeyRole.Links)
         {
+            metrics.AuthenticationRefused("forbidden");
             return ShlinkProblems.Result(ShlinkProblemKind.Forbidden, $"this API key has the role {ApiKeyRoles.Name(key.Role)}; creating short URLs needs links");
         }
 

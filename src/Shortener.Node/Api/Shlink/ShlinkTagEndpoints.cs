@@ -145,6 +145,11 @@ public static class ShlinkTagEndpoints
 
         var target = renamed![0];
         var tags = await links.TagCountsAsync(null);
+        if (target == oldName && tags.Any(t => t.Tag == oldName))
+        {
+            return Results.NoContent();
+        }
+
         if (!tags.Any(t => t.Tag == oldName))
         {
             return ShlinkProblems.Result(ShlinkProblemKind.TagNotFound, $"Tag with name \"{oldName}\" could not be found", new Dictionary<string, object?> { ["tag"] = oldName });
@@ -177,17 +182,23 @@ public static class ShlinkTagEndpoints
         return Results.NoContent();
     }
 
-    /// <summary>Changes the tags of every live link that has <paramref name="tag"/>, a batch at a time, until none has it.</summary>
+    /// <summary>
+    /// Changes the tags of every live link that has <paramref name="tag"/>, a batch at a time, until
+    /// none has it. <paramref name="change"/> must remove the tag. Bounded: a round that leaves as
+    /// many links tagged as before (a link that cannot be changed) ends it.
+    /// </summary>
     private static async Task RewriteAsync(LinkService links, string tag, Func<IReadOnlyList<string>, IReadOnlyList<string>> change, CancellationToken cancellationToken)
     {
+        var left = int.MaxValue;
         while (true)
         {
             var tagged = await links.QueryAsync(new LinkQuery(Tags: [tag]), 0, Batch);
-            if (tagged.Links.Count == 0)
+            if (tagged.Total == 0 || tagged.Total >= left)
             {
                 return;
             }
 
+            left = tagged.Total;
             foreach (var link in tagged.Links)
             {
                 await links.SubmitAsync(new UpdateLink(links.NowMs, link.Code, new LinkPatch(Tags: change(link.Tags))), null, cancellationToken);

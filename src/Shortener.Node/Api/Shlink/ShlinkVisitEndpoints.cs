@@ -39,6 +39,11 @@ public static class ShlinkVisitEndpoints
         if (ApiKeyPolicies.OwnerOf(context.User) is { } owner)
         {
             var own = await links.QueryAsync(new LinkQuery(Owner: owner), 0, ShlinkVisits.MaxLinksRead);
+            if (own.Total > ShlinkVisits.MaxLinksRead)
+            {
+                return ShlinkProblems.Result(ShlinkProblemKind.NotSupported, $"{owner} has {own.Total} short URLs; their visits are read link by link, at most {ShlinkVisits.MaxLinksRead}");
+            }
+
             nonOrphan = (await visits.SummariesAsync(own.Links, context.RequestAborted)).Aggregate(ShlinkVisitsSummary.Empty, (sum, v) => sum.Plus(v));
         }
         else

@@ -68,7 +68,10 @@ public sealed class ShlinkVisits(ClickService clicks, TimeProvider time)
         return [.. all.SelectMany(d => d).GroupBy(d => d.Day).Select(g => new ClickDay(g.Key, g.Sum(d => d.Human), g.Sum(d => d.Bots)))];
     }
 
-    /// <summary>Clicks of the whole cluster, all time; null when click tracking is off.</summary>
+    /// <summary>The days the cluster's totals cover: ten years, as /api/v1/stats/summary allows at most.</summary>
+    public const int TotalDays = 3660;
+
+    /// <summary>Clicks of the whole cluster over the last <see cref="TotalDays"/> days; empty when click tracking is off.</summary>
     public async Task<ShlinkVisitsSummary> ClusterAsync(CancellationToken cancellationToken)
     {
         if (!clicks.Enabled)
@@ -76,7 +79,7 @@ public sealed class ShlinkVisits(ClickService clicks, TimeProvider time)
             return ShlinkVisitsSummary.Empty;
         }
 
-        var done = await clicks.SummaryAsync(0, Today, cancellationToken).ConfigureAwait(false);
+        var done = await clicks.SummaryAsync(Today - TotalDays + 1, Today, cancellationToken).ConfigureAwait(false);
         return done.Ok
             ? new ShlinkVisitsSummary(done.Summary!.Total, done.Summary.Human, done.Summary.Bots)
             : throw new VisitsUnavailableException($"no node of the click store answered: {done.Error}");
