@@ -11,19 +11,8 @@ using Shortener.Node.Security;
 namespace Shortener.Node.Tests;
 
 /// <summary>API keys with roles (issue 16, part 3): made, listed and revoked through shard 0, and each role held to its endpoints.</summary>
-public sealed class ApiKeyRoleTests : IAsyncLifetime
+public sealed class ApiKeyRoleTests : NodeTest
 {
-    private readonly TempDirectory _dir = new();
-    private TestNode _node = null!;
-
-    public async Task InitializeAsync() => _node = await TestNode.StartAsync(_dir.Path);
-
-    public async Task DisposeAsync()
-    {
-        await _node.DisposeAsync();
-        _dir.Dispose();
-    }
-
     [Fact]
     public async Task Keys_are_made_listed_and_revoked_and_each_role_does_what_it_may()
     {
@@ -43,7 +32,7 @@ public sealed class ApiKeyRoleTests : IAsyncLifetime
         await AssertProblemAsync(await asLinks.GetAsync("/admin/v1/keys"), 403, "forbidden");
 
         // The list shows every key once, never a hash or a key, and this node's bootstrap key.
-        var listText = await _node.Client.GetStringAsync("/admin/v1/keys");
+        var listText = await Node.Client.GetStringAsync("/admin/v1/keys");
         Assert.DoesNotContain(links.Key!, listText);
         Assert.DoesNotContain(ApiKeyRegistry.Hash(links.Key!), listText);
         var list = JsonSerializer.Deserialize<KeyListResponse>(listText, JsonSerializerOptions.Web)!;
@@ -52,14 +41,14 @@ public sealed class ApiKeyRoleTests : IAsyncLifetime
         Assert.Contains(list.Keys, k => k.Bootstrap && k.Role == "admin");
 
         // Revoked, the key is refused at once; revoking again changes nothing.
-        var revoked = await _node.Client.DeleteAsync($"/admin/v1/keys/{links.Id}");
+        var revoked = await Node.Client.DeleteAsync($"/admin/v1/keys/{links.Id}");
         Assert.Equal(HttpStatusCode.OK, revoked.StatusCode);
         Assert.NotNull((await revoked.Content.ReadFromJsonAsync<KeyView>())!.RevokedAt);
         await AssertProblemAsync(await asLinks.PostAsync("/api/v1/links", TestNode.Json("""{"url":"https://example.com/late"}""")), 401, "unauthorized");
-        Assert.Equal(HttpStatusCode.OK, (await _node.Client.DeleteAsync($"/admin/v1/keys/{links.Id}")).StatusCode);
-        Assert.Equal(3, (await _node.Client.GetFromJsonAsync<KeyListResponse>("/admin/v1/keys"))!.Version);
-        Assert.NotNull((await _node.Client.GetFromJsonAsync<KeyView>($"/admin/v1/keys/{links.Id}"))!.RevokedAt);
-        await AssertProblemAsync(await _node.Client.GetAsync("/admin/v1/keys/key-nothing"), 404, "no-such-key");
+        Assert.Equal(HttpStatusCode.OK, (await Node.Client.DeleteAsync($"/admin/v1/keys/{links.Id}")).StatusCode);
+        Assert.Equal(3, (await Node.Client.GetFromJsonAsync<KeyListResponse>("/admin/v1/keys"))!.Version);
+        Assert.NotNull((await Node.Client.GetFromJsonAsync<KeyView>($"/admin/v1/keys/{links.Id}"))!.RevokedAt);
+        await AssertProblemAsync(await Node.Client.GetAsync("/admin/v1/keys/key-nothing"), 404, "no-such-key");
     }
 
     [Fact]
@@ -72,7 +61,7 @@ public sealed class ApiKeyRoleTests : IAsyncLifetime
         using var asA2 = Client(teamA2.Key!);
         using var asB = Client(teamB.Key!);
         Assert.Equal(HttpStatusCode.Created, (await asA.PostAsync("/api/v1/links", TestNode.Json("""{"url":"https://example.com/a","alias":"team-a-link"}"""))).StatusCode);
-        Assert.Equal(HttpStatusCode.Created, (await _node.Client.PostAsync("/api/v1/links", TestNode.Json("""{"url":"https://example.com/admin","alias":"admin-link"}"""))).StatusCode);
+        Assert.Equal(HttpStatusCode.Created, (await Node.Client.PostAsync("/api/v1/links", TestNode.Json("""{"url":"https://example.com/admin","alias":"admin-link"}"""))).StatusCode);
 
         // Another owner's key meets the link as if it were not there; the same owner's other key sees it.
         await AssertProblemAsync(await asB.GetAsync("/api/v1/links/team-a-link"), 404, "not-found");
@@ -89,21 +78,21 @@ public sealed class ApiKeyRoleTests : IAsyncLifetime
 
         Assert.Equal(HttpStatusCode.OK, (await asA2.PatchAsync("/api/v1/links/team-a-link", TestNode.Json("""{"title":"ours"}""", "application/merge-patch+json"))).StatusCode);
         Assert.Equal(HttpStatusCode.NoContent, (await asA2.DeleteAsync("/api/v1/links/team-a-link")).StatusCode);
-        Assert.Contains("admin-link", await _node.Client.GetStringAsync("/api/v1/links"));
+        Assert.Contains("admin-link", await Node.Client.GetStringAsync("/api/v1/links"));
     }
 
     [Fact]
     public async Task Keys_survive_a_restart_and_an_older_or_unreadable_list_never_replaces_the_applied_one()
     {
         var links = await CreateKeyAsync("kept", "links");
-        await _node.DisposeAsync();
-        _node = await TestNode.StartAsync(_dir.Path);
+        await Node.DisposeAsync();
+        Node = await TestNode.StartAsync(Dir.Path);
         using (var asLinks = Client(links.Key!))
         {
             Assert.Equal(HttpStatusCode.OK, (await asLinks.GetAsync("/api/v1/links")).StatusCode);
         }
 
-        var registry = _node.Services.GetRequiredService<ApiKeyRegistry>();
+        var registry = Node.Services.GetRequiredService<ApiKeyRegistry>();
         var (version, list) = registry.Cluster;
         Assert.Equal(1, version);
         registry.Adopt(ApiKeyList.Empty.Serialize(), 1);
@@ -126,17 +115,17 @@ public sealed class ApiKeyRoleTests : IAsyncLifetime
     [Fact]
     public async Task Bad_key_requests_are_refused_with_problems_and_change_nothing()
     {
-        await AssertProblemAsync(await _node.Client.PostAsJsonAsync("/admin/v1/keys", new { name = "x", role = "root" }), 422, "invalid-field");
-        await AssertProblemAsync(await _node.Client.PostAsJsonAsync("/admin/v1/keys", new { role = "links" }), 422, "invalid-field");
-        await AssertProblemAsync(await _node.Client.PostAsJsonAsync("/admin/v1/keys", new { name = new string('n', 65), role = "links" }), 422, "invalid-field");
-        await AssertProblemAsync(await _node.Client.PostAsJsonAsync("/admin/v1/keys", new { name = "x", role = "admin", owner = "team" }), 422, "invalid-field");
-        await AssertProblemAsync(await _node.Client.PostAsJsonAsync("/admin/v1/keys", new { name = "x", role = "links", owner = "no spaces" }), 422, "invalid-field");
-        await AssertProblemAsync(await _node.Client.PostAsync("/admin/v1/keys", TestNode.Json("""{"name":"x","role":"links","extra":1}""")), 400, "malformed-request");
-        await AssertProblemAsync(await _node.Client.DeleteAsync("/admin/v1/keys/key-nothing"), 404, "no-such-key");
+        await AssertProblemAsync(await Node.Client.PostAsJsonAsync("/admin/v1/keys", new { name = "x", role = "root" }), 422, "invalid-field");
+        await AssertProblemAsync(await Node.Client.PostAsJsonAsync("/admin/v1/keys", new { role = "links" }), 422, "invalid-field");
+        await AssertProblemAsync(await Node.Client.PostAsJsonAsync("/admin/v1/keys", new { name = new string('n', 65), role = "links" }), 422, "invalid-field");
+        await AssertProblemAsync(await Node.Client.PostAsJsonAsync("/admin/v1/keys", new { name = "x", role = "admin", owner = "team" }), 422, "invalid-field");
+        await AssertProblemAsync(await Node.Client.PostAsJsonAsync("/admin/v1/keys", new { name = "x", role = "links", owner = "no spaces" }), 422, "invalid-field");
+        await AssertProblemAsync(await Node.Client.PostAsync("/admin/v1/keys", TestNode.Json("""{"name":"x","role":"links","extra":1}""")), 400, "malformed-request");
+        await AssertProblemAsync(await Node.Client.DeleteAsync("/admin/v1/keys/key-nothing"), 404, "no-such-key");
 
-        var bootstrap = _node.Services.GetRequiredService<ApiKeyRegistry>().BootstrapIds.Single();
-        await AssertProblemAsync(await _node.Client.DeleteAsync($"/admin/v1/keys/{bootstrap}"), 409, "key-conflict");
-        Assert.Equal(0, (await _node.Client.GetFromJsonAsync<KeyListResponse>("/admin/v1/keys"))!.Version);
+        var bootstrap = Node.Services.GetRequiredService<ApiKeyRegistry>().BootstrapIds.Single();
+        await AssertProblemAsync(await Node.Client.DeleteAsync($"/admin/v1/keys/{bootstrap}"), 409, "key-conflict");
+        Assert.Equal(0, (await Node.Client.GetFromJsonAsync<KeyListResponse>("/admin/v1/keys"))!.Version);
     }
 
     /// <summary>
@@ -151,7 +140,7 @@ public sealed class ApiKeyRoleTests : IAsyncLifetime
         using var asLinks = Client(links.Key!);
         using var asReader = Client(reader.Key!);
 
-        var routes = _node.Services.GetServices<EndpointDataSource>().SelectMany(s => s.Endpoints).OfType<RouteEndpoint>()
+        var routes = Node.Services.GetServices<EndpointDataSource>().SelectMany(s => s.Endpoints).OfType<RouteEndpoint>()
             .SelectMany(e => (e.Metadata.GetMetadata<IHttpMethodMetadata>()?.HttpMethods ?? ["GET"]).Select(m => (Method: m, Endpoint: e)))
             .ToList();
         var admin = routes.Where(r => r.Endpoint.RoutePattern.RawText!.StartsWith("/admin/", StringComparison.Ordinal) || r.Endpoint.RoutePattern.RawText == "/dashboard").ToList();
@@ -198,7 +187,7 @@ public sealed class ApiKeyRoleTests : IAsyncLifetime
 
     private async Task<KeyView> CreateKeyAsync(string name, string role, string? owner = null)
     {
-        var response = await _node.Client.PostAsJsonAsync("/admin/v1/keys", new { name, role, owner });
+        var response = await Node.Client.PostAsJsonAsync("/admin/v1/keys", new { name, role, owner });
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         var key = (await response.Content.ReadFromJsonAsync<KeyView>())!;
         Assert.Equal($"/admin/v1/keys/{key.Id}", response.Headers.Location!.OriginalString);
@@ -207,7 +196,7 @@ public sealed class ApiKeyRoleTests : IAsyncLifetime
 
     private HttpClient Client(string key)
     {
-        var client = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false }) { BaseAddress = new Uri(_node.BaseUrl) };
+        var client = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false }) { BaseAddress = new Uri(Node.BaseUrl) };
         client.DefaultRequestHeaders.Add(ApiKeyRegistry.HeaderName, key);
         return client;
     }

@@ -8,19 +8,8 @@ namespace Shortener.Node.Tests;
 /// (tests/shlink-sdk/check.mjs). Needs Node.js and npm, which .ci/run installs.
 /// </summary>
 [Collection(ProcessWideMetrics.Name)]
-public sealed class ShlinkSdkTests : IAsyncLifetime
+public sealed class ShlinkSdkTests : NodeTest
 {
-    private readonly TempDirectory _dir = new();
-    private TestNode _node = null!;
-
-    public async Task InitializeAsync() => _node = await TestNode.StartAsync(_dir.Path);
-
-    public async Task DisposeAsync()
-    {
-        await _node.DisposeAsync();
-        _dir.Dispose();
-    }
-
     [SkippableFact]
     public async Task The_js_sdks_calls_succeed()
     {
@@ -32,7 +21,7 @@ public sealed class ShlinkSdkTests : IAsyncLifetime
             Assert.True(installed == 0, $"npm ci failed: {log}");
         }
 
-        var (code, output) = await RunAsync("node", ["check.mjs", _node.BaseUrl.TrimEnd('/'), TestNode.Key], project, TimeSpan.FromMinutes(1));
+        var (code, output) = await RunAsync("node", ["check.mjs", Node.BaseUrl.TrimEnd('/'), TestNode.Key], project, TimeSpan.FromMinutes(1));
         Assert.True(code == 0, output);
         Assert.Matches(@"ok \d+ calls", output);
     }
