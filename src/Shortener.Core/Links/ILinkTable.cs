@@ -1,3 +1,4 @@
+using Shortener.Core.Changes;
 namespace Shortener.Core.Links;
 
 /// <summary>
@@ -26,4 +27,11 @@ public interface ILinkTable
     (long Version, string Document)? FindDocument(string name);
 
     void PutDocument(string name, long version, string document);
+
+    /// <summary>
+    /// Forgets the oldest kept changes: a prefix in offset order, through the newest change made
+    /// before <paramref name="beforeMs"/> and through all but the newest <paramref name="keep"/>.
+    /// Remembers (and returns) the offset it forgot through, which only grows; null when nothing was kept.
+    /// </summary>
+    ChangeOffset? PurgeChanges(long beforeMs, int keep);
 }

@@ -1,3 +1,4 @@
+using Shortener.Core.Changes;
 using Shortener.Core.Replication;
 
 namespace Shortener.Core.Links;
@@ -21,4 +22,7 @@ public interface ILinkTableTransaction : ILinkTable
 
     /// <summary>Notes that <paramref name="id"/> was applied (at command time <paramref name="at"/>, purged with idempotency records), with its result.</summary>
     void RecordProposal(ProposalId id, long at, CommandResult? result);
+
+    /// <summary>Keeps the change a command made (inside the command: undone with it), for the change feed.</summary>
+    void AppendChange(LinkChange change);
 }

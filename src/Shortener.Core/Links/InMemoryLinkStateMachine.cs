@@ -1,3 +1,4 @@
+using Shortener.Core.Changes;
 using System.Text.Json;
 using Shortener.Core.Raft;
 using Shortener.Core.Replication;
@@ -25,9 +26,9 @@ public sealed class InMemoryLinkStateMachine : IReplicatedStateMachine<BatchItem
 
     public IReadOnlyList<BatchItemResult> Apply(IReadOnlyList<ProposedCommand> commands, ulong appliedThrough)
     {
-        var (envelopes, ids) = LinkBatch.Decode(commands);
+        var (envelopes, ids, entries) = LinkBatch.Decode(commands);
 
-        var results = LinkBatch.Apply(_table, envelopes, ids, IsRefusal);
+        var results = LinkBatch.Apply(_table, envelopes, ids, IsRefusal, shard: 0, entries);
         AppliedIndex = appliedThrough;
         return results;
     }
@@ -49,7 +50,9 @@ public sealed class InMemoryLinkStateMachine : IReplicatedStateMachine<BatchItem
                 image.Idempotency,
                 image.Proposals.Select(p => (new ProposalId(p.Proposer, p.Sequence), p.At, p.Result)),
                 image.NextSequence,
-                image.Documents.Select(d => KeyValuePair.Create(d.Name, (d.Version, d.Document))));
+                image.Documents.Select(d => KeyValuePair.Create(d.Name, (d.Version, d.Document))),
+                image.Changes,
+                image.ChangesPurgedThrough);
         }
 
         AppliedIndex = snapshot.Metadata.Index;
@@ -61,7 +64,9 @@ public sealed class InMemoryLinkStateMachine : IReplicatedStateMachine<BatchItem
             [.. _table.Idempotency.Values.OrderBy(r => r.Scope, StringComparer.Ordinal).ThenBy(r => r.Key, StringComparer.Ordinal)],
             [.. _table.Proposals.OrderBy(p => p.Key.Proposer).ThenBy(p => p.Key.Sequence).Select(p => new ProposalImage(p.Key.Proposer, p.Key.Sequence, p.Value.At, p.Value.Result))],
             _table.NextSequence,
-            [.. _table.Documents.OrderBy(d => d.Key, StringComparer.Ordinal).Select(d => new DocumentImage(d.Key, d.Value.Version, d.Value.Document))]),
+            [.. _table.Documents.OrderBy(d => d.Key, StringComparer.Ordinal).Select(d => new DocumentImage(d.Key, d.Value.Version, d.Value.Document))],
+            [.. _table.Changes],
+            _table.ChangesPurgedThrough),
         LinkJson.Options);
 
     private sealed record TableImage(
@@ -69,7 +74,9 @@ public sealed class InMemoryLinkStateMachine : IReplicatedStateMachine<BatchItem
         IReadOnlyList<IdempotencyRecord> Idempotency,
         IReadOnlyList<ProposalImage> Proposals,
         ulong NextSequence,
-        IReadOnlyList<DocumentImage> Documents);
+        IReadOnlyList<DocumentImage> Documents,
+        IReadOnlyList<LinkChange> Changes,
+        ChangeOffset? ChangesPurgedThrough);
 
     private sealed record DocumentImage(string Name, long Version, string Document);
 

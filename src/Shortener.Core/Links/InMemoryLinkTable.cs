@@ -1,3 +1,4 @@
+using Shortener.Core.Changes;
 using Shortener.Core.Replication;
 
 namespace Shortener.Core.Links;
@@ -15,6 +16,7 @@ public sealed class InMemoryLinkTable : ILinkTableTransaction
     private bool _inCommand;
     private ulong _nextSequence;
     private readonly Dictionary<string, (long Version, string Document)> _documents;
+    private readonly SortedDictionary<ChangeOffset, LinkChange> _changes;
 
     public InMemoryLinkTable()
     {
@@ -22,6 +24,7 @@ public sealed class InMemoryLinkTable : ILinkTableTransaction
         _idempotency = [];
         _proposals = [];
         _documents = new(StringComparer.Ordinal);
+        _changes = [];
     }
 
     private InMemoryLinkTable(InMemoryLinkTable other)
@@ -31,6 +34,8 @@ public sealed class InMemoryLinkTable : ILinkTableTransaction
         _proposals = new(other._proposals);
         _nextSequence = other._nextSequence;
         _documents = new(other._documents, StringComparer.Ordinal);
+        _changes = new(other._changes);
+        ChangesPurgedThrough = other.ChangesPurgedThrough;
     }
 
     public IReadOnlyDictionary<string, Link> Links => _links;
@@ -53,6 +58,38 @@ public sealed class InMemoryLinkTable : ILinkTableTransaction
     }
 
     public IReadOnlyDictionary<string, (long Version, string Document)> Documents => _documents;
+
+    /// <summary>The changes kept for the feed, in offset order.</summary>
+    public IReadOnlyCollection<LinkChange> Changes => _changes.Values;
+
+    public void AppendChange(LinkChange change)
+    {
+        _changes.Add(change.Offset, change);
+        Journal(() => _changes.Remove(change.Offset));
+    }
+
+    /// <summary>The offset the kept changes were purged through (null: never purged).</summary>
+    public ChangeOffset? ChangesPurgedThrough { get; private set; }
+
+    public ChangeOffset? PurgeChanges(long beforeMs, int keep)
+    {
+        var cut = ChangeRetention.Cut(_changes.Values.ToList(), beforeMs, keep);
+        if (cut is not { } through)
+        {
+            return ChangesPurgedThrough;
+        }
+
+        foreach (var change in _changes.Values.TakeWhile(c => c.Offset.CompareTo(through) <= 0).ToList())
+        {
+            _changes.Remove(change.Offset);
+            Journal(() => _changes.Add(change.Offset, change));
+        }
+
+        var before = ChangesPurgedThrough;
+        Journal(() => ChangesPurgedThrough = before);
+        ChangesPurgedThrough = before is { } earlier && earlier.CompareTo(through) > 0 ? earlier : through;
+        return ChangesPurgedThrough;
+    }
 
     public (long Version, string Document)? FindDocument(string name) => _documents.TryGetValue(name, out var document) ? document : null;
 
@@ -141,7 +178,7 @@ public sealed class InMemoryLinkTable : ILinkTableTransaction
     public InMemoryLinkTable Copy() => new(this);
 
     /// <summary>Puts back a table's whole content (a snapshot restored).</summary>
-    internal void Load(IEnumerable<Link> links, IEnumerable<IdempotencyRecord> idempotency, IEnumerable<(ProposalId Id, long At, CommandResult? Result)> proposals, ulong nextSequence, IEnumerable<KeyValuePair<string, (long, string)>> documents)
+    internal void Load(IEnumerable<Link> links, IEnumerable<IdempotencyRecord> idempotency, IEnumerable<(ProposalId Id, long At, CommandResult? Result)> proposals, ulong nextSequence, IEnumerable<KeyValuePair<string, (long, string)>> documents, IEnumerable<LinkChange> changes, ChangeOffset? changesPurgedThrough)
     {
         foreach (var link in links)
         {
@@ -163,6 +200,13 @@ public sealed class InMemoryLinkTable : ILinkTableTransaction
         {
             _documents[name] = document;
         }
+
+        foreach (var change in changes)
+        {
+            _changes[change.Offset] = change;
+        }
+
+        ChangesPurgedThrough = changesPurgedThrough;
     }
 
     private void Journal(Action undo)

@@ -1,3 +1,4 @@
+using Shortener.Core.Changes;
 using Shortener.Core.Replication;
 
 namespace Shortener.Core.Links;
@@ -10,21 +11,34 @@ namespace Shortener.Core.Links;
 /// </summary>
 public static class LinkBatch
 {
-    /// <summary>Decodes a batch of replicated commands into their envelopes and proposal ids, in order.</summary>
-    public static (LinkCommandEnvelope[] Envelopes, ProposalId[] Ids) Decode(IReadOnlyList<ProposedCommand> commands)
+    /// <summary>Decodes a batch of replicated commands into their envelopes, proposal ids and log entries, in order.</summary>
+    public static (LinkCommandEnvelope[] Envelopes, ProposalId[] Ids, LogEntryStamp[] Entries) Decode(IReadOnlyList<ProposedCommand> commands)
     {
         var envelopes = new LinkCommandEnvelope[commands.Count];
         var ids = new ProposalId[commands.Count];
+        var entries = new LogEntryStamp[commands.Count];
         for (var i = 0; i < commands.Count; i++)
         {
             envelopes[i] = LinkCommandCodec.Decode(commands[i].Payload.Span);
             ids[i] = commands[i].Id;
+            entries[i] = new LogEntryStamp(commands[i].Index, commands[i].Term);
         }
 
-        return (envelopes, ids);
+        return (envelopes, ids, entries);
     }
 
-    public static IReadOnlyList<BatchItemResult> Apply(ILinkTableTransaction table, IReadOnlyList<LinkCommandEnvelope> envelopes, IReadOnlyList<ProposalId>? proposals, Func<Exception, bool> isRefusal)
+    /// <summary>
+    /// Applies the batch. With <paramref name="entries"/> (the log entry of each command) every link
+    /// change is kept with its offset in <paramref name="shard"/>'s log, in the command's own
+    /// undo scope (<see cref="LinkChanges"/>); without (a store used outside a log), none is.
+    /// </summary>
+    public static IReadOnlyList<BatchItemResult> Apply(
+        ILinkTableTransaction table,
+        IReadOnlyList<LinkCommandEnvelope> envelopes,
+        IReadOnlyList<ProposalId>? proposals,
+        Func<Exception, bool> isRefusal,
+        int shard = 0,
+        IReadOnlyList<LogEntryStamp>? entries = null)
     {
         if (proposals is not null && proposals.Count != envelopes.Count)
         {
@@ -43,7 +57,19 @@ public static class LinkBatch
             table.BeginCommand();
             try
             {
-                results[i] = new BatchItemResult(LinkStateMachine.Apply(table, envelopes[i]), null);
+                var command = envelopes[i].Command;
+                var before = entries is not null && CodeOf(command) is { } code ? table.Find(code) : null;
+                var result = LinkStateMachine.Apply(table, envelopes[i]);
+                if (entries is not null && !result.Replayed)
+                {
+                    var offset = new ChangeOffset(shard, entries[i].Index, PositionInEntry(entries, i));
+                    if (LinkChanges.Of(command, before, result, offset, entries[i].Term) is { } change)
+                    {
+                        table.AppendChange(change);
+                    }
+                }
+
+                results[i] = new BatchItemResult(result, null);
                 table.CommitCommand();
             }
             catch (Exception e) when (isRefusal(e))
@@ -60,4 +86,28 @@ public static class LinkBatch
 
         return results;
     }
+
+    /// <summary>The code a command changes, for the link before it (only creates, changes and deletes make change events).</summary>
+    private static string? CodeOf(LinkCommand command) => command switch
+    {
+        CreateLink c => c.Code,
+        UpdateLink u => u.Code,
+        DeleteLink d => d.Code,
+        _ => null,
+    };
+
+    /// <summary>The place of command <paramref name="i"/> among the commands its log entry carries.</summary>
+    private static int PositionInEntry(IReadOnlyList<LogEntryStamp> entries, int i)
+    {
+        var position = 0;
+        for (var j = i - 1; j >= 0 && entries[j].Index == entries[i].Index; j--)
+        {
+            position++;
+        }
+
+        return position;
+    }
 }
+
+/// <summary>The log entry a replicated command came in: its index and term.</summary>
+public readonly record struct LogEntryStamp(ulong Index, ulong Term);

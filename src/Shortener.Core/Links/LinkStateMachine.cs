@@ -1,3 +1,4 @@
+using Shortener.Core.Changes;
 namespace Shortener.Core.Links;
 
 /// <summary>
@@ -43,13 +44,20 @@ public static class LinkStateMachine
         DeleteLink d => Delete(table, d),
         RecordVisit v => Visit(table, v),
         LeaseCodeBlock l => Lease(table, l),
-        PurgeIdempotency p => new CommandResult(CommandOutcome.Ok, Purged: table.PurgeIdempotency(p.At - IdempotencyRetentionMs)),
+        PurgeIdempotency p => Purge(table, p),
         SetClusterMembers m => SetDocument(table, ClusterDocumentNames.Members, m.ExpectedVersion, m.Document),
         SetClusterDocument d => ClusterDocumentNames.IsKnown(d.Name)
             ? SetDocument(table, d.Name, d.ExpectedVersion, d.Document)
             : throw new InvalidOperationException($"no cluster document is named {d.Name}"),
         _ => throw new ArgumentOutOfRangeException(nameof(command), command.GetType().Name, "unknown link command"),
     };
+
+    /// <summary>The periodic purge: idempotency records past their day, and changes past the feed's retention.</summary>
+    private static CommandResult Purge(ILinkTable table, PurgeIdempotency p)
+    {
+        table.PurgeChanges(p.At - ChangeRetention.KeepMs, ChangeRetention.KeepChanges);
+        return new CommandResult(CommandOutcome.Ok, Purged: table.PurgeIdempotency(p.At - IdempotencyRetentionMs));
+    }
 
     private static CommandResult SetDocument(ILinkTable table, string name, long expectedVersion, string document)
     {

@@ -70,8 +70,22 @@ public static class LinkSchema
             CREATE INDEX links_url ON links (shard, url) WHERE deleted = 0;
             CREATE INDEX links_owner ON links (shard, owner, created_at DESC, code DESC) WHERE deleted = 0 AND owner IS NOT NULL
             """),
+        new(3, "the change events each shard keeps for the change feed", """
+            CREATE TABLE changes (
+                shard    INTEGER NOT NULL,
+                idx      INTEGER NOT NULL,
+                position INTEGER NOT NULL,
+                term     INTEGER NOT NULL,
+                op       TEXT NOT NULL,
+                before   TEXT,
+                after    TEXT,
+                at_ms    INTEGER NOT NULL,
+                hlc      TEXT NOT NULL,
+                PRIMARY KEY (shard, idx, position)
+            ) WITHOUT ROWID
+            """),
     ];
 
     /// <summary>The tables that hold a shard's rows, in the order a snapshot copies them.</summary>
-    public static IReadOnlyList<string> ShardTables { get; } = ["meta", "links", "link_tags", "idempotency", "applied_proposals"];
+    public static IReadOnlyList<string> ShardTables { get; } = ["meta", "links", "link_tags", "idempotency", "applied_proposals", "changes"];
 }

@@ -19,6 +19,10 @@ public sealed class ShardLinks(SqliteLinkStore store, int shard)
 
     public IReadOnlyList<(string Tag, int Links)> TagCounts(string? owner) => store.TagCounts(shard, owner);
 
+    /// <summary>Kept changes after <paramref name="after"/>, and the offset they were purged through (committed rows).</summary>
+    public (IReadOnlyList<Core.Changes.LinkChange> Changes, Core.Changes.ChangeOffset? PurgedThrough) Changes(Core.Changes.ChangeOffset? after, int limit) =>
+        store.Changes(shard, after, limit);
+
     /// <summary>Completes once what the node's replicas applied so far is committed (for every shard: they share the database).</summary>
     public Task WhenCommittedAsync() => store.WhenCommittedAsync();
 

@@ -52,8 +52,8 @@ public sealed class SqliteLinkStateMachine : IReplicatedStateMachine<BatchItemRe
 
     public IReadOnlyList<BatchItemResult> Apply(IReadOnlyList<ProposedCommand> commands, ulong appliedThrough)
     {
-        var (envelopes, ids) = LinkBatch.Decode(commands);
-        var results = _store.ApplyBatch(Shard, envelopes, appliedThrough, ids);
+        var (envelopes, ids, entries) = LinkBatch.Decode(commands);
+        var results = _store.ApplyBatch(Shard, envelopes, appliedThrough, ids, entries);
         Volatile.Write(ref _applied, appliedThrough);
         Applied(envelopes, results);
         return results;

@@ -1,5 +1,6 @@
 using System.Text;
 using Microsoft.Data.Sqlite;
+using Shortener.Core.Changes;
 using Shortener.Core.Links;
 
 namespace Shortener.Storage.Links;
@@ -40,6 +41,43 @@ public sealed partial class SqliteLinkStore
         }
 
         return new LinkQueryPage(links, total);
+    }
+
+    /// <summary>
+    /// Up to <paramref name="limit"/> of <paramref name="shard"/>'s kept changes after
+    /// <paramref name="after"/> (null: from the oldest kept), in offset order, and the offset the
+    /// kept changes were purged through (a position before it has lost events).
+    /// </summary>
+    public (IReadOnlyList<LinkChange> Changes, ChangeOffset? PurgedThrough) Changes(int shard, ChangeOffset? after, int limit)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        using var lease = OpenReader();
+        using var command = lease.Connection.CreateCommand();
+        command.Parameters.AddWithValue("$shard", shard);
+        command.Parameters.AddWithValue("$key", SqliteLinkTable.ChangesPurgedKey);
+        command.CommandText = "SELECT value FROM meta WHERE shard = $shard AND key = $key";
+        var purged = SqliteLinkTable.PurgedThrough(command.ExecuteScalar() as string, shard);
+
+        command.CommandText = $"SELECT {SqliteLinkTable.ChangeColumns} FROM changes WHERE shard = $shard"
+            + (after is null ? string.Empty : " AND (idx > $idx OR (idx = $idx AND position > $position))")
+            + " ORDER BY idx, position LIMIT $limit";
+        command.Parameters.AddWithValue("$limit", limit);
+        if (after is { } from)
+        {
+            command.Parameters.AddWithValue("$idx", (long)from.Index);
+            command.Parameters.AddWithValue("$position", from.Position);
+        }
+
+        var changes = new List<LinkChange>();
+        using (var reader = command.ExecuteReader())
+        {
+            while (reader.Read())
+            {
+                changes.Add(SqliteLinkTable.ReadChange(reader, shard));
+            }
+        }
+
+        return (changes, purged);
     }
 
     /// <summary>Every tag of <paramref name="shard"/>'s live links (of <paramref name="owner"/> only, when given) and how many links carry it.</summary>

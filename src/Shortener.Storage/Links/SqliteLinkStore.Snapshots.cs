@@ -128,6 +128,7 @@ public sealed partial class SqliteLinkStore
         "link_tags" => "tag, created_at, code",
         "idempotency" => "scope, key, request_hash, result, created_at",
         "applied_proposals" => "proposer, id, at, result",
+        "changes" => SqliteLinkTable.ChangeColumns,
         _ => throw new ArgumentOutOfRangeException(nameof(table), table, "not a shard table"),
     };
 }

@@ -163,7 +163,7 @@ public sealed partial class SqliteLinkStore : IHeldTransaction, IDisposable
     /// <see cref="HoldCommits"/>, nothing of the held transaction: <see cref="CommitHeld"/> then
     /// throws too), so the replica stops rather than silently skip a command the others applied.
     /// </summary>
-    public IReadOnlyList<BatchItemResult> ApplyBatch(int shard, IReadOnlyList<LinkCommandEnvelope> envelopes, ulong? appliedIndex, IReadOnlyList<ProposalId>? proposals = null)
+    public IReadOnlyList<BatchItemResult> ApplyBatch(int shard, IReadOnlyList<LinkCommandEnvelope> envelopes, ulong? appliedIndex, IReadOnlyList<ProposalId>? proposals = null, IReadOnlyList<LogEntryStamp>? entries = null)
     {
         lock (_writeLock)
         {
@@ -178,7 +178,7 @@ public sealed partial class SqliteLinkStore : IHeldTransaction, IDisposable
             _table.Shard = shard;
             try
             {
-                var results = LinkBatch.Apply(_table, envelopes, proposals, e => IsDeterministic(e, replicated: appliedIndex is not null));
+                var results = LinkBatch.Apply(_table, envelopes, proposals, e => IsDeterministic(e, replicated: appliedIndex is not null), shard, entries);
                 if (appliedIndex is { } index)
                 {
                     SetMeta(shard, AppliedIndexKey, index.ToString(System.Globalization.CultureInfo.InvariantCulture));

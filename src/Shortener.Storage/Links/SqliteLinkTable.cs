@@ -1,5 +1,6 @@
 using System.Globalization;
 using Microsoft.Data.Sqlite;
+using Shortener.Core.Changes;
 using Shortener.Core.Links;
 using Shortener.Core.Replication;
 
@@ -123,6 +124,89 @@ internal sealed class SqliteLinkTable(SqliteConnection connection) : ILinkTableT
             uncommitted.Stage(Shard, stored);
             PublishOutsideCommand(uncommitted);
         }
+    }
+
+    internal const string ChangeColumns = "idx, position, term, op, before, after, at_ms, hlc";
+    internal const string ChangesPurgedKey = "changes_purged";
+
+    public void AppendChange(LinkChange change) => Execute(
+        $"INSERT INTO changes (shard, {ChangeColumns}) VALUES ($shard, $idx, $position, $term, $op, $before, $after, $at, $hlc)",
+        ("$idx", (long)change.Offset.Index),
+        ("$position", change.Offset.Position),
+        ("$term", (long)change.Term),
+        ("$op", ChangeOperations.Code(change.Op)),
+        ("$before", change.Before is null ? null : LinkJson.Serialize(change.Before)),
+        ("$after", change.After is null ? null : LinkJson.Serialize(change.After)),
+        ("$at", change.AtMs),
+        ("$hlc", change.Hlc.ToString()));
+
+    public ChangeOffset? PurgeChanges(long beforeMs, int keep)
+    {
+        var purged = PurgedThrough(Scalar("SELECT value FROM meta WHERE shard = $shard AND key = $key", ("$key", ChangesPurgedKey)) as string, Shard);
+
+        // The cut as ChangeRetention.Cut makes it: through the newest change before the time, and
+        // through all but the newest `keep`. Two index lookups, not a scan of the kept changes.
+        ChangeOffset? byCount = null;
+        using (var reader = Command("SELECT idx, position FROM changes WHERE shard = $shard ORDER BY idx DESC, position DESC LIMIT 1 OFFSET $keep", ("$keep", keep)).ExecuteReader())
+        {
+            if (reader.Read())
+            {
+                byCount = new ChangeOffset(Shard, (ulong)reader.GetInt64(0), reader.GetInt32(1));
+            }
+        }
+
+        ChangeOffset? byAge = null;
+        using (var reader = Command("SELECT idx, position FROM changes WHERE shard = $shard AND at_ms < $t ORDER BY idx DESC, position DESC LIMIT 1", ("$t", beforeMs)).ExecuteReader())
+        {
+            if (reader.Read())
+            {
+                byAge = new ChangeOffset(Shard, (ulong)reader.GetInt64(0), reader.GetInt32(1));
+            }
+        }
+
+        var cut = byCount is { } c && (byAge is not { } a || c.CompareTo(a) > 0) ? byCount : byAge;
+        if (cut is not { } through)
+        {
+            return purged;
+        }
+
+        Execute(
+            "DELETE FROM changes WHERE shard = $shard AND (idx < $idx OR (idx = $idx AND position <= $position))",
+            ("$idx", (long)through.Index),
+            ("$position", through.Position));
+        var newest = purged is { } earlier && earlier.CompareTo(through) > 0 ? earlier : through;
+        Execute(
+            "INSERT INTO meta (shard, key, value) VALUES ($shard, $key, $v) ON CONFLICT (shard, key) DO UPDATE SET value = excluded.value",
+            ("$key", ChangesPurgedKey),
+            ("$v", string.Create(CultureInfo.InvariantCulture, $"{newest.Index}.{newest.Position}")));
+        return newest;
+    }
+
+    /// <summary>The offset a shard's changes were purged through, as kept in meta ("index.position"); null: never.</summary>
+    internal static ChangeOffset? PurgedThrough(string? text, int shard)
+    {
+        if (text is null)
+        {
+            return null;
+        }
+
+        var dot = text.IndexOf('.', StringComparison.Ordinal);
+        return new ChangeOffset(shard, ulong.Parse(text.AsSpan(0, dot), CultureInfo.InvariantCulture), int.Parse(text.AsSpan(dot + 1), CultureInfo.InvariantCulture));
+    }
+
+    /// <summary>A kept change as a reader reads it (the columns of <see cref="ChangeColumns"/>).</summary>
+    internal static LinkChange ReadChange(SqliteDataReader reader, int shard)
+    {
+        var hlc = reader.GetString(7);
+        var dot = hlc.IndexOf('.', StringComparison.Ordinal);
+        return new LinkChange(
+            new ChangeOffset(shard, (ulong)reader.GetInt64(0), reader.GetInt32(1)),
+            (ulong)reader.GetInt64(2),
+            reader.GetString(3) switch { "c" => ChangeOperation.Create, "u" => ChangeOperation.Update, "d" => ChangeOperation.Delete, var op => throw new InvalidDataException($"change op '{op}'") },
+            reader.IsDBNull(4) ? null : LinkJson.Deserialize<Link>(reader.GetString(4)),
+            reader.IsDBNull(5) ? null : LinkJson.Deserialize<Link>(reader.GetString(5)),
+            reader.GetInt64(6),
+            new Core.Clocks.HlcTimestamp(long.Parse(hlc.AsSpan(0, dot), CultureInfo.InvariantCulture), int.Parse(hlc.AsSpan(dot + 1), CultureInfo.InvariantCulture)));
     }
 
     public int PurgeIdempotency(long beforeMs)

@@ -55,4 +55,16 @@ public sealed class LinkChangesTests
         Assert.Equal("links-3-877-2", new ChangeOffset(3, 877, 2).Id);
         Assert.True(new ChangeOffset(3, 877, 2).CompareTo(new ChangeOffset(3, 878, 0)) < 0);
     }
+
+    [Fact]
+    public void Retention_cuts_a_prefix_by_age_and_by_count()
+    {
+        LinkChange Change(ulong index, long at) => new(new ChangeOffset(0, index, 0), 1, ChangeOperation.Create, null, null, at, default);
+        LinkChange[] kept = [Change(1, 100), Change(2, 300), Change(3, 200), Change(4, 400)];
+        Assert.Null(ChangeRetention.Cut(kept, beforeMs: 50, keep: 10));
+        Assert.Equal(new ChangeOffset(0, 3, 0), ChangeRetention.Cut(kept, beforeMs: 250, keep: 10)); // through the newest old one, though 2 is younger
+        Assert.Equal(new ChangeOffset(0, 2, 0), ChangeRetention.Cut(kept, beforeMs: 50, keep: 2));
+        Assert.Equal(new ChangeOffset(0, 3, 0), ChangeRetention.Cut(kept, beforeMs: 250, keep: 3));
+        Assert.Null(ChangeRetention.Cut([], beforeMs: 1_000, keep: 0));
+    }
 }

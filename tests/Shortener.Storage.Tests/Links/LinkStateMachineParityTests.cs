@@ -1,4 +1,5 @@
 using CsCheck;
+using Shortener.Core.Changes;
 using Shortener.Core.Links;
 using Shortener.Core.Raft;
 using Shortener.Core.Replication;
@@ -69,11 +70,58 @@ public class LinkStateMachineParityTests
                     }
                 }
 
+                // The change feed agrees: the same changes at the same offsets.
+                var kept = sqlite.Links.Changes(null, 100_000).Changes;
+                Assert.Equal(memory.Table.Changes.Select(c => (c.Offset, c.Op, c.Term, c.AtMs)), kept.Select(c => (c.Offset, c.Op, c.Term, c.AtMs)));
+                foreach (var (mine, theirs) in memory.Table.Changes.Zip(kept))
+                {
+                    Assert.True(mine.Before is null ? theirs.Before is null : mine.Before.SameAs(theirs.Before));
+                    Assert.True(mine.After is null ? theirs.After is null : mine.After.SameAs(theirs.After));
+                }
+
                 // The sequences agree too: the next lease starts at the same number.
                 var next = new ProposedCommand(new ProposalId(8, 1), sqlite.AppliedIndex + 1, 1, Encode(new LeaseCodeBlock(1, 1)));
                 Assert.Equal(sqlite.Apply([next], next.Index)[0].Result!.Block, memory.Apply([next], next.Index)[0].Result!.Block);
             },
             iter: 40);
+
+    [Fact]
+    public void Changes_are_kept_per_entry_position_and_purged_alike_as_a_prefix()
+    {
+        using var dir = new TempDirectory();
+        using var sqlite = SqliteLinkStateMachine.Open(dir.File("links.db"));
+        var memory = new InMemoryLinkStateMachine();
+        ProposedCommand Entry(ulong sequence, ulong index, LinkCommand command) => new(new ProposalId(1, sequence), index, 3, Encode(command));
+
+        // Two creates in one entry (positions 0 and 1), a refused create, a change, a delete, a visit.
+        List<ProposedCommand> batch =
+        [
+            Entry(1, 2, new CreateLink(1_000, "one", "https://example.com/1", null, 5, 302, [], null)),
+            Entry(2, 2, new CreateLink(1_001, "two", "https://example.com/2", null, null, 302, [], null)),
+            Entry(3, 3, new CreateLink(1_002, "two", "https://example.com/again", null, null, 302, [], null)),
+            Entry(4, 4, new UpdateLink(2_000, "one", new LinkPatch(Title: "t"))),
+            Entry(5, 5, new RecordVisit(2_500, "one")),
+            Entry(6, 6, new DeleteLink(3_000, "two")),
+        ];
+        sqlite.Apply(batch, 6);
+        memory.Apply(batch, 6);
+        var kept = sqlite.Links.Changes(null, 100).Changes;
+        Assert.Equal(
+            [("links-0-2-0", ChangeOperation.Create), ("links-0-2-1", ChangeOperation.Create), ("links-0-4-0", ChangeOperation.Update), ("links-0-6-0", ChangeOperation.Delete)],
+            kept.Select(c => (c.Offset.Id, c.Op)));
+        Assert.Equal(kept.Select(c => c.Offset), memory.Table.Changes.Select(c => c.Offset));
+        Assert.Equal([new ChangeOffset(0, 4, 0), new ChangeOffset(0, 6, 0)], sqlite.Links.Changes(new ChangeOffset(0, 2, 1), 100).Changes.Select(c => c.Offset));
+        Assert.Null(sqlite.Links.Changes(null, 1).PurgedThrough);
+
+        // A day and a bit later the purge forgets them all, as a prefix, on both.
+        var purge = Entry(7, 7, new PurgeIdempotency(3_000 + ChangeRetention.KeepMs + 1));
+        sqlite.Apply([purge], 7);
+        memory.Apply([purge], 7);
+        Assert.Empty(sqlite.Links.Changes(null, 100).Changes);
+        Assert.Empty(memory.Table.Changes);
+        Assert.Equal(new ChangeOffset(0, 6, 0), sqlite.Links.Changes(null, 100).PurgedThrough);
+        Assert.Equal(new ChangeOffset(0, 6, 0), memory.Table.ChangesPurgedThrough);
+    }
 
     [Fact]
     public void A_snapshot_of_the_in_memory_state_machine_restores_the_same_state_and_duplicates_stay_known()

@@ -28,7 +28,7 @@ public sealed class ApiKeyStoreTests : IDisposable
     [Fact]
     public void A_node_database_from_before_keeps_its_keys_and_loses_the_link_tables_it_never_used()
     {
-        // Until now node.db was a whole link database, with the keys in one of its tables.
+        // Until now node.db was a whole link database (of schema version 2: no change table yet), with the keys in one of its tables.
         var path = _dir.File("node.db");
         using (var legacy = SqliteLinkStore.Open(path))
         {
@@ -38,7 +38,7 @@ public sealed class ApiKeyStoreTests : IDisposable
         {
             connection.Open();
             using var command = connection.CreateCommand();
-            command.CommandText = "PRAGMA user_version = 2; CREATE TABLE IF NOT EXISTS api_keys (id TEXT PRIMARY KEY, hash TEXT NOT NULL UNIQUE, source TEXT NOT NULL, created_at INTEGER NOT NULL) WITHOUT ROWID; INSERT INTO api_keys VALUES ('generated-1', 'h1', 'generated', 5)";
+            command.CommandText = "PRAGMA user_version = 2; DROP TABLE IF EXISTS changes; CREATE TABLE IF NOT EXISTS api_keys (id TEXT PRIMARY KEY, hash TEXT NOT NULL UNIQUE, source TEXT NOT NULL, created_at INTEGER NOT NULL) WITHOUT ROWID; INSERT INTO api_keys VALUES ('generated-1', 'h1', 'generated', 5)";
             command.ExecuteNonQuery();
         }
 
