@@ -22,6 +22,7 @@ public enum ProblemKind
     MembershipConflict,
     NoSuchKey,
     KeyConflict,
+    ChangesExpired,
     ClicksUnavailable,
     ClicksDisabled,
     Internal,

@@ -32,6 +32,7 @@ public static class Problems
         ProblemKind.MembershipConflict => (409, "membership-conflict", "The change conflicts with the cluster's members"),
         ProblemKind.NoSuchKey => (404, "no-such-key", "No such API key"),
         ProblemKind.KeyConflict => (409, "key-conflict", "The change conflicts with the cluster's keys"),
+        ProblemKind.ChangesExpired => (410, "changes-expired", "The position is older than the changes kept"),
         ProblemKind.ClicksUnavailable => (503, "clicks-unavailable", "Too few replicas of the click store answered"),
         ProblemKind.ClicksDisabled => (503, "clicks-disabled", "Click tracking is off on this node"),
         ProblemKind.Internal => (500, "internal", "Internal error"),

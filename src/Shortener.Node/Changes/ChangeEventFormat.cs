@@ -50,7 +50,10 @@ public sealed class ChangeEventFormat(ulong node)
             change.AtMs),
         EnvelopeJson);
 
-    private static JsonElement? Row(Link? link) => link is null ? null : JsonSerializer.SerializeToElement(link, LinkJson.Options);
+    private static JsonElement? Row(Link? link) => link is null ? null : JsonSerializer.SerializeToElement(link, RowJson);
+
+    // A row shows every column, null ones too, as Debezium's rows do.
+    private static readonly JsonSerializerOptions RowJson = new(LinkJson.Options) { DefaultIgnoreCondition = JsonIgnoreCondition.Never };
 
     private static readonly JsonSerializerOptions EnvelopeJson = new(JsonSerializerDefaults.Web);
 

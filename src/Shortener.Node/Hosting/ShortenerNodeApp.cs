@@ -122,6 +122,7 @@ public static class ShortenerNodeApp
         DashboardEndpoints.Map(app);
         Api.Shlink.ShlinkEndpoints.Map(app);
         RobotsEndpoint.Map(app);
+        ChangeEndpoints.Map(app);
 
         // Open storage and keys now, so a bad data dir fails the start with its own message.
         var keys = app.Services.GetRequiredService<ApiKeyRegistry>();
@@ -352,6 +353,7 @@ public static class ShortenerNodeApp
             .SetPreflightMaxAge(TimeSpan.FromHours(1))));
         services.AddSingleton<Api.Shlink.ShlinkVisits>();
         services.AddSingleton<RobotsEndpoint>();
+        services.AddSingleton<Changes.ChangeFeed>();
         services.AddRateLimiter(ConfigureRateLimiting);
         services.AddOptions<ForwardedHeadersOptions>().Configure<IOptions<NodeOptions>>((forwarded, node) =>
         {
