@@ -62,12 +62,11 @@ public static class LinkSchema
             ) WITHOUT ROWID;
             CREATE INDEX applied_proposals_age ON applied_proposals (shard, at)
             """),
-        new(2, "Shlink's link fields: valid since, crawlable, forward query; the owner of the key that made it; indexes for findIfExists and owners' lists", """
+        new(2, "Shlink's link fields: valid since, crawlable, forward query; the owner of the key that made it; an index for owners' lists", """
             ALTER TABLE links ADD COLUMN valid_since INTEGER;
             ALTER TABLE links ADD COLUMN crawlable INTEGER NOT NULL DEFAULT 0;
             ALTER TABLE links ADD COLUMN forward_query INTEGER NOT NULL DEFAULT 0;
             ALTER TABLE links ADD COLUMN owner TEXT;
-            CREATE INDEX links_url ON links (shard, url) WHERE deleted = 0;
             CREATE INDEX links_owner ON links (shard, owner, created_at DESC, code DESC) WHERE deleted = 0 AND owner IS NOT NULL
             """),
         new(3, "the change events each shard keeps for the change feed", """
