@@ -87,10 +87,12 @@ public static class LinkBatch
         return results;
     }
 
-    /// <summary>The code a command changes, for the link before it (only creates, changes and deletes make change events).</summary>
+    /// <summary>
+    /// The code whose link a change event shows as it was before the command: changes and deletes
+    /// only (a create's is none, and looking it up would read the table twice on the create path).
+    /// </summary>
     private static string? CodeOf(LinkCommand command) => command switch
     {
-        CreateLink c => c.Code,
         UpdateLink u => u.Code,
         DeleteLink d => d.Code,
         _ => null,

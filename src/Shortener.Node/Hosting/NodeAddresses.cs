@@ -21,6 +21,9 @@ public sealed class NodeAddresses(IServer server, IOptions<NodeOptions> options,
 
     public string PublicBaseUrl => _resolved.Value.PublicBaseUrl;
 
+    /// <summary>The authority (host and port) of <see cref="PublicBaseUrl"/>: the cluster's one domain, as Shlink's API names it.</summary>
+    public string PublicAuthority => new Uri(PublicBaseUrl).Authority;
+
     public TargetUrlRules TargetRules
     {
         get

@@ -51,7 +51,7 @@ public static class ShlinkEndpoints
     private static IResult Domains(NodeAddresses addresses)
     {
         var none = new { baseUrlRedirect = (string?)null, regular404Redirect = (string?)null, invalidShortUrlRedirect = (string?)null };
-        var domain = new { domain = new Uri(addresses.PublicBaseUrl).Authority, isDefault = true, redirects = none };
+        var domain = new { domain = addresses.PublicAuthority, isDefault = true, redirects = none };
         return Results.Json(new { domains = new { data = new[] { domain }, defaultRedirects = none } }, ShlinkJson.Options);
     }
 

@@ -117,7 +117,7 @@ public static class ShlinkShortUrlEndpoints
             var body = document!.RootElement;
             if (ShlinkRequest.String(body, "domain") is { Value: { Length: > 0 } domain } && !IsDefaultDomain(domain, addresses))
             {
-                return ShlinkProblems.Invalid("domain", $"this cluster serves one domain, {new Uri(addresses.PublicBaseUrl).Authority}");
+                return ShlinkProblems.Invalid("domain", $"this cluster serves one domain, {addresses.PublicAuthority}");
             }
 
             var fields = ShlinkLinkFields.Read(body, links.NowMs, addresses, creating: true);
@@ -360,7 +360,7 @@ public static class ShlinkShortUrlEndpoints
     internal static bool IsDefaultDomain(string domain, NodeAddresses addresses) =>
         domain.Length == 0
         || string.Equals(domain, "DEFAULT", StringComparison.Ordinal)
-        || string.Equals(domain, new Uri(addresses.PublicBaseUrl).Authority, StringComparison.OrdinalIgnoreCase);
+        || string.Equals(domain, addresses.PublicAuthority, StringComparison.OrdinalIgnoreCase);
 
     private static bool? Mode(IQueryCollection query, string name) => query[name].ToString() switch
     {
