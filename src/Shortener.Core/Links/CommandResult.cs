@@ -4,7 +4,8 @@ namespace Shortener.Core.Links;
 /// What applying a command did. <see cref="Replayed"/> is set when an idempotent retry got the first
 /// result back; <see cref="DocumentVersion"/> is a cluster document's version after a
 /// <see cref="SetClusterMembers"/> or <see cref="SetClusterDocument"/> (kept under its first JSON
-/// name, which logs and idempotency records already hold).
+/// name, which logs and idempotency records already hold); <see cref="Lease"/> the lease a lease
+/// command left (granted or, refused, the one that stands).
 /// </summary>
 public sealed record CommandResult(
     CommandOutcome Outcome,
@@ -12,7 +13,8 @@ public sealed record CommandResult(
     CodeBlock? Block = null,
     bool Replayed = false,
     int Purged = 0,
-    [property: System.Text.Json.Serialization.JsonPropertyName("membersVersion")] long DocumentVersion = 0)
+    [property: System.Text.Json.Serialization.JsonPropertyName("membersVersion")] long DocumentVersion = 0,
+    Leases.Lease? Lease = null)
 {
     public static CommandResult NotFound { get; } = new(CommandOutcome.NotFound);
 

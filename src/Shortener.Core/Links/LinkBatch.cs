@@ -59,17 +59,19 @@ public static class LinkBatch
             {
                 var command = envelopes[i].Command;
                 var before = entries is not null && CodeOf(command) is { } code ? table.Find(code) : null;
-                var result = LinkStateMachine.Apply(table, envelopes[i]);
+                var result = LinkStateMachine.Apply(table, envelopes[i], entries?[i].Index ?? 0);
+                LinkChange? change = null;
                 if (entries is not null && !result.Replayed)
                 {
                     var offset = new ChangeOffset(shard, entries[i].Index, PositionInEntry(entries, i));
-                    if (LinkChanges.Of(command, before, result, offset, entries[i].Term) is { } change)
+                    change = LinkChanges.Of(command, before, result, offset, entries[i].Term);
+                    if (change is not null)
                     {
                         table.AppendChange(change);
                     }
                 }
 
-                results[i] = new BatchItemResult(result, null);
+                results[i] = new BatchItemResult(result, null, Change: change);
                 table.CommitCommand();
             }
             catch (Exception e) when (isRefusal(e))

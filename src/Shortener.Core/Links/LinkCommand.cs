@@ -15,6 +15,9 @@ namespace Shortener.Core.Links;
 [JsonDerivedType(typeof(PurgeIdempotency), "purge")]
 [JsonDerivedType(typeof(SetClusterMembers), "members")]
 [JsonDerivedType(typeof(SetClusterDocument), "document")]
+[JsonDerivedType(typeof(AcquireLease), "acquireLease")]
+[JsonDerivedType(typeof(RecordLeaseProgress), "leaseProgress")]
+[JsonDerivedType(typeof(ReleaseLease), "releaseLease")]
 public abstract record LinkCommand(long At);
 
 /// <summary>
@@ -74,3 +77,16 @@ public sealed record SetClusterMembers(long At, long ExpectedVersion, string Doc
 /// compare-and-set as <see cref="SetClusterMembers"/>, for every other document shard 0 keeps.
 /// </summary>
 public sealed record SetClusterDocument(long At, string Name, long ExpectedVersion, string Document) : LinkCommand(At);
+
+/// <summary>
+/// Ask for the lease <paramref name="Name"/> of this shard (<see cref="Leases.Lease"/>) for
+/// <paramref name="Holder"/>, until <c>At + DurationMs</c>: granted when free, expired, or already
+/// the holder's (a renewal keeps the token); Conflict with the current lease otherwise.
+/// </summary>
+public sealed record AcquireLease(long At, string Name, ulong Holder, long DurationMs) : LinkCommand(At);
+
+/// <summary>Note how far the lease's job got; Conflict unless <paramref name="Token"/> is still the lease's (fenced).</summary>
+public sealed record RecordLeaseProgress(long At, string Name, ulong Token, string Progress) : LinkCommand(At);
+
+/// <summary>End the lease now, if <paramref name="Token"/> is still its (a holder handing over before expiry).</summary>
+public sealed record ReleaseLease(long At, string Name, ulong Token) : LinkCommand(At);

@@ -1,4 +1,5 @@
 using Shortener.Core.Changes;
+using Shortener.Core.Leases;
 namespace Shortener.Core.Links;
 
 /// <summary>
@@ -12,11 +13,15 @@ public static class LinkStateMachine
     /// <summary>How long an idempotency key is remembered: 24 hours.</summary>
     public const long IdempotencyRetentionMs = 24L * 60 * 60 * 1000;
 
-    public static CommandResult Apply(ILinkTable table, LinkCommandEnvelope envelope)
+    /// <summary>
+    /// Applies one command. <paramref name="logIndex"/> is the index of the log entry that carries
+    /// it: lease grants take it as their fencing token (0 outside a log, where leases are refused).
+    /// </summary>
+    public static CommandResult Apply(ILinkTable table, LinkCommandEnvelope envelope, ulong logIndex = 0)
     {
         if (envelope.Idempotency is not { } token)
         {
-            return Apply(table, envelope.Command);
+            return Apply(table, envelope.Command, logIndex);
         }
 
         var previous = table.FindIdempotency(token.Scope, token.Key);
@@ -27,7 +32,7 @@ public static class LinkStateMachine
                 : CommandResult.IdempotencyMismatch;
         }
 
-        var result = Apply(table, envelope.Command);
+        var result = Apply(table, envelope.Command, logIndex);
         if (result.Outcome == CommandOutcome.Conflict && envelope.Command is CreateLink { Generated: true })
         {
             return result;
@@ -37,18 +42,23 @@ public static class LinkStateMachine
         return result;
     }
 
-    public static CommandResult Apply(ILinkTable table, LinkCommand command) => command switch
+    public static CommandResult Apply(ILinkTable table, LinkCommand command, ulong logIndex = 0) => command switch
     {
         CreateLink c => Create(table, c),
         UpdateLink u => Update(table, u),
         DeleteLink d => Delete(table, d),
         RecordVisit v => Visit(table, v),
-        LeaseCodeBlock l => Lease(table, l),
+        LeaseCodeBlock l => LeaseBlock(table, l),
         PurgeIdempotency p => Purge(table, p),
         SetClusterMembers m => SetDocument(table, ClusterDocumentNames.Members, m.ExpectedVersion, m.Document),
         SetClusterDocument d => ClusterDocumentNames.IsKnown(d.Name)
             ? SetDocument(table, d.Name, d.ExpectedVersion, d.Document)
             : throw new InvalidOperationException($"no cluster document is named {d.Name}"),
+        AcquireLease a => logIndex > 0
+            ? Leased(table, a.Name, LeaseRules.Acquire(FindLease(table, a.Name), a.Name, a.Holder, a.At, a.DurationMs, logIndex))
+            : throw new InvalidOperationException("a lease is granted only through a log: its token is the index of the granting entry"),
+        RecordLeaseProgress r => Leased(table, r.Name, LeaseRules.Record(FindLease(table, r.Name), r.Token, r.Progress)),
+        ReleaseLease r => Leased(table, r.Name, LeaseRules.Release(FindLease(table, r.Name), r.Token, r.At)),
         _ => throw new ArgumentOutOfRangeException(nameof(command), command.GetType().Name, "unknown link command"),
     };
 
@@ -57,6 +67,22 @@ public static class LinkStateMachine
     {
         table.PurgeChanges(p.At - ChangeRetention.KeepMs, ChangeRetention.KeepChanges);
         return new CommandResult(CommandOutcome.Ok, Purged: table.PurgeIdempotency(p.At - IdempotencyRetentionMs));
+    }
+
+    private static Lease? FindLease(ILinkTable table, string name) =>
+        table.FindDocument(Lease.KeyOf(name)) is { } stored ? Lease.Parse(stored.Document) : null;
+
+    /// <summary>Stores the lease a rule changed (Ok), or answers Conflict with the one that stands.</summary>
+    private static CommandResult Leased(ILinkTable table, string name, (bool Changed, Lease? Lease) decision)
+    {
+        if (!decision.Changed)
+        {
+            return new CommandResult(CommandOutcome.Conflict, Lease: decision.Lease);
+        }
+
+        var key = Lease.KeyOf(name);
+        table.PutDocument(key, (table.FindDocument(key)?.Version ?? 0) + 1, decision.Lease!.Serialize());
+        return new CommandResult(CommandOutcome.Ok, Lease: decision.Lease);
     }
 
     private static CommandResult SetDocument(ILinkTable table, string name, long expectedVersion, string document)
@@ -151,7 +177,7 @@ public static class LinkStateMachine
         return new CommandResult(CommandOutcome.Ok, visited);
     }
 
-    private static CommandResult Lease(ILinkTable table, LeaseCodeBlock l)
+    private static CommandResult LeaseBlock(ILinkTable table, LeaseCodeBlock l)
     {
         var start = table.NextSequence;
         var size = l.Size == 0 ? 1 : l.Size;

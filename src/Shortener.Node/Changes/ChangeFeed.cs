@@ -17,7 +17,7 @@ public sealed record ChangePage(IReadOnlyList<LinkChange> Changes, ChangePositio
 /// <summary>
 /// The change feed as this node's replicas hold it (docs/cdc.md): every shard's kept changes after a
 /// consumer's position, merged by time into one page while each shard's stay in log order.
-/// Reads committed rows, after the node's database committed what its replicas applied.
+/// Reads each shard's newest changes from its tail in memory, older ones from the committed rows.
 /// </summary>
 public sealed class ChangeFeed(ShardHost shards)
 {
@@ -27,12 +27,11 @@ public sealed class ChangeFeed(ShardHost shards)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
         cancellationToken.ThrowIfCancellationRequested();
-        await shards.Replicas[0].Links.WhenCommittedAsync().ConfigureAwait(false);
         var perShard = new List<Queue<LinkChange>>();
         foreach (var replica in shards.Replicas)
         {
             var after = position.Of(replica.Shard);
-            var (changes, purged) = replica.Links.Changes(after, limit);
+            var (changes, purged) = await replica.Links.ReadChangesAsync(after, limit).ConfigureAwait(false);
             if (after is { } held && purged is { } through && held.CompareTo(through) < 0)
             {
                 throw new ChangesExpiredException(replica.Shard, through);

@@ -7,9 +7,12 @@ namespace Shortener.Storage.Links;
 /// by code as the replica applied it (committed or still held), everything else as the database
 /// last committed it (<see cref="WhenCommittedAsync"/> first, to see every apply already answered).
 /// </summary>
-public sealed class ShardLinks(SqliteLinkStore store, int shard)
+public sealed class ShardLinks(SqliteLinkStore store, int shard, ChangeTail tail)
 {
     public int Shard => shard;
+
+    /// <summary>The shard's newest changes as applied, committed or not (what followers of the feed wait on).</summary>
+    public ChangeTail Tail => tail;
 
     public Link? Get(string code) => store.Get(shard, code);
 
@@ -22,6 +25,22 @@ public sealed class ShardLinks(SqliteLinkStore store, int shard)
     /// <summary>Kept changes after <paramref name="after"/>, and the offset they were purged through (committed rows).</summary>
     public (IReadOnlyList<Core.Changes.LinkChange> Changes, Core.Changes.ChangeOffset? PurgedThrough) Changes(Core.Changes.ChangeOffset? after, int limit) =>
         store.Changes(shard, after, limit);
+
+    /// <summary>
+    /// Changes after <paramref name="after"/> as applied: from the <see cref="Tail"/> when it covers
+    /// the position (the newest, not yet committed, included), otherwise the committed rows once
+    /// what was applied so far is committed. Purged through is null when the tail answered.
+    /// </summary>
+    public async ValueTask<(IReadOnlyList<Core.Changes.LinkChange> Changes, Core.Changes.ChangeOffset? PurgedThrough)> ReadChangesAsync(Core.Changes.ChangeOffset? after, int limit)
+    {
+        if (tail.TryRead(after, limit, out var recent))
+        {
+            return (recent, null);
+        }
+
+        await store.WhenCommittedAsync().ConfigureAwait(false);
+        return store.Changes(shard, after, limit);
+    }
 
     /// <summary>Completes once what the node's replicas applied so far is committed (for every shard: they share the database).</summary>
     public Task WhenCommittedAsync() => store.WhenCommittedAsync();

@@ -30,8 +30,8 @@ public sealed class SqliteLinkStateMachine : IReplicatedStateMachine<BatchItemRe
         _store = store;
         _ownsStore = ownsStore;
         Shard = shard;
-        Links = new ShardLinks(store, shard);
         _applied = store.AppliedIndexOf(shard);
+        Links = new ShardLinks(store, shard, new ChangeTail(shard, _applied));
     }
 
     public int Shard { get; }
@@ -55,6 +55,7 @@ public sealed class SqliteLinkStateMachine : IReplicatedStateMachine<BatchItemRe
         var (envelopes, ids, entries) = LinkBatch.Decode(commands);
         var results = _store.ApplyBatch(Shard, envelopes, appliedThrough, ids, entries);
         Volatile.Write(ref _applied, appliedThrough);
+        Links.Tail.Append(results);
         Applied(envelopes, results);
         return results;
     }
@@ -77,6 +78,7 @@ public sealed class SqliteLinkStateMachine : IReplicatedStateMachine<BatchItemRe
     {
         _store.RestoreSnapshot(Shard, snapshot.Data, snapshot.Metadata.Index);
         Volatile.Write(ref _applied, snapshot.Metadata.Index);
+        Links.Tail.Reset(snapshot.Metadata.Index);
         Restored();
     }
 
