@@ -13,6 +13,9 @@ public static class ClusterDocumentNames
     /// <summary>The API keys and their roles, hashed.</summary>
     public const string ApiKeys = "api_keys";
 
+    /// <summary>The change-data-capture sinks (docs/cdc.md).</summary>
+    public const string Sinks = "sinks";
+
     /// <summary>Whether <paramref name="name"/> is a document the state machine keeps.</summary>
-    public static bool IsKnown(string name) => name is Members or ApiKeys;
+    public static bool IsKnown(string name) => name is Members or ApiKeys or Sinks;
 }

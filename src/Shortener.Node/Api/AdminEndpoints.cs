@@ -71,6 +71,7 @@ public static class AdminEndpoints
             .Produces<IReadOnlyList<FaultOutcome>>();
 
         KeyEndpoints.Map(admin);
+        SinkEndpoints.Map(admin);
     }
 
     private static IResult Journal(HttpContext context, NodeJournal journal)

@@ -28,7 +28,7 @@ public static class DashboardEndpoints
             .WithSummary("An HTML dashboard: members with gossip status and phi, shards with leaders and lag, click pipeline and the last week's clicks")
             .Produces(StatusCodes.Status200OK, contentType: "text/html");
 
-    private static async Task<IResult> RenderAsync(HttpContext context, ShardHost shards, MemberList members, NetworkFaults faults, GossipDriver gossip, ClickService clicks, TimeProvider time)
+    private static async Task<IResult> RenderAsync(HttpContext context, ShardHost shards, MemberList members, NetworkFaults faults, GossipDriver gossip, ClickService clicks, Sinks.SinkService sinks, TimeProvider time)
     {
         var now = time.GetUtcNow();
         var view = ClusterView.Of(shards, members, faults, gossip);
@@ -44,9 +44,19 @@ public static class DashboardEndpoints
             shown = new DashboardPage.Clicks(clicks.Figures, done.Summary, error, ClickEndpoints.Date(from), ClickEndpoints.Date(today));
         }
 
+        DashboardPage.Sinks sinkView;
+        try
+        {
+            sinkView = new DashboardPage.Sinks(await sinks.StatusAsync(null, context.RequestAborted), null);
+        }
+        catch (ShardUnavailableException e)
+        {
+            sinkView = new DashboardPage.Sinks(null, e.Message);
+        }
+
         context.Response.Headers.CacheControl = "no-store";
         context.Response.Headers.XContentTypeOptions = "nosniff";
         context.Response.Headers.ContentSecurityPolicy = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'";
-        return Results.Content(DashboardPage.Render(view, shown, RefreshSeconds, now), "text/html; charset=utf-8");
+        return Results.Content(DashboardPage.Render(view, shown, RefreshSeconds, now, sinkView), "text/html; charset=utf-8");
     }
 }

@@ -16,7 +16,10 @@ public static class DashboardPage
     /// <summary>What the page shows of clicks: the summary of the last days, or why there is none.</summary>
     public sealed record Clicks(ClickFigures Figures, ClickSummary? Summary, string? SummaryError, string From, string To);
 
-    public static string Render(ClusterView view, Clicks? clicks, int refreshSeconds, DateTimeOffset now)
+    /// <summary>What the page shows of the sinks: their delivery, or why it could not be read.</summary>
+    public sealed record Sinks(IReadOnlyList<Shortener.Node.Sinks.SinkStatus>? Status, string? Error);
+
+    public static string Render(ClusterView view, Clicks? clicks, int refreshSeconds, DateTimeOffset now, Sinks? sinks = null)
     {
         var html = new StringBuilder(8192);
         html.Append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">")
@@ -37,6 +40,11 @@ public static class DashboardPage
         Faults(html, view);
         Members(html, view);
         Shards(html, view);
+        if (sinks is not null)
+        {
+            SinkSection(html, sinks);
+        }
+
         if (clicks is not null)
         {
             ClickSection(html, clicks);
@@ -94,6 +102,34 @@ public static class DashboardPage
                 .Append(CultureInfo.InvariantCulture, $"<td class=\"n{(shard.Leader == 0 ? " bad" : string.Empty)}\">{(shard.Leader == 0 ? "none" : shard.Leader.ToString(CultureInfo.InvariantCulture))}</td>")
                 .Append(CultureInfo.InvariantCulture, $"<td class=\"n\">{shard.Term}</td><td class=\"n\">{shard.Commit}</td><td class=\"n\">{shard.Applied}</td><td class=\"n\">{shard.SnapshotIndex}</td>")
                 .Append(CultureInfo.InvariantCulture, $"<td>{string.Join(",", shard.Voters)}</td><td>{string.Join(",", shard.Learners)}</td><td>{E(lag)}</td></tr>\n");
+        }
+
+        html.Append("</table>\n");
+    }
+
+    private static void SinkSection(StringBuilder html, Sinks sinks)
+    {
+        html.Append("<h2>Sinks</h2>\n");
+        if (sinks.Status is not { } status)
+        {
+            html.Append(CultureInfo.InvariantCulture, $"<p class=\"bad\" id=\"sinks-error\">Not read: {E(sinks.Error ?? "unknown error")}</p>\n");
+            return;
+        }
+
+        if (status.Count == 0)
+        {
+            html.Append("<p id=\"sinks\"><small>none (shortener sinks add)</small></p>\n");
+            return;
+        }
+
+        html.Append("<table id=\"sinks\"><tr><th>sink</th><th>kind</th><th>target</th><th>lag (events)</th><th>oldest undelivered</th><th>dead letters</th><th>delivering nodes</th></tr>\n");
+        foreach (var sink in status)
+        {
+            var dead = sink.Shards.Sum(s => s.DeadLetters);
+            var holders = string.Join(", ", sink.Shards.Select(s => s.Holder).Where(h => h != 0).Distinct().Order());
+            html.Append(CultureInfo.InvariantCulture, $"<tr><td>{E(sink.Sink.Name)}</td><td>{E(sink.Sink.Kind.ToString().ToLowerInvariant())}</td><td>{E(sink.Sink.Url)}{(sink.Sink.Stream is { } stream ? " · " + E(stream) : string.Empty)}</td>")
+                .Append(CultureInfo.InvariantCulture, $"<td class=\"n{(sink.LagEvents > 0 ? " bad" : string.Empty)}\">{sink.LagEvents}</td><td class=\"n\">{sink.LagMs} ms</td>")
+                .Append(CultureInfo.InvariantCulture, $"<td class=\"n{(dead > 0 ? " bad" : string.Empty)}\">{dead}</td><td>{(holders.Length == 0 ? "none" : E(holders))}</td></tr>\n");
         }
 
         html.Append("</table>\n");

@@ -308,10 +308,20 @@ public static class ShortenerNodeApp
                 sp.GetRequiredService<ShortenerMetrics>(),
                 sp.GetRequiredService<ILoggerFactory>(),
                 sp.GetRequiredService<NodeJournal>(),
-                [sp.GetRequiredService<ApiKeyRegistry>()]);
+                [sp.GetRequiredService<ApiKeyRegistry>(), sp.GetRequiredService<Sinks.SinkRegistry>()]);
         });
         services.AddSingleton<MembershipService>();
         services.AddSingleton<ApiKeyService>();
+        services.AddOptions<Sinks.SinkOptions>().Bind(builder.Configuration.GetSection(Sinks.SinkOptions.Section)).Validate<IOptions<ClusterOptions>>(
+            (o, cluster) => o.IsValid(cluster.Value.TickMs),
+            "Sink options out of range: LeaseMs >= 5 ticks, TickMs <= RenewMs <= LeaseMs / 2, BatchSize 1..10000, MaxAttempts >= 1, 1 <= BackoffBaseMs <= BackoffMaxMs, RecordEveryMs >= 1");
+        services.AddSingleton(sp => sp.GetRequiredService<IOptions<Sinks.SinkOptions>>().Value);
+        services.AddSingleton<Sinks.SinkRegistry>();
+        services.AddSingleton<Sinks.SinkMetrics>();
+        services.AddSingleton(sp => new Sinks.SinkWriterFactory(sp.GetRequiredService<IOptions<ClusterOptions>>().Value.NodeId));
+        services.AddSingleton<Sinks.SinkDeliveryService>();
+        services.AddHostedService(sp => sp.GetRequiredService<Sinks.SinkDeliveryService>());
+        services.AddSingleton<Sinks.SinkService>();
         services.AddSingleton(sp => new LinkService(
             sp.GetRequiredService<ShardHost>(),
             sp.GetRequiredService<RedirectCache>(),

@@ -1,4 +1,5 @@
 using Shortener.Core.Links;
+using Shortener.Node.Membership;
 using Shortener.Node.Shards;
 
 namespace Shortener.Node.Security;
@@ -23,8 +24,6 @@ public sealed class KeyRefusedException(KeyRefusal refusal, string message) : Ex
 /// </summary>
 public sealed class ApiKeyService(ShardHost shards, ApiKeyRegistry registry, TimeProvider time)
 {
-    private const int Attempts = 5;
-
     /// <summary>Makes a key; returns its record and the key itself, which exists nowhere else.</summary>
     public async Task<(ApiKeyRecord Record, string Key)> CreateAsync(string name, ApiKeyRole role, string? owner, CancellationToken cancellationToken)
     {
@@ -64,27 +63,14 @@ public sealed class ApiKeyService(ShardHost shards, ApiKeyRegistry registry, Tim
     }
 
     /// <summary>Applies <paramref name="change"/> (null: nothing to change; it throws to refuse) and returns the list this node then holds.</summary>
-    private async Task<ApiKeyList> ChangeAsync(Func<ApiKeyList, ApiKeyList?> change, CancellationToken cancellationToken)
-    {
-        for (var attempt = 1; ; attempt++)
-        {
-            var (version, current) = await ListAsync(cancellationToken).ConfigureAwait(false);
-            if (change(current) is not { } changed)
-            {
-                return current;
-            }
-
-            var command = new SetClusterDocument(time.GetUtcNow().ToUnixTimeMilliseconds(), ClusterDocumentNames.ApiKeys, version, changed.Serialize());
-            var result = await shards.Replicas[0].ProposeAsync(new LinkCommandEnvelope(command), cancellationToken).ConfigureAwait(false);
-            if (result.Outcome == CommandOutcome.Ok)
-            {
-                return changed;
-            }
-
-            if (attempt == Attempts)
-            {
-                throw new KeyRefusedException(KeyRefusal.Conflict, $"the key list kept changing underneath (now at version {result.DocumentVersion}); try again");
-            }
-        }
-    }
+    private Task<ApiKeyList> ChangeAsync(Func<ApiKeyList, ApiKeyList?> change, CancellationToken cancellationToken) =>
+        ClusterDocumentEditor.ChangeAsync(
+            shards,
+            time,
+            ClusterDocumentNames.ApiKeys,
+            () => registry.Cluster,
+            change,
+            list => list.Serialize(),
+            version => new KeyRefusedException(KeyRefusal.Conflict, $"the key list kept changing underneath (now at version {version}); try again"),
+            cancellationToken);
 }

@@ -30,6 +30,7 @@ public sealed class ShardHost : IAsyncDisposable
     private readonly ILogger<ShardHost> _logger;
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _ticker;
+    private long _ticks;
     private readonly string[] _ageHeaders;
     private readonly FileStream _lock;
     private readonly RaftLogEngine _log;
@@ -157,6 +158,13 @@ public sealed class ShardHost : IAsyncDisposable
     }
 
     public ClusterOptions Options { get; }
+
+    /// <summary>
+    /// Ticks this node's Raft time has counted since it started. A process that was stopped counts
+    /// none for the time it was stopped (the timer fires once when it wakes), like the Raft timers
+    /// themselves: lease holders measure their leases in it, and fencing covers the difference.
+    /// </summary>
+    public long Ticks => Interlocked.Read(ref _ticks);
 
     public ShardRouter Router { get; }
 
@@ -293,6 +301,7 @@ public sealed class ShardHost : IAsyncDisposable
         using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(Options.TickMs));
         while (await timer.WaitForNextTickAsync(_stop.Token).ConfigureAwait(false))
         {
+            Interlocked.Increment(ref _ticks);
             for (var shard = 0; shard < _replicas.Length; shard++)
             {
                 _replicas[shard].Tick();

@@ -52,6 +52,12 @@ public sealed class ShardLinks(SqliteLinkStore store, int shard, ChangeTail tail
     /// <summary>The applied index as committed.</summary>
     public ulong AppliedIndex => store.AppliedIndexOf(shard);
 
+    /// <summary>How many kept changes lie after <paramref name="after"/> (up to <paramref name="cap"/>) and the oldest one's time, as committed.</summary>
+    public (int Count, long? OldestAtMs) Backlog(Core.Changes.ChangeOffset? after, int cap) => store.Backlog(shard, after, cap);
+
+    /// <summary>The shard's document <paramref name="name"/> as committed (a lease: <see cref="Core.Leases.Lease.KeyOf"/>).</summary>
+    public (long Version, string Document)? Document(string name) => store.Document(shard, name);
+
     /// <summary>The cluster document <paramref name="name"/> shard 0 holds (null in other shards).</summary>
     public (long Version, string Document)? ClusterDocument(string name) => shard == 0 ? store.ClusterDocument(name) : null;
 }

@@ -48,6 +48,28 @@ public sealed partial class SqliteLinkStore
     /// <paramref name="after"/> (null: from the oldest kept), in offset order, and the offset the
     /// kept changes were purged through (a position before it has lost events).
     /// </summary>
+    /// <summary>
+    /// How many of <paramref name="shard"/>'s kept changes lie after <paramref name="after"/> (counting
+    /// stops at <paramref name="cap"/>), and the command time of the oldest of them: a consumer's lag.
+    /// </summary>
+    public (int Count, long? OldestAtMs) Backlog(int shard, ChangeOffset? after, int cap)
+    {
+        using var lease = OpenReader();
+        using var command = lease.Connection.CreateCommand();
+        command.Parameters.AddWithValue("$shard", shard);
+        command.Parameters.AddWithValue("$cap", cap);
+        command.Parameters.AddWithValue("$idx", (long)(after?.Index ?? 0));
+        command.Parameters.AddWithValue("$position", after?.Position ?? -1);
+        command.CommandText = "SELECT COUNT(*), MIN(at_ms) FROM (SELECT at_ms FROM changes WHERE shard = $shard AND (idx > $idx OR (idx = $idx AND position > $position)) ORDER BY idx, position LIMIT $cap)";
+        using var reader = command.ExecuteReader();
+        reader.Read();
+        return (reader.GetInt32(0), reader.IsDBNull(1) ? null : reader.GetInt64(1));
+    }
+
+    /// <summary>The document <paramref name="name"/> of <paramref name="shard"/> as last committed (a lease, or a cluster document in shard 0), or null.</summary>
+    public (long Version, string Document)? Document(int shard, string name) =>
+        GetMeta(shard, name) is { } text ? SqliteLinkTable.ParseDocument(text) : null;
+
     public (IReadOnlyList<LinkChange> Changes, ChangeOffset? PurgedThrough) Changes(int shard, ChangeOffset? after, int limit)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);

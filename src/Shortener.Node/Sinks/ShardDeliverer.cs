@@ -1,0 +1,292 @@
+using Microsoft.Extensions.Logging;
+using Shortener.Core.Changes;
+using Shortener.Core.Leases;
+using Shortener.Core.Links;
+using Shortener.Core.Raft;
+using Shortener.Node.Shards;
+
+namespace Shortener.Node.Sinks;
+
+/// <summary>Where a deliverer stands on this node.</summary>
+public enum DelivererPhase
+{
+    /// <summary>This node does not lead the shard, or another node holds the lease.</summary>
+    Standby,
+
+    /// <summary>Holds the lease and delivers.</summary>
+    Delivering,
+
+    /// <summary>Holds the lease; the last write failed and is retried after a wait.</summary>
+    Retrying,
+}
+
+/// <summary>What one deliverer on this node knows (for status).</summary>
+public sealed record DelivererView(string Sink, int Shard, DelivererPhase Phase, ulong Token, string? DeliveredThrough, int Attempts, string? LastError);
+
+/// <summary>
+/// Delivers one shard's change events to one sink from this node, while this node leads the shard
+/// and holds the shard's lease for the sink (docs/cdc.md). It takes the lease through the shard's
+/// log, resumes from the progress the lease carries, writes batches in offset order under the
+/// lease's token, retries a failed write with exponential backoff and full jitter (without end
+/// while the sink is down; a batch the sink refuses, only up to a bound, then it is recorded as
+/// a dead letter and delivery moves on). It counts its lease in the node's Raft
+/// ticks: a process that was stopped counts none while stopped, so on waking it may still believe
+/// it holds a lease that another node has since taken; the sink refuses its stale token.
+/// </summary>
+public sealed class ShardDeliverer(
+    SinkDefinition sink,
+    ShardReplica replica,
+    ShardHost shards,
+    ISinkWriter writer,
+    SinkOptions options,
+    ulong node,
+    TimeProvider time,
+    SinkMetrics metrics,
+    ILogger logger)
+{
+    private readonly long _leaseTicks = options.LeaseMs / shards.Options.TickMs;
+    private readonly long _renewTicks = Math.Max(1, options.RenewMs / shards.Options.TickMs);
+    private Lease? _lease;
+    private long _grantTick;
+    private SinkProgress _progress = SinkProgress.Start;
+    private SinkProgress? _recorded;
+    private long _recordedAtMs;
+    private int _attempts;
+    private IReadOnlyList<LinkChange>? _inFlight;
+    private string? _lastError;
+    private DelivererPhase _phase;
+
+    public int Shard => replica.Shard;
+
+    public DelivererView View => new(sink.Name, Shard, _phase, _lease?.Token ?? 0, _progress.After(Shard)?.Id, _attempts, _lastError);
+
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                await StepAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception e)
+            {
+                // The shard could not be reached (no quorum, a partition) or read: try again shortly.
+                _lastError = e.Message;
+                logger.LogWarning("Sink {Sink} shard {Shard}: {Error}", sink.Name, Shard, e.Message);
+                await Task.Delay(TimeSpan.FromMilliseconds(options.RenewMs), time, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        if (_lease is not null)
+        {
+            // Stopping (the sink was removed, or the node shuts down): hand over, but never hold the stop up long.
+            using var bounded = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+            await HandOverAsync(bounded.Token).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>One round: keep or take the lease, then deliver what is new, or wait for it.</summary>
+    private async Task StepAsync(CancellationToken cancellationToken)
+    {
+        if (_inFlight is { } batch)
+        {
+            // A write that failed is retried while the lease lasts by this node's count, whoever
+            // leads now: the work was begun under the lease. Past it, the next holder delivers it.
+            if (HoldsLease)
+            {
+                await WriteAsync(batch, cancellationToken).ConfigureAwait(false);
+                return;
+            }
+
+            _inFlight = null;
+            _lease = null;
+        }
+
+        if (replica.Status.Role != RaftRole.Leader)
+        {
+            if (_lease is not null)
+            {
+                await HandOverAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            _phase = DelivererPhase.Standby;
+            await Task.Delay(TimeSpan.FromMilliseconds(options.RenewMs), time, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        if ((_lease is null || shards.Ticks - _grantTick >= _renewTicks) && !await AcquireAsync(cancellationToken).ConfigureAwait(false))
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(options.RenewMs), time, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        if (!HoldsLease)
+        {
+            logger.LogWarning("Sink {Sink} shard {Shard}: the lease (token {Token}) ran out before it could be renewed; delivery stops until it is taken again", sink.Name, Shard, _lease?.Token);
+            _lease = null;
+            return;
+        }
+
+        var changed = replica.Links.Tail.WhenChangedAsync();
+        var after = _progress.After(Shard);
+        var (changes, purged) = await replica.Links.ReadChangesAsync(after, options.BatchSize).ConfigureAwait(false);
+        if (after is { } held && purged is { } through && held.CompareTo(through) < 0)
+        {
+            SkipPurged(held, through);
+            return;
+        }
+
+        if (changes.Count == 0)
+        {
+            await RecordAsync(force: false, cancellationToken).ConfigureAwait(false);
+            var renewIn = TimeSpan.FromMilliseconds(Math.Max(1, (_renewTicks - (shards.Ticks - _grantTick)) * shards.Options.TickMs));
+            await Task.WhenAny(changed, Task.Delay(renewIn, time, cancellationToken)).ConfigureAwait(false);
+            return;
+        }
+
+        await WriteAsync(changes, cancellationToken).ConfigureAwait(false);
+        await RecordAsync(force: false, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Whether, by this node's own count of ticks, the lease it was granted still runs (with two ticks to spare).</summary>
+    private bool HoldsLease => _lease is not null && shards.Ticks - _grantTick < _leaseTicks - 2;
+
+    private async Task<bool> AcquireAsync(CancellationToken cancellationToken)
+    {
+        var tick = shards.Ticks;
+        var result = await replica.ProposeAsync(new LinkCommandEnvelope(new AcquireLease(NowMs(), sink.LeaseName, node, options.LeaseMs)), cancellationToken).ConfigureAwait(false);
+        if (result.Outcome != CommandOutcome.Ok || result.Lease is not { } lease)
+        {
+            if (_lease is not null)
+            {
+                logger.LogWarning("Sink {Sink} shard {Shard}: lost the lease (token {Token}) to node {Holder} (token {Theirs})", sink.Name, Shard, _lease.Token, result.Lease?.Holder, result.Lease?.Token);
+            }
+
+            _lease = null;
+            _phase = DelivererPhase.Standby;
+            return false;
+        }
+
+        if (_lease?.Token != lease.Token)
+        {
+            // A new term of the lease: whoever held it before may have delivered further than we knew.
+            _progress = SinkProgress.Parse(lease.Progress);
+            _recorded = _progress;
+            _inFlight = null;
+            _attempts = 0;
+            metrics.LeaseTaken(sink.Name);
+            logger.LogInformation("Sink {Sink} shard {Shard}: took the lease with token {Token}, delivering after {Offset}", sink.Name, Shard, lease.Token, _progress.After(Shard)?.Id ?? "the oldest kept event");
+        }
+
+        _lease = lease;
+        _grantTick = tick;
+        _phase = DelivererPhase.Delivering;
+        return true;
+    }
+
+    private async Task WriteAsync(IReadOnlyList<LinkChange> changes, CancellationToken cancellationToken)
+    {
+        var token = _lease!.Token;
+        try
+        {
+            var write = await writer.WriteAsync(Shard, token, changes, cancellationToken).ConfigureAwait(false);
+            _inFlight = null;
+            if (write.Outcome == SinkWriteOutcome.Fenced)
+            {
+                metrics.Fenced(sink.Name);
+                logger.LogWarning("Sink {Sink} shard {Shard}: the sink refused fencing token {Token} (it has seen {Highest}): another node holds the lease; this one stops", sink.Name, Shard, token, write.HighestToken);
+                _lease = null;
+                _phase = DelivererPhase.Standby;
+                return;
+            }
+
+            var now = NowMs();
+            metrics.Delivered(sink.Name, write.Added, changes.Select(c => now - c.AtMs));
+            _progress = _progress.Through(changes[^1].Offset);
+            _attempts = 0;
+            _lastError = null;
+            _phase = DelivererPhase.Delivering;
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            metrics.Failed(sink.Name);
+            _lastError = e.Message;
+            _attempts++;
+            _inFlight = changes;
+            if (e is SinkRejectedException && _attempts >= options.MaxAttempts)
+            {
+                _inFlight = null;
+                logger.LogError("Sink {Sink} shard {Shard}: {Count} events ({From} to {To}) failed {Attempts} times and go to the dead letters: {Error}", sink.Name, Shard, changes.Count, changes[0].Offset.Id, changes[^1].Offset.Id, _attempts, e.Message);
+                metrics.DeadLettered(sink.Name, changes.Count);
+                _progress = _progress.Through(changes[^1].Offset).WithDead(new DeadLetter(changes[0].Offset.Id, changes[^1].Offset.Id, changes.Count, e.Message, NowMs()));
+                _attempts = 0;
+                await RecordAsync(force: true, cancellationToken).ConfigureAwait(false);
+                return;
+            }
+
+            _phase = DelivererPhase.Retrying;
+            logger.LogWarning("Sink {Sink} shard {Shard}: write attempt {Attempt} failed: {Error}", sink.Name, Shard, _attempts, e.Message);
+            await Task.Delay(Backoff(_attempts), time, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Events purged from the shard before this sink got them: recorded as a dead letter, delivery goes on after them.</summary>
+    private void SkipPurged(ChangeOffset after, ChangeOffset through)
+    {
+        logger.LogError("Sink {Sink} shard {Shard}: events after {After} through {Through} were purged before delivery", sink.Name, Shard, after.Id, through.Id);
+        metrics.DeadLettered(sink.Name, 1);
+        _progress = _progress.Through(through).WithDead(new DeadLetter(after.Id, through.Id, 0, "purged before delivery (older than the change retention)", NowMs()));
+    }
+
+    /// <summary>Writes how far delivery got, under the lease's token, at most every RecordEveryMs (or now); a refusal means the lease is gone.</summary>
+    private async Task RecordAsync(bool force, CancellationToken cancellationToken)
+    {
+        if (_lease is not { } lease || _progress == _recorded || (!force && NowMs() - _recordedAtMs < options.RecordEveryMs))
+        {
+            return;
+        }
+
+        var progress = _progress;
+        var result = await replica.ProposeAsync(new LinkCommandEnvelope(new RecordLeaseProgress(NowMs(), sink.LeaseName, lease.Token, progress.Serialize())), cancellationToken).ConfigureAwait(false);
+        if (result.Outcome != CommandOutcome.Ok)
+        {
+            logger.LogWarning("Sink {Sink} shard {Shard}: progress refused for token {Token} (the lease is at {Current}); this node stops delivering", sink.Name, Shard, lease.Token, result.Lease?.Token);
+            _lease = null;
+            _phase = DelivererPhase.Standby;
+            return;
+        }
+
+        _recorded = progress;
+        _recordedAtMs = NowMs();
+    }
+
+    /// <summary>This node stopped leading the shard (or stops): note the progress and free the lease for the new leader's node.</summary>
+    private async Task HandOverAsync(CancellationToken cancellationToken)
+    {
+        var lease = _lease!;
+        try
+        {
+            await RecordAsync(force: true, cancellationToken).ConfigureAwait(false);
+            await replica.ProposeAsync(new LinkCommandEnvelope(new ReleaseLease(NowMs(), sink.LeaseName, lease.Token)), cancellationToken).ConfigureAwait(false);
+            logger.LogInformation("Sink {Sink} shard {Shard}: handed over the lease (token {Token})", sink.Name, Shard, lease.Token);
+        }
+        catch (Exception e)
+        {
+            logger.LogInformation("Sink {Sink} shard {Shard}: could not hand over the lease (token {Token}); it expires: {Error}", sink.Name, Shard, lease.Token, e.Message);
+        }
+
+        _lease = null;
+    }
+
+    private TimeSpan Backoff(int attempt)
+    {
+        var ceiling = Math.Min(options.BackoffMaxMs, options.BackoffBaseMs * Math.Pow(2, attempt - 1));
+        return TimeSpan.FromMilliseconds(Random.Shared.NextDouble() * ceiling);
+    }
+
+    private long NowMs() => time.GetUtcNow().ToUnixTimeMilliseconds();
+}
