@@ -15,6 +15,7 @@ public static class ShortenerCli
         root.Subcommands.Add(LinksCommand.Create());
         root.Subcommands.Add(ClusterCommand.Create());
         root.Subcommands.Add(KeysCommand.Create());
+        root.Subcommands.Add(SinksCommand.Create());
         root.Subcommands.Add(TlsCommand.Create());
         root.Subcommands.Add(FaultCommand.Create());
         root.Subcommands.Add(ScenarioCommand.Create());

@@ -8,6 +8,7 @@ using Shortener.Node.Shards;
 namespace Shortener.Node.Sinks;
 
 /// <summary>Where a deliverer stands on this node.</summary>
+[System.Text.Json.Serialization.JsonConverter(typeof(System.Text.Json.Serialization.JsonStringEnumConverter<DelivererPhase>))]
 public enum DelivererPhase
 {
     /// <summary>This node does not lead the shard, or another node holds the lease.</summary>

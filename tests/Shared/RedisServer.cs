@@ -3,11 +3,12 @@ using System.Net;
 using System.Net.Sockets;
 using StackExchange.Redis;
 
-namespace Shortener.Node.Tests.Sinks;
+namespace Shortener.Tests;
 
 /// <summary>
 /// A real redis-server on a free loopback port, for the sink tests: no persistence, its own
-/// directory, killed on dispose. <see cref="Unavailable"/> says why tests must skip when Debian's
+/// directory, killed on dispose. With <c>durable</c> it writes an append-only file synced on every
+/// write, so a kill -9 and a start again lose nothing. <see cref="Unavailable"/> says why tests must skip when Debian's
 /// redis-server is not installed (.ci/run installs it).
 /// </summary>
 public sealed class RedisServer : IAsyncDisposable
@@ -15,7 +16,9 @@ public sealed class RedisServer : IAsyncDisposable
     private readonly string _directory = Directory.CreateTempSubdirectory("shortener-redis-").FullName;
     private Process? _process;
 
-    private RedisServer(int port) => Port = port;
+    private readonly bool _durable;
+
+    private RedisServer(int port, bool durable) => (Port, _durable) = (port, durable);
 
     public int Port { get; }
 
@@ -26,9 +29,9 @@ public sealed class RedisServer : IAsyncDisposable
             ? null
             : "redis-server is not installed (.ci/run installs it: apt-get install redis-server)";
 
-    public static async Task<RedisServer> StartAsync()
+    public static async Task<RedisServer> StartAsync(bool durable = false)
     {
-        var server = new RedisServer(FreePort());
+        var server = new RedisServer(FreePort(), durable);
         await server.StartAgainAsync();
         return server;
     }
@@ -36,7 +39,7 @@ public sealed class RedisServer : IAsyncDisposable
     /// <summary>Starts it (again, after <see cref="Kill"/>) on the same port, and waits until it answers.</summary>
     public async Task StartAgainAsync()
     {
-        _process = Process.Start(new ProcessStartInfo("redis-server", ["--port", Port.ToString(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", _directory])
+        _process = Process.Start(new ProcessStartInfo("redis-server", ["--port", Port.ToString(), "--bind", "127.0.0.1", "--save", "", "--appendonly", _durable ? "yes" : "no", "--appendfsync", "always", "--dir", _directory])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
