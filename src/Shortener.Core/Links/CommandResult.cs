@@ -5,7 +5,8 @@ namespace Shortener.Core.Links;
 /// result back; <see cref="DocumentVersion"/> is a cluster document's version after a
 /// <see cref="SetClusterMembers"/> or <see cref="SetClusterDocument"/> (kept under its first JSON
 /// name, which logs and idempotency records already hold); <see cref="Lease"/> the lease a lease
-/// command left (granted or, refused, the one that stands).
+/// command left (granted or, refused, the one that stands); <see cref="ChangesPurgedThrough"/> the
+/// offset a purge has forgotten the shard's changes through (readers of the feed's tail honour it).
 /// </summary>
 public sealed record CommandResult(
     CommandOutcome Outcome,
@@ -14,7 +15,8 @@ public sealed record CommandResult(
     bool Replayed = false,
     int Purged = 0,
     [property: System.Text.Json.Serialization.JsonPropertyName("membersVersion")] long DocumentVersion = 0,
-    Leases.Lease? Lease = null)
+    Leases.Lease? Lease = null,
+    Changes.ChangeOffset? ChangesPurgedThrough = null)
 {
     public static CommandResult NotFound { get; } = new(CommandOutcome.NotFound);
 

@@ -64,7 +64,8 @@ public static class LinkBatch
                 if (entries is not null && !result.Replayed)
                 {
                     var offset = new ChangeOffset(shard, entries[i].Index, PositionInEntry(entries, i));
-                    change = LinkChanges.Of(command, before, result, offset, entries[i].Term);
+                    var hlc = envelopes[i].Hlc is { } packed ? Clocks.HlcTimestamp.Unpack(packed) : default;
+                    change = LinkChanges.Of(command, before, result, offset, entries[i].Term, hlc);
                     if (change is not null)
                     {
                         table.AppendChange(change);

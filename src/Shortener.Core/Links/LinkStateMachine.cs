@@ -65,8 +65,8 @@ public static class LinkStateMachine
     /// <summary>The periodic purge: idempotency records past their day, and changes past the feed's retention.</summary>
     private static CommandResult Purge(ILinkTable table, PurgeIdempotency p)
     {
-        table.PurgeChanges(p.At - ChangeRetention.KeepMs, ChangeRetention.KeepChanges);
-        return new CommandResult(CommandOutcome.Ok, Purged: table.PurgeIdempotency(p.At - IdempotencyRetentionMs));
+        var through = table.PurgeChanges(p.At - ChangeRetention.KeepMs, ChangeRetention.KeepChanges);
+        return new CommandResult(CommandOutcome.Ok, Purged: table.PurgeIdempotency(p.At - IdempotencyRetentionMs), ChangesPurgedThrough: through);
     }
 
     private static Lease? FindLease(ILinkTable table, string name) =>

@@ -2,33 +2,64 @@ using System.Globalization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
-using Microsoft.Extensions.Options;
 using Shortener.Core.Changes;
 using Shortener.Node.Changes;
-using Shortener.Node.Hosting;
 
 namespace Shortener.Node.Api;
 
-/// <summary>GET /api/v1/changes: the change feed as JSON pages (docs/cdc.md); Server-Sent Events and long polling are still to come.</summary>
+/// <summary>
+/// GET /api/v1/changes (docs/cdc.md): the change feed as long-poll JSON pages, or, asked with
+/// <c>Accept: text/event-stream</c>, as Server-Sent Events that resume from <c>Last-Event-ID</c>
+/// and can start with a snapshot of every live link (<c>snapshot=initial</c>).
+/// </summary>
 public static class ChangeEndpoints
 {
     public const int DefaultLimit = 100;
+
+    /// <summary>How long an empty page waits for a change by default, and at most.</summary>
+    public const int DefaultWaitSeconds = 20;
+
+    public const int MaxWaitSeconds = 60;
 
     public static void Map(IEndpointRouteBuilder app) =>
         app.MapGet("/api/v1/changes", ReadAsync)
             .RequireAuthorization(Security.ApiKeyPolicies.ReadOnly)
             .WithTags("changes")
             .WithName("ReadChanges")
-            .WithSummary("Link changes after a position (after=shard:index.position,…; none: from the oldest kept), as CloudEvents with Debezium's envelope, and the position to ask from next")
+            .WithSummary("Link changes after a position (after=shard:index.position,…; none: from the oldest kept) as CloudEvents with Debezium's envelope: a JSON page {events, next} that waits up to wait= seconds for one, or with Accept: text/event-stream a stream (Last-Event-ID resumes; snapshot=initial sends every live link first)")
             .Produces(StatusCodes.Status200OK, contentType: "application/json")
+            .Produces(StatusCodes.Status200OK, contentType: ServerSentEvents.ContentType)
             .ProducesProblem(400).ProducesProblem(401).ProducesProblem(410);
 
-    private static async Task<IResult> ReadAsync(HttpContext context, ChangeFeed feed, IOptions<ClusterOptions> cluster)
+    private static async Task<IResult> ReadAsync(HttpContext context, ChangeFeed feed, ChangeStream stream, ChangeEventFormat format)
     {
         var query = context.Request.Query;
-        if (ChangePosition.Parse(query["after"]) is not { } position)
+        var streaming = ServerSentEvents.Asked(context.Request);
+        var resume = streaming ? ServerSentEvents.LastEventId(context.Request) : string.Empty;
+        var snapshot = query["snapshot"].ToString() switch
         {
-            return Problems.Result(ProblemKind.MalformedRequest, "after must be a position this feed handed out (next of the previous page: shard:index.position,…), or absent to start from the oldest kept change");
+            "" => false,
+            "initial" => true,
+            _ => (bool?)null,
+        };
+        if (snapshot is null)
+        {
+            return Problems.Result(ProblemKind.MalformedRequest, "snapshot must be initial (every live link first, then the changes after them), or absent");
+        }
+
+        if (snapshot.Value && !streaming)
+        {
+            return Problems.Result(ProblemKind.MalformedRequest, "snapshot=initial is a stream: ask with Accept: text/event-stream");
+        }
+
+        if (snapshot.Value && query.ContainsKey("after"))
+        {
+            return Problems.Result(ProblemKind.MalformedRequest, "snapshot=initial starts from the links as they are now: leave after out");
+        }
+
+        if (ChangePosition.Parse(resume.Length > 0 ? resume : query["after"]) is not { } position)
+        {
+            return Problems.Result(ProblemKind.MalformedRequest, "after (or Last-Event-ID) must be a position this feed handed out (next of the previous page: shard:index.position,…), or absent to start from the oldest kept change");
         }
 
         var limit = DefaultLimit;
@@ -37,14 +68,46 @@ public static class ChangeEndpoints
             return Problems.Result(ProblemKind.MalformedRequest, $"limit must be a whole number from 1 to {ChangeFeed.MaxLimit}");
         }
 
+        var wait = DefaultWaitSeconds;
+        if (query.TryGetValue("wait", out text) && (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out wait) || wait > MaxWaitSeconds))
+        {
+            return Problems.Result(ProblemKind.MalformedRequest, $"wait must be a whole number of seconds from 0 to {MaxWaitSeconds}");
+        }
+
+        var cancellation = context.RequestAborted;
         try
         {
-            var page = await feed.ReadAsync(position, limit, context.RequestAborted);
-            return Results.Bytes(ChangeFeed.Encode(page, new ChangeEventFormat(cluster.Value.NodeId)), "application/json");
+            var changed = feed.WhenChangedAsync();
+            var page = snapshot.Value ? null : await feed.ReadAsync(position, streaming ? ChangeFeed.MaxLimit : limit, cancellation);
+            if (streaming)
+            {
+                ServerSentEvents.Begin(context.Response);
+                if (snapshot.Value)
+                {
+                    position = await stream.WriteSnapshotAsync(context.Response, cancellation);
+                }
+
+                await stream.FollowAsync(context.Response, position, page, cancellation);
+                return Results.Empty;
+            }
+
+            if (page!.Changes.Count == 0 && wait > 0)
+            {
+                // Long polling: an empty page waits for the next change (or the wait) and reads again.
+                await Task.WhenAny(changed, Task.Delay(TimeSpan.FromSeconds(wait), cancellation));
+                page = await feed.ReadAsync(position, limit, cancellation);
+            }
+
+            return Results.Bytes(ChangeFeed.Encode(page, format), "application/json");
         }
         catch (ChangesExpiredException e)
         {
             return Problems.Result(ProblemKind.ChangesExpired, e.Message, new Dictionary<string, object?> { ["shard"] = e.Shard });
+        }
+        catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
+        {
+            // The client went away (the usual end of a stream).
+            return Results.Empty;
         }
     }
 }

@@ -25,7 +25,8 @@ public sealed class ChangeEventFormat(ulong node)
 
     public CloudEvent ToCloudEvent(LinkChange change) => new(CloudEventsSpecVersion.V1_0)
     {
-        Id = change.Offset.Id,
+        // A snapshot read is not a change in the log: its id names the snapshot point and the link.
+        Id = change.Op == ChangeOperation.Read ? $"{change.Offset.Id}-r-{change.Code}" : change.Offset.Id,
         Source = new Uri(string.Create(CultureInfo.InvariantCulture, $"/shortener/links/{change.Offset.Shard}"), UriKind.Relative),
         Type = "io.shortener.link." + change.Op switch
         {

@@ -6,7 +6,7 @@ namespace Shortener.Node.Changes;
 
 /// <summary>A consumer's position is older than what a shard still keeps: events were lost to it.</summary>
 public sealed class ChangesExpiredException(int shard, ChangeOffset purgedThrough)
-    : Exception($"shard {shard} keeps its changes after {purgedThrough.Id} only; this position is older: read the current links again (snapshot) and follow the feed from there")
+    : Exception($"shard {shard} keeps its changes after {purgedThrough.Id} only; this position is older: read the current links again (snapshot=initial, as a stream) and follow the feed from there")
 {
     public int Shard { get; } = shard;
 }
@@ -22,6 +22,9 @@ public sealed record ChangePage(IReadOnlyList<LinkChange> Changes, ChangePositio
 public sealed class ChangeFeed(ShardHost shards)
 {
     public const int MaxLimit = 1000;
+
+    /// <summary>Completes when any shard applies a change (take it before reading, so nothing slips between).</summary>
+    public Task WhenChangedAsync() => Task.WhenAny(shards.Replicas.Select(r => r.Links.Tail.WhenChangedAsync()));
 
     public async Task<ChangePage> ReadAsync(ChangePosition position, int limit, CancellationToken cancellationToken)
     {

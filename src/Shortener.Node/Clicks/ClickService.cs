@@ -93,11 +93,13 @@ public sealed class ClickService : IHostedService, IAsyncDisposable
             if (options.Mode == DeliveryMode.AtMostOnce)
             {
                 source = _memoryQueue = new InMemoryClickOutbox(options.MemoryQueueCapacity);
+                Visits = new VisitFeed(members.Self, 0);
             }
             else
             {
                 source = _outbox = ClickOutbox.Open(Path.Combine(directory, "outbox"));
                 _flusher = new OutboxFlusher(_outbox, options.OutboxSyncMs, logger);
+                Visits = new VisitFeed(members.Self, _outbox.Durable);
                 if (_outbox.RepairedBytes > 0)
                 {
                     logger.LogWarning("The click outbox's last segment had a torn tail ({Bytes} bytes, clicks never confirmed to a client) and was cut back", _outbox.RepairedBytes);
@@ -132,6 +134,9 @@ public sealed class ClickService : IHostedService, IAsyncDisposable
 
     public ConsistencyLevel DefaultReadLevel => ClickOptions.ParseLevel(Options.ReadConsistency)!.Value;
 
+    /// <summary>The visits this node serves, as they are recorded (null when clicks are off).</summary>
+    public VisitFeed? Visits { get; }
+
     /// <summary>The figures as of the last tick.</summary>
     public ClickFigures Figures { get; private set; } = ClickFigures.Empty;
 
@@ -161,7 +166,7 @@ public sealed class ClickService : IHostedService, IAsyncDisposable
         _metrics.ClickRecorded(click.Kind);
         if (_memoryQueue is not null)
         {
-            if (_memoryQueue.Append(payload) is null)
+            if (Visits!.Record(() => _memoryQueue.Append(payload), click) is null)
             {
                 _metrics.ClickNotRecorded("queue-full");
             }
@@ -171,7 +176,7 @@ public sealed class ClickService : IHostedService, IAsyncDisposable
 
         try
         {
-            _flusher!.Append(payload);
+            Visits!.Record(() => _flusher!.Append(payload), click);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ObjectDisposedException)
         {

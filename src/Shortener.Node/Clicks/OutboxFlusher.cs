@@ -28,15 +28,17 @@ public sealed class OutboxFlusher : IAsyncDisposable
         _loop.Start();
     }
 
-    /// <summary>Appends one click (on the file when this returns) and asks for the next fsync.</summary>
+    /// <summary>Appends one click (on the file when this returns), asks for the next fsync, and returns the click's outbox sequence.</summary>
     /// <exception cref="IOException">The outbox could not take it (a full disk).</exception>
-    public void Append(byte[] payload)
+    public long Append(byte[] payload)
     {
-        _outbox.Append(payload);
+        var seq = _outbox.Append(payload);
         if (Interlocked.Exchange(ref _signalled, 1) == 0)
         {
             _signal.Release();
         }
+
+        return seq;
     }
 
     public async ValueTask DisposeAsync()

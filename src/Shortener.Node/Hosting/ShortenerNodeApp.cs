@@ -123,6 +123,7 @@ public static class ShortenerNodeApp
         Api.Shlink.ShlinkEndpoints.Map(app);
         RobotsEndpoint.Map(app);
         ChangeEndpoints.Map(app);
+        VisitStreamEndpoints.Map(app);
 
         // Open storage and keys now, so a bad data dir fails the start with its own message.
         var keys = app.Services.GetRequiredService<ApiKeyRegistry>();
@@ -318,7 +319,7 @@ public static class ShortenerNodeApp
         services.AddSingleton(sp => sp.GetRequiredService<IOptions<Sinks.SinkOptions>>().Value);
         services.AddSingleton<Sinks.SinkRegistry>();
         services.AddSingleton<Sinks.SinkMetrics>();
-        services.AddSingleton(sp => new Sinks.SinkWriterFactory(sp.GetRequiredService<IOptions<ClusterOptions>>().Value.NodeId));
+        services.AddSingleton(sp => new Sinks.SinkWriterFactory(sp.GetRequiredService<Changes.ChangeEventFormat>()));
         services.AddSingleton<Sinks.SinkDeliveryService>();
         services.AddHostedService(sp => sp.GetRequiredService<Sinks.SinkDeliveryService>());
         services.AddSingleton<Sinks.SinkService>();
@@ -328,7 +329,8 @@ public static class ShortenerNodeApp
             sp.GetRequiredService<ShortenerMetrics>(),
             sp.GetRequiredService<TimeProvider>(),
             (ulong)sp.GetRequiredService<IOptions<NodeOptions>>().Value.CodeBlockSize,
-            sp.GetRequiredService<ILoggerFactory>().CreateLogger<LinkService>()));
+            sp.GetRequiredService<ILoggerFactory>().CreateLogger<LinkService>(),
+            sp.GetRequiredService<Clocks.NodeClock>()));
         services.AddSingleton<FaultInjector>();
         services.AddSingleton(new Core.Membership.GossipSettings());
         services.AddSingleton<GossipDriver>();
@@ -364,6 +366,8 @@ public static class ShortenerNodeApp
         services.AddSingleton<Api.Shlink.ShlinkVisits>();
         services.AddSingleton<RobotsEndpoint>();
         services.AddSingleton<Changes.ChangeFeed>();
+        services.AddSingleton(sp => new Changes.ChangeEventFormat(sp.GetRequiredService<IOptions<ClusterOptions>>().Value.NodeId));
+        services.AddSingleton<Changes.ChangeStream>();
         services.AddRateLimiter(ConfigureRateLimiting);
         services.AddOptions<ForwardedHeadersOptions>().Configure<IOptions<NodeOptions>>((forwarded, node) =>
         {

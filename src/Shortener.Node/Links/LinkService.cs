@@ -21,12 +21,15 @@ public sealed class LinkService
     private readonly RedirectCache _cache;
     private readonly ShortenerMetrics _metrics;
     private readonly TimeProvider _time;
+    private readonly Clocks.NodeClock? _clock;
     private readonly ILogger<LinkService> _logger;
     private int _nextShard;
 
-    public LinkService(ShardHost shards, RedirectCache cache, ShortenerMetrics metrics, TimeProvider time, ulong codeBlockSize, ILogger<LinkService> logger)
+    /// <param name="clock">Stamps each link command with the node's hybrid logical clock, which its change event carries (none: unstamped).</param>
+    public LinkService(ShardHost shards, RedirectCache cache, ShortenerMetrics metrics, TimeProvider time, ulong codeBlockSize, ILogger<LinkService> logger, Clocks.NodeClock? clock = null)
     {
         _shards = shards;
+        _clock = clock;
         _cache = cache;
         _metrics = metrics;
         _time = time;
@@ -99,7 +102,7 @@ public sealed class LinkService
             RecordVisit v => v.Code,
             _ => throw new ArgumentException($"{command.GetType().Name} names no code", nameof(command)),
         };
-        var result = await Propose(_shards.For(code), new LinkCommandEnvelope(command, idempotency), cancellationToken).ConfigureAwait(false);
+        var result = await Propose(_shards.For(code), new LinkCommandEnvelope(command, idempotency, _clock?.Stamp()), cancellationToken).ConfigureAwait(false);
 
         // Logged here, on the caller's flow, so the line carries the request's trace id.
         if (command is CreateLink or UpdateLink or DeleteLink && result.Succeeded && !result.Replayed)

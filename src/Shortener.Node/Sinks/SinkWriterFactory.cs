@@ -3,14 +3,14 @@ using Shortener.Node.Changes;
 namespace Shortener.Node.Sinks;
 
 /// <summary>Makes the writer for a sink; webhooks share one HTTP client (5 s per request, no redirects: a moved endpoint is a configuration error).</summary>
-public sealed class SinkWriterFactory(ulong node) : IDisposable
+public sealed class SinkWriterFactory(ChangeEventFormat format) : IDisposable
 {
     private readonly HttpClient _http = new(new SocketsHttpHandler { AllowAutoRedirect = false, PooledConnectionLifetime = TimeSpan.FromMinutes(5), ConnectTimeout = TimeSpan.FromSeconds(2) })
     {
         Timeout = TimeSpan.FromSeconds(5),
     };
 
-    public ChangeEventFormat Format { get; } = new(node);
+    public ChangeEventFormat Format => format;
 
     public ISinkWriter Create(SinkDefinition sink) => sink.Kind switch
     {

@@ -42,6 +42,9 @@ public sealed class ShardLinks(SqliteLinkStore store, int shard, ChangeTail tail
         return store.Changes(shard, after, limit);
     }
 
+    /// <summary>The shard's live links as of one committed apply, and that apply's index (call <see cref="WhenCommittedAsync"/> first).</summary>
+    public LinkScan ScanLinks() => store.ScanLinks(shard);
+
     /// <summary>Completes once what the node's replicas applied so far is committed (for every shard: they share the database).</summary>
     public Task WhenCommittedAsync() => store.WhenCommittedAsync();
 

@@ -24,7 +24,7 @@ public sealed class ChangeFeedTests : NodeTest
         string? next = null;
         for (var page = 0; page < 10; page++)
         {
-            var body = await Node.Client.GetFromJsonAsync<JsonElement>("/api/v1/changes?limit=2" + (next is null ? string.Empty : "&after=" + Uri.EscapeDataString(next)));
+            var body = await Node.Client.GetFromJsonAsync<JsonElement>("/api/v1/changes?wait=0&limit=2" + (next is null ? string.Empty : "&after=" + Uri.EscapeDataString(next)));
             var events = body.GetProperty("events").EnumerateArray().ToList();
             next = body.GetProperty("next").GetString();
             if (events.Count == 0)
@@ -43,6 +43,11 @@ public sealed class ChangeFeedTests : NodeTest
         Assert.Equal(["c", "d"], ops.Where(o => o.Item1 == "feed-b").Select(o => o.Item2));
         Assert.Equal(["c"], ops.Where(o => o.Item1 == "feed-c").Select(o => o.Item2));
         Assert.All(seen, e => Assert.Equal("1.0", e.GetProperty("specversion").GetString()));
+
+        // Each event carries the hybrid logical clock its proposer stamped the command with, in proposal order.
+        var clocks = seen.Select(e => e.GetProperty("data").GetProperty("source").GetProperty("hlc").GetString()!).ToList();
+        Assert.All(clocks, hlc => Assert.NotEqual("0.0", hlc));
+        Assert.Equal(clocks.Count, clocks.Distinct().Count());
         var update = seen.Single(e => e.GetProperty("data").GetProperty("op").GetString() == "u").GetProperty("data");
         Assert.Equal(JsonValueKind.Null, update.GetProperty("before").GetProperty("title").ValueKind);
         Assert.Equal("changed", update.GetProperty("after").GetProperty("title").GetString());
@@ -55,7 +60,7 @@ public sealed class ChangeFeedTests : NodeTest
         }
 
         // From the last position nothing is new; a new change is.
-        Assert.Empty((await Node.Client.GetFromJsonAsync<JsonElement>("/api/v1/changes?after=" + Uri.EscapeDataString(next!))).GetProperty("events").EnumerateArray());
+        Assert.Empty((await Node.Client.GetFromJsonAsync<JsonElement>("/api/v1/changes?wait=0&after=" + Uri.EscapeDataString(next!))).GetProperty("events").EnumerateArray());
         await Node.Client.DeleteAsync("/api/v1/links/feed-c");
         var after = await Node.Client.GetFromJsonAsync<JsonElement>("/api/v1/changes?after=" + Uri.EscapeDataString(next!));
         Assert.Equal("d", after.GetProperty("events")[0].GetProperty("data").GetProperty("op").GetString());
@@ -66,11 +71,31 @@ public sealed class ChangeFeedTests : NodeTest
     [InlineData("after=nonsense")]
     [InlineData("limit=0")]
     [InlineData("limit=1001")]
+    [InlineData("wait=61")]
+    [InlineData("wait=-1")]
+    [InlineData("snapshot=initial")]
+    [InlineData("snapshot=full")]
     public async Task Bad_positions_and_limits_are_refused(string query)
     {
         var response = await Node.Client.GetAsync("/api/v1/changes?" + query);
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Contains("malformed-request", await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task An_empty_page_waits_for_the_next_change_and_brings_it()
+    {
+        var start = await Node.Client.GetFromJsonAsync<JsonElement>("/api/v1/changes?wait=0");
+        var next = start.GetProperty("next").GetString()!;
+        var waiting = Node.Client.GetFromJsonAsync<JsonElement>("/api/v1/changes?wait=30&after=" + Uri.EscapeDataString(next));
+        await Task.Delay(300);
+        Assert.False(waiting.IsCompleted);
+
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        await Node.Client.PostAsJsonAsync("/api/v1/links", new { url = "https://example.com/polled", alias = "polled" });
+        var page = await waiting.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"the page came {clock.Elapsed} after the change");
+        Assert.Equal("polled", Assert.Single(page.GetProperty("events").EnumerateArray()).GetProperty("subject").GetString());
     }
 
     [Fact]
