@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using Shortener.Cli;
 using Shortener.Tests;
 using StackExchange.Redis;
@@ -93,6 +94,68 @@ public class SinkFencingTests
         Assert.True(code == 0, error);
         (code, output, _) = await RunAsync("sinks", "list", "--server", first, "--api-key", cluster.Layout.ApiKey);
         Assert.DoesNotContain("redis://", output);
+    }
+
+    [SkippableFact]
+    public async Task A_deliverer_cut_off_by_a_partition_stops_when_its_lease_runs_out_and_another_node_delivers_the_rest_once()
+    {
+        Skip.If(RedisServer.Unavailable is not null, RedisServer.Unavailable);
+        await using var redis = await RedisServer.StartAsync();
+        await using var cluster = await TestCluster.StartAsync(nodes: 3, shards: Shards);
+        await cluster.WaitForLeadersAsync(TimeSpan.FromSeconds(20));
+        var added = await cluster.Client(1).PostAsJsonAsync("/admin/v1/sinks", new { name = "cache", kind = "redis", url = redis.Url });
+        Assert.Equal(System.Net.HttpStatusCode.Created, added.StatusCode);
+
+        var created = new List<string>();
+        for (var i = 0; i < 6; i++)
+        {
+            created.Add(await cluster.CreateAsync(cluster.Ids.ElementAt(i % 3), $"https://example.com/before/{i}"));
+        }
+
+        await using var reader = await redis.ConnectAsync();
+        await WaitForStreamAsync(reader.GetDatabase(), created.Count);
+        var holder = await cluster.RequireLeaderOfAsync(0);
+        var others = cluster.Ids.Where(id => id != holder).ToList();
+        var before = await ShardLeaseAsync(cluster, others[0]);
+        Assert.Equal(holder, before.Holder);
+
+        // Cut the holder's data centre off: the others elect a leader of shard 0, whose node takes
+        // the lease once the old one expired, and delivers what is created meanwhile.
+        var fault = await cluster.Client(others[0]).PostAsJsonAsync("/admin/v1/faults", new { action = "partition", isolate = new[] { $"dc{holder}" }, forSeconds = 60 });
+        Assert.Equal(System.Net.HttpStatusCode.OK, fault.StatusCode);
+        for (var i = 0; i < 8; i++)
+        {
+            created.Add(await cluster.CreateEventuallyAsync(others[i % 2], $"https://example.com/during/{i}"));
+        }
+
+        await WaitForStreamAsync(reader.GetDatabase(), created.Count);
+        var during = await ShardLeaseAsync(cluster, others[0]);
+        Assert.NotEqual(holder, during.Holder);
+        Assert.True(during.Token > before.Token, $"token {during.Token} after {before.Token}");
+
+        Assert.Equal(System.Net.HttpStatusCode.OK, (await cluster.Client(others[1]).DeleteAsync("/admin/v1/faults")).StatusCode);
+        created.Add(await cluster.CreateEventuallyAsync(holder, "https://example.com/after-heal"));
+        await WaitForStreamAsync(reader.GetDatabase(), created.Count);
+        await Task.Delay(1_000);
+
+        var entries = await reader.GetDatabase().StreamRangeAsync(Node.Sinks.SinkDefinition.DefaultStream);
+        var ids = entries.Select(e => (string)e["id"]!).ToList();
+        Assert.Equal(ids.Distinct().Count(), ids.Count);
+        foreach (var shard in ids.Select(Offset).GroupBy(o => o.Shard))
+        {
+            Assert.Equal(shard.OrderBy(o => o), shard);
+        }
+
+        var codes = entries.Select(e => System.Text.Json.JsonDocument.Parse((string)e["event"]!).RootElement.GetProperty("data").GetProperty("after").GetProperty("code").GetString()!).Order();
+        Assert.Equal(created.Order(), codes);
+    }
+
+    /// <summary>Shard 0's lease for the sink as <paramref name="via"/> reports it.</summary>
+    private static async Task<(ulong Holder, ulong Token)> ShardLeaseAsync(TestCluster cluster, ulong via)
+    {
+        var status = await cluster.Client(via).GetFromJsonAsync<System.Text.Json.JsonElement>("/admin/v1/sinks/status");
+        var shard = status[0].GetProperty("shards").EnumerateArray().Single(s => s.GetProperty("shard").GetInt32() == 0);
+        return (shard.GetProperty("holder").GetUInt64(), shard.GetProperty("token").GetUInt64());
     }
 
     private static Core.Changes.ChangeOffset Offset(string id)

@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Change data capture, measured in one run on one fresh 3-node cluster (`shortener up`) and a
+# local redis-server (Debian's; no persistence):
+#
+#  1. Creates with a Redis sink attached against creates without, in alternating rounds
+#     (bench/ClusterBench, closed loop, 16 and 64 clients over the three endpoints). Prints the
+#     ratio with/without of the medians (target >= 0.9).
+#  2. The time from a create's 201 to its event in the Redis stream, at a fixed rate of creates
+#     (bench/CdcBench, open loop). Prints p50/p99 (target: p99 < 50 ms at 1,000 creates/s).
+#
+#   bench/cdc.sh [--rounds 3] [--duration 10] [--rate 1000] [--latency-duration 20]
+set -euo pipefail
+
+ROUNDS=3
+DURATION=10
+RATE=1000
+LATENCY_DURATION=20
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --rounds) ROUNDS="$2"; shift 2 ;;
+    --duration) DURATION="$2"; shift 2 ;;
+    --rate) RATE="$2"; shift 2 ;;
+    --latency-duration) LATENCY_DURATION="$2"; shift 2 ;;
+    *) echo "unknown option $1" >&2; exit 2 ;;
+  esac
+done
+
+cd "$(dirname "$0")/.."
+command -v redis-server >/dev/null || { echo "redis-server is missing: apt-get install -y redis-server" >&2; exit 2; }
+WORK=$(mktemp -d)
+PIDS=()
+cleanup() { for p in "${PIDS[@]:-}"; do kill -INT "$p" 2>/dev/null || true; done; sleep 2; for p in "${PIDS[@]:-}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$WORK"; }
+trap cleanup EXIT
+
+dotnet build src/Shortener.Cli -c Release -v q -nologo >/dev/null
+dotnet build bench/ClusterBench -c Release -v q -nologo >/dev/null
+dotnet build bench/CdcBench -c Release -v q -nologo >/dev/null
+SHORTENER=(dotnet src/Shortener.Cli/bin/Release/net10.0/shortener.dll)
+LOAD=(dotnet bench/ClusterBench/bin/Release/net10.0/ClusterBench.dll)
+CDC=(dotnet bench/CdcBench/bin/Release/net10.0/CdcBench.dll)
+SHORT=http://127.0.0.1:28380,http://127.0.0.1:28381,http://127.0.0.1:28382
+REDIS_PORT=26379
+
+redis-server --port $REDIS_PORT --bind 127.0.0.1 --save "" --appendonly no --dir "$WORK" > "$WORK/redis.log" 2>&1 &
+PIDS+=($!)
+Shortener__RateLimits__PerKeyPerSecond=0 Shortener__RateLimits__PerIpPerSecond=0 Logging__LogLevel__Default=Warning \
+  env --default-signal=INT "${SHORTENER[@]}" up --data "$WORK/cluster" --port 28380 --peer-port 29380 > "$WORK/up.log" 2>&1 &
+PIDS+=($!)
+for _ in $(seq 1 240); do grep -q "Press Ctrl-C" "$WORK/up.log" && break; sleep 0.25; done
+grep -q "Press Ctrl-C" "$WORK/up.log" || { echo "the cluster did not start:" >&2; cat "$WORK/up.log" >&2; exit 1; }
+KEY=$(cat "$WORK/cluster/api-key")
+sinks() { "${SHORTENER[@]}" sinks "$@" --server http://127.0.0.1:28380 --api-key "$KEY" >/dev/null; }
+
+echo "warming up (creates at 64 clients, 15 s)"
+"${LOAD[@]}" shortener create "$SHORT" --clients 64 --duration 15 --warmup 1 --api-key "$KEY" >/dev/null
+
+RESULTS="$WORK/results"
+: > "$RESULTS"
+for round in $(seq 1 "$ROUNDS"); do
+  echo "round $round: without a sink"
+  "${LOAD[@]}" shortener create "$SHORT" --clients 16,64 --duration "$DURATION" --warmup 2 --api-key "$KEY" | grep '^RESULT' | sed 's/^RESULT/RESULT without/' | tee -a "$RESULTS"
+  sinks add redis --name "bench-$round" --url "redis://127.0.0.1:$REDIS_PORT" --stream "bench.$round"
+  echo "round $round: with a Redis sink"
+  "${LOAD[@]}" shortener create "$SHORT" --clients 16,64 --duration "$DURATION" --warmup 2 --api-key "$KEY" | grep '^RESULT' | sed 's/^RESULT/RESULT with/' | tee -a "$RESULTS"
+  sinks remove "bench-$round"
+done
+
+median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
+for clients in 16 64; do
+  without=$(awk -v c="$clients" '$1 == "RESULT" && $2 == "without" && $5 == c {print $6}' "$RESULTS" | median)
+  with=$(awk -v c="$clients" '$1 == "RESULT" && $2 == "with" && $5 == c {print $6}' "$RESULTS" | median)
+  echo "ratio with-sink/without creates $clients clients: $(awk -v a="$with" -v b="$without" 'BEGIN {printf "%.3f", a / b}') ($with/s vs $without/s, medians of $ROUNDS rounds)"
+done
+
+echo "latency: creates at $RATE/s for $LATENCY_DURATION s with a Redis sink"
+sinks add redis --name latency --url "redis://127.0.0.1:$REDIS_PORT" --stream bench.latency
+"${CDC[@]}" "$SHORT" "127.0.0.1:$REDIS_PORT" bench.latency --api-key "$KEY" --rate "$RATE" --duration "$LATENCY_DURATION" --warmup 5
