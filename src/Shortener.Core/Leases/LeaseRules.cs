@@ -14,9 +14,11 @@ public static class LeaseRules
     /// <summary>
     /// The lease after <paramref name="holder"/> asked for it at <paramref name="atMs"/> for
     /// <paramref name="durationMs"/>, in the entry at <paramref name="logIndex"/>, and whether it
-    /// was granted; refused, the current lease comes back unchanged.
+    /// was granted; refused, the current lease comes back unchanged. A renewal records
+    /// <paramref name="progress"/> when given; a new grant keeps the progress the lease had (the
+    /// asker's may be older than what the holder in between recorded).
     /// </summary>
-    public static (bool Granted, Lease Lease) Acquire(Lease? current, string name, ulong holder, long atMs, long durationMs, ulong logIndex)
+    public static (bool Granted, Lease Lease) Acquire(Lease? current, string name, ulong holder, long atMs, long durationMs, ulong logIndex, string? progress = null)
     {
         ArgumentOutOfRangeException.ThrowIfZero(logIndex);
         var expires = atMs + Math.Clamp(durationMs, 1, MaxDurationMs);
@@ -28,7 +30,7 @@ public static class LeaseRules
         if (current.Holder == holder && !current.ExpiredAt(atMs))
         {
             // A renewal: the same holder, the same token; only the expiry moves (never back).
-            return (true, current with { ExpiresAtMs = Math.Max(current.ExpiresAtMs, expires) });
+            return (true, current with { ExpiresAtMs = Math.Max(current.ExpiresAtMs, expires), Progress = progress ?? current.Progress });
         }
 
         if (!current.ExpiredAt(atMs))

@@ -81,9 +81,10 @@ public sealed record SetClusterDocument(long At, string Name, long ExpectedVersi
 /// <summary>
 /// Ask for the lease <paramref name="Name"/> of this shard (<see cref="Leases.Lease"/>) for
 /// <paramref name="Holder"/>, until <c>At + DurationMs</c>: granted when free, expired, or already
-/// the holder's (a renewal keeps the token); Conflict with the current lease otherwise.
+/// the holder's (a renewal keeps the token, and records <paramref name="Progress"/> when given, so
+/// a holder's progress rides on its renewals); Conflict with the current lease otherwise.
 /// </summary>
-public sealed record AcquireLease(long At, string Name, ulong Holder, long DurationMs) : LinkCommand(At);
+public sealed record AcquireLease(long At, string Name, ulong Holder, long DurationMs, string? Progress = null) : LinkCommand(At);
 
 /// <summary>Note how far the lease's job got; Conflict unless <paramref name="Token"/> is still the lease's (fenced).</summary>
 public sealed record RecordLeaseProgress(long At, string Name, ulong Token, string Progress) : LinkCommand(At);

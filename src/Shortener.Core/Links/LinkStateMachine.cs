@@ -55,7 +55,7 @@ public static class LinkStateMachine
             ? SetDocument(table, d.Name, d.ExpectedVersion, d.Document)
             : throw new InvalidOperationException($"no cluster document is named {d.Name}"),
         AcquireLease a => logIndex > 0
-            ? Leased(table, a.Name, LeaseRules.Acquire(FindLease(table, a.Name), a.Name, a.Holder, a.At, a.DurationMs, logIndex))
+            ? Leased(table, a.Name, LeaseRules.Acquire(FindLease(table, a.Name), a.Name, a.Holder, a.At, a.DurationMs, logIndex, a.Progress))
             : throw new InvalidOperationException("a lease is granted only through a log: its token is the index of the granting entry"),
         RecordLeaseProgress r => Leased(table, r.Name, LeaseRules.Record(FindLease(table, r.Name), r.Token, r.Progress)),
         ReleaseLease r => Leased(table, r.Name, LeaseRules.Release(FindLease(table, r.Name), r.Token, r.At)),

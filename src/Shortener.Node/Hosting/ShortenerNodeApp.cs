@@ -315,7 +315,7 @@ public static class ShortenerNodeApp
         services.AddSingleton<ApiKeyService>();
         services.AddOptions<Sinks.SinkOptions>().Bind(builder.Configuration.GetSection(Sinks.SinkOptions.Section)).Validate<IOptions<ClusterOptions>>(
             (o, cluster) => o.IsValid(cluster.Value.TickMs),
-            "Sink options out of range: LeaseMs >= 5 ticks, TickMs <= RenewMs <= LeaseMs / 2, BatchSize 1..10000, MaxAttempts >= 1, 1 <= BackoffBaseMs <= BackoffMaxMs, RecordEveryMs >= 1");
+            "Sink options out of range: LeaseMs >= 5 ticks, TickMs <= RenewMs <= LeaseMs / 2, BatchSize 1..10000, MaxAttempts >= 1, 1 <= BackoffBaseMs <= BackoffMaxMs");
         services.AddSingleton(sp => sp.GetRequiredService<IOptions<Sinks.SinkOptions>>().Value);
         services.AddSingleton<Sinks.SinkRegistry>();
         services.AddSingleton<Sinks.SinkMetrics>();

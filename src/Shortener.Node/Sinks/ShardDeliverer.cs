@@ -45,13 +45,15 @@ public sealed class ShardDeliverer(
     SinkMetrics metrics,
     ILogger logger)
 {
+    private static readonly Task Never = new TaskCompletionSource().Task;
+
     private readonly long _leaseTicks = options.LeaseMs / shards.Options.TickMs;
     private readonly long _renewTicks = Math.Max(1, options.RenewMs / shards.Options.TickMs);
     private Lease? _lease;
     private long _grantTick;
     private SinkProgress _progress = SinkProgress.Start;
     private SinkProgress? _recorded;
-    private long _recordedAtMs;
+    private Task<(CommandResult Result, long Tick, SinkProgress Sent)>? _renewing;
     private int _attempts;
     private IReadOnlyList<LinkChange>? _inFlight;
     private string? _lastError;
@@ -93,6 +95,12 @@ public sealed class ShardDeliverer(
     /// <summary>One round: keep or take the lease, then deliver what is new, or wait for it.</summary>
     private async Task StepAsync(CancellationToken cancellationToken)
     {
+        if (_renewing is { IsCompleted: true } renewed)
+        {
+            _renewing = null;
+            Renewed(await renewed.ConfigureAwait(false));
+        }
+
         if (_inFlight is { } batch)
         {
             // A write that failed is retried while the lease lasts by this node's count, whoever
@@ -119,10 +127,19 @@ public sealed class ShardDeliverer(
             return;
         }
 
-        if ((_lease is null || shards.Ticks - _grantTick >= _renewTicks) && !await AcquireAsync(cancellationToken).ConfigureAwait(false))
+        if (_lease is null)
         {
-            await Task.Delay(TimeSpan.FromMilliseconds(options.RenewMs), time, cancellationToken).ConfigureAwait(false);
-            return;
+            if (!await AcquireAsync(cancellationToken).ConfigureAwait(false))
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(options.RenewMs), time, cancellationToken).ConfigureAwait(false);
+                return;
+            }
+        }
+        else if (_renewing is null && shards.Ticks - _grantTick >= _renewTicks)
+        {
+            // Renewals go through the shard's log in the background, carrying the progress so far:
+            // delivery never waits on a Raft round.
+            _renewing = RenewAsync(_lease, _progress, cancellationToken);
         }
 
         if (!HoldsLease)
@@ -138,19 +155,18 @@ public sealed class ShardDeliverer(
         if (after is { } held && purged is { } through && held.CompareTo(through) < 0)
         {
             SkipPurged(held, through);
+            await RecordAsync(cancellationToken).ConfigureAwait(false);
             return;
         }
 
         if (changes.Count == 0)
         {
-            await RecordAsync(force: false, cancellationToken).ConfigureAwait(false);
             var renewIn = TimeSpan.FromMilliseconds(Math.Max(1, (_renewTicks - (shards.Ticks - _grantTick)) * shards.Options.TickMs));
-            await Task.WhenAny(changed, Task.Delay(renewIn, time, cancellationToken)).ConfigureAwait(false);
+            await Task.WhenAny(changed, Task.Delay(renewIn, time, cancellationToken), _renewing ?? Never).ConfigureAwait(false);
             return;
         }
 
         await WriteAsync(changes, cancellationToken).ConfigureAwait(false);
-        await RecordAsync(force: false, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Whether, by this node's own count of ticks, the lease it was granted still runs (with two ticks to spare).</summary>
@@ -162,31 +178,51 @@ public sealed class ShardDeliverer(
         var result = await replica.ProposeAsync(new LinkCommandEnvelope(new AcquireLease(NowMs(), sink.LeaseName, node, options.LeaseMs)), cancellationToken).ConfigureAwait(false);
         if (result.Outcome != CommandOutcome.Ok || result.Lease is not { } lease)
         {
-            if (_lease is not null)
-            {
-                logger.LogWarning("Sink {Sink} shard {Shard}: lost the lease (token {Token}) to node {Holder} (token {Theirs})", sink.Name, Shard, _lease.Token, result.Lease?.Holder, result.Lease?.Token);
-            }
-
-            _lease = null;
             _phase = DelivererPhase.Standby;
             return false;
         }
 
-        if (_lease?.Token != lease.Token)
-        {
-            // A new term of the lease: whoever held it before may have delivered further than we knew.
-            _progress = SinkProgress.Parse(lease.Progress);
-            _recorded = _progress;
-            _inFlight = null;
-            _attempts = 0;
-            metrics.LeaseTaken(sink.Name);
-            logger.LogInformation("Sink {Sink} shard {Shard}: took the lease with token {Token}, delivering after {Offset}", sink.Name, Shard, lease.Token, _progress.After(Shard)?.Id ?? "the oldest kept event");
-        }
-
+        // A new term of the lease: whoever held it before may have delivered further than we knew.
+        _progress = SinkProgress.Parse(lease.Progress);
+        _recorded = _progress;
+        _inFlight = null;
+        _attempts = 0;
         _lease = lease;
         _grantTick = tick;
         _phase = DelivererPhase.Delivering;
+        metrics.LeaseTaken(sink.Name);
+        logger.LogInformation("Sink {Sink} shard {Shard}: took the lease with token {Token}, delivering after {Offset}", sink.Name, Shard, lease.Token, _progress.After(Shard)?.Id ?? "the oldest kept event");
         return true;
+    }
+
+    private async Task<(CommandResult Result, long Tick, SinkProgress Sent)> RenewAsync(Lease lease, SinkProgress progress, CancellationToken cancellationToken)
+    {
+        var tick = shards.Ticks;
+        var command = new AcquireLease(NowMs(), sink.LeaseName, node, options.LeaseMs, progress == _recorded ? null : progress.Serialize());
+        return (await replica.ProposeAsync(new LinkCommandEnvelope(command), cancellationToken).ConfigureAwait(false), tick, progress);
+    }
+
+    /// <summary>A renewal came back: the lease runs on from when it was asked for, or it is someone else's now.</summary>
+    private void Renewed((CommandResult Result, long Tick, SinkProgress Sent) renewal)
+    {
+        var (result, tick, sent) = renewal;
+        if (_lease is null)
+        {
+            return;
+        }
+
+        if (result.Outcome == CommandOutcome.Ok && result.Lease is { } lease && lease.Token == _lease.Token)
+        {
+            _lease = lease;
+            _grantTick = tick;
+            _recorded = sent;
+            return;
+        }
+
+        logger.LogWarning("Sink {Sink} shard {Shard}: lost the lease (token {Token}) to node {Holder} (token {Theirs})", sink.Name, Shard, _lease.Token, result.Lease?.Holder, result.Lease?.Token);
+        _lease = null;
+        _inFlight = null;
+        _phase = DelivererPhase.Standby;
     }
 
     private async Task WriteAsync(IReadOnlyList<LinkChange> changes, CancellationToken cancellationToken)
@@ -225,7 +261,7 @@ public sealed class ShardDeliverer(
                 metrics.DeadLettered(sink.Name, changes.Count);
                 _progress = _progress.Through(changes[^1].Offset).WithDead(new DeadLetter(changes[0].Offset.Id, changes[^1].Offset.Id, changes.Count, e.Message, NowMs()));
                 _attempts = 0;
-                await RecordAsync(force: true, cancellationToken).ConfigureAwait(false);
+                await RecordAsync(cancellationToken).ConfigureAwait(false);
                 return;
             }
 
@@ -243,10 +279,10 @@ public sealed class ShardDeliverer(
         _progress = _progress.Through(through).WithDead(new DeadLetter(after.Id, through.Id, 0, "purged before delivery (older than the change retention)", NowMs()));
     }
 
-    /// <summary>Writes how far delivery got, under the lease's token, at most every RecordEveryMs (or now); a refusal means the lease is gone.</summary>
-    private async Task RecordAsync(bool force, CancellationToken cancellationToken)
+    /// <summary>Writes how far delivery got now, under the lease's token (a dead letter, a hand-over); a refusal means the lease is gone.</summary>
+    private async Task RecordAsync(CancellationToken cancellationToken)
     {
-        if (_lease is not { } lease || _progress == _recorded || (!force && NowMs() - _recordedAtMs < options.RecordEveryMs))
+        if (_lease is not { } lease || _progress == _recorded)
         {
             return;
         }
@@ -262,7 +298,6 @@ public sealed class ShardDeliverer(
         }
 
         _recorded = progress;
-        _recordedAtMs = NowMs();
     }
 
     /// <summary>This node stopped leading the shard (or stops): note the progress and free the lease for the new leader's node.</summary>
@@ -271,7 +306,7 @@ public sealed class ShardDeliverer(
         var lease = _lease!;
         try
         {
-            await RecordAsync(force: true, cancellationToken).ConfigureAwait(false);
+            await RecordAsync(cancellationToken).ConfigureAwait(false);
             await replica.ProposeAsync(new LinkCommandEnvelope(new ReleaseLease(NowMs(), sink.LeaseName, lease.Token)), cancellationToken).ConfigureAwait(false);
             logger.LogInformation("Sink {Sink} shard {Shard}: handed over the lease (token {Token})", sink.Name, Shard, lease.Token);
         }

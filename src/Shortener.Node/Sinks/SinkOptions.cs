@@ -8,7 +8,7 @@ public sealed class SinkOptions
     /// <summary>How long a deliverer's lease on a shard lasts; a holder that stopped blocks delivery at most this long.</summary>
     public int LeaseMs { get; set; } = 3_000;
 
-    /// <summary>How often a holder renews its lease.</summary>
+    /// <summary>How often a holder renews its lease; each renewal also records how far it delivered (what a new holder resumes from).</summary>
     public int RenewMs { get; set; } = 1_000;
 
     /// <summary>The most events one write carries.</summary>
@@ -22,10 +22,7 @@ public sealed class SinkOptions
 
     public int BackoffMaxMs { get; set; } = 10_000;
 
-    /// <summary>How often a holder writes how far it got through the shard's log (what a new holder resumes from).</summary>
-    public int RecordEveryMs { get; set; } = 250;
-
     public bool IsValid(int tickMs) =>
         LeaseMs >= 5 * tickMs && RenewMs >= tickMs && RenewMs * 2 <= LeaseMs && BatchSize is >= 1 and <= 10_000
-        && MaxAttempts >= 1 && BackoffBaseMs >= 1 && BackoffMaxMs >= BackoffBaseMs && RecordEveryMs >= 1;
+        && MaxAttempts >= 1 && BackoffBaseMs >= 1 && BackoffMaxMs >= BackoffBaseMs;
 }
