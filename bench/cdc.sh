@@ -2,24 +2,28 @@
 # Change data capture, measured in one run on one fresh 3-node cluster (`shortener up`) and a
 # local redis-server (Debian's; no persistence):
 #
-#  1. Creates with a Redis sink attached against creates without, in alternating rounds
+#  1. The time from a create's 201 to its event in the Redis stream, at a fixed rate of creates
+#     (bench/CdcBench, open loop), on the fresh cluster. Prints p50/p99 (target: p99 < 50 ms at
+#     1,000 creates/s).
+#  2. Creates with a Redis sink attached against creates without, in alternating rounds
 #     (bench/ClusterBench, closed loop, 16 and 64 clients over the three endpoints). Prints the
 #     ratio with/without of the medians (target >= 0.9).
-#  2. The time from a create's 201 to its event in the Redis stream, at a fixed rate of creates
-#     (bench/CdcBench, open loop). Prints p50/p99 (target: p99 < 50 ms at 1,000 creates/s).
 #
-#   bench/cdc.sh [--rounds 3] [--duration 10] [--rate 1000] [--latency-duration 20]
+#   bench/cdc.sh [--rounds 4] [--duration 10] [--rates 1000] [--latency-duration 20] [--skip-ab]
+#   (--rates 300,600,1000 measures the latency at each rate in turn)
 set -euo pipefail
 
-ROUNDS=3
+ROUNDS=4
 DURATION=10
-RATE=1000
+RATES=1000
 LATENCY_DURATION=20
+AB=1
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --rounds) ROUNDS="$2"; shift 2 ;;
     --duration) DURATION="$2"; shift 2 ;;
-    --rate) RATE="$2"; shift 2 ;;
+    --rates) RATES="$2"; shift 2 ;;
+    --skip-ab) AB=0; shift ;;
     --latency-duration) LATENCY_DURATION="$2"; shift 2 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
@@ -51,27 +55,39 @@ grep -q "Press Ctrl-C" "$WORK/up.log" || { echo "the cluster did not start:" >&2
 KEY=$(cat "$WORK/cluster/api-key")
 sinks() { "${SHORTENER[@]}" sinks "$@" --server http://127.0.0.1:28380 --api-key "$KEY" >/dev/null; }
 
-echo "warming up (creates at 64 clients, 15 s)"
-"${LOAD[@]}" shortener create "$SHORT" --clients 64 --duration 15 --warmup 1 --api-key "$KEY" >/dev/null
+echo "warming up (creates at 64 clients, 30 s)"
+"${LOAD[@]}" shortener create "$SHORT" --clients 64 --duration 30 --warmup 1 --api-key "$KEY" >/dev/null
+
+# The latency first, on the fresh cluster; then the sink is removed for the A/B.
+sinks add redis --name latency --url "redis://127.0.0.1:$REDIS_PORT" --stream bench.latency
+for rate in ${RATES//,/ }; do
+  echo "latency: creates at $rate/s for $LATENCY_DURATION s with a Redis sink"
+  "${CDC[@]}" "$SHORT" "127.0.0.1:$REDIS_PORT" bench.latency --api-key "$KEY" --rate "$rate" --duration "$LATENCY_DURATION" --warmup 5
+done
+sinks remove latency
 
 RESULTS="$WORK/results"
 : > "$RESULTS"
+[[ $AB -eq 1 ]] || ROUNDS=0
+measure() {
+  echo "round $2: $1 a sink"
+  "${LOAD[@]}" shortener create "$SHORT" --clients 16,64 --duration "$DURATION" --warmup 2 --api-key "$KEY" | grep '^RESULT' | sed "s/^RESULT/RESULT $1/" | tee -a "$RESULTS"
+}
+with_sink() {
+  sinks add redis --name "bench-$1" --url "redis://127.0.0.1:$REDIS_PORT" --stream "bench.$1"
+  measure with "$1"
+  sinks remove "bench-$1"
+}
+# Alternating which goes first (ABBA), so a drift of the machine during a round weighs on both alike.
 for round in $(seq 1 "$ROUNDS"); do
-  echo "round $round: without a sink"
-  "${LOAD[@]}" shortener create "$SHORT" --clients 16,64 --duration "$DURATION" --warmup 2 --api-key "$KEY" | grep '^RESULT' | sed 's/^RESULT/RESULT without/' | tee -a "$RESULTS"
-  sinks add redis --name "bench-$round" --url "redis://127.0.0.1:$REDIS_PORT" --stream "bench.$round"
-  echo "round $round: with a Redis sink"
-  "${LOAD[@]}" shortener create "$SHORT" --clients 16,64 --duration "$DURATION" --warmup 2 --api-key "$KEY" | grep '^RESULT' | sed 's/^RESULT/RESULT with/' | tee -a "$RESULTS"
-  sinks remove "bench-$round"
+  if (( round % 2 )); then measure without "$round"; with_sink "$round"; else with_sink "$round"; measure without "$round"; fi
 done
 
 median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
 for clients in 16 64; do
+  [[ $AB -eq 1 ]] || break
   without=$(awk -v c="$clients" '$1 == "RESULT" && $2 == "without" && $5 == c {print $6}' "$RESULTS" | median)
   with=$(awk -v c="$clients" '$1 == "RESULT" && $2 == "with" && $5 == c {print $6}' "$RESULTS" | median)
   echo "ratio with-sink/without creates $clients clients: $(awk -v a="$with" -v b="$without" 'BEGIN {printf "%.3f", a / b}') ($with/s vs $without/s, medians of $ROUNDS rounds)"
 done
 
-echo "latency: creates at $RATE/s for $LATENCY_DURATION s with a Redis sink"
-sinks add redis --name latency --url "redis://127.0.0.1:$REDIS_PORT" --stream bench.latency
-"${CDC[@]}" "$SHORT" "127.0.0.1:$REDIS_PORT" bench.latency --api-key "$KEY" --rate "$RATE" --duration "$LATENCY_DURATION" --warmup 5

@@ -30,7 +30,9 @@ public static class SinksCommand
         var stream = new Option<string?>("--stream") { Description = $"Redis: the stream to append to (default {SinkDefinition.DefaultStream})" };
         var topic = new Option<string?>("--topic") { Description = "What it carries: links (the link change events)" };
         var secret = new Option<string?>("--secret") { Description = "Webhook: the HMAC-SHA256 signing secret (16+ characters); one is made and shown when left out" };
-        var command = new Command("add", "Add a sink; the node checks it can reach it first") { kind, url, name, stream, topic, secret };
+        var from = new Option<string?>("--from") { Description = "now (the default: the changes made from now on) or oldest (every change still kept, the last 24 hours, first)" };
+        from.AcceptOnlyFromAmong([.. SinkDefinition.Starts]);
+        var command = new Command("add", "Add a sink; the node checks it can reach it first") { kind, url, name, stream, topic, secret, from };
 
         // Not retried: a lost answer to a sink that was added is a 409 on the retry, which would mislead.
         command.SetAction((parse, ct) => Connection.RunAsync(parse, attempts: 1, async (client, output) =>
@@ -43,6 +45,7 @@ public static class SinksCommand
                 ["stream"] = parse.GetValue(stream),
                 ["topic"] = parse.GetValue(topic),
                 ["secret"] = parse.GetValue(secret),
+                ["from"] = parse.GetValue(from),
             };
             var added = await client.PostJsonAsync<SinkDefinition>("/admin/v1/sinks", body, ct) ?? throw new ApiProblem(0, "empty", "the node sent no answer");
             await output.WriteLineAsync($"added sink {added.Name} ({Kind(added)}) -> {Target(added)}");

@@ -5,8 +5,8 @@ using Shortener.Node.Sinks;
 
 namespace Shortener.Node.Api;
 
-/// <summary>POST /admin/v1/sinks: kind (redis|webhook), name, url, topic (links), stream (Redis), secret (webhook; made when left out).</summary>
-public sealed record AddSinkRequest(string? Name, string? Kind, string? Url, string? Topic, string? Stream, string? Secret);
+/// <summary>POST /admin/v1/sinks: kind (redis|webhook), name, url, topic (links), stream (Redis), secret (webhook; made when left out), from (now|oldest).</summary>
+public sealed record AddSinkRequest(string? Name, string? Kind, string? Url, string? Topic, string? Stream, string? Secret, string? From);
 
 /// <summary>GET /admin/v1/sinks: the cluster's sinks (secrets masked) at a version.</summary>
 public sealed record SinkListResponse(long Version, IReadOnlyList<SinkDefinition> Sinks);
@@ -70,7 +70,7 @@ public static class SinkEndpoints
     private static async Task<IResult> AddAsync(HttpContext context, SinkService sinks, TimeProvider time)
     {
         var (request, problem) = await AdminEndpoints.ReadSmallAsync<AddSinkRequest>(
-            context, "{\"name\": ..., \"kind\": \"redis\"|\"webhook\", \"url\": ..., \"topic\": \"links\", \"stream\": <redis>, \"secret\": <webhook, optional>}");
+            context, "{\"name\": ..., \"kind\": \"redis\"|\"webhook\", \"url\": ..., \"topic\": \"links\", \"stream\": <redis>, \"secret\": <webhook, optional>, \"from\": \"now\"|\"oldest\"}");
         if (problem is not null)
         {
             return problem;
@@ -78,7 +78,7 @@ public static class SinkEndpoints
 
         try
         {
-            var sink = SinkDefinition.Validate(request?.Name, request?.Kind, request?.Url, request?.Topic, request?.Stream, request?.Secret, time.GetUtcNow().ToUnixTimeMilliseconds());
+            var sink = SinkDefinition.Validate(request?.Name, request?.Kind, request?.Url, request?.Topic, request?.Stream, request?.Secret, time.GetUtcNow().ToUnixTimeMilliseconds(), request?.From);
             var added = await sinks.AddAsync(sink, context.RequestAborted);
             return Results.Created($"/admin/v1/sinks/{added.Name}/status", added.Public(withSecret: true));
         }

@@ -57,6 +57,11 @@ public sealed class AppliedLinkObserver(RedirectCache cache, ShortenerMetrics me
         RecordVisit => "visit",
         LeaseCodeBlock => "lease",
         PurgeIdempotency => "purge",
+        SetClusterMembers => "members",
+        SetClusterDocument => "document",
+        AcquireLease => "acquire-lease",
+        RecordLeaseProgress => "lease-progress",
+        ReleaseLease => "release-lease",
         _ => "unknown",
     };
 }

@@ -183,8 +183,8 @@ public sealed class ShardDeliverer(
         }
 
         // A new term of the lease: whoever held it before may have delivered further than we knew.
-        _progress = SinkProgress.Parse(lease.Progress);
-        _recorded = _progress;
+        _progress = lease.Progress is { } recorded ? SinkProgress.Parse(recorded) : await FirstProgressAsync().ConfigureAwait(false);
+        _recorded = lease.Progress is null ? null : _progress;
         _inFlight = null;
         _attempts = 0;
         _lease = lease;
@@ -193,6 +193,21 @@ public sealed class ShardDeliverer(
         metrics.LeaseTaken(sink.Name);
         logger.LogInformation("Sink {Sink} shard {Shard}: took the lease with token {Token}, delivering after {Offset}", sink.Name, Shard, lease.Token, _progress.After(Shard)?.Id ?? "the oldest kept event");
         return true;
+    }
+
+    /// <summary>
+    /// Where a sink nobody has delivered to starts: after the last change made before it was added
+    /// (by command time), or, from oldest, at the oldest change kept.
+    /// </summary>
+    private async Task<SinkProgress> FirstProgressAsync()
+    {
+        if (sink.FromOldest)
+        {
+            return SinkProgress.Start;
+        }
+
+        await replica.Links.WhenCommittedAsync().ConfigureAwait(false);
+        return replica.Links.LastChangeBefore(sink.CreatedAt) is { } before ? SinkProgress.Start.Through(before) : SinkProgress.Start;
     }
 
     private async Task<(CommandResult Result, long Tick, SinkProgress Sent)> RenewAsync(Lease lease, SinkProgress progress, CancellationToken cancellationToken)

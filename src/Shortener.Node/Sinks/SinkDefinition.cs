@@ -35,8 +35,15 @@ public sealed class SinkRefusedException(SinkRefusal refusal, string message) : 
 /// Redis, the stream it appends to; for a webhook, the secret it signs each body with
 /// (HMAC-SHA256), which the cluster keeps (the receiver must have it too).
 /// </summary>
-public sealed partial record SinkDefinition(string Name, SinkKind Kind, string Url, string Topic, string? Stream, string? Secret, long CreatedAt)
+public sealed partial record SinkDefinition(string Name, SinkKind Kind, string Url, string Topic, string? Stream, string? Secret, long CreatedAt, string? From = null)
 {
+    /// <summary>Where a new sink starts: the changes made from when it was added (the default), or every change still kept.</summary>
+    public static readonly IReadOnlyList<string> Starts = ["now", "oldest"];
+
+    /// <summary>Whether the sink gets the changes kept from before it was added (the last 24 hours) as well.</summary>
+    [JsonIgnore]
+    public bool FromOldest => From == "oldest";
+
     public const int MaxNameLength = 40;
 
     /// <summary>The topics a sink can carry: link changes (the visits stream is served over HTTP only).</summary>
@@ -52,8 +59,14 @@ public sealed partial record SinkDefinition(string Name, SinkKind Kind, string U
     /// Checks what can be checked without the network, and fills defaults (the stream; a webhook's
     /// secret when none was given). Throws <see cref="SinkRefusedException"/> (Invalid).
     /// </summary>
-    public static SinkDefinition Validate(string? name, string? kind, string? url, string? topic, string? stream, string? secret, long now)
+    public static SinkDefinition Validate(string? name, string? kind, string? url, string? topic, string? stream, string? secret, long now, string? from = null)
     {
+        from ??= "now";
+        if (!Starts.Contains(from))
+        {
+            throw Invalid("from must be now (the changes made from now on) or oldest (every change still kept, the last 24 hours, first)");
+        }
+
         name = name?.Trim();
         if (name is null || !NamePattern().IsMatch(name))
         {
@@ -94,7 +107,7 @@ public sealed partial record SinkDefinition(string Name, SinkKind Kind, string U
                 throw Invalid("a secret is for webhooks; a Redis sink has none");
             }
 
-            return new SinkDefinition(name, parsed, uri.ToString(), topic, stream, null, now);
+            return new SinkDefinition(name, parsed, uri.ToString(), topic, stream, null, now, from);
         }
 
         if (uri.Scheme != Uri.UriSchemeHttps && !(uri.Scheme == Uri.UriSchemeHttp && IsLoopback(uri)))
@@ -112,7 +125,7 @@ public sealed partial record SinkDefinition(string Name, SinkKind Kind, string U
             throw Invalid("secret must be 16 to 256 printable characters (or leave it out and one is made)");
         }
 
-        return new SinkDefinition(name, parsed, uri.ToString(), topic, null, secret ?? Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(24)), now);
+        return new SinkDefinition(name, parsed, uri.ToString(), topic, null, secret ?? Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(24)), now, from);
     }
 
     /// <summary>The sink as the API shows it: the secret only in the answer that made it.</summary>

@@ -58,6 +58,9 @@ public sealed class ShardLinks(SqliteLinkStore store, int shard, ChangeTail tail
     /// <summary>How many kept changes lie after <paramref name="after"/> (up to <paramref name="cap"/>) and the oldest one's time, as committed.</summary>
     public (int Count, long? OldestAtMs) Backlog(Core.Changes.ChangeOffset? after, int cap) => store.Backlog(shard, after, cap);
 
+    /// <summary>The newest kept change made before <paramref name="atMs"/>, as committed (<see cref="WhenCommittedAsync"/> first).</summary>
+    public Core.Changes.ChangeOffset? LastChangeBefore(long atMs) => store.LastChangeBefore(shard, atMs);
+
     /// <summary>The shard's document <paramref name="name"/> as committed (a lease: <see cref="Core.Leases.Lease.KeyOf"/>).</summary>
     public (long Version, string Document)? Document(string name) => store.Document(shard, name);
 

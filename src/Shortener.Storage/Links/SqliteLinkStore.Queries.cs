@@ -66,6 +66,18 @@ public sealed partial class SqliteLinkStore
         return (reader.GetInt32(0), reader.IsDBNull(1) ? null : reader.GetInt64(1));
     }
 
+    /// <summary>The offset of <paramref name="shard"/>'s newest kept change made before <paramref name="atMs"/> (command time), or null.</summary>
+    public ChangeOffset? LastChangeBefore(int shard, long atMs)
+    {
+        using var lease = OpenReader();
+        using var command = lease.Connection.CreateCommand();
+        command.Parameters.AddWithValue("$shard", shard);
+        command.Parameters.AddWithValue("$at", atMs);
+        command.CommandText = "SELECT idx, position FROM changes WHERE shard = $shard AND at_ms < $at ORDER BY idx DESC, position DESC LIMIT 1";
+        using var reader = command.ExecuteReader();
+        return reader.Read() ? new ChangeOffset(shard, (ulong)reader.GetInt64(0), reader.GetInt32(1)) : null;
+    }
+
     /// <summary>The document <paramref name="name"/> of <paramref name="shard"/> as last committed (a lease, or a cluster document in shard 0), or null.</summary>
     public (long Version, string Document)? Document(int shard, string name) =>
         GetMeta(shard, name) is { } text ? SqliteLinkTable.ParseDocument(text) : null;

@@ -173,6 +173,26 @@ public sealed class SinkTests : IAsyncLifetime
     }
 
     [SkippableFact]
+    public async Task A_new_sink_starts_from_when_it_was_added_unless_asked_for_every_change_kept()
+    {
+        Skip.If(RedisServer.Unavailable is not null, RedisServer.Unavailable);
+        await StartNodeAsync(new() { ["Shortener:Cluster:Shards"] = "2" });
+        await CreateLinksAsync(3, "early");
+        await AddSinkAsync($$"""{"name":"fresh","kind":"redis","url":"{{Redis.Url}}","stream":"fresh"}""");
+        await AddSinkAsync($$"""{"name":"history","kind":"redis","url":"{{Redis.Url}}","stream":"history","from":"oldest"}""");
+        await AddSinkAsync($$"""{"name":"bad","kind":"redis","url":"{{Redis.Url}}","from":"yesterday"}""", (HttpStatusCode)422);
+        await CreateLinksAsync(2, "late");
+
+        await using var redis = await Redis.ConnectAsync();
+        await WaitForStreamAsync(redis.GetDatabase(), "history", 5);
+        await WaitForStreamAsync(redis.GetDatabase(), "fresh", 2);
+        await Task.Delay(300);
+        Assert.Equal(5, IdsInShardOrder(await redis.GetDatabase().StreamRangeAsync("history")).Count);
+        Assert.All(await redis.GetDatabase().StreamRangeAsync("fresh"), e => Assert.Contains("late-", (string)e["event"]!));
+        Assert.Equal(2, (await redis.GetDatabase().StreamRangeAsync("fresh")).Length);
+    }
+
+    [SkippableFact]
     public async Task The_script_refuses_a_lower_token_and_skips_events_it_holds()
     {
         Skip.If(RedisServer.Unavailable is not null, RedisServer.Unavailable);
