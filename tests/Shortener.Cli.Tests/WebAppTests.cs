@@ -47,7 +47,8 @@ public sealed class WebAppTests : IAsyncLifetime
         using var playwright = await Playwright.CreateAsync();
         await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions { ExecutablePath = Chromium, Headless = true });
         var page = await browser.NewPageAsync();
-        page.SetDefaultTimeout(30_000);
+        // Generous: in a full test run the simulator tests keep both cores busy beside this browser.
+        page.SetDefaultTimeout(60_000);
         await page.GotoAsync(_base + "/app/");
 
         // A wrong key is refused on the login form; the right one opens the app.

@@ -161,8 +161,11 @@ public sealed class ShardDeliverer(
 
         if (changes.Count == 0)
         {
-            var renewIn = TimeSpan.FromMilliseconds(Math.Max(1, (_renewTicks - (shards.Ticks - _grantTick)) * shards.Options.TickMs));
-            await Task.WhenAny(changed, Task.Delay(renewIn, time, cancellationToken), _renewing ?? Never).ConfigureAwait(false);
+            // Wake for a change, for the renewal that is due, or, with one under way, for its answer
+            // (or the lease running out without one).
+            var untilTick = _renewing is null ? _renewTicks : _leaseTicks - 2;
+            var wait = TimeSpan.FromMilliseconds(Math.Max(1, (untilTick - (shards.Ticks - _grantTick)) * shards.Options.TickMs));
+            await Task.WhenAny(changed, Task.Delay(wait, time, cancellationToken), _renewing ?? Never).ConfigureAwait(false);
             return;
         }
 
