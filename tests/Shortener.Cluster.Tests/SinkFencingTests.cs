@@ -30,11 +30,7 @@ public class SinkFencingTests
         Assert.True(code == 0, error);
         Assert.Contains("added sink redis (redis)", output);
 
-        var created = new List<string>();
-        for (var i = 0; i < 6; i++)
-        {
-            created.Add(await cluster.CreateAsync(cluster.Ids.ElementAt(i % 3), $"https://example.com/before/{i}"));
-        }
+        var created = await CreateThroughEveryNodeAsync(cluster, 6);
 
         await using var reader = await redis.ConnectAsync();
         await WaitForStreamAsync(reader.GetDatabase(), created.Count);
@@ -74,18 +70,7 @@ public class SinkFencingTests
             TimeSpan.FromSeconds(20),
             $"node {holder} never had a write refused for its stale token");
 
-        await Task.Delay(1_000);
-        var entries = await reader.GetDatabase().StreamRangeAsync(Node.Sinks.SinkDefinition.DefaultStream);
-        var ids = entries.Select(e => (string)e["id"]!).ToList();
-        Assert.Equal(ids.Distinct().Count(), ids.Count);
-        foreach (var shard in ids.Select(Offset).GroupBy(o => o.Shard))
-        {
-            Assert.Equal(shard.OrderBy(o => o), shard);
-        }
-
-        var codes = entries.Select(e => System.Text.Json.JsonDocument.Parse((string)e["event"]!).RootElement.GetProperty("data").GetProperty("after").GetProperty("code").GetString()!).Order();
-        Assert.Equal(created.Order(), codes);
-        Assert.Equal(created.Count, ids.Count);
+        await AssertEveryLinkOnceInShardOrderAsync(reader.GetDatabase(), created);
 
         (code, output, error) = await RunAsync("sinks", "status", "--server", first, "--api-key", cluster.Layout.ApiKey);
         Assert.True(code == 0, error);
@@ -106,11 +91,7 @@ public class SinkFencingTests
         var added = await cluster.Client(1).PostAsJsonAsync("/admin/v1/sinks", new { name = "cache", kind = "redis", url = redis.Url });
         Assert.Equal(System.Net.HttpStatusCode.Created, added.StatusCode);
 
-        var created = new List<string>();
-        for (var i = 0; i < 6; i++)
-        {
-            created.Add(await cluster.CreateAsync(cluster.Ids.ElementAt(i % 3), $"https://example.com/before/{i}"));
-        }
+        var created = await CreateThroughEveryNodeAsync(cluster, 6);
 
         await using var reader = await redis.ConnectAsync();
         await WaitForStreamAsync(reader.GetDatabase(), created.Count);
@@ -136,9 +117,34 @@ public class SinkFencingTests
         Assert.Equal(System.Net.HttpStatusCode.OK, (await cluster.Client(others[1]).DeleteAsync("/admin/v1/faults")).StatusCode);
         created.Add(await cluster.CreateEventuallyAsync(holder, "https://example.com/after-heal"));
         await WaitForStreamAsync(reader.GetDatabase(), created.Count);
-        await Task.Delay(1_000);
+        await AssertEveryLinkOnceInShardOrderAsync(reader.GetDatabase(), created);
+    }
 
-        var entries = await reader.GetDatabase().StreamRangeAsync(Node.Sinks.SinkDefinition.DefaultStream);
+    /// <summary>Shard 0's lease for the sink as <paramref name="via"/> reports it.</summary>
+    private static async Task<(ulong Holder, ulong Token)> ShardLeaseAsync(TestCluster cluster, ulong via)
+    {
+        var status = await cluster.Client(via).GetFromJsonAsync<System.Text.Json.JsonElement>("/admin/v1/sinks/status");
+        var shard = status[0].GetProperty("shards").EnumerateArray().Single(s => s.GetProperty("shard").GetInt32() == 0);
+        return (shard.GetProperty("holder").GetUInt64(), shard.GetProperty("token").GetUInt64());
+    }
+
+    /// <summary>Creates <paramref name="count"/> links, through each node in turn.</summary>
+    private static async Task<List<string>> CreateThroughEveryNodeAsync(TestCluster cluster, int count)
+    {
+        var created = new List<string>();
+        for (var i = 0; i < count; i++)
+        {
+            created.Add(await cluster.CreateAsync(cluster.Ids.ElementAt(i % 3), $"https://example.com/before/{i}"));
+        }
+
+        return created;
+    }
+
+    /// <summary>Once the stream settled: it holds one event per created link, none twice, each shard's in log order.</summary>
+    private static async Task AssertEveryLinkOnceInShardOrderAsync(IDatabase database, List<string> created)
+    {
+        await Task.Delay(1_000);
+        var entries = await database.StreamRangeAsync(Node.Sinks.SinkDefinition.DefaultStream);
         var ids = entries.Select(e => (string)e["id"]!).ToList();
         Assert.Equal(ids.Distinct().Count(), ids.Count);
         foreach (var shard in ids.Select(Offset).GroupBy(o => o.Shard))
@@ -148,14 +154,6 @@ public class SinkFencingTests
 
         var codes = entries.Select(e => System.Text.Json.JsonDocument.Parse((string)e["event"]!).RootElement.GetProperty("data").GetProperty("after").GetProperty("code").GetString()!).Order();
         Assert.Equal(created.Order(), codes);
-    }
-
-    /// <summary>Shard 0's lease for the sink as <paramref name="via"/> reports it.</summary>
-    private static async Task<(ulong Holder, ulong Token)> ShardLeaseAsync(TestCluster cluster, ulong via)
-    {
-        var status = await cluster.Client(via).GetFromJsonAsync<System.Text.Json.JsonElement>("/admin/v1/sinks/status");
-        var shard = status[0].GetProperty("shards").EnumerateArray().Single(s => s.GetProperty("shard").GetInt32() == 0);
-        return (shard.GetProperty("holder").GetUInt64(), shard.GetProperty("token").GetUInt64());
     }
 
     private static Core.Changes.ChangeOffset Offset(string id)

@@ -1,4 +1,3 @@
-using System.Globalization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -14,13 +13,6 @@ namespace Shortener.Node.Api;
 /// </summary>
 public static class ChangeEndpoints
 {
-    public const int DefaultLimit = 100;
-
-    /// <summary>How long an empty page waits for a change by default, and at most.</summary>
-    public const int DefaultWaitSeconds = 20;
-
-    public const int MaxWaitSeconds = 60;
-
     public static void Map(IEndpointRouteBuilder app) =>
         app.MapGet("/api/v1/changes", ReadAsync)
             .RequireAuthorization(Security.ApiKeyPolicies.ReadOnly)
@@ -62,16 +54,9 @@ public static class ChangeEndpoints
             return Problems.Result(ProblemKind.MalformedRequest, "after (or Last-Event-ID) must be a position this feed handed out (next of the previous page: shard:index.position,…), or absent to start from the oldest kept change");
         }
 
-        var limit = DefaultLimit;
-        if (query.TryGetValue("limit", out var text) && (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out limit) || limit is < 1 or > ChangeFeed.MaxLimit))
+        if (EventFeedQuery.TryRead(query, ChangeFeed.MaxLimit, out var limit, out var wait) is { } bad)
         {
-            return Problems.Result(ProblemKind.MalformedRequest, $"limit must be a whole number from 1 to {ChangeFeed.MaxLimit}");
-        }
-
-        var wait = DefaultWaitSeconds;
-        if (query.TryGetValue("wait", out text) && (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out wait) || wait > MaxWaitSeconds))
-        {
-            return Problems.Result(ProblemKind.MalformedRequest, $"wait must be a whole number of seconds from 0 to {MaxWaitSeconds}");
+            return bad;
         }
 
         var cancellation = context.RequestAborted;
@@ -98,7 +83,7 @@ public static class ChangeEndpoints
                 page = await feed.ReadAsync(position, limit, cancellation);
             }
 
-            return Results.Bytes(ChangeFeed.Encode(page, format), "application/json");
+            return EventFeedQuery.Page(page.Changes.Select(format.Encode), page.Next.ToString());
         }
         catch (ChangesExpiredException e)
         {

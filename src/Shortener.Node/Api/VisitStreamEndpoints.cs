@@ -1,4 +1,3 @@
-using System.Globalization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -52,16 +51,9 @@ public static class VisitStreamEndpoints
             position = parsed;
         }
 
-        var limit = ChangeEndpoints.DefaultLimit;
-        if (query.TryGetValue("limit", out var text) && (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out limit) || limit is < 1 or > MaxLimit))
+        if (EventFeedQuery.TryRead(query, MaxLimit, out var limit, out var wait) is { } bad)
         {
-            return Problems.Result(ProblemKind.MalformedRequest, $"limit must be a whole number from 1 to {MaxLimit}");
-        }
-
-        var wait = ChangeEndpoints.DefaultWaitSeconds;
-        if (query.TryGetValue("wait", out text) && (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out wait) || wait > ChangeEndpoints.MaxWaitSeconds))
-        {
-            return Problems.Result(ProblemKind.MalformedRequest, $"wait must be a whole number of seconds from 0 to {ChangeEndpoints.MaxWaitSeconds}");
+            return bad;
         }
 
         var cancellation = context.RequestAborted;
@@ -77,7 +69,7 @@ public static class VisitStreamEndpoints
                     page = feed.Read(position, limit);
                 }
 
-                return Results.Bytes(VisitEventFormat.Encode(page, feed.Node), "application/json");
+                return EventFeedQuery.Page(page.Visits.Select(v => VisitEventFormat.Encode(v, feed.Node)), page.Next.ToString());
             }
 
             ServerSentEvents.Begin(context.Response);

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Shortener.Core.Changes;
 using Shortener.Node.Shards;
 
@@ -54,26 +53,5 @@ public sealed class ChangeFeed(ShardHost shards)
         }
 
         return new ChangePage(page, next);
-    }
-
-    /// <summary>A page as JSON: <c>{"events": [CloudEvents…], "next": position}</c>.</summary>
-    public static byte[] Encode(ChangePage page, ChangeEventFormat format)
-    {
-        using var buffer = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(buffer))
-        {
-            writer.WriteStartObject();
-            writer.WriteStartArray("events");
-            foreach (var change in page.Changes)
-            {
-                writer.WriteRawValue(format.Encode(change).Span, skipInputValidation: true);
-            }
-
-            writer.WriteEndArray();
-            writer.WriteString("next", page.Next.ToString());
-            writer.WriteEndObject();
-        }
-
-        return buffer.ToArray();
     }
 }

@@ -31,27 +31,6 @@ public static class VisitEventFormat
         },
         out _);
 
-    /// <summary>A page as JSON: <c>{"events": [CloudEvents…], "next": position}</c>.</summary>
-    public static byte[] Encode(VisitPage page, ulong node)
-    {
-        using var buffer = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(buffer))
-        {
-            writer.WriteStartObject();
-            writer.WriteStartArray("events");
-            foreach (var visit in page.Visits)
-            {
-                writer.WriteRawValue(Encode(visit, node).Span, skipInputValidation: true);
-            }
-
-            writer.WriteEndArray();
-            writer.WriteString("next", page.Next.ToString());
-            writer.WriteEndObject();
-        }
-
-        return buffer.ToArray();
-    }
-
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     private sealed record VisitData(string Code, long At, string Hlc, string Kind, string? Referrer, string? Country, ulong Node, long Seq);
