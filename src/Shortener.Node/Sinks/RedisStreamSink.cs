@@ -48,7 +48,9 @@ public sealed class RedisStreamSink : ISinkWriter
 
     private readonly SinkDefinition _sink;
     private readonly ChangeEventFormat _format;
-    private readonly Lazy<Task<ConnectionMultiplexer>> _connection;
+    private readonly ConfigurationOptions _options;
+    private readonly Lock _gate = new();
+    private Task<ConnectionMultiplexer>? _connecting;
     private readonly RedisKey _stream;
     private readonly RedisKey _fence;
 
@@ -58,7 +60,7 @@ public sealed class RedisStreamSink : ISinkWriter
         _format = format;
         _stream = sink.Stream ?? SinkDefinition.DefaultStream;
         _fence = sink.Stream + ".fence";
-        _connection = new Lazy<Task<ConnectionMultiplexer>>(() => ConnectionMultiplexer.ConnectAsync(Options(new Uri(sink.Url))));
+        _options = Options(new Uri(sink.Url));
     }
 
     /// <summary>The connection settings a <c>redis://[user:password@]host:port[/db]</c> URL names; short timeouts, so a down Redis fails a write rather than hanging it.</summary>
@@ -120,7 +122,7 @@ public sealed class RedisStreamSink : ISinkWriter
 
     private async Task<IDatabase> DatabaseAsync(CancellationToken cancellationToken)
     {
-        var connection = await _connection.Value.WaitAsync(cancellationToken).ConfigureAwait(false);
+        var connection = await Connection().WaitAsync(cancellationToken).ConfigureAwait(false);
         if (!connection.IsConnected)
         {
             throw new IOException($"Redis at {_sink.Url} is not connected");
@@ -129,11 +131,31 @@ public sealed class RedisStreamSink : ISinkWriter
         return connection.GetDatabase();
     }
 
+    /// <summary>The connection, made on first use; one that failed to be made is made again on the next write.</summary>
+    private Task<ConnectionMultiplexer> Connection()
+    {
+        lock (_gate)
+        {
+            if (_connecting is null || _connecting.IsFaulted || _connecting.IsCanceled)
+            {
+                _connecting = ConnectionMultiplexer.ConnectAsync(_options);
+            }
+
+            return _connecting;
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
-        if (_connection.IsValueCreated && _connection.Value.IsCompletedSuccessfully)
+        Task<ConnectionMultiplexer>? connecting;
+        lock (_gate)
         {
-            await _connection.Value.Result.DisposeAsync().ConfigureAwait(false);
+            connecting = _connecting;
+        }
+
+        if (connecting is { IsCompletedSuccessfully: true })
+        {
+            await connecting.Result.DisposeAsync().ConfigureAwait(false);
         }
     }
 }
