@@ -120,6 +120,69 @@ public class SinkFencingTests
         await AssertEveryLinkOnceInShardOrderAsync(reader.GetDatabase(), created);
     }
 
+    [SkippableFact]
+    public async Task A_killed_deliverer_is_replaced_and_a_feed_consumer_through_the_leader_change_misses_nothing()
+    {
+        Skip.If(RedisServer.Unavailable is not null, RedisServer.Unavailable);
+        await using var redis = await RedisServer.StartAsync();
+        await using var cluster = await TestCluster.StartAsync(nodes: 3, shards: Shards);
+        await cluster.WaitForLeadersAsync(TimeSpan.FromSeconds(20));
+        Assert.Equal(System.Net.HttpStatusCode.Created, (await cluster.Client(1).PostAsJsonAsync("/admin/v1/sinks", new { name = "cache", kind = "redis", url = redis.Url })).StatusCode);
+        var created = await CreateThroughEveryNodeAsync(cluster, 6);
+        await using var reader = await redis.ConnectAsync();
+        await WaitForStreamAsync(reader.GetDatabase(), created.Count);
+
+        // A consumer follows the feed, page by page, from a node that stays up.
+        var holder = await cluster.RequireLeaderOfAsync(0);
+        var others = cluster.Ids.Where(id => id != holder).ToList();
+        var feed = new List<System.Text.Json.JsonElement>();
+        string? next = null;
+        async Task FollowAsync(TimeSpan within)
+        {
+            var until = DateTime.UtcNow + within;
+            while (DateTime.UtcNow < until)
+            {
+                try
+                {
+                    var page = await cluster.Client(others[0]).GetFromJsonAsync<System.Text.Json.JsonElement>("/api/v1/changes?wait=1&limit=1000" + (next is null ? string.Empty : "&after=" + Uri.EscapeDataString(next)));
+                    feed.AddRange(page.GetProperty("events").EnumerateArray().Select(e => e.Clone()));
+                    next = page.GetProperty("next").GetString();
+                }
+                catch (HttpRequestException)
+                {
+                    await Task.Delay(200);
+                }
+            }
+        }
+
+        await FollowAsync(TimeSpan.FromSeconds(1));
+
+        // kill -9 of the deliverer (shard 0's leader): the others elect a leader, take the lease once
+        // it expired, and deliver what is created meanwhile; the consumer reads on.
+        cluster.Kill(holder);
+        for (var i = 0; i < 8; i++)
+        {
+            created.Add(await cluster.CreateEventuallyAsync(others[i % 2], $"https://example.com/after-kill/{i}"));
+        }
+
+        await FollowAsync(TimeSpan.FromSeconds(2));
+        await WaitForStreamAsync(reader.GetDatabase(), created.Count);
+        await cluster.RestartAsync(holder);
+        created.Add(await cluster.CreateEventuallyAsync(holder, "https://example.com/after-restart"));
+        await WaitForStreamAsync(reader.GetDatabase(), created.Count);
+        await FollowAsync(TimeSpan.FromSeconds(2));
+
+        await AssertEveryLinkOnceInShardOrderAsync(reader.GetDatabase(), created);
+        var ids = feed.Select(e => e.GetProperty("id").GetString()!).ToList();
+        Assert.Equal(ids.Distinct().Count(), ids.Count);
+        foreach (var shard in ids.Select(Offset).GroupBy(o => o.Shard))
+        {
+            Assert.Equal(shard.OrderBy(o => o), shard);
+        }
+
+        Assert.Equal(created.Order(), feed.Select(e => e.GetProperty("subject").GetString()!).Order());
+    }
+
     /// <summary>Shard 0's lease for the sink as <paramref name="via"/> reports it.</summary>
     private static async Task<(ulong Holder, ulong Token)> ShardLeaseAsync(TestCluster cluster, ulong via)
     {
