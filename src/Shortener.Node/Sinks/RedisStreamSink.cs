@@ -59,7 +59,7 @@ public sealed class RedisStreamSink : ISinkWriter
         _sink = sink;
         _format = format;
         _stream = sink.Stream ?? SinkDefinition.DefaultStream;
-        _fence = sink.Stream + ".fence";
+        _fence = (sink.Stream ?? SinkDefinition.DefaultStream) + ".fence";
         _options = Options(new Uri(sink.Url));
     }
 

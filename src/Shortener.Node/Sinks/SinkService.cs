@@ -59,9 +59,16 @@ public sealed class SinkService(ShardHost shards, SinkRegistry registry, SinkWri
 
     public async Task<SinkDefinition> RemoveAsync(string name, CancellationToken cancellationToken)
     {
-        var removed = registry.Current.List.Find(name);
-        await ChangeAsync(list => list.Without(name), cancellationToken).ConfigureAwait(false);
-        return removed ?? throw new SinkRefusedException(SinkRefusal.NotFound, $"no sink is named {name}");
+        // Taken from the list the removal read linearizably: this node's copy may not have the sink yet.
+        SinkDefinition? removed = null;
+        await ChangeAsync(
+            list =>
+            {
+                removed = list.Find(name);
+                return list.Without(name);
+            },
+            cancellationToken).ConfigureAwait(false);
+        return removed!;
     }
 
     /// <summary>The sinks as of a linearizable read of shard 0.</summary>
