@@ -48,24 +48,28 @@ public sealed class RecentLog<TKey, TItem>
         }
     }
 
+    /// <summary>Appends one item (the redirect path's case: no collection to allocate).</summary>
+    public void Append(TKey key, TItem item)
+    {
+        TaskCompletionSource signal;
+        lock (_gate)
+        {
+            Add(key, item);
+            signal = Swap();
+        }
+
+        signal.TrySetResult();
+    }
+
     /// <summary>Appends items whose keys are above every key appended before; the oldest go when it is full.</summary>
     public void Append(IEnumerable<(TKey Key, TItem Item)> items)
     {
         TaskCompletionSource? signal = null;
         lock (_gate)
         {
-            foreach (var item in items)
+            foreach (var (key, item) in items)
             {
-                if (_count == _ring.Length)
-                {
-                    _coveredAfter = _ring[_start].Key;
-                    _ring[_start] = default;
-                    _start = (_start + 1) % _ring.Length;
-                    _count--;
-                }
-
-                _ring[(_start + _count) % _ring.Length] = item;
-                _count++;
+                Add(key, item);
                 signal ??= Swap();
             }
         }
@@ -108,6 +112,20 @@ public sealed class RecentLog<TKey, TItem>
             items = list;
             return true;
         }
+    }
+
+    private void Add(TKey key, TItem item)
+    {
+        if (_count == _ring.Length)
+        {
+            _coveredAfter = _ring[_start].Key;
+            _ring[_start] = default;
+            _start = (_start + 1) % _ring.Length;
+            _count--;
+        }
+
+        _ring[(_start + _count) % _ring.Length] = (key, item);
+        _count++;
     }
 
     /// <summary>The place in the ring of the first item after <paramref name="key"/> (keys ascend: binary search).</summary>

@@ -56,7 +56,7 @@ public sealed class VisitFeed(ulong node, long lastSequence)
             var seq = append();
             if (seq is { } taken)
             {
-                _log.Append([(taken, new Visit(taken, click))]);
+                _log.Append(taken, new Visit(taken, click));
             }
 
             return seq;
