@@ -13,11 +13,14 @@ using Shortener.Bench.Cluster.Etcd;
 //   CPU target op clients system_cpu_ms_per_op load_generator_cpu_ms_per_op
 // The system's CPU is that of the processes named by --pids (all threads, user and kernel, from
 // /proc); the load generator's is its own, so a reader can tell whether it was the bottleneck.
+// --rate R paces the clients to R requests/s in all (each client waits for its turn; one that
+// falls behind sends at once): below saturation, the CPU per request is then the work a request
+// costs, not two cores divided by the throughput.
 //
-//   ClusterBench shortener|etcd create|read ENDPOINTS [--clients 1,16,64] [--duration 10] [--warmup 3] [--api-key K] [--keys 2000] [--pids P,P] [--clock-ticks 100]
+//   ClusterBench shortener|etcd create|read ENDPOINTS [--clients 1,16,64] [--duration 10] [--warmup 3] [--api-key K] [--keys 2000] [--pids P,P] [--clock-ticks 100] [--rate R]
 if (args.Length < 3 || args[0] is not ("shortener" or "etcd") || args[1] is not ("create" or "read"))
 {
-    Console.Error.WriteLine("usage: ClusterBench shortener|etcd create|read http://a,http://b,... [--clients 1,16,64] [--duration 10] [--warmup 3] [--api-key K] [--keys 2000] [--pids P,P] [--clock-ticks 100]");
+    Console.Error.WriteLine("usage: ClusterBench shortener|etcd create|read http://a,http://b,... [--clients 1,16,64] [--duration 10] [--warmup 3] [--api-key K] [--keys 2000] [--pids P,P] [--clock-ticks 100] [--rate R]");
     return 2;
 }
 
@@ -37,6 +40,7 @@ var keyCount = int.Parse(options.GetValueOrDefault("--keys", "2000"), CultureInf
 var apiKey = options.GetValueOrDefault("--api-key", string.Empty);
 var pids = options.GetValueOrDefault("--pids", string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries).Select(int.Parse).ToArray();
 var clockTicks = double.Parse(options.GetValueOrDefault("--clock-ticks", "100"), CultureInfo.InvariantCulture);
+var rate = double.Parse(options.GetValueOrDefault("--rate", "0"), CultureInfo.InvariantCulture);
 
 ITarget system = target == "shortener" ? new ShortenerTarget(endpoints, apiKey) : new EtcdTarget(endpoints);
 if (op == "read")
@@ -47,13 +51,13 @@ if (op == "read")
 
 foreach (var clients in clientCounts)
 {
-    await RunAsync(system, op, clients, warmup, recordInto: null);
+    await RunAsync(system, op, clients, warmup, rate, recordInto: null);
     var latencies = new List<double>[clients];
     var errors = new int[clients];
     var systemCpu = ProcessCpu.Seconds(pids, clockTicks);
     var ownCpu = Process.GetCurrentProcess().TotalProcessorTime;
     var clock = Stopwatch.StartNew();
-    await RunAsync(system, op, clients, duration, (client, ms, ok) =>
+    await RunAsync(system, op, clients, duration, rate, (client, ms, ok) =>
     {
         (latencies[client] ??= []).Add(ms);
         if (!ok)
@@ -75,14 +79,30 @@ foreach (var clients in clientCounts)
 
 return 0;
 
-static async Task RunAsync(ITarget system, string op, int clients, TimeSpan length, Action<int, double, bool>? recordInto)
+static async Task RunAsync(ITarget system, string op, int clients, TimeSpan length, double rate, Action<int, double, bool>? recordInto)
 {
     using var stop = new CancellationTokenSource(length);
+    var begun = Stopwatch.GetTimestamp();
+    var interval = rate > 0 ? TimeSpan.FromSeconds(clients / rate) : TimeSpan.Zero;
     var tasks = Enumerable.Range(0, clients).Select(client => Task.Run(async () =>
     {
         var random = new Random(client);
         for (var n = 0; !stop.IsCancellationRequested; n++)
         {
+            // Paced: client i's n-th turn comes at (n + i / clients) intervals after the start.
+            var due = (interval * (n + ((double)client / clients))) - Stopwatch.GetElapsedTime(begun);
+            if (due > TimeSpan.Zero)
+            {
+                try
+                {
+                    await Task.Delay(due, stop.Token);
+                }
+                catch (TaskCanceledException)
+                {
+                    break;
+                }
+            }
+
             var started = Stopwatch.GetTimestamp();
             bool ok;
             try

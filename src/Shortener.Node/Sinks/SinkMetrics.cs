@@ -11,6 +11,7 @@ public sealed class SinkMetrics
     private readonly Counter<long> _errors;
     private readonly Counter<long> _deadLettered;
     private readonly Counter<long> _leases;
+    private readonly Counter<long> _calls;
     private readonly Histogram<double> _latency;
 
     public SinkMetrics(IMeterFactory meterFactory)
@@ -20,6 +21,7 @@ public sealed class SinkMetrics
         _fenced = meter.CreateCounter<long>("shortener.sink.writes.fenced", "{write}", "Writes a sink refused for a stale fencing token (a deposed deliverer)");
         _errors = meter.CreateCounter<long>("shortener.sink.writes.failed", "{write}", "Writes that failed and will be retried");
         _deadLettered = meter.CreateCounter<long>("shortener.sink.events.dead_lettered", "{event}", "Events given up on after the retry bound, or purged before delivery");
+        _calls = meter.CreateCounter<long>("shortener.sink.calls", "{call}", "Calls made to a sink (a Redis call carries the batches of every shard this node delivers that were ready)");
         _leases = meter.CreateCounter<long>("shortener.sink.leases.taken", "{lease}", "Shard leases this node took for a sink (a new token)");
         _latency = meter.CreateHistogram<double>(
             "shortener.sink.delivery.latency",
@@ -43,6 +45,8 @@ public sealed class SinkMetrics
     public void Failed(string sink) => _errors.Add(1, new KeyValuePair<string, object?>("sink", sink));
 
     public void DeadLettered(string sink, int events) => _deadLettered.Add(events, new KeyValuePair<string, object?>("sink", sink));
+
+    public void Called(string sink) => _calls.Add(1, new KeyValuePair<string, object?>("sink", sink));
 
     public void LeaseTaken(string sink) => _leases.Add(1, new KeyValuePair<string, object?>("sink", sink));
 }

@@ -22,7 +22,14 @@ public sealed class SinkOptions
 
     public int BackoffMaxMs { get; set; } = 10_000;
 
+    /// <summary>
+    /// The least time between two calls this node makes to one Redis sink: the shards' batches
+    /// asked for in between go in the next call together. Idle, a write goes at once; under load
+    /// this bounds the calls (and the sink's cost per event) at the price of up to this much latency.
+    /// </summary>
+    public int WriteIntervalMs { get; set; } = 10;
+
     public bool IsValid(int tickMs) =>
         LeaseMs >= 5 * tickMs && RenewMs >= tickMs && RenewMs * 2 <= LeaseMs && BatchSize is >= 1 and <= 10_000
-        && MaxAttempts >= 1 && BackoffBaseMs >= 1 && BackoffMaxMs >= BackoffBaseMs;
+        && MaxAttempts >= 1 && BackoffBaseMs >= 1 && BackoffMaxMs >= BackoffBaseMs && WriteIntervalMs is >= 0 and <= 1_000;
 }

@@ -17,7 +17,7 @@ namespace Shortener.Node.Sinks;
 /// let it drop repeats (delivery is at least once). Another 4xx refuses the batch (retried a few
 /// times, then a dead letter); 5xx, 408, 429 and no answer are retried until the receiver is back.
 /// </summary>
-public sealed class WebhookSink(SinkDefinition sink, ChangeEventFormat format, HttpClient http) : ISinkWriter
+public sealed class WebhookSink(SinkDefinition sink, ChangeEventFormat format, HttpClient http, SinkMetrics? metrics = null) : ISinkWriter
 {
     public const string SignatureHeader = "Shortener-Signature";
     public const string TokenHeader = "Shortener-Fencing-Token";
@@ -37,6 +37,7 @@ public sealed class WebhookSink(SinkDefinition sink, ChangeEventFormat format, H
         request.Headers.Add(SignatureHeader, Sign(_secret, body));
         request.Headers.Add(TokenHeader, token.ToString(CultureInfo.InvariantCulture));
         request.Headers.Add(ShardHeader, shard.ToString(CultureInfo.InvariantCulture));
+        metrics?.Called(sink.Name);
         using var response = await http.SendAsync(request, cancellationToken).ConfigureAwait(false);
         if (response.StatusCode == HttpStatusCode.Conflict)
         {

@@ -31,6 +31,9 @@ public sealed class ChangeEventFormatTests
         var data = document.RootElement.GetProperty("data");
         Assert.Equal(JsonValueKind.Null, data.GetProperty("before").ValueKind);
         Assert.Equal("https://example.com/", data.GetProperty("after").GetProperty("url").GetString());
+        Assert.Equal(["news"], data.GetProperty("after").GetProperty("tags").EnumerateArray().Select(t => t.GetString()));
+        // A row shows every column, a null one too, as Debezium's rows do.
+        Assert.Equal(JsonValueKind.Null, data.GetProperty("after").GetProperty("expiresAt").ValueKind);
         Assert.Equal("c", data.GetProperty("op").GetString());
         Assert.Equal(Launch.CreatedAt, data.GetProperty("ts_ms").GetInt64());
         var source = data.GetProperty("source");

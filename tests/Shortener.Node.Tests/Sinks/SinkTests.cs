@@ -197,7 +197,7 @@ public sealed class SinkTests : IAsyncLifetime
     {
         Skip.If(RedisServer.Unavailable is not null, RedisServer.Unavailable);
         var sink = SinkDefinition.Validate("s", "redis", Redis.Url, null, "fenced", null, 0);
-        await using var writer = new RedisStreamSink(sink, new ChangeEventFormat(1));
+        await using var writer = new RedisStreamSink(sink, new ChangeEventFormat(1), TimeSpan.Zero, TimeProvider.System);
         LinkChange Change(ulong index, int position = 0) =>
             new(new ChangeOffset(2, index, position), 1, ChangeOperation.Create, null, new Core.Links.Link("c" + index, "https://example.com/", 0, 0, null, null, 0, 302, [], null, false), 0, default);
 
@@ -211,6 +211,33 @@ public sealed class SinkTests : IAsyncLifetime
         await using var redis = await Redis.ConnectAsync();
         var ids = (await redis.GetDatabase().StreamRangeAsync("fenced")).Select(e => (string)e["id"]!).ToArray();
         Assert.Equal(["links-2-5-0", "links-2-6-0", "links-2-6-1", "links-2-7-0", "links-2-1-0"], ids);
+    }
+
+    [SkippableFact]
+    public async Task Shards_batches_that_meet_go_to_redis_in_one_call_each_fenced_on_its_own()
+    {
+        Skip.If(RedisServer.Unavailable is not null, RedisServer.Unavailable);
+        var sink = SinkDefinition.Validate("s", "redis", Redis.Url, null, "grouped", null, 0);
+        await using var writer = new RedisStreamSink(sink, new ChangeEventFormat(1), TimeSpan.FromMilliseconds(300), TimeProvider.System);
+        LinkChange Change(int shard, ulong index) =>
+            new(new ChangeOffset(shard, index, 0), 1, ChangeOperation.Create, null, new Core.Links.Link($"c{shard}-{index}", "https://example.com/", 0, 0, null, null, 0, 302, [], null, false), 0, default);
+
+        Assert.Equal(new SinkWrite(SinkWriteOutcome.Delivered, 1, 10), await writer.WriteAsync(2, 10, [Change(2, 5)], default));
+
+        // Asked for within the interval after that call: one call carries all three; shard 2's stale
+        // token is refused without holding up shard 3's or shard 4's events.
+        var stale = writer.WriteAsync(2, 9, [Change(2, 6)], default);
+        var three = writer.WriteAsync(3, 4, [Change(3, 1), Change(3, 2)], default);
+        var four = writer.WriteAsync(4, 8, [Change(4, 3)], default);
+        Assert.Equal(new SinkWrite(SinkWriteOutcome.Fenced, 0, 10), await stale);
+        Assert.Equal(new SinkWrite(SinkWriteOutcome.Delivered, 2, 4), await three);
+        Assert.Equal(new SinkWrite(SinkWriteOutcome.Delivered, 1, 8), await four);
+        Assert.Equal((2L, 4L), writer.Counts);
+
+        await using var redis = await Redis.ConnectAsync();
+        var entries = await redis.GetDatabase().StreamRangeAsync("grouped");
+        Assert.Equal(["links-2-5-0", "links-3-1-0", "links-3-2-0", "links-4-3-0"], entries.Select(e => (string)e["id"]!));
+        Assert.Equal(["2", "3", "3", "4"], entries.Select(e => (string)e["shard"]!));
     }
 
     [SkippableFact]
