@@ -9,21 +9,24 @@
 #     (bench/ClusterBench, closed loop, 16 and 64 clients over the three endpoints). Prints the
 #     ratio with/without of the medians (target >= 0.9).
 #
-#   bench/cdc.sh [--rounds 4] [--duration 10] [--rates 1000] [--latency-duration 20] [--skip-ab]
-#   (--rates 300,600,1000 measures the latency at each rate in turn)
+#   bench/cdc.sh [--rounds 6] [--duration 10] [--rates 1000] [--latency-duration 20] [--skip-ab] [--env NAME=VALUE]
+#   (--rates 300,600,1000 measures the latency at each rate in turn; --env sets an option on every
+#   node, e.g. --env Shortener__Sinks__WriteIntervalMs=25)
 set -euo pipefail
 
-ROUNDS=4
+ROUNDS=6
 DURATION=10
 RATES=1000
 LATENCY_DURATION=20
 AB=1
+ENVS=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --rounds) ROUNDS="$2"; shift 2 ;;
     --duration) DURATION="$2"; shift 2 ;;
     --rates) RATES="$2"; shift 2 ;;
     --skip-ab) AB=0; shift ;;
+    --env) ENVS+=("$2"); shift 2 ;;
     --latency-duration) LATENCY_DURATION="$2"; shift 2 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
@@ -47,7 +50,7 @@ REDIS_PORT=26379
 
 redis-server --port $REDIS_PORT --bind 127.0.0.1 --save "" --appendonly no --dir "$WORK" > "$WORK/redis.log" 2>&1 &
 PIDS+=($!)
-Shortener__RateLimits__PerKeyPerSecond=0 Shortener__RateLimits__PerIpPerSecond=0 Logging__LogLevel__Default=Warning \
+env Shortener__RateLimits__PerKeyPerSecond=0 Shortener__RateLimits__PerIpPerSecond=0 Logging__LogLevel__Default=Warning "${ENVS[@]}" \
   env --default-signal=INT "${SHORTENER[@]}" up --data "$WORK/cluster" --port 28380 --peer-port 29380 > "$WORK/up.log" 2>&1 &
 PIDS+=($!)
 for _ in $(seq 1 240); do grep -q "Press Ctrl-C" "$WORK/up.log" && break; sleep 0.25; done

@@ -100,6 +100,10 @@ public class SinkFencingTests
         var before = await ShardLeaseAsync(cluster, others[0]);
         Assert.Equal(holder, before.Holder);
 
+        // A consumer of the HTTP feed reads through the partition from the majority's side.
+        var consumer = new FeedConsumer(cluster.Client(others[1]));
+        await consumer.FollowAsync(TimeSpan.FromSeconds(1));
+
         // Cut the holder's data centre off: the others elect a leader of shard 0, whose node takes
         // the lease once the old one expired, and delivers what is created meanwhile.
         var fault = await cluster.Client(others[0]).PostAsJsonAsync("/admin/v1/faults", new { action = "partition", isolate = new[] { $"dc{holder}" }, forSeconds = 60 });
@@ -110,6 +114,7 @@ public class SinkFencingTests
         }
 
         await WaitForStreamAsync(reader.GetDatabase(), created.Count);
+        await consumer.FollowAsync(TimeSpan.FromSeconds(2));
         var during = await ShardLeaseAsync(cluster, others[0]);
         Assert.NotEqual(holder, during.Holder);
         Assert.True(during.Token > before.Token, $"token {during.Token} after {before.Token}");
@@ -117,7 +122,9 @@ public class SinkFencingTests
         Assert.Equal(System.Net.HttpStatusCode.OK, (await cluster.Client(others[1]).DeleteAsync("/admin/v1/faults")).StatusCode);
         created.Add(await cluster.CreateEventuallyAsync(holder, "https://example.com/after-heal"));
         await WaitForStreamAsync(reader.GetDatabase(), created.Count);
+        await consumer.FollowAsync(TimeSpan.FromSeconds(2));
         await AssertEveryLinkOnceInShardOrderAsync(reader.GetDatabase(), created);
+        consumer.AssertSawEachOnceInShardOrder(created);
     }
 
     [SkippableFact]
@@ -135,27 +142,8 @@ public class SinkFencingTests
         // A consumer follows the feed, page by page, from a node that stays up.
         var holder = await cluster.RequireLeaderOfAsync(0);
         var others = cluster.Ids.Where(id => id != holder).ToList();
-        var feed = new List<System.Text.Json.JsonElement>();
-        string? next = null;
-        async Task FollowAsync(TimeSpan within)
-        {
-            var until = DateTime.UtcNow + within;
-            while (DateTime.UtcNow < until)
-            {
-                try
-                {
-                    var page = await cluster.Client(others[0]).GetFromJsonAsync<System.Text.Json.JsonElement>("/api/v1/changes?wait=1&limit=1000" + (next is null ? string.Empty : "&after=" + Uri.EscapeDataString(next)));
-                    feed.AddRange(page.GetProperty("events").EnumerateArray().Select(e => e.Clone()));
-                    next = page.GetProperty("next").GetString();
-                }
-                catch (HttpRequestException)
-                {
-                    await Task.Delay(200);
-                }
-            }
-        }
-
-        await FollowAsync(TimeSpan.FromSeconds(1));
+        var consumer = new FeedConsumer(cluster.Client(others[0]));
+        await consumer.FollowAsync(TimeSpan.FromSeconds(1));
 
         // kill -9 of the deliverer (shard 0's leader): the others elect a leader, take the lease once
         // it expired, and deliver what is created meanwhile; the consumer reads on.
@@ -165,22 +153,53 @@ public class SinkFencingTests
             created.Add(await cluster.CreateEventuallyAsync(others[i % 2], $"https://example.com/after-kill/{i}"));
         }
 
-        await FollowAsync(TimeSpan.FromSeconds(2));
+        await consumer.FollowAsync(TimeSpan.FromSeconds(2));
         await WaitForStreamAsync(reader.GetDatabase(), created.Count);
         await cluster.RestartAsync(holder);
         created.Add(await cluster.CreateEventuallyAsync(holder, "https://example.com/after-restart"));
         await WaitForStreamAsync(reader.GetDatabase(), created.Count);
-        await FollowAsync(TimeSpan.FromSeconds(2));
+        await consumer.FollowAsync(TimeSpan.FromSeconds(2));
 
         await AssertEveryLinkOnceInShardOrderAsync(reader.GetDatabase(), created);
-        var ids = feed.Select(e => e.GetProperty("id").GetString()!).ToList();
-        Assert.Equal(ids.Distinct().Count(), ids.Count);
-        foreach (var shard in ids.Select(Offset).GroupBy(o => o.Shard))
+        consumer.AssertSawEachOnceInShardOrder(created);
+    }
+
+    /// <summary>A consumer of <c>GET /api/v1/changes</c> (long-poll pages) through one node, resuming from the last <c>next</c> after a failed request.</summary>
+    private sealed class FeedConsumer(HttpClient node)
+    {
+        private readonly List<System.Text.Json.JsonElement> _events = [];
+        private string? _next;
+
+        public async Task FollowAsync(TimeSpan within)
         {
-            Assert.Equal(shard.OrderBy(o => o), shard);
+            var until = DateTime.UtcNow + within;
+            while (DateTime.UtcNow < until)
+            {
+                try
+                {
+                    var page = await node.GetFromJsonAsync<System.Text.Json.JsonElement>("/api/v1/changes?wait=1&limit=1000" + (_next is null ? string.Empty : "&after=" + Uri.EscapeDataString(_next)));
+                    _events.AddRange(page.GetProperty("events").EnumerateArray().Select(e => e.Clone()));
+                    _next = page.GetProperty("next").GetString();
+                }
+                catch (HttpRequestException)
+                {
+                    await Task.Delay(200);
+                }
+            }
         }
 
-        Assert.Equal(created.Order(), feed.Select(e => e.GetProperty("subject").GetString()!).Order());
+        /// <summary>It got one event per created link, none twice, each shard's in log order.</summary>
+        public void AssertSawEachOnceInShardOrder(List<string> created)
+        {
+            var ids = _events.Select(e => e.GetProperty("id").GetString()!).ToList();
+            Assert.Equal(ids.Distinct().Count(), ids.Count);
+            foreach (var shard in ids.Select(Offset).GroupBy(o => o.Shard))
+            {
+                Assert.Equal(shard.OrderBy(o => o), shard);
+            }
+
+            Assert.Equal(created.Order(), _events.Select(e => e.GetProperty("subject").GetString()!).Order());
+        }
     }
 
     /// <summary>Shard 0's lease for the sink as <paramref name="via"/> reports it.</summary>

@@ -1,26 +1,23 @@
-using Shortener.Core.Changes;
-
 namespace Shortener.Node.Sinks;
-
-/// <summary>One shard's batch of events in a call that carries several shards' (<see cref="CoalescedWrites"/>).</summary>
-public readonly record struct ShardWrite(int Shard, ulong Token, IReadOnlyList<LinkChange> Changes);
 
 /// <summary>
 /// Gathers the writes that one sink's deliverers on this node ask for at about the same time into
 /// one call to the sink (group commit). One call is in flight at a time; the writes asked for
 /// meanwhile go together in the next, which starts no sooner than <c>interval</c> after the one
-/// before. Idle, a write goes at once; under load a call carries every shard's batch this node
-/// delivers, so the sink's cost per event falls as the rate rises: each call has a fixed cost in
-/// the sink, the network stack and here, which a call per event paid at every create. A write
+/// before. Each batch is topped up with the events that arrived while it waited just before the
+/// call (<see cref="ShardBatch.TopUp"/>), so an event waits at most about one interval, not two.
+/// Idle, a write goes at once; under load a call carries every shard's batch this node delivers,
+/// so the sink's cost per event falls as the rate rises: each call has a fixed cost in the sink,
+/// the network stack and here, which a call per event paid at every create. A write
 /// whose caller stops waiting is still sent: the sink de-duplicates, and its token was current
 /// when it was asked for.
 /// </summary>
 public sealed class CoalescedWrites(
-    Func<IReadOnlyList<ShardWrite>, Task<IReadOnlyList<SinkWrite>>> send,
+    Func<IReadOnlyList<ShardBatch>, Task<IReadOnlyList<SinkWrite>>> send,
     TimeSpan interval,
     TimeProvider time)
 {
-    private sealed record Pending(ShardWrite Write, TaskCompletionSource<SinkWrite> Done);
+    private sealed record Pending(ShardBatch Batch, TaskCompletionSource<SinkWrite> Done);
 
     private readonly Lock _gate = new();
     private List<Pending> _queued = [];
@@ -32,9 +29,9 @@ public sealed class CoalescedWrites(
     /// <summary>How many calls went to the sink, and how many shard batches they carried.</summary>
     public (long Calls, long Writes) Counts => (Interlocked.Read(ref _calls), Interlocked.Read(ref _writes));
 
-    public Task<SinkWrite> WriteAsync(ShardWrite write, CancellationToken cancellationToken)
+    public Task<SinkWrite> WriteAsync(ShardBatch batch, CancellationToken cancellationToken)
     {
-        var pending = new Pending(write, new TaskCompletionSource<SinkWrite>(TaskCreationOptions.RunContinuationsAsynchronously));
+        var pending = new Pending(batch, new TaskCompletionSource<SinkWrite>(TaskCreationOptions.RunContinuationsAsynchronously));
         bool start;
         lock (_gate)
         {
@@ -80,7 +77,12 @@ public sealed class CoalescedWrites(
             Interlocked.Add(ref _writes, group.Count);
             try
             {
-                var results = await send([.. group.Select(p => p.Write)]).ConfigureAwait(false);
+                foreach (var pending in group)
+                {
+                    pending.Batch.TopUp();
+                }
+
+                var results = await send([.. group.Select(p => p.Batch)]).ConfigureAwait(false);
                 for (var i = 0; i < group.Count; i++)
                 {
                     group[i].Done.TrySetResult(results[i]);

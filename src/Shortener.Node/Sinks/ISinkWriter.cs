@@ -20,6 +20,33 @@ public sealed class SinkRejectedException(string message) : Exception(message);
 public readonly record struct SinkWrite(SinkWriteOutcome Outcome, int Added, ulong HighestToken);
 
 /// <summary>
+/// One shard's events for one write, in offset order, under the deliverer's fencing token. A sink
+/// that gathers writes before it sends them (Redis) calls <see cref="TopUp"/> just before the
+/// call, so the events that arrived while the write waited for its turn go with it rather than a
+/// turn later; after the write, <see cref="Changes"/> holds what was sent. Only the sending side
+/// touches it until the write completes.
+/// </summary>
+public sealed class ShardBatch(int shard, ulong token, IReadOnlyList<LinkChange> changes, Func<ChangeOffset, int, IReadOnlyList<LinkChange>>? later = null, int limit = int.MaxValue)
+{
+    private readonly List<LinkChange> _changes = [.. changes];
+
+    public int Shard => shard;
+
+    public ulong Token => token;
+
+    public IReadOnlyList<LinkChange> Changes => _changes;
+
+    /// <summary>Adds the changes after the last one held that <c>later</c> has now, up to the batch's limit.</summary>
+    public void TopUp()
+    {
+        if (later is not null && _changes.Count is > 0 and var count && count < limit)
+        {
+            _changes.AddRange(later(_changes[^1].Offset, limit - count));
+        }
+    }
+}
+
+/// <summary>
 /// Writes one shard's events, in offset order, to a sink under a fencing token. Throws
 /// <see cref="SinkRejectedException"/> when the sink refused the events, anything else for what
 /// may succeed on a retry (the sink is down, slow, or failed); returns
@@ -28,7 +55,7 @@ public readonly record struct SinkWrite(SinkWriteOutcome Outcome, int Added, ulo
 /// </summary>
 public interface ISinkWriter : IAsyncDisposable
 {
-    Task<SinkWrite> WriteAsync(int shard, ulong token, IReadOnlyList<LinkChange> changes, CancellationToken cancellationToken);
+    Task<SinkWrite> WriteAsync(ShardBatch batch, CancellationToken cancellationToken);
 
     /// <summary>Throws unless the sink can be reached now (checked when a sink is added).</summary>
     Task ProbeAsync(CancellationToken cancellationToken);

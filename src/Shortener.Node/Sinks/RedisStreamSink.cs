@@ -111,20 +111,19 @@ public sealed class RedisStreamSink : ISinkWriter
     /// <summary>How many calls this node made to Redis for the sink, and how many shard batches they carried.</summary>
     public (long Calls, long Writes) Counts => _writes.Counts;
 
-    public Task<SinkWrite> WriteAsync(int shard, ulong token, IReadOnlyList<LinkChange> changes, CancellationToken cancellationToken) =>
-        _writes.WriteAsync(new ShardWrite(shard, token, changes), cancellationToken);
+    public Task<SinkWrite> WriteAsync(ShardBatch batch, CancellationToken cancellationToken) => _writes.WriteAsync(batch, cancellationToken);
 
-    private async Task<IReadOnlyList<SinkWrite>> SendAsync(IReadOnlyList<ShardWrite> writes)
+    private async Task<IReadOnlyList<SinkWrite>> SendAsync(IReadOnlyList<ShardBatch> batches)
     {
-        var values = new RedisValue[1 + writes.Sum(w => 3 + (4 * w.Changes.Count))];
-        values[0] = writes.Count;
+        var values = new RedisValue[1 + batches.Sum(b => 3 + (4 * b.Changes.Count))];
+        values[0] = batches.Count;
         var at = 1;
-        foreach (var (shard, token, changes) in writes)
+        foreach (var batch in batches)
         {
-            values[at++] = token.ToString(CultureInfo.InvariantCulture);
-            values[at++] = shard;
-            values[at++] = changes.Count;
-            foreach (var change in changes)
+            values[at++] = batch.Token.ToString(CultureInfo.InvariantCulture);
+            values[at++] = batch.Shard;
+            values[at++] = batch.Changes.Count;
+            foreach (var change in batch.Changes)
             {
                 values[at++] = change.Offset.Index.ToString(CultureInfo.InvariantCulture);
                 values[at++] = change.Offset.Position;
@@ -136,7 +135,7 @@ public sealed class RedisStreamSink : ISinkWriter
         var database = await DatabaseAsync(CancellationToken.None).ConfigureAwait(false);
         _metrics?.Called(_sink.Name);
         var reply = (RedisResult[])(await database.ScriptEvaluateAsync(Script, [_stream, _fence], values).ConfigureAwait(false))!;
-        var results = new SinkWrite[writes.Count];
+        var results = new SinkWrite[batches.Count];
         for (var i = 0; i < results.Length; i++)
         {
             var added = (long)reply[2 * i];

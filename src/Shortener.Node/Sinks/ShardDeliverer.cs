@@ -245,12 +245,15 @@ public sealed class ShardDeliverer(
         _phase = DelivererPhase.Standby;
     }
 
-    private async Task WriteAsync(IReadOnlyList<LinkChange> changes, CancellationToken cancellationToken)
+    private async Task WriteAsync(IReadOnlyList<LinkChange> ready, CancellationToken cancellationToken)
     {
         var token = _lease!.Token;
+        var batch = new ShardBatch(Shard, token, ready, Later, options.BatchSize);
+        var changes = batch.Changes;
         try
         {
-            var write = await writer.WriteAsync(Shard, token, changes, cancellationToken).ConfigureAwait(false);
+            var write = await writer.WriteAsync(batch, cancellationToken).ConfigureAwait(false);
+            changes = batch.Changes;
             _inFlight = null;
             if (write.Outcome == SinkWriteOutcome.Fenced)
             {
@@ -270,6 +273,7 @@ public sealed class ShardDeliverer(
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
+            changes = batch.Changes;
             metrics.Failed(sink.Name);
             _lastError = e.Message;
             _attempts++;
@@ -290,6 +294,10 @@ public sealed class ShardDeliverer(
             await Task.Delay(Backoff(_attempts), time, cancellationToken).ConfigureAwait(false);
         }
     }
+
+    /// <summary>The changes applied after <paramref name="after"/> that the shard's tail holds now (a batch's top-up as it is sent).</summary>
+    private IReadOnlyList<LinkChange> Later(ChangeOffset after, int limit) =>
+        replica.Links.Tail.TryRead(after, limit, out var more) ? more : [];
 
     /// <summary>Events purged from the shard before this sink got them: recorded as a dead letter, delivery goes on after them.</summary>
     private void SkipPurged(ChangeOffset after, ChangeOffset through)

@@ -27,7 +27,7 @@ public sealed class SinkOptions
     /// asked for in between go in the next call together. Idle, a write goes at once; under load
     /// this bounds the calls (and the sink's cost per event) at the price of up to this much latency.
     /// </summary>
-    public int WriteIntervalMs { get; set; } = 10;
+    public int WriteIntervalMs { get; set; } = 20;
 
     public bool IsValid(int tickMs) =>
         LeaseMs >= 5 * tickMs && RenewMs >= tickMs && RenewMs * 2 <= LeaseMs && BatchSize is >= 1 and <= 10_000

@@ -29,8 +29,9 @@ public sealed class WebhookSink(SinkDefinition sink, ChangeEventFormat format, H
     /// <summary>The signature header's value for <paramref name="body"/>: what a receiver recomputes and compares in constant time.</summary>
     public static string Sign(byte[] secret, ReadOnlySpan<byte> body) => "sha256=" + Convert.ToHexStringLower(HMACSHA256.HashData(secret, body));
 
-    public async Task<SinkWrite> WriteAsync(int shard, ulong token, IReadOnlyList<LinkChange> changes, CancellationToken cancellationToken)
+    public async Task<SinkWrite> WriteAsync(ShardBatch batch, CancellationToken cancellationToken)
     {
+        var (shard, token, changes) = (batch.Shard, batch.Token, batch.Changes);
         var body = Batch(changes);
         using var request = new HttpRequestMessage(HttpMethod.Post, sink.Url) { Content = new ByteArrayContent(body) };
         request.Content.Headers.ContentType = new MediaTypeHeaderValue(BatchContentType);

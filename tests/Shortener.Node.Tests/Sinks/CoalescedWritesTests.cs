@@ -8,7 +8,7 @@ namespace Shortener.Node.Tests.Sinks;
 public sealed class CoalescedWritesTests
 {
     private readonly FakeTimeProvider _time = new();
-    private readonly List<(IReadOnlyList<ShardWrite> Writes, TaskCompletionSource<IReadOnlyList<SinkWrite>> Answer)> _calls = [];
+    private readonly List<(IReadOnlyList<ShardBatch> Writes, TaskCompletionSource<IReadOnlyList<SinkWrite>> Answer)> _calls = [];
 
     private CoalescedWrites Writes(TimeSpan interval) => new(
         writes =>
@@ -24,7 +24,7 @@ public sealed class CoalescedWritesTests
         interval,
         _time);
 
-    private static ShardWrite Write(int shard, ulong token = 7) => new(shard, token, []);
+    private static ShardBatch Write(int shard, ulong token = 7) => new(shard, token, []);
 
     private async Task<int> CallsAsync(int atLeast)
     {
@@ -72,6 +72,29 @@ public sealed class CoalescedWritesTests
         Assert.Equal(new SinkWrite(SinkWriteOutcome.Delivered, 1, 7), await second);
         Assert.Equal(new SinkWrite(SinkWriteOutcome.Fenced, 0, 12), await third);
         Assert.Equal((2L, 3L), writes.Counts);
+    }
+
+    [Fact]
+    public async Task A_waiting_batch_takes_the_events_that_arrived_meanwhile_when_it_goes_up_to_its_limit()
+    {
+        static LinkChange Change(ulong index) =>
+            new(new ChangeOffset(1, index, 0), 1, ChangeOperation.Create, null, new Core.Links.Link("c" + index, "https://example.com/", 0, 0, null, null, 0, 302, [], null, false), 0, default);
+        var arrived = new List<LinkChange> { Change(3), Change(4), Change(5), Change(6) };
+        IReadOnlyList<LinkChange> Later(ChangeOffset after, int limit) => [.. arrived.Where(c => c.Offset.CompareTo(after) > 0).Take(limit)];
+
+        var writes = Writes(TimeSpan.Zero);
+        var first = writes.WriteAsync(Write(2), default);
+        await CallsAsync(1);
+        var batch = new ShardBatch(1, 7, [Change(1), Change(2)], Later, limit: 5);
+        var waiting = writes.WriteAsync(batch, default);
+        _calls[0].Answer.SetResult(Delivered(0));
+        await first;
+
+        Assert.Equal(2, await CallsAsync(2));
+        Assert.Equal([1UL, 2, 3, 4, 5], _calls[1].Writes.Single().Changes.Select(c => c.Offset.Index));
+        _calls[1].Answer.SetResult(Delivered(5));
+        Assert.Equal(5, (await waiting).Added);
+        Assert.Equal([1UL, 2, 3, 4, 5], batch.Changes.Select(c => c.Offset.Index));
     }
 
     [Fact]

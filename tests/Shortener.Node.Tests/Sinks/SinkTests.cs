@@ -201,12 +201,12 @@ public sealed class SinkTests : IAsyncLifetime
         LinkChange Change(ulong index, int position = 0) =>
             new(new ChangeOffset(2, index, position), 1, ChangeOperation.Create, null, new Core.Links.Link("c" + index, "https://example.com/", 0, 0, null, null, 0, 302, [], null, false), 0, default);
 
-        Assert.Equal(new SinkWrite(SinkWriteOutcome.Delivered, 2, 10), await writer.WriteAsync(2, 10, [Change(5), Change(6)], default));
-        Assert.Equal(new SinkWrite(SinkWriteOutcome.Delivered, 1, 10), await writer.WriteAsync(2, 10, [Change(5), Change(6), Change(6, 1)], default));
-        Assert.Equal(new SinkWrite(SinkWriteOutcome.Fenced, 0, 10), await writer.WriteAsync(2, 9, [Change(7)], default));
-        Assert.Equal(new SinkWrite(SinkWriteOutcome.Delivered, 1, 11), await writer.WriteAsync(2, 11, [Change(7)], default));
+        Assert.Equal(new SinkWrite(SinkWriteOutcome.Delivered, 2, 10), await writer.WriteAsync(new ShardBatch(2, 10, [Change(5), Change(6)]), default));
+        Assert.Equal(new SinkWrite(SinkWriteOutcome.Delivered, 1, 10), await writer.WriteAsync(new ShardBatch(2, 10, [Change(5), Change(6), Change(6, 1)]), default));
+        Assert.Equal(new SinkWrite(SinkWriteOutcome.Fenced, 0, 10), await writer.WriteAsync(new ShardBatch(2, 9, [Change(7)]), default));
+        Assert.Equal(new SinkWrite(SinkWriteOutcome.Delivered, 1, 11), await writer.WriteAsync(new ShardBatch(2, 11, [Change(7)]), default));
         // Tokens of another shard are another log's indexes: not compared with shard 2's.
-        Assert.Equal(new SinkWrite(SinkWriteOutcome.Delivered, 1, 3), await writer.WriteAsync(3, 3, [Change(1)], default));
+        Assert.Equal(new SinkWrite(SinkWriteOutcome.Delivered, 1, 3), await writer.WriteAsync(new ShardBatch(3, 3, [Change(1)]), default));
 
         await using var redis = await Redis.ConnectAsync();
         var ids = (await redis.GetDatabase().StreamRangeAsync("fenced")).Select(e => (string)e["id"]!).ToArray();
@@ -222,13 +222,13 @@ public sealed class SinkTests : IAsyncLifetime
         LinkChange Change(int shard, ulong index) =>
             new(new ChangeOffset(shard, index, 0), 1, ChangeOperation.Create, null, new Core.Links.Link($"c{shard}-{index}", "https://example.com/", 0, 0, null, null, 0, 302, [], null, false), 0, default);
 
-        Assert.Equal(new SinkWrite(SinkWriteOutcome.Delivered, 1, 10), await writer.WriteAsync(2, 10, [Change(2, 5)], default));
+        Assert.Equal(new SinkWrite(SinkWriteOutcome.Delivered, 1, 10), await writer.WriteAsync(new ShardBatch(2, 10, [Change(2, 5)]), default));
 
         // Asked for within the interval after that call: one call carries all three; shard 2's stale
         // token is refused without holding up shard 3's or shard 4's events.
-        var stale = writer.WriteAsync(2, 9, [Change(2, 6)], default);
-        var three = writer.WriteAsync(3, 4, [Change(3, 1), Change(3, 2)], default);
-        var four = writer.WriteAsync(4, 8, [Change(4, 3)], default);
+        var stale = writer.WriteAsync(new ShardBatch(2, 9, [Change(2, 6)]), default);
+        var three = writer.WriteAsync(new ShardBatch(3, 4, [Change(3, 1), Change(3, 2)]), default);
+        var four = writer.WriteAsync(new ShardBatch(4, 8, [Change(4, 3)]), default);
         Assert.Equal(new SinkWrite(SinkWriteOutcome.Fenced, 0, 10), await stale);
         Assert.Equal(new SinkWrite(SinkWriteOutcome.Delivered, 2, 4), await three);
         Assert.Equal(new SinkWrite(SinkWriteOutcome.Delivered, 1, 8), await four);
