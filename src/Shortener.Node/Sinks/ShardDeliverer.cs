@@ -249,11 +249,10 @@ public sealed class ShardDeliverer(
     {
         var token = _lease!.Token;
         var batch = new ShardBatch(Shard, token, ready, Later, options.BatchSize);
-        var changes = batch.Changes;
+        var changes = batch.Changes; // the batch's own list: after the write it holds what a top-up added
         try
         {
             var write = await writer.WriteAsync(batch, cancellationToken).ConfigureAwait(false);
-            changes = batch.Changes;
             _inFlight = null;
             if (write.Outcome == SinkWriteOutcome.Fenced)
             {
@@ -273,7 +272,6 @@ public sealed class ShardDeliverer(
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
-            changes = batch.Changes;
             metrics.Failed(sink.Name);
             _lastError = e.Message;
             _attempts++;
