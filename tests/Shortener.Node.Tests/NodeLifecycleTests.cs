@@ -259,6 +259,11 @@ public sealed class NodeLifecycleTests : IDisposable
         Assert.Contains("shortener_redirect_duration_seconds_count{otel_scope_name=\"Shortener\",status=\"302\"} 2", metrics);
         Assert.DoesNotContain("http_server_active_requests", metrics);
 
+        // .NET's runtime meter: what a stall that is neither disk nor Raft shows first.
+        Assert.Contains("dotnet_thread_pool_queue_length", metrics);
+        Assert.Contains("dotnet_gc_pause_time_seconds_total", metrics);
+        Assert.Contains("dotnet_monitor_lock_contentions_total", metrics);
+
         var openApi = await node.Anonymous.GetFromJsonAsync<JsonElement>("/openapi/v1.json");
         var paths = openApi.GetProperty("paths");
         Assert.True(paths.TryGetProperty("/api/v1/links", out var links));

@@ -406,6 +406,10 @@ public static class ShortenerNodeApp
                 // nobody alerts on; request rates come from the histograms.
                 .AddView("http.server.active_requests", MetricStreamConfiguration.Drop)
                 .AddMeter(ShortenerMetrics.MeterName)
+
+                // .NET's own: thread-pool queue and threads, GC pauses, lock contention; observed
+                // only when scraped. What a stall that is neither disk nor Raft shows first.
+                .AddMeter("System.Runtime")
                 .AddPrometheusExporter());
 
         // Spans are recorded only when they have somewhere to go: an OTLP endpoint.
