@@ -218,7 +218,9 @@ public sealed class SinkTests : IAsyncLifetime
     {
         Skip.If(RedisServer.Unavailable is not null, RedisServer.Unavailable);
         var sink = SinkDefinition.Validate("s", "redis", Redis.Url, null, "grouped", null, 0);
-        await using var writer = new RedisStreamSink(sink, new ChangeEventFormat(1), TimeSpan.FromMilliseconds(300), TimeProvider.System);
+        // 2 s: the first call (connection, script load) must end well inside the interval, or the
+        // next writes would not wait for it and could go one by one.
+        await using var writer = new RedisStreamSink(sink, new ChangeEventFormat(1), TimeSpan.FromSeconds(2), TimeProvider.System);
         LinkChange Change(int shard, ulong index) =>
             new(new ChangeOffset(shard, index, 0), 1, ChangeOperation.Create, null, new Core.Links.Link($"c{shard}-{index}", "https://example.com/", 0, 0, null, null, 0, 302, [], null, false), 0, default);
 
