@@ -88,13 +88,8 @@ public class SinkFencingTests
         await using var redis = await RedisServer.StartAsync();
         await using var cluster = await TestCluster.StartAsync(nodes: 3, shards: Shards);
         await cluster.WaitForLeadersAsync(TimeSpan.FromSeconds(20));
-        var added = await cluster.Client(1).PostAsJsonAsync("/admin/v1/sinks", new { name = "cache", kind = "redis", url = redis.Url });
-        Assert.Equal(System.Net.HttpStatusCode.Created, added.StatusCode);
-
-        var created = await CreateThroughEveryNodeAsync(cluster, 6);
-
         await using var reader = await redis.ConnectAsync();
-        await WaitForStreamAsync(reader.GetDatabase(), created.Count);
+        var created = await AddSinkAndCreateAsync(cluster, redis, reader.GetDatabase());
         var holder = await cluster.RequireLeaderOfAsync(0);
         var others = cluster.Ids.Where(id => id != holder).ToList();
         var before = await ShardLeaseAsync(cluster, others[0]);
@@ -134,10 +129,8 @@ public class SinkFencingTests
         await using var redis = await RedisServer.StartAsync();
         await using var cluster = await TestCluster.StartAsync(nodes: 3, shards: Shards);
         await cluster.WaitForLeadersAsync(TimeSpan.FromSeconds(20));
-        Assert.Equal(System.Net.HttpStatusCode.Created, (await cluster.Client(1).PostAsJsonAsync("/admin/v1/sinks", new { name = "cache", kind = "redis", url = redis.Url })).StatusCode);
-        var created = await CreateThroughEveryNodeAsync(cluster, 6);
         await using var reader = await redis.ConnectAsync();
-        await WaitForStreamAsync(reader.GetDatabase(), created.Count);
+        var created = await AddSinkAndCreateAsync(cluster, redis, reader.GetDatabase());
 
         // A consumer follows the feed, page by page, from a node that stays up.
         var holder = await cluster.RequireLeaderOfAsync(0);
@@ -208,6 +201,16 @@ public class SinkFencingTests
         var status = await cluster.Client(via).GetFromJsonAsync<System.Text.Json.JsonElement>("/admin/v1/sinks/status");
         var shard = status[0].GetProperty("shards").EnumerateArray().Single(s => s.GetProperty("shard").GetInt32() == 0);
         return (shard.GetProperty("holder").GetUInt64(), shard.GetProperty("token").GetUInt64());
+    }
+
+    /// <summary>Adds the Redis sink through the API, creates six links through the nodes in turn, and waits until the stream holds them.</summary>
+    private static async Task<List<string>> AddSinkAndCreateAsync(TestCluster cluster, RedisServer redis, IDatabase stream)
+    {
+        var added = await cluster.Client(1).PostAsJsonAsync("/admin/v1/sinks", new { name = "cache", kind = "redis", url = redis.Url });
+        Assert.Equal(System.Net.HttpStatusCode.Created, added.StatusCode);
+        var created = await CreateThroughEveryNodeAsync(cluster, 6);
+        await WaitForStreamAsync(stream, created.Count);
+        return created;
     }
 
     /// <summary>Creates <paramref name="count"/> links, through each node in turn.</summary>

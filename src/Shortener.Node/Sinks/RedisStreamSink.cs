@@ -75,8 +75,9 @@ public sealed class RedisStreamSink : ISinkWriter
         _sink = sink;
         _format = format;
         _writes = new CoalescedWrites(SendAsync, writeInterval, time);
-        _stream = sink.Stream ?? SinkDefinition.DefaultStream;
-        _fence = (sink.Stream ?? SinkDefinition.DefaultStream) + ".fence";
+        var stream = sink.Stream ?? SinkDefinition.DefaultStream;
+        _stream = stream;
+        _fence = stream + ".fence";
         _options = Options(new Uri(sink.Url));
     }
 
