@@ -36,6 +36,7 @@ public sealed class ShardHost : IAsyncDisposable
     private readonly RaftLogEngine _log;
     private readonly SqliteLinkStore _links;
     private readonly DriverThread _thread = new();
+    private readonly SnapshotWorker _snapshots;
 
     public ShardHost(
         MemberList members,
@@ -77,6 +78,7 @@ public sealed class ShardHost : IAsyncDisposable
         }
 
         var proposer = BitConverter.ToUInt64(System.Security.Cryptography.RandomNumberGenerator.GetBytes(8));
+        _snapshots = new SnapshotWorker(_logger);
         _replicas = new ShardReplica[topology.Shards];
         _ageHeaders = new string[topology.Shards];
 
@@ -101,6 +103,7 @@ public sealed class ShardHost : IAsyncDisposable
                     ReproposeInterval = TimeSpan.FromMilliseconds(options.ReproposeMs),
                     SnapshotEntries = options.SnapshotEntries,
                     SnapshotKeepEntries = options.SnapshotKeepEntries,
+                    SnapshotWork = _snapshots.Run,
                     Journal = journal,
                     Applied = (envelopes, results) =>
                     {
@@ -136,6 +139,7 @@ public sealed class ShardHost : IAsyncDisposable
                 replica.DisposeAsync().AsTask().GetAwaiter().GetResult();
             }
 
+            _snapshots.DisposeAsync().AsTask().GetAwaiter().GetResult();
             _links.Dispose();
             _log.Dispose();
             _lock.Dispose();
@@ -218,6 +222,8 @@ public sealed class ShardHost : IAsyncDisposable
             await replica.DisposeAsync().ConfigureAwait(false);
         }
 
+        // After the replicas: closing, each waits for its snapshot file in the worker's queue.
+        await _snapshots.DisposeAsync().ConfigureAwait(false);
         _links.Dispose();
         _log.Dispose();
         _stop.Dispose();

@@ -84,7 +84,7 @@ public sealed class ShardReplica : IAsyncDisposable
             }
         }
 
-        var disk = DurableRaftStorage.Open(log.Group((uint)settings.Shard), Path.Combine(directory, "raft", "snap"));
+        var disk = DurableRaftStorage.Open(log.Group((uint)settings.Shard), Path.Combine(directory, "raft", "snap"), background: settings.SnapshotWork);
         SqliteLinkStateMachine? state = null;
         try
         {
@@ -271,7 +271,7 @@ public sealed class ShardReplica : IAsyncDisposable
         _status = _driver.Status;
         if (_driver.TakeSnapshotWork() is { } work)
         {
-            _ = Task.Run(() =>
+            _settings.SnapshotWork(() =>
             {
                 ShardEvent.SnapshotCaptured done;
                 try

@@ -36,6 +36,12 @@ public sealed class ShardReplicaSettings
 
     public int SnapshotKeepEntries { get; init; } = 1_000;
 
+    /// <summary>
+    /// Runs the replica's snapshot work (capturing its rows, writing the file) off the driver's
+    /// thread: the node's <see cref="SnapshotWorker"/>, one piece at a time; in tests, the pool.
+    /// </summary>
+    public Action<Action> SnapshotWork { get; init; } = work => Task.Run(work);
+
     /// <summary>Wall time, only for the applied age between two ticks.</summary>
     public TimeProvider Time { get; init; } = TimeProvider.System;
 

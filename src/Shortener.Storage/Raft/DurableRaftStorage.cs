@@ -16,12 +16,21 @@ public sealed class DurableRaftStorage : IRaftDisk, IDisposable
     private readonly RaftLogGroup _log;
     private readonly SnapshotFileStore _snapshots;
     private readonly RaftLogEngine? _ownedEngine;
+    private readonly Action<Action> _background;
 
-    private DurableRaftStorage(RaftLogGroup log, SnapshotFileStore snapshots, MemoryRaftStorage memory, RaftLogEngine? ownedEngine)
+    // The snapshot this replica took whose file is being written off the driver's thread, and the
+    // index of the newest snapshot the log has a marker for (a save that finishes behind a newer
+    // one, installed from a leader meanwhile, is not recorded).
+    private PendingSave? _saving;
+    private ulong _markedIndex;
+
+    private DurableRaftStorage(RaftLogGroup log, SnapshotFileStore snapshots, MemoryRaftStorage memory, RaftLogEngine? ownedEngine, Action<Action> background)
     {
         _log = log;
         _snapshots = snapshots;
         _ownedEngine = ownedEngine;
+        _background = background;
+        _markedIndex = memory.Snapshot().Metadata.Index;
         Memory = memory;
         log.LiveEntries = () => Memory.Entries(Memory.FirstIndex, Memory.LastIndex + 1, long.MaxValue);
     }
@@ -42,7 +51,7 @@ public sealed class DurableRaftStorage : IRaftDisk, IDisposable
         var engine = RaftLogEngine.Open(Path.Combine(directory, "log"), segmentBytes, fileSystem);
         try
         {
-            return Open(engine.Group(1), Path.Combine(directory, "snap"), fileSystem, engine);
+            return Open(engine.Group(1), Path.Combine(directory, "snap"), fileSystem, engine, Inline);
         }
         catch
         {
@@ -52,10 +61,16 @@ public sealed class DurableRaftStorage : IRaftDisk, IDisposable
     }
 
     /// <summary>A shard replica's state: its group of the node's log engine, its snapshot files in <paramref name="snapshotDirectory"/>.</summary>
-    public static DurableRaftStorage Open(RaftLogGroup log, string snapshotDirectory, IFileSystem? fileSystem = null) =>
-        Open(log, snapshotDirectory, fileSystem, ownedEngine: null);
+    /// <param name="background">
+    /// Runs the writing of the snapshot files this replica takes somewhere other than the driver's
+    /// thread (a node's snapshot worker); by default they are written at once, on the caller's.
+    /// </param>
+    public static DurableRaftStorage Open(RaftLogGroup log, string snapshotDirectory, IFileSystem? fileSystem = null, Action<Action>? background = null) =>
+        Open(log, snapshotDirectory, fileSystem, ownedEngine: null, background ?? Inline);
 
-    private static DurableRaftStorage Open(RaftLogGroup log, string snapshotDirectory, IFileSystem? fileSystem, RaftLogEngine? ownedEngine)
+    private static void Inline(Action work) => work();
+
+    private static DurableRaftStorage Open(RaftLogGroup log, string snapshotDirectory, IFileSystem? fileSystem, RaftLogEngine? ownedEngine, Action<Action> background)
     {
         var where = $"shard group {log.Id}";
         var snapshots = new SnapshotFileStore(snapshotDirectory, fileSystem);
@@ -106,7 +121,7 @@ public sealed class DurableRaftStorage : IRaftDisk, IDisposable
             memory.SetHardState(recovered.HardState);
         }
 
-        return new DurableRaftStorage(log, snapshots, memory, ownedEngine);
+        return new DurableRaftStorage(log, snapshots, memory, ownedEngine, background);
     }
 
     /// <summary>
@@ -118,10 +133,12 @@ public sealed class DurableRaftStorage : IRaftDisk, IDisposable
     /// </summary>
     public void Write(Ready ready)
     {
+        RecordSaved(wait: false);
         if (ready.Snapshot is { } snapshot)
         {
             _snapshots.Save(snapshot);
             _log.AppendSnapshot(snapshot.Metadata.Index, snapshot.Metadata.Term, installed: true);
+            _markedIndex = Math.Max(_markedIndex, snapshot.Metadata.Index);
         }
 
         _log.Append(ready.HardState, ready.Entries);
@@ -134,25 +151,116 @@ public sealed class DurableRaftStorage : IRaftDisk, IDisposable
     public void Publish(Ready ready) => Memory.Publish(ready);
 
     /// <summary>
-    /// Records a snapshot the application took at <paramref name="index"/> (applied), drops log
-    /// entries up to <paramref name="index"/> minus <paramref name="keepEntries"/> (kept so slightly
-    /// lagging followers need no snapshot), and releases what the snapshot covers in the node's log
-    /// (segments nobody else needs are deleted) and old snapshot files.
+    /// Records a snapshot the application took at <paramref name="index"/> (applied): at once in
+    /// memory, where the engine sends it to followers and drops log entries up to
+    /// <paramref name="index"/> minus <paramref name="keepEntries"/> (kept so slightly lagging
+    /// followers need no snapshot); its file is written in the background, and once it is durable
+    /// (noticed at the next round) the log gets its marker and releases what the snapshot covers
+    /// (segments nobody else needs are deleted), and old snapshot files go. Writing a shard's
+    /// snapshot (megabytes, fsynced) on the driver's thread held up every shard of the node for as
+    /// long, past their election timeouts when many shards took theirs at once. Until the marker
+    /// is written the log keeps every entry, so a crash meanwhile recovers from the older snapshot
+    /// (or from the new file, which recovery accepts without its marker).
     /// </summary>
     public void Compact(ulong index, ConfState configuration, byte[] data, ulong keepEntries)
     {
+        RecordSaved(wait: true);
         var snapshot = Memory.CreateSnapshot(index, configuration, data);
-        _snapshots.Save(snapshot);
-        _log.AppendSnapshot(index, snapshot.Metadata.Term, installed: false);
-        _log.Sync();
         if (index > keepEntries)
         {
             Memory.Compact(index - keepEntries);
         }
 
+        var saving = new PendingSave(snapshot);
+        _saving = saving;
+        _background(() => saving.Run(_snapshots));
+        RecordSaved(wait: false);
+    }
+
+    /// <summary>
+    /// Marks in the log the snapshot whose file is now durable (on the driver's thread), then
+    /// releases the log below it; with <paramref name="wait"/>, first waits for the file. A file
+    /// that could not be written fails the caller, as a failed write of the log does.
+    /// </summary>
+    private void RecordSaved(bool wait)
+    {
+        if (_saving is not { } saving)
+        {
+            return;
+        }
+
+        if (wait)
+        {
+            saving.Wait();
+        }
+        else if (!saving.IsDone)
+        {
+            return;
+        }
+
+        _saving = null;
+        saving.Dispose();
+        if (saving.Error is { } error)
+        {
+            throw new IOException($"writing the snapshot at index {saving.Snapshot.Metadata.Index} failed: {error.Message}", error);
+        }
+
+        var index = saving.Snapshot.Metadata.Index;
+        if (index <= _markedIndex)
+        {
+            return;
+        }
+
+        _log.AppendSnapshot(index, saving.Snapshot.Metadata.Term, installed: false);
+        _log.Sync();
+        _markedIndex = index;
         _log.ReleaseTo(index);
         _snapshots.Purge(keep: 2);
     }
 
-    public void Dispose() => _ownedEngine?.Dispose();
+    public void Dispose()
+    {
+        try
+        {
+            RecordSaved(wait: true);
+        }
+        catch (IOException)
+        {
+            // The log still holds every entry the unwritten snapshot covers: nothing is lost.
+        }
+
+        _ownedEngine?.Dispose();
+    }
+
+    /// <summary>A snapshot file being written off the driver's thread.</summary>
+    private sealed class PendingSave(RaftSnapshot snapshot) : IDisposable
+    {
+        private readonly ManualResetEventSlim _done = new(false);
+
+        public RaftSnapshot Snapshot => snapshot;
+
+        public Exception? Error { get; private set; }
+
+        public bool IsDone => _done.IsSet;
+
+        public void Run(SnapshotFileStore files)
+        {
+            try
+            {
+                files.Save(snapshot);
+            }
+            catch (Exception e)
+            {
+                Error = e;
+            }
+            finally
+            {
+                _done.Set();
+            }
+        }
+
+        public void Wait() => _done.Wait();
+
+        public void Dispose() => _done.Dispose();
+    }
 }
