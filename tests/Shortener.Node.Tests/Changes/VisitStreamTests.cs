@@ -78,6 +78,33 @@ public sealed class VisitStreamTests : NodeTest
         Assert.Matches("^1:[0-9]+$", id);
     }
 
+    [Fact]
+    public async Task A_position_from_before_a_restart_is_gone_and_says_where_to_read_instead()
+    {
+        var code = await LinkAsync("restarted");
+        var start = (await Node.Client.GetFromJsonAsync<JsonElement>("/api/v1/visits/changes?wait=0")).GetProperty("next").GetString()!;
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.Equal(HttpStatusCode.Found, (await Node.Anonymous.GetAsync("/" + code)).StatusCode);
+        }
+
+        var held = (await Node.Client.GetFromJsonAsync<JsonElement>("/api/v1/visits/changes?wait=0&after=" + Uri.EscapeDataString(start))).GetProperty("next").GetString()!;
+
+        // The stream is held in memory: a restarted node has only what comes after its last visit.
+        await Node.DisposeAsync();
+        Node = await TestNode.StartAsync(Dir.Path);
+        var expired = await Node.Client.GetAsync("/api/v1/visits/changes?wait=0&after=" + Uri.EscapeDataString(start));
+        Assert.Equal(HttpStatusCode.Gone, expired.StatusCode);
+        var problem = await expired.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("urn:shortener:problem:changes-expired", problem.GetProperty("type").GetString());
+        Assert.Contains("link stats", problem.GetProperty("detail").GetString());
+
+        // The newest position before the restart is still one to follow from.
+        Assert.Equal(HttpStatusCode.Found, (await Node.Anonymous.GetAsync("/" + code)).StatusCode);
+        var page = await Node.Client.GetFromJsonAsync<JsonElement>("/api/v1/visits/changes?wait=5&after=" + Uri.EscapeDataString(held));
+        Assert.Single(page.GetProperty("events").EnumerateArray());
+    }
+
     [Theory]
     [InlineData("after=7:3", "node 7")]
     [InlineData("after=x", "node:sequence")]
