@@ -198,23 +198,39 @@ public sealed class ReplicaDriver<TResult>
     /// once this replica applied it, or why not. Until its deadline it is proposed again, under the
     /// same id, whenever no leader took it or the leader changed before it applied.
     /// </summary>
-    public void Propose(ReadOnlySpan<byte> payload, Action<ProposalOutcome<TResult>> done)
+    /// <returns>The id it waits under (for <see cref="Withdraw"/>), or null when it was refused at once.</returns>
+    public ProposalId? Propose(ReadOnlySpan<byte> payload, Action<ProposalOutcome<TResult>> done)
     {
         if (Failure is not null)
         {
             done(ProposalOutcome<TResult>.Failed(StoppedReason, mayHaveApplied: false));
-            return;
+            return null;
         }
 
         if (_proposals.Full)
         {
             done(ProposalOutcome<TResult>.Failed($"too many proposals waiting ({_options.MaxPendingProposals})", mayHaveApplied: false));
-            return;
+            return null;
         }
 
         var id = new ProposalId(_options.Proposer, ++_nextSequence);
         var proposal = _proposals.Add(id, ProposalFrame.Encode(id, payload), done, _ticks);
         Input(() => Attempt(proposal));
+        return id;
+    }
+
+    /// <summary>
+    /// The proposal's caller stopped waiting (its own deadline, counted in wall time, passed before
+    /// the driver's, counted in ticks that lag on a loaded node): it is not proposed again, so it
+    /// cannot apply long after its caller was told it failed. An attempt already handed to Raft may
+    /// still commit, as the caller was told it might; <c>done</c> hears the withdrawal.
+    /// </summary>
+    public void Withdraw(ProposalId id)
+    {
+        if (_proposals.TryTake(id.Sequence, out var proposal))
+        {
+            proposal.Done(ProposalOutcome<TResult>.Failed("withdrawn: its caller stopped waiting", proposal.EverHandedOver));
+        }
     }
 
     /// <summary>

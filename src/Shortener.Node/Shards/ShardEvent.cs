@@ -15,7 +15,14 @@ internal abstract record ShardEvent
     public sealed record Inbound(RaftMessage Message) : ShardEvent;
 
     /// <summary>A command to propose; <see cref="Done"/> hears its outcome on the driver's thread.</summary>
-    public sealed record Propose(byte[] Payload, Action<ProposalOutcome<BatchItemResult>> Done) : ShardEvent;
+    public sealed record Propose(byte[] Payload, Action<ProposalOutcome<BatchItemResult>> Done) : ShardEvent
+    {
+        /// <summary>The id the driver proposed it under (set and read on the driver's thread; null if it was refused at once).</summary>
+        public ProposalId? Id { get; set; }
+    }
+
+    /// <summary>The caller of <see cref="Proposal"/> stopped waiting for it: the driver stops proposing it again.</summary>
+    public sealed record Withdraw(Propose Proposal) : ShardEvent;
 
     public sealed record Read(Action<ReadOutcome> Done) : ShardEvent;
 

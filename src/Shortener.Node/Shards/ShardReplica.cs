@@ -126,7 +126,7 @@ public sealed class ShardReplica : IAsyncDisposable
     public async Task<CommandResult> ProposeAsync(LinkCommandEnvelope envelope, CancellationToken cancellationToken)
     {
         var completion = new TaskCompletionSource<CommandResult>(TaskCreationOptions.RunContinuationsAsynchronously);
-        Post(new ShardEvent.Propose(LinkCommandCodec.Encode(envelope), outcome =>
+        var proposal = new ShardEvent.Propose(LinkCommandCodec.Encode(envelope), outcome =>
         {
             if (!outcome.Applied)
             {
@@ -142,7 +142,8 @@ public sealed class ShardReplica : IAsyncDisposable
                     ? new StorageException($"applying the command failed: {error.Message}", error)
                     : new StorageException("applying the command failed the first time it was proposed"));
             }
-        }));
+        });
+        Post(proposal);
 
         try
         {
@@ -151,7 +152,13 @@ public sealed class ShardReplica : IAsyncDisposable
         catch (TimeoutException)
         {
             // The driver did not answer in time (its ticks lag, or the node's Raft is paused).
+            Post(new ShardEvent.Withdraw(proposal));
             throw ShardUnavailableException.TimedOut(Shard, _settings.RequestTimeout, mayHaveApplied: true);
+        }
+        catch (OperationCanceledException)
+        {
+            Post(new ShardEvent.Withdraw(proposal));
+            throw;
         }
     }
 
@@ -323,7 +330,10 @@ public sealed class ShardReplica : IAsyncDisposable
                     return;
                 }
 
-                _driver.Propose(p.Payload, p.Done);
+                p.Id = _driver.Propose(p.Payload, p.Done);
+                break;
+            case ShardEvent.Withdraw { Proposal.Id: { } id }:
+                _driver.Withdraw(id);
                 break;
             case ShardEvent.Read r:
                 if (paused)

@@ -108,6 +108,41 @@ public class ReplicaDriverTests
     }
 
     [Fact]
+    public void A_proposal_withdrawn_by_its_caller_is_not_proposed_again_after_its_leader_is_deposed()
+    {
+        var net = new RaftNetwork(3);
+        net.Campaign(1);
+
+        // The leader appends but is cut off before the entry replicates; its caller gives up.
+        net.Isolate(1);
+        var outcomes = new List<ProposalOutcome<string>>();
+        var id = net.Driver(1).Propose(Encoding.UTF8.GetBytes("given-up"), outcomes.Add);
+        net.Stabilize();
+        net.Driver(1).Withdraw(id!.Value);
+        var outcome = Assert.Single(outcomes);
+        Assert.False(outcome.Applied);
+        Assert.True(outcome.MayHaveApplied);
+        Assert.Contains("withdrawn", outcome.Failure);
+
+        // Another replica takes over; healed, the old leader follows it and does not send its
+        // withdrawn proposal along: nothing of it is ever applied anywhere.
+        for (var i = 0; i < 40 && net[2].Role != RaftRole.Leader && net[3].Role != RaftRole.Leader; i++)
+        {
+            net.TickAll(1);
+        }
+
+        net.Heal();
+        net.TickAll(5);
+        Assert.Equal(RaftRole.Follower, net[1].Role);
+        Assert.All(net.Ids, n => Assert.DoesNotContain(net.Applied(n), e => Encoding.UTF8.GetString(e.Data).Contains("given-up")));
+        Assert.Single(outcomes);
+
+        // Withdrawing again, or an id it no longer holds, changes nothing.
+        net.Driver(1).Withdraw(id.Value);
+        Assert.Single(outcomes);
+    }
+
+    [Fact]
     public void With_the_planted_bug_a_proposal_handed_to_a_deposed_leader_is_never_answered()
     {
         var net = new RaftNetwork(3, replica: o => o with { Bugs = ReplicaBugs.DropProposalsOnLeaderChange, RequestTimeoutTicks = 30 });
