@@ -12,6 +12,26 @@ public class SimCommandTests
     }
 
     [Fact]
+    public async Task Sim_commit_ends_with_the_seed_count_violations_and_blocked_and_refuses_bad_options()
+    {
+        var output = new StringWriter();
+        Assert.Equal(0, await ShortenerCli.RunAsync(["sim", "commit", "--protocol", "2pc-raft", "--seeds", "20"], output, new StringWriter()));
+        Assert.EndsWith("20 seeds, atomicity violations 0, blocked 0", output.ToString().TrimEnd());
+
+        // The textbook protocols' failures are shown, not failed on.
+        output = new StringWriter();
+        Assert.Equal(0, await ShortenerCli.RunAsync(["sim", "commit", "--protocol", "3pc", "--seeds", "20"], output, new StringWriter()));
+        Assert.Matches(@"20 seeds, atomicity violations \d+, blocked 0\s*$", output.ToString());
+
+        var error = new StringWriter();
+        Assert.Equal(2, await ShortenerCli.RunAsync(["sim", "commit", "--protocol", "paxos"], new StringWriter(), error));
+        Assert.Contains("--protocol must be 2pc, 3pc or 2pc-raft", error.ToString());
+        error = new StringWriter();
+        Assert.Equal(2, await ShortenerCli.RunAsync(["sim", "commit", "--protocol", "3pc", "--bug", "resolve-without-record"], new StringWriter(), error));
+        Assert.Contains("2pc-raft only", error.ToString());
+    }
+
+    [Fact]
     public async Task Sim_election_runs_both_algorithms_under_the_same_partitions_and_tables_split_brain()
     {
         var output = new StringWriter();

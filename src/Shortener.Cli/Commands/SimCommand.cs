@@ -23,6 +23,7 @@ public static class SimCommand
         sim.Subcommands.Add(GossipCommand());
         sim.Subcommands.Add(ClicksCommand());
         sim.Subcommands.Add(SimElectionCommand.Create());
+        sim.Subcommands.Add(SimCommitCommand.Create());
         return sim;
     }
 

@@ -1,0 +1,241 @@
+using Shortener.Core.Transactions;
+
+namespace Shortener.Simulation.Commit;
+
+/// <summary>
+/// The product's protocol (docs/transactions.md), with its replication modelled rather than run:
+/// the transaction records live in a group replicated on nodes 0–2 (the coordinator shard), which
+/// a node can write or read, a compare-and-set through <see cref="TransactionRules"/>, only while
+/// it reaches a majority of those nodes; each participant's intents are in its shard's log, so a
+/// crash of its node loses none of them (the node serves again when it restarts). The coordinator
+/// process on node 0 keeps only memory. A participant holding an intent past its deadline reads
+/// the record and resolves it, deciding an undecided record aborted first: the recovery rule.
+/// </summary>
+internal sealed class TwoPhaseOverRaftRun(ulong seed, CommitFaultPlan plan, CommitBug bug) : CommitRun(seed, plan)
+{
+    private const long VoteTimeoutMs = 50;
+    private const long DeadlineMs = 100;
+    private const long DurableAfterMs = 5;
+    private static readonly int[] RecordReplicas = [0, 1, 2];
+
+    // The coordinator shard's state (durable, replicated), and decisions still only in memory (the planted bug).
+    private readonly Dictionary<string, TransactionRecord> _records = [];
+    private readonly HashSet<string> _unsaved = [];
+
+    // The coordinator process: votes being collected (memory).
+    private readonly Dictionary<int, (HashSet<int> Yes, long Deadline)> _collecting = [];
+
+    // Participants: the deadline each intent carries; intents answered but not yet durable (the planted bug).
+    private readonly Dictionary<(int Txn, int Node), long> _deadlines = [];
+    private readonly HashSet<(int Txn, int Node)> _notDurable = [];
+    private readonly HashSet<(int Txn, int Node)> _recovering = [];
+
+    protected override CommitProtocol Protocol => CommitProtocol.TwoPhaseOverRaft;
+
+    protected override CommitBug Bug => bug;
+
+    protected override void Begin(int txn)
+    {
+        var deadline = Now + DeadlineMs;
+        WriteRecord(Coordinator, Id(txn), current => TransactionRules.Begin(current, Id(txn), Participants, deadline), (begun, _) =>
+        {
+            if (begun)
+            {
+                _collecting[txn] = ([], Now + VoteTimeoutMs);
+                SendToParticipants(Coordinator, new CommitMessage(CommitMessageKind.Prepare, txn, DeadlineMs: deadline));
+            }
+        });
+    }
+
+    protected override void Receive(int node, int from, CommitMessage message)
+    {
+        var txn = message.Txn;
+        if (node == Coordinator)
+        {
+            switch (message.Kind)
+            {
+                case CommitMessageKind.VoteYes when _collecting.TryGetValue(txn, out var votes):
+                    votes.Yes.Add(from);
+                    if (votes.Yes.Count == Participants.Length)
+                    {
+                        Decide(txn, TransactionState.Committed);
+                    }
+
+                    break;
+                case CommitMessageKind.VoteNo when _collecting.ContainsKey(txn):
+                    Decide(txn, TransactionState.Aborted);
+                    break;
+            }
+
+            return;
+        }
+
+        var state = State(txn, node);
+        switch (message.Kind)
+        {
+            case CommitMessageKind.Prepare when state == ParticipantState.None:
+                if (!VotesYes())
+                {
+                    // A conflict on one of its keys: it writes no intent and says no.
+                    SetState(txn, node, ParticipantState.Aborted);
+                    Send(node, from, new CommitMessage(CommitMessageKind.VoteNo, txn));
+                    break;
+                }
+
+                // The intent goes through the shard's log; the vote leaves once it is durable
+                // (with the planted bug, at once, and the intent becomes durable a little later).
+                _deadlines[(txn, node)] = message.DeadlineMs;
+                if (bug == CommitBug.CommitBeforeDurablePrepare)
+                {
+                    SetState(txn, node, ParticipantState.Prepared);
+                    _notDurable.Add((txn, node));
+                    Scheduler.After(DurableAfterMs, () => _notDurable.Remove((txn, node)));
+                    Send(node, from, new CommitMessage(CommitMessageKind.VoteYes, txn));
+                }
+                else
+                {
+                    Scheduler.After(DurableAfterMs, () =>
+                    {
+                        if (IsUp(node) && State(txn, node) == ParticipantState.None)
+                        {
+                            SetState(txn, node, ParticipantState.Prepared);
+                            Send(node, from, new CommitMessage(CommitMessageKind.VoteYes, txn));
+                        }
+                    });
+                }
+
+                break;
+            case CommitMessageKind.Decision:
+                Resolve(txn, node, message.State);
+                break;
+        }
+    }
+
+    private void Decide(int txn, TransactionState decision)
+    {
+        _collecting.Remove(txn);
+        WriteRecord(Coordinator, Id(txn), current => TransactionRules.Decide(current, Id(txn), decision), (_, record) =>
+        {
+            // Whoever decided first, the record says how it ended: tell the participants.
+            var outcome = record.State == TransactionState.Committed ? ParticipantState.Committed : ParticipantState.Aborted;
+            SendToParticipants(Coordinator, new CommitMessage(CommitMessageKind.Decision, txn, outcome));
+        });
+    }
+
+    /// <summary>Applies or drops the participant's intent (one that holds none, such as an intent lost with the planted bug, has nothing to do).</summary>
+    private void Resolve(int txn, int node, ParticipantState outcome)
+    {
+        if (State(txn, node) == ParticipantState.Prepared)
+        {
+            SetState(txn, node, outcome);
+        }
+    }
+
+    protected override void OnTimer(int node)
+    {
+        if (node == Coordinator)
+        {
+            foreach (var txn in _collecting.Where(c => Now >= c.Value.Deadline).Select(c => c.Key).ToList())
+            {
+                Decide(txn, TransactionState.Aborted);
+            }
+
+            return;
+        }
+
+        foreach (var ((txn, p), deadline) in _deadlines.Where(d => d.Key.Node == node && Now >= d.Value).ToList())
+        {
+            if (State(txn, p) != ParticipantState.Prepared || !_recovering.Add((txn, p)))
+            {
+                continue;
+            }
+
+            if (bug == CommitBug.ResolveWithoutRecord)
+            {
+                _recovering.Remove((txn, p));
+                SetState(txn, p, ParticipantState.Aborted);
+                continue;
+            }
+
+            // The recovery rule: read the record; decide it aborted if it is still undecided past
+            // its deadline (or missing); then resolve as the record says.
+            WriteRecord(node, Id(txn), current => TransactionRules.Resolve(current, Now) == IntentResolution.Wait ? (false, current!) : TransactionRules.Decide(current, Id(txn), TransactionState.Aborted), (_, record) =>
+            {
+                _recovering.Remove((txn, p));
+                if (record.IsDecided)
+                {
+                    Resolve(txn, p, record.State == TransactionState.Committed ? ParticipantState.Committed : ParticipantState.Aborted);
+                }
+            }, failed: () => _recovering.Remove((txn, p)));
+        }
+    }
+
+    /// <summary>
+    /// A compare-and-set on a record through the coordinator shard's log: it takes effect a Raft
+    /// round later if <paramref name="node"/> reaches a majority of the record's replicas then; the
+    /// answer comes back if the node is still up. Otherwise it fails (the caller retries later).
+    /// </summary>
+    private void WriteRecord(int node, string id, Func<TransactionRecord?, (bool Changed, TransactionRecord Record)> change, Action<bool, TransactionRecord> answered, Action? failed = null)
+    {
+        Scheduler.After(Random.Next(2, 7), () =>
+        {
+            if (!IsUp(node) || RecordReplicas.Count(r => Reaches(node, r)) < 2)
+            {
+                failed?.Invoke();
+                return;
+            }
+
+            var (changed, record) = change(_records.GetValueOrDefault(id));
+            if (changed)
+            {
+                _records[record.Id] = record;
+                if (bug == CommitBug.ForgetDecisionOnRestart && record.IsDecided)
+                {
+                    _unsaved.Add(record.Id);
+                }
+            }
+
+            Scheduler.After(Random.Next(1, 4), () =>
+            {
+                if (IsUp(node))
+                {
+                    answered(changed, record);
+                }
+                else
+                {
+                    failed?.Invoke();
+                }
+            });
+        });
+    }
+
+    protected override void Crashed(int node)
+    {
+        if (node == Coordinator)
+        {
+            _collecting.Clear();
+        }
+
+        foreach (var key in _notDurable.Where(k => k.Node == node).ToList())
+        {
+            // Answered yes, never written: gone with the crash.
+            _notDurable.Remove(key);
+            SetState(key.Txn, key.Node, ParticipantState.None);
+            _deadlines.Remove(key);
+        }
+
+        _recovering.RemoveWhere(k => k.Node == node);
+        if (bug == CommitBug.ForgetDecisionOnRestart && node == Coordinator)
+        {
+            // The decisions lived in the memory of the record's leader, here: back to pending.
+            foreach (var id in _unsaved)
+            {
+                _records[id] = _records[id] with { State = TransactionState.Pending };
+            }
+
+            _unsaved.Clear();
+        }
+    }
+
+    private static string Id(int txn) => "t" + txn;
+}
