@@ -56,6 +56,7 @@ public sealed class ShardDeliverer(
     private Task<(CommandResult Result, long Tick, SinkProgress Sent)>? _renewing;
     private int _attempts;
     private IReadOnlyList<LinkChange>? _inFlight;
+    private long _retryAtMs;
     private string? _lastError;
     private DelivererPhase _phase;
 
@@ -105,8 +106,19 @@ public sealed class ShardDeliverer(
         {
             // A write that failed is retried while the lease lasts by this node's count, whoever
             // leads now: the work was begun under the lease. Past it, the next holder delivers it.
+            // Meanwhile the lease is renewed (recording how far delivery got) as when delivering:
+            // a sink down for longer than a lease must not cost the lease, nor the record of the
+            // position a restarted or new holder resumes from.
             if (HoldsLease)
             {
+                RenewIfDue(cancellationToken);
+                var untilRetry = _retryAtMs - NowMs();
+                if (untilRetry > 0)
+                {
+                    await PauseAsync(Math.Min(untilRetry, MsUntilRenewal()), cancellationToken).ConfigureAwait(false);
+                    return;
+                }
+
                 await WriteAsync(batch, cancellationToken).ConfigureAwait(false);
                 return;
             }
@@ -135,11 +147,9 @@ public sealed class ShardDeliverer(
                 return;
             }
         }
-        else if (_renewing is null && shards.Ticks - _grantTick >= _renewTicks)
+        else
         {
-            // Renewals go through the shard's log in the background, carrying the progress so far:
-            // delivery never waits on a Raft round.
-            _renewing = RenewAsync(_lease, _progress, cancellationToken);
+            RenewIfDue(cancellationToken);
         }
 
         if (!HoldsLease)
@@ -163,16 +173,37 @@ public sealed class ShardDeliverer(
         {
             // Wake for a change, for the renewal that is due, or, with one under way, for its answer
             // (or the lease running out without one).
-            var untilTick = _renewing is null ? _renewTicks : _leaseTicks - 2;
-            var wait = TimeSpan.FromMilliseconds(Math.Max(1, (untilTick - (shards.Ticks - _grantTick)) * shards.Options.TickMs));
-            // WaitAsync drops its timer when the wait ends early (a Task.Delay here would leave one
-            // running per change until it fired); a timeout or a stop ends the wait without a throw.
-            await ((Task)Task.WhenAny(changed, _renewing ?? Never).WaitAsync(wait, time, cancellationToken)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            await PauseAsync(MsUntilRenewal(), cancellationToken, changed).ConfigureAwait(false);
             return;
         }
 
         await WriteAsync(changes, cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>Renewals go through the shard's log in the background, carrying the progress so far: delivery never waits on a Raft round.</summary>
+    private void RenewIfDue(CancellationToken cancellationToken)
+    {
+        if (_lease is { } lease && _renewing is null && shards.Ticks - _grantTick >= _renewTicks)
+        {
+            _renewing = RenewAsync(lease, _progress, cancellationToken);
+        }
+    }
+
+    /// <summary>How long until a renewal is due, or, with one under way, until the lease would run out without its answer.</summary>
+    private long MsUntilRenewal()
+    {
+        var untilTick = _renewing is null ? _renewTicks : _leaseTicks - 2;
+        return Math.Max(1, (untilTick - (shards.Ticks - _grantTick)) * shards.Options.TickMs);
+    }
+
+    /// <summary>
+    /// Waits up to <paramref name="ms"/>, or until <paramref name="changed"/> completes or a renewal
+    /// under way is answered. WaitAsync drops its timer when the wait ends early (a Task.Delay here
+    /// would leave one running per change until it fired); a timeout or a stop ends the wait
+    /// without a throw.
+    /// </summary>
+    private async Task PauseAsync(long ms, CancellationToken cancellationToken, Task? changed = null) =>
+        await ((Task)Task.WhenAny(changed ?? Never, _renewing ?? Never).WaitAsync(TimeSpan.FromMilliseconds(Math.Max(1, ms)), time, cancellationToken)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
 
     /// <summary>Whether, by this node's own count of ticks, the lease it was granted still runs (with two ticks to spare).</summary>
     private bool HoldsLease => _lease is not null && shards.Ticks - _grantTick < _leaseTicks - 2;
@@ -289,7 +320,7 @@ public sealed class ShardDeliverer(
 
             _phase = DelivererPhase.Retrying;
             logger.LogWarning("Sink {Sink} shard {Shard}: write attempt {Attempt} failed: {Error}", sink.Name, Shard, _attempts, e.Message);
-            await Task.Delay(Backoff(_attempts), time, cancellationToken).ConfigureAwait(false);
+            _retryAtMs = NowMs() + (long)Backoff(_attempts).TotalMilliseconds;
         }
     }
 

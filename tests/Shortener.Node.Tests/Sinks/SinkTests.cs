@@ -344,6 +344,36 @@ public sealed class SinkTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_sink_down_for_longer_than_a_lease_keeps_its_deliverers_lease_and_position()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync(failFirst: int.MaxValue);
+        await StartNodeAsync(new() { ["Shortener:Cluster:Shards"] = "1" });
+        await AddSinkAsync($$"""{"name":"down","kind":"webhook","url":"{{receiver.Url}}"}""");
+        await CreateLinksAsync(2, "waiting");
+
+        // Retrying for twice the lease (3 s): the holder renews as it retries, under one token.
+        var tokens = new HashSet<ulong>();
+        var deadline = DateTime.UtcNow.AddSeconds(7);
+        while (DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(250);
+            var shard = (await Node.Client.GetFromJsonAsync<JsonElement>("/admin/v1/sinks/down/status"))[0].GetProperty("shards")[0];
+            if (shard.GetProperty("token").GetUInt64() is > 0 and var token)
+            {
+                tokens.Add(token);
+            }
+        }
+
+        Assert.True(receiver.Failed >= 5, $"{receiver.Failed} attempts");
+        Assert.Single(tokens);
+        Assert.DoesNotContain(_logs.Entries, e => e.Message.Contains("ran out before it could be renewed"));
+
+        receiver.StopFailing();
+        await WaitForLagAsync("down", lag => lag == 0);
+        Assert.Equal(["waiting-0", "waiting-1"], receiver.Deliveries.SelectMany(d => JsonDocument.Parse(d.Body).RootElement.EnumerateArray().Select(e => e.GetProperty("subject").GetString())).Distinct());
+    }
+
+    [Fact]
     public async Task A_webhook_gets_signed_batches_retried_after_failures_and_dead_letters_past_the_bound()
     {
         await using var receiver = await WebhookReceiver.StartAsync(failFirst: 2);

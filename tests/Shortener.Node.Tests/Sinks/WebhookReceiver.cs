@@ -29,6 +29,9 @@ public sealed class WebhookReceiver : IAsyncDisposable
 
     public bool FailAlways { get; set; }
 
+    /// <summary>From now on, takes every request (a receiver that was down is back).</summary>
+    public void StopFailing() => Volatile.Write(ref _failFirst, 0);
+
     public ConcurrentQueue<Delivery> Deliveries { get; } = new();
 
     public IEnumerable<string> EventIds => Deliveries.SelectMany(d => JsonDocument.Parse(d.Body).RootElement.EnumerateArray().Select(e => e.GetProperty("id").GetString()!));
