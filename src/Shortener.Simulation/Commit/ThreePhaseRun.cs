@@ -16,8 +16,9 @@ internal sealed class ThreePhaseRun(ulong seed, CommitFaultPlan plan) : CommitRu
     private const long SilenceMs = 100;
     private const long ReplyWindowMs = 15;
 
-    // Coordinator memory: votes or acknowledgements being collected, with their deadline.
-    private readonly Dictionary<int, (HashSet<int> Answered, long Deadline, bool PreCommitting)> _collecting = [];
+    // Coordinator memory: votes, then acknowledgements of the pre-commit, being collected.
+    private readonly VoteTally _votes = new(Participants.Length);
+    private readonly VoteTally _acks = new(Participants.Length);
 
     // Coordinator disk: transactions it pre-committed (a restart goes on to commit them) or decided.
     private readonly Dictionary<int, ParticipantState> _log = [];
@@ -30,7 +31,7 @@ internal sealed class ThreePhaseRun(ulong seed, CommitFaultPlan plan) : CommitRu
 
     protected override void Begin(int txn)
     {
-        _collecting[txn] = ([], Now + VoteTimeoutMs, false);
+        _votes.Start(txn, Now + VoteTimeoutMs);
         SendToParticipants(Coordinator, new CommitMessage(CommitMessageKind.Prepare, txn));
     }
 
@@ -79,40 +80,26 @@ internal sealed class ThreePhaseRun(ulong seed, CommitFaultPlan plan) : CommitRu
     private void CoordinatorReceives(int from, CommitMessage message)
     {
         var txn = message.Txn;
-        if (!_collecting.TryGetValue(txn, out var collecting))
-        {
-            return;
-        }
-
         switch (message.Kind)
         {
-            case CommitMessageKind.VoteNo when !collecting.PreCommitting:
+            case CommitMessageKind.VoteNo when _votes.Stop(txn):
                 Decide(txn, ParticipantState.Aborted);
                 break;
-            case CommitMessageKind.VoteYes when !collecting.PreCommitting:
-                collecting.Answered.Add(from);
-                if (collecting.Answered.Count == Participants.Length)
-                {
-                    _log[txn] = ParticipantState.PreCommitted;
-                    _collecting[txn] = ([], Now + AckTimeoutMs, true);
-                    SendToParticipants(Coordinator, new CommitMessage(CommitMessageKind.PreCommit, txn));
-                }
-
+            case CommitMessageKind.VoteYes when _votes.Yes(txn, from):
+                _log[txn] = ParticipantState.PreCommitted;
+                _acks.Start(txn, Now + AckTimeoutMs);
+                SendToParticipants(Coordinator, new CommitMessage(CommitMessageKind.PreCommit, txn));
                 break;
-            case CommitMessageKind.PreCommitAck when collecting.PreCommitting:
-                collecting.Answered.Add(from);
-                if (collecting.Answered.Count == Participants.Length)
-                {
-                    Decide(txn, ParticipantState.Committed);
-                }
-
+            case CommitMessageKind.PreCommitAck when _acks.Yes(txn, from):
+                Decide(txn, ParticipantState.Committed);
                 break;
         }
     }
 
     private void Decide(int txn, ParticipantState decision)
     {
-        _collecting.Remove(txn);
+        _votes.Stop(txn);
+        _acks.Stop(txn);
         _log[txn] = decision;
         SendToParticipants(Coordinator, new CommitMessage(CommitMessageKind.Decision, txn, decision));
     }
@@ -123,9 +110,14 @@ internal sealed class ThreePhaseRun(ulong seed, CommitFaultPlan plan) : CommitRu
         {
             // Votes that did not all come: abort. Acknowledgements that did not all come: the
             // textbook coordinator commits anyway (everyone voted yes).
-            foreach (var (txn, collecting) in _collecting.Where(c => Now >= c.Value.Deadline).ToList())
+            foreach (var txn in _votes.TakeExpired(Now))
             {
-                Decide(txn, collecting.PreCommitting ? ParticipantState.Committed : ParticipantState.Aborted);
+                Decide(txn, ParticipantState.Aborted);
+            }
+
+            foreach (var txn in _acks.TakeExpired(Now))
+            {
+                Decide(txn, ParticipantState.Committed);
             }
 
             return;
@@ -164,7 +156,8 @@ internal sealed class ThreePhaseRun(ulong seed, CommitFaultPlan plan) : CommitRu
     {
         if (node == Coordinator)
         {
-            _collecting.Clear();
+            _votes.Clear();
+            _acks.Clear();
             return;
         }
 

@@ -23,7 +23,7 @@ internal sealed class TwoPhaseOverRaftRun(ulong seed, CommitFaultPlan plan, Comm
     private readonly HashSet<string> _unsaved = [];
 
     // The coordinator process: votes being collected (memory).
-    private readonly Dictionary<int, (HashSet<int> Yes, long Deadline)> _collecting = [];
+    private readonly VoteTally _votes = new(Participants.Length);
 
     // Participants: the deadline each intent carries; intents answered but not yet durable (the planted bug).
     private readonly Dictionary<(int Txn, int Node), long> _deadlines = [];
@@ -41,7 +41,7 @@ internal sealed class TwoPhaseOverRaftRun(ulong seed, CommitFaultPlan plan, Comm
         {
             if (begun)
             {
-                _collecting[txn] = ([], Now + VoteTimeoutMs);
+                _votes.Start(txn, Now + VoteTimeoutMs);
                 SendToParticipants(Coordinator, new CommitMessage(CommitMessageKind.Prepare, txn, DeadlineMs: deadline));
             }
         });
@@ -54,15 +54,10 @@ internal sealed class TwoPhaseOverRaftRun(ulong seed, CommitFaultPlan plan, Comm
         {
             switch (message.Kind)
             {
-                case CommitMessageKind.VoteYes when _collecting.TryGetValue(txn, out var votes):
-                    votes.Yes.Add(from);
-                    if (votes.Yes.Count == Participants.Length)
-                    {
-                        Decide(txn, TransactionState.Committed);
-                    }
-
+                case CommitMessageKind.VoteYes when _votes.Yes(txn, from):
+                    Decide(txn, TransactionState.Committed);
                     break;
-                case CommitMessageKind.VoteNo when _collecting.ContainsKey(txn):
+                case CommitMessageKind.VoteNo when _votes.Stop(txn):
                     Decide(txn, TransactionState.Aborted);
                     break;
             }
@@ -113,7 +108,7 @@ internal sealed class TwoPhaseOverRaftRun(ulong seed, CommitFaultPlan plan, Comm
 
     private void Decide(int txn, TransactionState decision)
     {
-        _collecting.Remove(txn);
+        _votes.Stop(txn);
         WriteRecord(Coordinator, Id(txn), current => TransactionRules.Decide(current, Id(txn), decision), (_, record) =>
         {
             // Whoever decided first, the record says how it ended: tell the participants.
@@ -135,7 +130,7 @@ internal sealed class TwoPhaseOverRaftRun(ulong seed, CommitFaultPlan plan, Comm
     {
         if (node == Coordinator)
         {
-            foreach (var txn in _collecting.Where(c => Now >= c.Value.Deadline).Select(c => c.Key).ToList())
+            foreach (var txn in _votes.TakeExpired(Now))
             {
                 Decide(txn, TransactionState.Aborted);
             }
@@ -213,7 +208,7 @@ internal sealed class TwoPhaseOverRaftRun(ulong seed, CommitFaultPlan plan, Comm
     {
         if (node == Coordinator)
         {
-            _collecting.Clear();
+            _votes.Clear();
         }
 
         foreach (var key in _notDurable.Where(k => k.Node == node).ToList())

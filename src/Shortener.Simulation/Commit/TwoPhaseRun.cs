@@ -13,8 +13,8 @@ internal sealed class TwoPhaseRun(ulong seed, CommitFaultPlan plan) : CommitRun(
     private const long VoteTimeoutMs = 50;
     private const long AskAfterMs = 100;
 
-    // The coordinator's votes and deadlines: memory, lost in a crash. Its decisions: its disk.
-    private readonly Dictionary<int, (HashSet<int> Yes, long Deadline)> _collecting = [];
+    // The coordinator's votes: memory, lost in a crash. Its decisions: its disk.
+    private readonly VoteTally _votes = new(Participants.Length);
     private readonly Dictionary<int, ParticipantState> _decided = [];
 
     // When each participant prepared each transaction (to know when to start asking).
@@ -24,7 +24,7 @@ internal sealed class TwoPhaseRun(ulong seed, CommitFaultPlan plan) : CommitRun(
 
     protected override void Begin(int txn)
     {
-        _collecting[txn] = ([], Now + VoteTimeoutMs);
+        _votes.Start(txn, Now + VoteTimeoutMs);
         SendToParticipants(Coordinator, new CommitMessage(CommitMessageKind.Prepare, txn));
     }
 
@@ -45,15 +45,10 @@ internal sealed class TwoPhaseRun(ulong seed, CommitFaultPlan plan) : CommitRun(
         var txn = message.Txn;
         switch (message.Kind)
         {
-            case CommitMessageKind.VoteYes when _collecting.TryGetValue(txn, out var votes):
-                votes.Yes.Add(from);
-                if (votes.Yes.Count == Participants.Length)
-                {
-                    Decide(txn, ParticipantState.Committed);
-                }
-
+            case CommitMessageKind.VoteYes when _votes.Yes(txn, from):
+                Decide(txn, ParticipantState.Committed);
                 break;
-            case CommitMessageKind.VoteNo when _collecting.ContainsKey(txn):
+            case CommitMessageKind.VoteNo when _votes.Stop(txn):
                 Decide(txn, ParticipantState.Aborted);
                 break;
             case CommitMessageKind.DecisionRequest:
@@ -61,7 +56,7 @@ internal sealed class TwoPhaseRun(ulong seed, CommitFaultPlan plan) : CommitRun(
                 {
                     Send(Coordinator, from, new CommitMessage(CommitMessageKind.Decision, txn, decision));
                 }
-                else if (!_collecting.ContainsKey(txn))
+                else if (!_votes.IsWaiting(txn))
                 {
                     // Presumed abort: a transaction this coordinator has no trace of (it crashed
                     // before deciding) is aborted, durably, before it says so.
@@ -74,7 +69,7 @@ internal sealed class TwoPhaseRun(ulong seed, CommitFaultPlan plan) : CommitRun(
 
     private void Decide(int txn, ParticipantState decision)
     {
-        _collecting.Remove(txn);
+        _votes.Stop(txn);
         _decided.TryAdd(txn, decision);
         SendToParticipants(Coordinator, new CommitMessage(CommitMessageKind.Decision, txn, _decided[txn]));
     }
@@ -126,7 +121,7 @@ internal sealed class TwoPhaseRun(ulong seed, CommitFaultPlan plan) : CommitRun(
     {
         if (node == Coordinator)
         {
-            foreach (var txn in _collecting.Where(c => Now >= c.Value.Deadline).Select(c => c.Key).ToList())
+            foreach (var txn in _votes.TakeExpired(Now))
             {
                 Decide(txn, ParticipantState.Aborted);
             }
@@ -149,7 +144,7 @@ internal sealed class TwoPhaseRun(ulong seed, CommitFaultPlan plan) : CommitRun(
     {
         if (node == Coordinator)
         {
-            _collecting.Clear();
+            _votes.Clear();
         }
     }
 }
