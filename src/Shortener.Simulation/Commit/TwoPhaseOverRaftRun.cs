@@ -8,12 +8,11 @@ namespace Shortener.Simulation.Commit;
 /// a node can write or read, a compare-and-set through <see cref="TransactionRules"/>, only while
 /// it reaches a majority of those nodes; each participant's intents are in its shard's log, so a
 /// crash of its node loses none of them (the node serves again when it restarts). The coordinator
-/// process on node 0 keeps only memory. A participant holding an intent past its deadline reads
+/// process on node 0 runs the product's <see cref="TransactionCoordinator"/>, in memory only. A participant holding an intent past its deadline reads
 /// the record and resolves it, deciding an undecided record aborted first: the recovery rule.
 /// </summary>
 internal sealed class TwoPhaseOverRaftRun(ulong seed, CommitFaultPlan plan, CommitBug bug) : CommitRun(seed, plan)
 {
-    private const long VoteTimeoutMs = 50;
     private const long DeadlineMs = 100;
     private const long DurableAfterMs = 5;
     private static readonly int[] RecordReplicas = [0, 1, 2];
@@ -22,8 +21,8 @@ internal sealed class TwoPhaseOverRaftRun(ulong seed, CommitFaultPlan plan, Comm
     private readonly Dictionary<string, TransactionRecord> _records = [];
     private readonly HashSet<string> _unsaved = [];
 
-    // The coordinator process: votes being collected (memory).
-    private readonly VoteTally _votes = new(Participants.Length);
+    // The coordinator process on node 0: the product's coordinator per transaction (memory).
+    private readonly Dictionary<int, TransactionCoordinator> _coordinators = [];
 
     // Participants: the deadline each intent carries; intents answered but not yet durable (the planted bug).
     private readonly Dictionary<(int Txn, int Node), long> _deadlines = [];
@@ -36,15 +35,42 @@ internal sealed class TwoPhaseOverRaftRun(ulong seed, CommitFaultPlan plan, Comm
 
     protected override void Begin(int txn)
     {
-        var deadline = Now + DeadlineMs;
-        WriteRecord(Coordinator, Id(txn), current => TransactionRules.Begin(current, Id(txn), Participants, deadline), (begun, _) =>
+        var coordinator = new TransactionCoordinator(Id(txn), Participants, Now + DeadlineMs);
+        _coordinators[txn] = coordinator;
+        Perform(txn, coordinator, coordinator.Start());
+    }
+
+    /// <summary>Carries out a coordinator's steps: record writes through the coordinator shard, messages to the participants.</summary>
+    private void Perform(int txn, TransactionCoordinator coordinator, IReadOnlyList<CoordinatorStep> steps)
+    {
+        foreach (var step in steps)
         {
-            if (begun)
+            switch (step)
             {
-                _votes.Start(txn, Now + VoteTimeoutMs);
-                SendToParticipants(Coordinator, new CommitMessage(CommitMessageKind.Prepare, txn, DeadlineMs: deadline));
+                case CoordinatorStep.Begin begin:
+                    WriteRecord(Coordinator, begin.Record.Id, current => TransactionRules.Begin(current, begin.Record.Id, begin.Record.Participants, begin.Record.DeadlineMs), Answer);
+                    break;
+                case CoordinatorStep.Decide decide:
+                    WriteRecord(Coordinator, coordinator.Id, current => TransactionRules.Decide(current, coordinator.Id, decide.Decision), Answer);
+                    break;
+                case CoordinatorStep.Prepare prepare:
+                    Send(Coordinator, prepare.Participant, new CommitMessage(CommitMessageKind.Prepare, txn, DeadlineMs: coordinator.DeadlineMs));
+                    break;
+                case CoordinatorStep.Resolve resolve:
+                    var outcome = resolve.Decision == TransactionState.Committed ? ParticipantState.Committed : ParticipantState.Aborted;
+                    Send(Coordinator, resolve.Participant, new CommitMessage(CommitMessageKind.Decision, txn, outcome));
+                    break;
             }
-        });
+        }
+
+        // An answer reaches the coordinator only if it still exists (node 0 did not crash meanwhile).
+        void Answer(bool changed, TransactionRecord record)
+        {
+            if (_coordinators.GetValueOrDefault(txn) == coordinator)
+            {
+                Perform(txn, coordinator, coordinator.RecordWritten(changed, record));
+            }
+        }
     }
 
     protected override void Receive(int node, int from, CommitMessage message)
@@ -52,14 +78,9 @@ internal sealed class TwoPhaseOverRaftRun(ulong seed, CommitFaultPlan plan, Comm
         var txn = message.Txn;
         if (node == Coordinator)
         {
-            switch (message.Kind)
+            if (message.Kind is CommitMessageKind.VoteYes or CommitMessageKind.VoteNo && _coordinators.TryGetValue(txn, out var coordinator))
             {
-                case CommitMessageKind.VoteYes when _votes.Yes(txn, from):
-                    Decide(txn, TransactionState.Committed);
-                    break;
-                case CommitMessageKind.VoteNo when _votes.Stop(txn):
-                    Decide(txn, TransactionState.Aborted);
-                    break;
+                Perform(txn, coordinator, coordinator.Prepared(from, message.Kind == CommitMessageKind.VoteYes));
             }
 
             return;
@@ -106,17 +127,6 @@ internal sealed class TwoPhaseOverRaftRun(ulong seed, CommitFaultPlan plan, Comm
         }
     }
 
-    private void Decide(int txn, TransactionState decision)
-    {
-        _votes.Stop(txn);
-        WriteRecord(Coordinator, Id(txn), current => TransactionRules.Decide(current, Id(txn), decision), (_, record) =>
-        {
-            // Whoever decided first, the record says how it ended: tell the participants.
-            var outcome = record.State == TransactionState.Committed ? ParticipantState.Committed : ParticipantState.Aborted;
-            SendToParticipants(Coordinator, new CommitMessage(CommitMessageKind.Decision, txn, outcome));
-        });
-    }
-
     /// <summary>Applies or drops the participant's intent (one that holds none, such as an intent lost with the planted bug, has nothing to do).</summary>
     private void Resolve(int txn, int node, ParticipantState outcome)
     {
@@ -130,9 +140,9 @@ internal sealed class TwoPhaseOverRaftRun(ulong seed, CommitFaultPlan plan, Comm
     {
         if (node == Coordinator)
         {
-            foreach (var txn in _votes.TakeExpired(Now))
+            foreach (var (txn, coordinator) in _coordinators.ToList())
             {
-                Decide(txn, TransactionState.Aborted);
+                Perform(txn, coordinator, coordinator.Tick(Now));
             }
 
             return;
@@ -208,7 +218,7 @@ internal sealed class TwoPhaseOverRaftRun(ulong seed, CommitFaultPlan plan, Comm
     {
         if (node == Coordinator)
         {
-            _votes.Clear();
+            _coordinators.Clear();
         }
 
         foreach (var key in _notDurable.Where(k => k.Node == node).ToList())
