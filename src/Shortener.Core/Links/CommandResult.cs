@@ -6,7 +6,8 @@ namespace Shortener.Core.Links;
 /// <see cref="SetClusterMembers"/> or <see cref="SetClusterDocument"/> (kept under its first JSON
 /// name, which logs and idempotency records already hold); <see cref="Lease"/> the lease a lease
 /// command left (granted or, refused, the one that stands); <see cref="ChangesPurgedThrough"/> the
-/// offset a purge has forgotten the shard's changes through (readers of the feed's tail honour it).
+/// offset a purge has forgotten the shard's changes through (readers of the feed's tail honour it);
+/// <see cref="Transaction"/> the record a transaction command left (or, refused, the one that stands).
 /// </summary>
 public sealed record CommandResult(
     CommandOutcome Outcome,
@@ -16,7 +17,8 @@ public sealed record CommandResult(
     int Purged = 0,
     [property: System.Text.Json.Serialization.JsonPropertyName("membersVersion")] long DocumentVersion = 0,
     Leases.Lease? Lease = null,
-    Changes.ChangeOffset? ChangesPurgedThrough = null)
+    Changes.ChangeOffset? ChangesPurgedThrough = null,
+    Transactions.TransactionRecord? Transaction = null)
 {
     public static CommandResult NotFound { get; } = new(CommandOutcome.NotFound);
 

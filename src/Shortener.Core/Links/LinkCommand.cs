@@ -18,6 +18,8 @@ namespace Shortener.Core.Links;
 [JsonDerivedType(typeof(AcquireLease), "acquireLease")]
 [JsonDerivedType(typeof(RecordLeaseProgress), "leaseProgress")]
 [JsonDerivedType(typeof(ReleaseLease), "releaseLease")]
+[JsonDerivedType(typeof(BeginTransaction), "txnBegin")]
+[JsonDerivedType(typeof(DecideTransaction), "txnDecide")]
 public abstract record LinkCommand(long At);
 
 /// <summary>
@@ -91,3 +93,17 @@ public sealed record RecordLeaseProgress(long At, string Name, ulong Token, stri
 
 /// <summary>End the lease now, if <paramref name="Token"/> is still its (a holder handing over before expiry).</summary>
 public sealed record ReleaseLease(long At, string Name, ulong Token) : LinkCommand(At);
+
+/// <summary>
+/// Write the pending record of transaction <paramref name="Id"/> in this shard, its coordinator
+/// shard (<see cref="Transactions.TransactionRules.Begin"/>); Conflict with the record that
+/// stands when the id is taken.
+/// </summary>
+public sealed record BeginTransaction(long At, string Id, IReadOnlyList<int> Participants, long DeadlineMs) : LinkCommand(At);
+
+/// <summary>
+/// Decide transaction <paramref name="Id"/> (<see cref="Transactions.TransactionRules.Decide"/>):
+/// the coordinator's commit or abort, or a recovery's abort. Ok when the record now holds
+/// <paramref name="Decision"/>; Conflict with the record when it holds the other one.
+/// </summary>
+public sealed record DecideTransaction(long At, string Id, Transactions.TransactionState Decision) : LinkCommand(At);

@@ -1,5 +1,7 @@
 using Shortener.Core.Changes;
 using Shortener.Core.Leases;
+using Shortener.Core.Transactions;
+
 namespace Shortener.Core.Links;
 
 /// <summary>
@@ -59,6 +61,8 @@ public static class LinkStateMachine
             : throw new InvalidOperationException("a lease is granted only through a log: its token is the index of the granting entry"),
         RecordLeaseProgress r => Leased(table, r.Name, LeaseRules.Record(FindLease(table, r.Name), r.Token, r.Progress)),
         ReleaseLease r => Leased(table, r.Name, LeaseRules.Release(FindLease(table, r.Name), r.Token, r.At)),
+        BeginTransaction b => Recorded(table, TransactionRules.Begin(FindTransaction(table, b.Id), b.Id, b.Participants, b.DeadlineMs)),
+        DecideTransaction d => Recorded(table, TransactionRules.Decide(FindTransaction(table, d.Id), d.Id, d.Decision)),
         _ => throw new ArgumentOutOfRangeException(nameof(command), command.GetType().Name, "unknown link command"),
     };
 
@@ -83,6 +87,28 @@ public static class LinkStateMachine
         var key = Lease.KeyOf(name);
         table.PutDocument(key, (table.FindDocument(key)?.Version ?? 0) + 1, decision.Lease!.Serialize());
         return new CommandResult(CommandOutcome.Ok, Lease: decision.Lease);
+    }
+
+    private static TransactionRecord? FindTransaction(ILinkTable table, string id) =>
+        table.FindDocument(TransactionRecord.KeyOf(id)) is { } stored ? TransactionRecord.Parse(stored.Document) : null;
+
+    /// <summary>Stores the record a rule accepted (Ok; a repeated decision writes nothing), or answers Conflict with the one that stands.</summary>
+    private static CommandResult Recorded(ILinkTable table, (bool Accepted, TransactionRecord Record) rule)
+    {
+        if (!rule.Accepted)
+        {
+            return new CommandResult(CommandOutcome.Conflict, Transaction: rule.Record);
+        }
+
+        var key = TransactionRecord.KeyOf(rule.Record.Id);
+        var stored = table.FindDocument(key);
+        var document = rule.Record.Serialize();
+        if (stored?.Document != document)
+        {
+            table.PutDocument(key, (stored?.Version ?? 0) + 1, document);
+        }
+
+        return new CommandResult(CommandOutcome.Ok, Transaction: rule.Record);
     }
 
     private static CommandResult SetDocument(ILinkTable table, string name, long expectedVersion, string document)

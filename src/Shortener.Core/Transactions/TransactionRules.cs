@@ -23,7 +23,8 @@ public static class TransactionRules
     }
 
     /// <summary>
-    /// Decides the record <paramref name="decision"/> if it is still pending. A repeat of the
+    /// Decides the record <paramref name="decision"/> if it is still pending (Decided: the record
+    /// now holds that decision). A repeat of the
     /// decision it holds succeeds (a coordinator retrying its write); the other decision is
     /// refused and the record comes back as it is. A missing record can only be aborted: the
     /// tombstone of a transaction that was never begun, or whose begin was lost.

@@ -62,6 +62,8 @@ public sealed class AppliedLinkObserver(RedirectCache cache, ShortenerMetrics me
         AcquireLease => "acquire-lease",
         RecordLeaseProgress => "lease-progress",
         ReleaseLease => "release-lease",
+        BeginTransaction => "txn-begin",
+        DecideTransaction => "txn-decide",
         _ => "unknown",
     };
 }

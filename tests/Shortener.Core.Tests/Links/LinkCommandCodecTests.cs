@@ -22,6 +22,8 @@ public class LinkCommandCodecTests
         new(new LeaseCodeBlock(5, 1000)),
         new(new PurgeIdempotency(6)),
         new(new SetClusterMembers(7, 3, """{"members":[]}""")),
+        new(new BeginTransaction(8, "t1", [0, 5], 9_000)),
+        new(new DecideTransaction(9, "t1", Shortener.Core.Transactions.TransactionState.Committed)),
     ];
 
     [Theory]

@@ -26,7 +26,7 @@ public static class LinkCommandGen
         });
 
     private static Gen<Step> Steps =>
-        from kind in Gen.Int[0, 5]
+        from kind in Gen.Int[0, 6]
         from code in Gen.OneOfConst(Codes)
         from url in Gen.OneOfConst(Urls)
         from gap in Gen.Long[0, 3_600_000]
@@ -63,7 +63,14 @@ public static class LinkCommandGen
                     AsOwner: Key == 2 ? "team" : null),
                 2 => new DeleteLink(at, Code, AsOwner: Key == 3 ? "team" : null),
                 3 or 4 => new RecordVisit(at, Code),
-                _ => new LeaseCodeBlock(at, (ulong)(MaxVisits * 100)),
+                5 => new LeaseCodeBlock(at, (ulong)(MaxVisits * 100)),
+                _ => TagMask switch
+                {
+                    // Transaction records under a few ids: begun, taken again, decided either way, or raced.
+                    < 3 => new BeginTransaction(at, "t-" + Code, [1, 2 + TagMask], at + Gap),
+                    < 5 => new DecideTransaction(at, "t-" + Code, Core.Transactions.TransactionState.Committed),
+                    _ => new DecideTransaction(at, "t-" + Code, Core.Transactions.TransactionState.Aborted),
+                },
             };
             var token = Key < 0 ? null : new IdempotencyToken("client", $"key-{Key}", $"{Kind}:{Code}:{Url}");
             return new LinkCommandEnvelope(command, token);
