@@ -224,6 +224,8 @@ public sealed class ShortenerMetrics : IDisposable
         _meter.CreateObservableGauge("shortener.shard_db.held_applies", () => host.Database.HeldApplies, "{command}", "Commands applied and not yet committed to the node's link database (readable by code meanwhile; the Raft log replays them after a crash)");
         _meter.CreateObservableCounter("shortener.shard_db.checkpoints", () => host.Database.Checkpoints, "{checkpoint}", "WAL checkpoints of the node's link database, run off the driver thread");
         _meter.CreateObservableCounter("shortener.shard_db.wal_restarts", () => host.Database.WalRestarts, "{restart}", "Times the node's link database started its write-ahead log over (past 64 MiB it is copied back whole and written from the start)");
+        _meter.CreateObservableGauge("shortener.snapshot_work.waiting", () => host.Snapshots.Waiting, "{task}", "Snapshot captures and snapshot files waiting for the node's snapshot worker (one at a time, at a lowered priority)");
+        _meter.CreateObservableCounter("shortener.snapshot_work.done", () => host.Snapshots.Done, "{task}", "Snapshot captures and snapshot files the node's snapshot worker finished");
     }
 
     /// <summary>The node's Raft log: its batches (one write and one fsync each) and how many shards each carried.</summary>

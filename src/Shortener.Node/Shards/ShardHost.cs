@@ -205,6 +205,9 @@ public sealed class ShardHost : IAsyncDisposable
         }
     }
 
+    /// <summary>The node's snapshot worker (its queue, for /metrics).</summary>
+    public SnapshotWorker Snapshots => _snapshots;
+
     public async ValueTask DisposeAsync()
     {
         await _stop.CancelAsync().ConfigureAwait(false);

@@ -22,6 +22,7 @@ public sealed class SnapshotWorker : IAsyncDisposable
     private readonly BlockingCollection<Action> _queue = [];
     private readonly ILogger _logger;
     private readonly Task _thread;
+    private long _done;
 
     public SnapshotWorker(ILogger logger)
     {
@@ -29,8 +30,11 @@ public sealed class SnapshotWorker : IAsyncDisposable
         _thread = Task.Factory.StartNew(Work, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
     }
 
-    /// <summary>How many pieces of work wait (for status and tests).</summary>
+    /// <summary>How many pieces of work wait (for /metrics).</summary>
     public int Waiting => _queue.Count;
+
+    /// <summary>How many pieces of work ran.</summary>
+    public long Done => Interlocked.Read(ref _done);
 
     /// <summary>Queues <paramref name="work"/>; after <see cref="DisposeAsync"/> it runs on the caller's thread (a replica closing after the worker).</summary>
     public void Run(Action work)
@@ -69,6 +73,8 @@ public sealed class SnapshotWorker : IAsyncDisposable
                 // Each piece of work reports its own failure to its replica; this is a bug in one.
                 _logger.LogError(e, "Snapshot work failed outside its own handling");
             }
+
+            Interlocked.Increment(ref _done);
         }
     }
 }
