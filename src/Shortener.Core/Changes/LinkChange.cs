@@ -18,7 +18,7 @@ public static class LinkChanges
     /// <summary>
     /// The change <paramref name="command"/> made, given the link before it and what applying it
     /// answered; null when it changed no link (a refusal, a repeated delete, a visit count, a lease,
-    /// a purge, a cluster document).
+    /// a purge, a cluster document). A committed intent's change is its write's.
     /// </summary>
     public static LinkChange? Of(LinkCommand command, Link? before, CommandResult result, ChangeOffset offset, ulong term, HlcTimestamp hlc = default) =>
         (command, result.Outcome) switch
@@ -26,6 +26,7 @@ public static class LinkChanges
             (CreateLink, CommandOutcome.Created) => new LinkChange(offset, term, ChangeOperation.Create, null, result.Link, command.At, hlc),
             (UpdateLink, CommandOutcome.Ok) when before is { Deleted: false } => new LinkChange(offset, term, ChangeOperation.Update, before, result.Link, command.At, hlc),
             (DeleteLink, CommandOutcome.Ok) when before is { Deleted: false } => new LinkChange(offset, term, ChangeOperation.Delete, before, null, command.At, hlc),
+            (ResolveIntent, _) when result.Resolved is { } write => Of(write, before, result, offset, term, hlc),
             _ => null,
         };
 

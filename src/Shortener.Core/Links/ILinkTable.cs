@@ -28,6 +28,9 @@ public interface ILinkTable
 
     void PutDocument(string name, long version, string document);
 
+    /// <summary>Forgets the document <paramref name="name"/> (nothing when there is none).</summary>
+    void RemoveDocument(string name);
+
     /// <summary>
     /// Forgets the oldest kept changes: a prefix in offset order, through the newest change made
     /// before <paramref name="beforeMs"/> and through all but the newest <paramref name="keep"/>.

@@ -99,6 +99,14 @@ public sealed class InMemoryLinkTable : ILinkTableTransaction
         _documents[name] = (version, document);
     }
 
+    public void RemoveDocument(string name)
+    {
+        if (_documents.Remove(name, out var before))
+        {
+            Journal(() => _documents[name] = before);
+        }
+    }
+
     public Link? Find(string code) => _links.GetValueOrDefault(code);
 
     public void Insert(Link link)

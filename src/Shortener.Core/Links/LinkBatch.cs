@@ -98,6 +98,7 @@ public static class LinkBatch
     {
         UpdateLink u => u.Code,
         DeleteLink d => d.Code,
+        ResolveIntent r => r.Code,
         _ => null,
     };
 

@@ -20,6 +20,8 @@ namespace Shortener.Core.Links;
 [JsonDerivedType(typeof(ReleaseLease), "releaseLease")]
 [JsonDerivedType(typeof(BeginTransaction), "txnBegin")]
 [JsonDerivedType(typeof(DecideTransaction), "txnDecide")]
+[JsonDerivedType(typeof(PrepareIntents), "txnPrepare")]
+[JsonDerivedType(typeof(ResolveIntent), "txnResolve")]
 public abstract record LinkCommand(long At);
 
 /// <summary>
@@ -107,3 +109,20 @@ public sealed record BeginTransaction(long At, string Id, IReadOnlyList<int> Par
 /// <paramref name="Decision"/>; Conflict with the record when it holds the other one.
 /// </summary>
 public sealed record DecideTransaction(long At, string Id, Transactions.TransactionState Decision) : LinkCommand(At);
+
+/// <summary>
+/// Hold <paramref name="Writes"/> (creates, updates, deletes of distinct codes of this shard) for
+/// transaction <paramref name="Txn"/> as intents (<see cref="Transactions.Intent"/>): all of them
+/// or none. Refused with the first write's refusal when it could not be made now (NotFound, Gone,
+/// Conflict: the code is taken, or another transaction holds it, <see cref="CommandResult.LockedBy"/>).
+/// Preparing again a transaction that holds its intents here is Ok.
+/// </summary>
+public sealed record PrepareIntents(long At, string Txn, long DeadlineMs, IReadOnlyList<LinkCommand> Writes) : LinkCommand(At);
+
+/// <summary>
+/// Resolve transaction <paramref name="Txn"/>'s intent on <paramref name="Code"/> as
+/// <paramref name="Decision"/>: committed, its write is made now (and is the change this command
+/// records); aborted, it is dropped. One per code, so each committed write is one change event.
+/// An intent that is not there (already resolved) is Ok and changes nothing.
+/// </summary>
+public sealed record ResolveIntent(long At, string Code, string Txn, Transactions.TransactionState Decision) : LinkCommand(At);

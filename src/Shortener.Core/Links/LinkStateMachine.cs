@@ -34,8 +34,10 @@ public static class LinkStateMachine
                 : CommandResult.IdempotencyMismatch;
         }
 
+        // Refusals that a retry may not meet are not remembered: a generated code's rare collision
+        // (the proposer retries under a new code) and a transaction's lock (it is released soon).
         var result = Apply(table, envelope.Command, logIndex);
-        if (result.Outcome == CommandOutcome.Conflict && envelope.Command is CreateLink { Generated: true })
+        if (result.Outcome == CommandOutcome.Conflict && (envelope.Command is CreateLink { Generated: true } || result.LockedBy is not null))
         {
             return result;
         }
@@ -46,6 +48,8 @@ public static class LinkStateMachine
 
     public static CommandResult Apply(ILinkTable table, LinkCommand command, ulong logIndex = 0) => command switch
     {
+        CreateLink or UpdateLink or DeleteLink when LockOn(table, Intent.CodeOf(command)!) is { } txn =>
+            new CommandResult(CommandOutcome.Conflict, table.Find(Intent.CodeOf(command)!), LockedBy: txn),
         CreateLink c => Create(table, c),
         UpdateLink u => Update(table, u),
         DeleteLink d => Delete(table, d),
@@ -63,6 +67,8 @@ public static class LinkStateMachine
         ReleaseLease r => Leased(table, r.Name, LeaseRules.Release(FindLease(table, r.Name), r.Token, r.At)),
         BeginTransaction b => Recorded(table, TransactionRules.Begin(FindTransaction(table, b.Id), b.Id, b.Participants, b.DeadlineMs)),
         DecideTransaction d => Recorded(table, TransactionRules.Decide(FindTransaction(table, d.Id), d.Id, d.Decision)),
+        PrepareIntents p => Prepare(table, p),
+        ResolveIntent r => Resolve(table, r),
         _ => throw new ArgumentOutOfRangeException(nameof(command), command.GetType().Name, "unknown link command"),
     };
 
@@ -109,6 +115,87 @@ public static class LinkStateMachine
         }
 
         return new CommandResult(CommandOutcome.Ok, Transaction: rule.Record);
+    }
+
+    /// <summary>The transaction whose intent holds <paramref name="code"/>, if one does.</summary>
+    private static string? LockOn(ILinkTable table, string code) =>
+        table.FindDocument(Intent.KeyOf(code)) is { } stored ? Intent.Parse(stored.Document).Txn : null;
+
+    /// <summary>Holds every write as an intent if every one of them can be made now; otherwise none, and the first refusal.</summary>
+    private static CommandResult Prepare(ILinkTable table, PrepareIntents p)
+    {
+        if (table.FindDocument(Intent.IndexKeyOf(p.Txn)) is not null)
+        {
+            return new CommandResult(CommandOutcome.Ok);
+        }
+
+        var codes = p.Writes.Select(w => Intent.CodeOf(w) ?? throw new InvalidOperationException($"a transaction writes links, not {w.GetType().Name}")).ToList();
+        if (codes.Count == 0 || codes.Distinct(StringComparer.Ordinal).Count() != codes.Count)
+        {
+            throw new InvalidOperationException("a transaction's writes in one shard are to distinct codes, at least one");
+        }
+
+        foreach (var write in p.Writes)
+        {
+            if (Refusal(table, write) is { } refused)
+            {
+                return refused;
+            }
+        }
+
+        foreach (var write in p.Writes)
+        {
+            table.PutDocument(Intent.KeyOf(Intent.CodeOf(write)!), 1, new Intent(p.Txn, p.DeadlineMs, write).Serialize());
+        }
+
+        table.PutDocument(Intent.IndexKeyOf(p.Txn), 1, LinkJson.Serialize(codes));
+        return new CommandResult(CommandOutcome.Ok);
+    }
+
+    /// <summary>Why <paramref name="write"/> could not be made now (a lock, or what applying it would answer), or null.</summary>
+    private static CommandResult? Refusal(ILinkTable table, LinkCommand write)
+    {
+        var code = Intent.CodeOf(write)!;
+        var link = table.Find(code);
+        if (LockOn(table, code) is { } txn)
+        {
+            return new CommandResult(CommandOutcome.Conflict, link, LockedBy: txn);
+        }
+
+        return write switch
+        {
+            CreateLink when link is not null => new CommandResult(CommandOutcome.Conflict, link),
+            UpdateLink u when link is null || !link.VisibleTo(u.AsOwner) => CommandResult.NotFound,
+            UpdateLink when link!.Deleted => new CommandResult(CommandOutcome.Gone, link),
+            DeleteLink d when link is null || !link.VisibleTo(d.AsOwner) => CommandResult.NotFound,
+            _ => null,
+        };
+    }
+
+    /// <summary>Makes (committed) or drops (aborted) the transaction's intent on the code; one already resolved changes nothing.</summary>
+    private static CommandResult Resolve(ILinkTable table, ResolveIntent r)
+    {
+        var key = Intent.KeyOf(r.Code);
+        if (table.FindDocument(key) is not { } stored || Intent.Parse(stored.Document) is not { } intent || intent.Txn != r.Txn)
+        {
+            return new CommandResult(CommandOutcome.Ok);
+        }
+
+        table.RemoveDocument(key);
+        var index = Intent.IndexKeyOf(r.Txn);
+        var left = table.FindDocument(index) is { } list ? LinkJson.Deserialize<List<string>>(list.Document).Where(c => c != r.Code).ToList() : [];
+        if (left.Count == 0)
+        {
+            table.RemoveDocument(index);
+        }
+        else
+        {
+            table.PutDocument(index, 1, LinkJson.Serialize(left));
+        }
+
+        return r.Decision == TransactionState.Committed
+            ? Apply(table, intent.Write) with { Resolved = intent.Write }
+            : new CommandResult(CommandOutcome.Ok);
     }
 
     private static CommandResult SetDocument(ILinkTable table, string name, long expectedVersion, string document)

@@ -64,6 +64,8 @@ public sealed class AppliedLinkObserver(RedirectCache cache, ShortenerMetrics me
         ReleaseLease => "release-lease",
         BeginTransaction => "txn-begin",
         DecideTransaction => "txn-decide",
+        PrepareIntents => "txn-prepare",
+        ResolveIntent => "txn-resolve",
         _ => "unknown",
     };
 }

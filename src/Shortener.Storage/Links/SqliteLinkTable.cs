@@ -52,6 +52,8 @@ internal sealed class SqliteLinkTable(SqliteConnection connection) : ILinkTableT
         ("$name", name),
         ("$v", version.ToString(CultureInfo.InvariantCulture) + "\n" + document));
 
+    public void RemoveDocument(string name) => Execute("DELETE FROM meta WHERE shard = $shard AND key = $name", ("$name", name));
+
     public Link? Find(string code)
     {
         var command = Command($"SELECT {SelectColumns} FROM links WHERE shard = $shard AND code = $code", ("$code", code));

@@ -26,7 +26,7 @@ public static class LinkCommandGen
         });
 
     private static Gen<Step> Steps =>
-        from kind in Gen.Int[0, 6]
+        from kind in Gen.Int[0, 7]
         from code in Gen.OneOfConst(Codes)
         from url in Gen.OneOfConst(Urls)
         from gap in Gen.Long[0, 3_600_000]
@@ -64,6 +64,14 @@ public static class LinkCommandGen
                 2 => new DeleteLink(at, Code, AsOwner: Key == 3 ? "team" : null),
                 3 or 4 => new RecordVisit(at, Code),
                 5 => new LeaseCodeBlock(at, (ulong)(MaxVisits * 100)),
+                7 => TagMask switch
+                {
+                    // Intents of a few transactions on the same codes: held, refused, resolved either way, resolved twice.
+                    0 => new PrepareIntents(at, $"t{Key + 1}", at + Gap, [new CreateLink(at, Code, Url, null, null, Status, [], null)]),
+                    1 => new PrepareIntents(at, $"t{Key + 1}", at + Gap, [new UpdateLink(at, Code, new LinkPatch(Url: Url))]),
+                    2 => new PrepareIntents(at, $"t{Key + 1}", at + Gap, [new DeleteLink(at, Code)]),
+                    _ => new ResolveIntent(at, Code, $"t{Key + 1}", TagMask % 2 == 0 ? Core.Transactions.TransactionState.Committed : Core.Transactions.TransactionState.Aborted),
+                },
                 _ => TagMask switch
                 {
                     // Transaction records under a few ids: begun, taken again, decided either way, or raced.
