@@ -115,9 +115,10 @@ public sealed record DecideTransaction(long At, string Id, Transactions.Transact
 /// transaction <paramref name="Txn"/> as intents (<see cref="Transactions.Intent"/>): all of them
 /// or none. Refused with the first write's refusal when it could not be made now (NotFound, Gone,
 /// Conflict: the code is taken, or another transaction holds it, <see cref="CommandResult.LockedBy"/>).
-/// Preparing again a transaction that holds its intents here is Ok.
+/// Preparing again a transaction that holds its intents here is Ok. <paramref name="Coordinator"/>
+/// is the shard that keeps the transaction's record (where a recovery reads it).
 /// </summary>
-public sealed record PrepareIntents(long At, string Txn, long DeadlineMs, IReadOnlyList<LinkCommand> Writes) : LinkCommand(At);
+public sealed record PrepareIntents(long At, string Txn, int Coordinator, long DeadlineMs, IReadOnlyList<LinkCommand> Writes) : LinkCommand(At);
 
 /// <summary>
 /// Resolve transaction <paramref name="Txn"/>'s intent on <paramref name="Code"/> as

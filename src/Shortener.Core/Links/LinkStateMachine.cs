@@ -145,7 +145,7 @@ public static class LinkStateMachine
 
         foreach (var write in p.Writes)
         {
-            table.PutDocument(Intent.KeyOf(Intent.CodeOf(write)!), 1, new Intent(p.Txn, p.DeadlineMs, write).Serialize());
+            table.PutDocument(Intent.KeyOf(Intent.CodeOf(write)!), 1, new Intent(p.Txn, p.Coordinator, p.DeadlineMs, write).Serialize());
         }
 
         table.PutDocument(Intent.IndexKeyOf(p.Txn), 1, LinkJson.Serialize(codes));

@@ -6,9 +6,10 @@ namespace Shortener.Core.Transactions;
 /// A write a participant shard holds for transaction <paramref name="Txn"/> until the transaction
 /// is decided (docs/transactions.md): <paramref name="Write"/> (a create, update or delete of one
 /// code) was checked against the shard's state when it was prepared, and the code is locked
-/// meanwhile: other writes to it are refused, reads and redirects see the committed link.
+/// meanwhile: other writes to it are refused, reads and redirects see the committed link. The
+/// record that decides it is in shard <paramref name="Coordinator"/>.
 /// </summary>
-public sealed record Intent(string Txn, long DeadlineMs, LinkCommand Write)
+public sealed record Intent(string Txn, int Coordinator, long DeadlineMs, LinkCommand Write)
 {
     /// <summary>The shard document an intent on <paramref name="code"/> is kept under.</summary>
     public static string KeyOf(string code) => "intent:" + code;

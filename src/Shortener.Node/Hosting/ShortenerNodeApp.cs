@@ -354,6 +354,9 @@ public static class ShortenerNodeApp
         services.AddHostedService<ClickJournalSampler>();
         services.AddSingleton<RedirectHandler>();
         services.AddHostedService<IdempotencyPurgeService>();
+        services.AddSingleton<Transactions.TransactionRunner>();
+        services.AddSingleton<Transactions.IntentSweeper>();
+        services.AddHostedService(sp => sp.GetRequiredService<Transactions.IntentSweeper>());
 
         services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);

@@ -17,6 +17,8 @@ public sealed class ShortenerMetrics : IDisposable
 
     private readonly Meter _meter;
     private readonly Counter<long> _linksCreated;
+    private readonly Counter<long> _transactions;
+    private readonly Counter<long> _intentsRecovered;
     private readonly Counter<long> _gossipSent;
     private readonly Counter<long> _gossipReceived;
     private readonly Counter<long> _gossipDropped;
@@ -43,6 +45,8 @@ public sealed class ShortenerMetrics : IDisposable
     {
         _meter = meterFactory.Create(MeterName);
         _linksCreated = _meter.CreateCounter<long>("shortener.links.created", "{link}", "Links created");
+        _transactions = _meter.CreateCounter<long>("shortener.transactions", "{transaction}", "Cross-shard transactions this node coordinated, by outcome (committed, aborted, pending: left to the participants' recovery)");
+        _intentsRecovered = _meter.CreateCounter<long>("shortener.transactions.intents_recovered", "{intent}", "Intents past their deadline this node resolved from their transaction's record (its coordinator went away), by decision");
         _redirects = _meter.CreateCounter<long>("shortener.redirects", "{redirect}", "Redirect requests answered, by HTTP status");
         _redirectDuration = _meter.CreateHistogram<double>(
             "shortener.redirect.duration",
@@ -74,6 +78,10 @@ public sealed class ShortenerMetrics : IDisposable
     }
 
     public void LinkCreated() => _linksCreated.Add(1);
+
+    public void Transaction(Core.Transactions.TransactionState outcome) => _transactions.Add(1, new KeyValuePair<string, object?>("outcome", outcome.ToString().ToLowerInvariant()));
+
+    public void IntentRecovered(Core.Transactions.TransactionState decision) => _intentsRecovered.Add(1, new KeyValuePair<string, object?>("decision", decision.ToString().ToLowerInvariant()));
 
     /// <summary>
     /// Counts a redirect request and, for one in <see cref="RedirectLatencySampling"/>, records how

@@ -64,6 +64,10 @@ public sealed class ShardLinks(SqliteLinkStore store, int shard, ChangeTail tail
     /// <summary>The shard's document <paramref name="name"/> as committed (a lease: <see cref="Core.Leases.Lease.KeyOf"/>).</summary>
     public (long Version, string Document)? Document(string name) => store.Document(shard, name);
 
+    /// <summary>The intents transactions hold in this shard, as committed (up to <paramref name="limit"/>, by code).</summary>
+    public IReadOnlyList<Core.Transactions.Intent> Intents(int limit) =>
+        [.. store.Documents(shard, Core.Transactions.Intent.KeyOf(string.Empty), limit).Select(d => Core.Transactions.Intent.Parse(d.Document))];
+
     /// <summary>The cluster document <paramref name="name"/> shard 0 holds (null in other shards).</summary>
     public (long Version, string Document)? ClusterDocument(string name) => shard == 0 ? store.ClusterDocument(name) : null;
 }

@@ -82,6 +82,26 @@ public sealed partial class SqliteLinkStore
     public (long Version, string Document)? Document(int shard, string name) =>
         GetMeta(shard, name) is { } text ? SqliteLinkTable.ParseDocument(text) : null;
 
+    /// <summary>Up to <paramref name="limit"/> documents of <paramref name="shard"/> whose names start with <paramref name="prefix"/>, as last committed, by name.</summary>
+    public IReadOnlyList<(string Name, string Document)> Documents(int shard, string prefix, int limit)
+    {
+        using var lease = OpenReader();
+        using var command = lease.Connection.CreateCommand();
+        command.Parameters.AddWithValue("$shard", shard);
+        command.Parameters.AddWithValue("$from", prefix);
+        command.Parameters.AddWithValue("$to", prefix + char.MaxValue);
+        command.Parameters.AddWithValue("$limit", limit);
+        command.CommandText = "SELECT key, value FROM meta WHERE shard = $shard AND key >= $from AND key < $to ORDER BY key LIMIT $limit";
+        using var reader = command.ExecuteReader();
+        var documents = new List<(string, string)>();
+        while (reader.Read())
+        {
+            documents.Add((reader.GetString(0), SqliteLinkTable.ParseDocument(reader.GetString(1)).Document));
+        }
+
+        return documents;
+    }
+
     public (IReadOnlyList<LinkChange> Changes, ChangeOffset? PurgedThrough) Changes(int shard, ChangeOffset? after, int limit)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);

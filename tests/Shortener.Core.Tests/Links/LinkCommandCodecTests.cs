@@ -24,7 +24,7 @@ public class LinkCommandCodecTests
         new(new SetClusterMembers(7, 3, """{"members":[]}""")),
         new(new BeginTransaction(8, "t1", [0, 5], 9_000)),
         new(new DecideTransaction(9, "t1", Shortener.Core.Transactions.TransactionState.Committed)),
-        new(new PrepareIntents(10, "t1", 9_000, [new CreateLink(10, "new", "https://example.com", null, null, 301, [], null), new DeleteLink(10, "old")])),
+        new(new PrepareIntents(10, "t1", 0, 9_000, [new CreateLink(10, "new", "https://example.com", null, null, 301, [], null), new DeleteLink(10, "old")])),
         new(new ResolveIntent(11, "new", "t1", Shortener.Core.Transactions.TransactionState.Aborted)),
     ];
 

@@ -67,9 +67,9 @@ public static class LinkCommandGen
                 7 => TagMask switch
                 {
                     // Intents of a few transactions on the same codes: held, refused, resolved either way, resolved twice.
-                    0 => new PrepareIntents(at, $"t{Key + 1}", at + Gap, [new CreateLink(at, Code, Url, null, null, Status, [], null)]),
-                    1 => new PrepareIntents(at, $"t{Key + 1}", at + Gap, [new UpdateLink(at, Code, new LinkPatch(Url: Url))]),
-                    2 => new PrepareIntents(at, $"t{Key + 1}", at + Gap, [new DeleteLink(at, Code)]),
+                    0 => new PrepareIntents(at, $"t{Key + 1}", 0, at + Gap, [new CreateLink(at, Code, Url, null, null, Status, [], null)]),
+                    1 => new PrepareIntents(at, $"t{Key + 1}", 0, at + Gap, [new UpdateLink(at, Code, new LinkPatch(Url: Url))]),
+                    2 => new PrepareIntents(at, $"t{Key + 1}", 0, at + Gap, [new DeleteLink(at, Code)]),
                     _ => new ResolveIntent(at, Code, $"t{Key + 1}", TagMask % 2 == 0 ? Core.Transactions.TransactionState.Committed : Core.Transactions.TransactionState.Aborted),
                 },
                 _ => TagMask switch

@@ -17,7 +17,7 @@ public sealed class IntentTests
     public void A_prepared_write_locks_its_code_until_resolved_and_commit_makes_it()
     {
         Apply(Create("old"));
-        Assert.Equal(CommandOutcome.Ok, Apply(new PrepareIntents(20, "t1", 5_000, [Create("new", 20), new DeleteLink(20, "old")])).Outcome);
+        Assert.Equal(CommandOutcome.Ok, Apply(new PrepareIntents(20, "t1", 0, 5_000, [Create("new", 20), new DeleteLink(20, "old")])).Outcome);
 
         // Locked: other writes are refused with the transaction's id; the committed link still reads and counts visits.
         var refused = Apply(new UpdateLink(21, "old", new LinkPatch(Url: "https://example.org")));
@@ -45,7 +45,7 @@ public sealed class IntentTests
     [Fact]
     public void An_abort_drops_the_intents_and_unlocks_the_codes()
     {
-        Apply(new PrepareIntents(20, "t1", 5_000, [Create("new", 20)]));
+        Apply(new PrepareIntents(20, "t1", 0, 5_000, [Create("new", 20)]));
         var dropped = Apply(new ResolveIntent(30, "new", "t1", TransactionState.Aborted));
         Assert.Equal((CommandOutcome.Ok, null), (dropped.Outcome, dropped.Resolved));
         Assert.Null(_table.Find("new"));
@@ -56,26 +56,26 @@ public sealed class IntentTests
     public void A_prepare_that_cannot_make_every_write_holds_none_and_says_why()
     {
         Apply(Create("taken"));
-        var conflict = Apply(new PrepareIntents(20, "t1", 5_000, [Create("free", 20), Create("taken", 20)]));
+        var conflict = Apply(new PrepareIntents(20, "t1", 0, 5_000, [Create("free", 20), Create("taken", 20)]));
         Assert.Equal(CommandOutcome.Conflict, conflict.Outcome);
         Assert.Null(_table.FindDocument(Intent.KeyOf("free")));
-        Assert.Equal(CommandResult.NotFound, Apply(new PrepareIntents(21, "t2", 5_000, [new UpdateLink(21, "missing", new LinkPatch(Title: "x"))])));
+        Assert.Equal(CommandResult.NotFound, Apply(new PrepareIntents(21, "t2", 0, 5_000, [new UpdateLink(21, "missing", new LinkPatch(Title: "x"))])));
 
         // Another transaction's intent: refused at once, with its id (no waiting, so no deadlock).
-        Apply(new PrepareIntents(22, "t3", 5_000, [Create("free", 22)]));
-        var locked = Apply(new PrepareIntents(23, "t4", 5_000, [Create("free", 23)]));
+        Apply(new PrepareIntents(22, "t3", 0, 5_000, [Create("free", 22)]));
+        var locked = Apply(new PrepareIntents(23, "t4", 0, 5_000, [Create("free", 23)]));
         Assert.Equal((CommandOutcome.Conflict, "t3"), (locked.Outcome, locked.LockedBy));
 
         // The same transaction prepared again (a re-proposal) is Ok; writes that are not link writes, or twice one code, are a proposer's bug.
-        Assert.Equal(CommandOutcome.Ok, Apply(new PrepareIntents(24, "t3", 5_000, [Create("free", 24)])).Outcome);
-        Assert.Throws<InvalidOperationException>(() => Apply(new PrepareIntents(25, "t5", 5_000, [Create("a"), new DeleteLink(25, "a")])));
-        Assert.Throws<InvalidOperationException>(() => Apply(new PrepareIntents(25, "t5", 5_000, [new RecordVisit(25, "a")])));
+        Assert.Equal(CommandOutcome.Ok, Apply(new PrepareIntents(24, "t3", 0, 5_000, [Create("free", 24)])).Outcome);
+        Assert.Throws<InvalidOperationException>(() => Apply(new PrepareIntents(25, "t5", 0, 5_000, [Create("a"), new DeleteLink(25, "a")])));
+        Assert.Throws<InvalidOperationException>(() => Apply(new PrepareIntents(25, "t5", 0, 5_000, [new RecordVisit(25, "a")])));
     }
 
     [Fact]
     public void A_lock_refusal_is_not_remembered_under_the_callers_idempotency_key()
     {
-        Apply(new PrepareIntents(20, "t1", 5_000, [Create("new", 20)]));
+        Apply(new PrepareIntents(20, "t1", 0, 5_000, [Create("new", 20)]));
         var key = new IdempotencyToken("client", "k1", "h");
         Assert.Equal("t1", LinkStateMachine.Apply(_table, new LinkCommandEnvelope(Create("new", 21), key)).LockedBy);
         Apply(new ResolveIntent(30, "new", "t1", TransactionState.Aborted));
@@ -87,7 +87,7 @@ public sealed class IntentTests
     {
         Apply(Create("old"));
         var before = _table.Find("old");
-        var result = Apply(new PrepareIntents(20, "t1", 5_000, [new UpdateLink(20, "old", new LinkPatch(Url: "https://example.org"))]));
+        var result = Apply(new PrepareIntents(20, "t1", 0, 5_000, [new UpdateLink(20, "old", new LinkPatch(Url: "https://example.org"))]));
         Assert.Equal(CommandOutcome.Ok, result.Outcome);
         var resolve = new ResolveIntent(30, "old", "t1", TransactionState.Committed);
         var applied = Apply(resolve);
