@@ -38,6 +38,15 @@ public static class LinkEndpoints
             .Produces<LinkResponse>(StatusCodes.Status201Created)
             .ProducesProblem(400).ProducesProblem(401).ProducesProblem(409).ProducesProblem(415).ProducesProblem(422).ProducesProblem(429).ProducesProblem(503);
 
+        links.MapPost("/batch", LinkBatchEndpoint.CreateAsync)
+            .RequireAuthorization(ApiKeyPolicies.Links)
+            .WithName("CreateLinks")
+            .WithSummary($"Create up to {LinkBatchEndpoint.MaxLinks} links: with atomic, all or none (a cross-shard transaction); without, each on its own")
+            .Accepts<LinkBatchRequest>("application/json")
+            .Produces<LinkBatchResponse>(StatusCodes.Status201Created)
+            .Produces<LinkBatchResponse>(StatusCodes.Status200OK)
+            .ProducesProblem(400).ProducesProblem(401).ProducesProblem(409).ProducesProblem(413).ProducesProblem(422).ProducesProblem(429).ProducesProblem(503);
+
         links.MapGet("", ListAsync)
             .RequireAuthorization(ApiKeyPolicies.ReadOnly)
             .WithName("ListLinks")
@@ -102,76 +111,14 @@ public static class LinkEndpoints
             }
         }
 
-        var now = service.NowMs;
-        var url = addresses.TargetRules.Validate(request!.Url);
-        if (!url.IsValid)
+        var (command, field, error) = CreateLinkValidation.Build(request!, service.NowMs, addresses, ApiKeyPolicies.OwnerOf(context.User));
+        if (command is null)
         {
-            return Invalid("url", url.Error!);
+            return Invalid(field!, error!);
         }
 
-        string? alias = null;
-        if (request.Alias is not null)
-        {
-            var checkedAlias = AliasRules.Validate(request.Alias);
-            if (!checkedAlias.IsValid)
-            {
-                return Invalid("alias", checkedAlias.Error!);
-            }
-
-            alias = checkedAlias.Value;
-        }
-
-        long? expiresAt = null;
-        if (request.ExpiresAt is { } e)
-        {
-            var checkedExpiry = LinkFieldRules.ExpiresAt(e.ToUnixTimeMilliseconds(), now);
-            if (!checkedExpiry.IsValid)
-            {
-                return Invalid("expiresAt", checkedExpiry.Error!);
-            }
-
-            expiresAt = checkedExpiry.Value;
-        }
-
-        long? maxVisits = null;
-        if (request.MaxVisits is { } m)
-        {
-            var checkedMax = LinkFieldRules.MaxVisits(m);
-            if (!checkedMax.IsValid)
-            {
-                return Invalid("maxVisits", checkedMax.Error!);
-            }
-
-            maxVisits = checkedMax.Value;
-        }
-
-        var status = LinkFieldRules.RedirectStatus(request.RedirectStatus);
-        if (!status.IsValid)
-        {
-            return Invalid("redirectStatus", status.Error!);
-        }
-
-        var tags = LinkFieldRules.Tags(request.Tags);
-        if (!tags.IsValid)
-        {
-            return Invalid("tags", tags.Error!);
-        }
-
-        string? title = null;
-        if (request.Title is not null)
-        {
-            var checkedTitle = LinkFieldRules.Title(request.Title);
-            if (!checkedTitle.IsValid)
-            {
-                return Invalid("title", checkedTitle.Error!);
-            }
-
-            title = checkedTitle.Value;
-        }
-
-        var command = new CreateLink(now, alias ?? string.Empty, url.Value!, expiresAt, maxVisits, status.Value, tags.Value!, title, Generated: alias is null, Owner: ApiKeyPolicies.OwnerOf(context.User));
         var result = await service.CreateAsync(command, idempotency.Token, context.RequestAborted);
-        return CreateResponse(context, result, generated: alias is null, addresses, service);
+        return CreateResponse(context, result, generated: command.Generated, addresses, service);
     }
 
     /// <summary>The response to a create, fresh or replayed (a replayed conflict is always an alias: generated-code conflicts are not remembered).</summary>
@@ -337,9 +284,14 @@ public static class LinkEndpoints
             var advice = e.MayHaveApplied ? " The write may still be applied: retry with the same Idempotency-Key to learn its outcome safely." : " Nothing was written; retry later.";
             return Problems.Result(ProblemKind.NoQuorum, e.Message + "." + advice, new Dictionary<string, object?> { ["shard"] = e.Shard });
         }
+        catch (LinkLockedException e)
+        {
+            context.HttpContext.Response.Headers.RetryAfter = "1";
+            return Problems.Result(ProblemKind.Locked, e.Message, new Dictionary<string, object?> { ["code"] = e.Code, ["transaction"] = e.Transaction });
+        }
     }
 
-    private static IResult Invalid(string field, string message) =>
+    internal static IResult Invalid(string field, string message) =>
         Problems.Result(ProblemKind.InvalidField, message, new Dictionary<string, object?> { ["field"] = field });
 
     private static IResult Replayed(HttpContext context, CommandResult result, IResult response)

@@ -103,6 +103,10 @@ public sealed class LinkService
             _ => throw new ArgumentException($"{command.GetType().Name} names no code", nameof(command)),
         };
         var result = await Propose(_shards.For(code), new LinkCommandEnvelope(command, idempotency, _clock?.Stamp()), cancellationToken).ConfigureAwait(false);
+        if (result.LockedBy is { } transaction)
+        {
+            throw new LinkLockedException(code, transaction);
+        }
 
         // Logged here, on the caller's flow, so the line carries the request's trace id.
         if (command is CreateLink or UpdateLink or DeleteLink && result.Succeeded && !result.Replayed)
@@ -112,6 +116,10 @@ public sealed class LinkService
 
         return result;
     }
+
+    /// <summary>A code for a new link, drawn from the next shard's allocator in turn (an atomic batch's links without an alias).</summary>
+    public Task<string> DrawCodeAsync(CancellationToken cancellationToken) =>
+        _codes[(int)((uint)Interlocked.Increment(ref _nextShard) % (uint)_codes.Length)].NextAsync(cancellationToken);
 
     /// <summary>Proposes a command on one shard; throws <see cref="ShardUnavailableException"/> when it has no quorum in time.</summary>
     public async Task<CommandResult> Propose(ShardReplica replica, LinkCommandEnvelope envelope, CancellationToken cancellationToken)

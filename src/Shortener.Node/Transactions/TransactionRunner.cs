@@ -150,13 +150,11 @@ public sealed class TransactionRunner(ShardHost shards, TimeProvider time, Short
             }
         }
 
+        // One command per code (each committed write is one change event), proposed together so
+        // that the shard's driver carries them in one round.
         async Task<Answer> ResolveAsync(CoordinatorStep.Resolve resolve, long now)
         {
-            foreach (var write in byShard[resolve.Participant])
-            {
-                await ProposeAsync(resolve.Participant, new ResolveIntent(now, Intent.CodeOf(write)!, id, resolve.Decision)).ConfigureAwait(false);
-            }
-
+            await Task.WhenAll(byShard[resolve.Participant].Select(write => ProposeAsync(resolve.Participant, new ResolveIntent(now, Intent.CodeOf(write)!, id, resolve.Decision)))).ConfigureAwait(false);
             return new ResolveAnswer(resolve.Participant);
         }
 

@@ -72,5 +72,11 @@ public static class ShlinkEndpoints
             context.HttpContext.Response.Headers.RetryAfter = "1";
             return ShlinkProblems.Result(ShlinkProblemKind.ClicksUnavailable, e.Message);
         }
+        catch (Links.LinkLockedException e)
+        {
+            // Shlink has no type for it: ours, as the link API answers it.
+            context.HttpContext.Response.Headers.RetryAfter = "1";
+            return Problems.Result(ProblemKind.Locked, e.Message, new Dictionary<string, object?> { ["code"] = e.Code, ["transaction"] = e.Transaction });
+        }
     }
 }
