@@ -26,7 +26,7 @@ namespace Shortener.Core.Replication;
 /// Single-threaded: the host makes every call from one thread, and calls nothing between
 /// <see cref="BeginRound"/> and <see cref="EndRound"/> but its own sync of the disk.
 /// </summary>
-public sealed class ReplicaDriver<TResult>
+public sealed partial class ReplicaDriver<TResult>
 {
     private readonly ReplicaOptions _options;
     private readonly IRaftDisk _disk;
@@ -194,46 +194,6 @@ public sealed class ReplicaDriver<TResult>
     }
 
     /// <summary>
-    /// Proposes <paramref name="payload"/>; <paramref name="done"/> hears, on this thread, its result
-    /// once this replica applied it, or why not. Until its deadline it is proposed again, under the
-    /// same id, whenever no leader took it or the leader changed before it applied.
-    /// </summary>
-    /// <returns>The id it waits under (for <see cref="Withdraw"/>), or null when it was refused at once.</returns>
-    public ProposalId? Propose(ReadOnlySpan<byte> payload, Action<ProposalOutcome<TResult>> done)
-    {
-        if (Failure is not null)
-        {
-            done(ProposalOutcome<TResult>.Failed(StoppedReason, mayHaveApplied: false));
-            return null;
-        }
-
-        if (_proposals.Full)
-        {
-            done(ProposalOutcome<TResult>.Failed($"too many proposals waiting ({_options.MaxPendingProposals})", mayHaveApplied: false));
-            return null;
-        }
-
-        var id = new ProposalId(_options.Proposer, ++_nextSequence);
-        var proposal = _proposals.Add(id, ProposalFrame.Encode(id, payload), done, _ticks);
-        Input(() => Attempt(proposal));
-        return id;
-    }
-
-    /// <summary>
-    /// The proposal's caller stopped waiting (its own deadline, counted in wall time, passed before
-    /// the driver's, counted in ticks that lag on a loaded node): it is not proposed again, so it
-    /// cannot apply long after its caller was told it failed. An attempt already handed to Raft may
-    /// still commit, as the caller was told it might; <c>done</c> hears the withdrawal.
-    /// </summary>
-    public void Withdraw(ProposalId id)
-    {
-        if (_proposals.TryTake(id.Sequence, out var proposal))
-        {
-            proposal.Done(ProposalOutcome<TResult>.Failed("withdrawn: its caller stopped waiting", proposal.EverHandedOver));
-        }
-    }
-
-    /// <summary>
     /// Asks for a linearizable read point; <paramref name="done"/> hears it once this replica has
     /// applied through it (then reading the local state is linearizable), or why not by the deadline.
     /// </summary>
@@ -260,41 +220,6 @@ public sealed class ReplicaDriver<TResult>
         var result = default(T)!;
         Input(() => result = request(_node));
         return result;
-    }
-
-    /// <summary>The snapshot work the driver wants done, if any (once): run it anywhere, then report it with <see cref="SnapshotCaptured"/>.</summary>
-    public Func<CapturedSnapshot>? TakeSnapshotWork()
-    {
-        var work = _snapshotWork;
-        _snapshotWork = null;
-        return work;
-    }
-
-    /// <summary>
-    /// The state captured for a snapshot: recorded with the membership of its index, and the log
-    /// compacted below it. A snapshot installed meanwhile (so the capture is of a replaced state)
-    /// overtakes it.
-    /// </summary>
-    public void SnapshotCaptured(CapturedSnapshot captured) => Input(() =>
-    {
-        _capturing = false;
-        if (captured.Index <= _lastSnapshotIndex || captured.Index > _node.Applied)
-        {
-            return;
-        }
-
-        _touched = true;
-        _disk.Compact(captured.Index, _configurations.At(captured.Index), captured.Data, (ulong)_options.SnapshotKeepEntries);
-        _lastSnapshotIndex = captured.Index;
-        _configurations.CompactTo(captured.Index);
-        _observer.Compacted(captured.Index, captured.Data.Length);
-    });
-
-    /// <summary>The snapshot could not be captured; it is tried again after the next applied entries.</summary>
-    public void SnapshotFailed(string reason)
-    {
-        _capturing = false;
-        _observer.SnapshotFailed(reason);
     }
 
     /// <summary>
@@ -473,18 +398,6 @@ public sealed class ReplicaDriver<TResult>
         }
     }
 
-    private void InstallSnapshot(RaftSnapshot snapshot)
-    {
-        _stateMachine.Restore(snapshot);
-        if (!Planted(ReplicaBugs.InstallSnapshotWithoutConfiguration))
-        {
-            _configurations.Reset(snapshot.Metadata.Index, snapshot.Metadata.ConfState);
-        }
-
-        _lastSnapshotIndex = snapshot.Metadata.Index;
-        _observer.SnapshotInstalled(snapshot.Metadata, snapshot.Data.Length);
-    }
-
     private void Apply(IReadOnlyList<RaftEntry> entries)
     {
         if (entries.Count == 0)
@@ -540,66 +453,6 @@ public sealed class ReplicaDriver<TResult>
                 proposal.Done(ProposalOutcome<TResult>.Done(results[i]));
             }
         }
-    }
-
-    /// <summary>
-    /// On a tick: fails proposals past their deadline and proposes again those waiting for a leader,
-    /// those whose leader changed, and those unapplied for <see cref="ReplicaOptions.ReproposeTicks"/>.
-    /// After a change of leader: only the waiting and the changed ones, at once.
-    /// </summary>
-    private void RetryProposals(bool onTick)
-    {
-        if (_proposals.Count == 0)
-        {
-            return;
-        }
-
-        var (expired, retry) = _proposals.Due(_ticks, _node.Term, _node.Lead, _options.RequestTimeoutTicks, onTick ? _options.ReproposeTicks : null);
-        foreach (var p in expired)
-        {
-            var why = p.EverHandedOver
-                ? $"not applied within {_options.RequestTimeoutTicks} ticks"
-                : $"no leader took it within {_options.RequestTimeoutTicks} ticks ({p.LastRefusal ?? "no leader is known"})";
-            p.Done(ProposalOutcome<TResult>.Failed(why, p.EverHandedOver));
-        }
-
-        foreach (var p in retry)
-        {
-            if (Planted(ReplicaBugs.DropProposalsOnLeaderChange) && p.EverHandedOver && (p.Attempt.Term != _node.Term || p.Attempt.Leader != _node.Lead))
-            {
-                _proposals.TryTake(p.Id.Sequence, out _);
-                continue;
-            }
-
-            Attempt(p);
-        }
-    }
-
-    private void Attempt(PendingProposal<TResult> proposal)
-    {
-        var result = _node.Propose(proposal.Frame);
-        if (!result.Accepted)
-        {
-            proposal.Refused(result.Reason ?? result.Status.ToString());
-            return;
-        }
-
-        proposal.HandedOver(_node.Term, _node.Lead, _ticks);
-        if (Planted(ReplicaBugs.AckBeforeApply) && result.Status == ProposalStatus.Appended && _proposals.TryTake(proposal.Id.Sequence, out _))
-        {
-            proposal.Done(ProposalOutcome<TResult>.Done(default));
-        }
-    }
-
-    private void MaybeCapture()
-    {
-        if (_capturing || _options.SnapshotEntries == 0 || _stateMachine.AppliedIndex < _lastSnapshotIndex + (ulong)_options.SnapshotEntries)
-        {
-            return;
-        }
-
-        _capturing = true;
-        _snapshotWork = _stateMachine.PrepareSnapshot();
     }
 
     private void Send(IReadOnlyList<RaftMessage> messages)
