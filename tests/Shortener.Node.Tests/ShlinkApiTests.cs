@@ -289,6 +289,19 @@ public sealed class ShlinkApiTests : NodeTest
     }
 
     /// <summary>Checks a problem: status, Shlink's type (null: not one of Shlink's) and the status field; returns the body.</summary>
+    [Fact]
+    public async Task A_slug_a_transaction_holds_is_answered_409_locked_not_a_server_error()
+    {
+        var shards = Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<Shortener.Node.Shards.ShardHost>(Node.Services);
+        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        var create = new Shortener.Core.Links.CreateLink(now, "held-slug", "https://example.com/held", null, null, 302, [], null);
+        await shards.For("held-slug").ProposeAsync(new Shortener.Core.Links.LinkCommandEnvelope(new Shortener.Core.Links.PrepareIntents(now, "t-slug", shards.Router.ShardOf("held-slug"), now + 60_000, [create])), CancellationToken.None);
+
+        var body = await Problem(await Node.Client.PostAsJsonAsync("/rest/v3/short-urls", new { longUrl = "https://example.com", customSlug = "held-slug" }), 409, null);
+        Assert.Equal("urn:shortener:problem:locked", body.GetProperty("type").GetString());
+        Assert.Equal("t-slug", body.GetProperty("transaction").GetString());
+    }
+
     private static async Task<JsonElement> Problem(HttpResponseMessage response, int status, string? shlinkType)
     {
         var text = await response.Content.ReadAsStringAsync();

@@ -106,14 +106,38 @@ public sealed class LinkBatchTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.NotFound, await GetAsync("bad-ok"));
     }
 
-    [Fact]
-    public async Task A_write_to_a_link_a_transaction_holds_is_refused_with_409_locked()
+    /// <summary>Has a transaction that never decides hold an intent to create <paramref name="code"/> (for a minute).</summary>
+    private async Task HoldAsync(string code, string transaction)
     {
         var shards = _node.Services.GetRequiredService<ShardHost>();
         var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-        var create = new CreateLink(now, "held", "https://example.com/held", null, null, 302, [], null);
-        await shards.For("held").ProposeAsync(new LinkCommandEnvelope(new PrepareIntents(now, "t-held", shards.Router.ShardOf("held"), now + 60_000, [create])), CancellationToken.None);
+        var create = new CreateLink(now, code, "https://example.com/" + code, null, null, 302, [], null);
+        var prepared = await shards.For(code).ProposeAsync(new LinkCommandEnvelope(new PrepareIntents(now, transaction, shards.Router.ShardOf(code), now + 60_000, [create])), CancellationToken.None);
+        Assert.Equal(CommandOutcome.Ok, prepared.Outcome);
+    }
 
+    [Fact]
+    public async Task A_link_a_transaction_holds_fails_an_atomic_batch_and_only_its_own_item_in_another()
+    {
+        await HoldAsync("held-b", "t-held-b");
+        var atomic = await BatchAsync(atomic: true, new[] { "free-1", "held-b" }.Select(a => new { url = "https://example.com/" + a, alias = a }));
+        Assert.Equal(HttpStatusCode.Conflict, atomic.StatusCode);
+        var problem = await atomic.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("urn:shortener:problem:batch-conflict", problem.GetProperty("type").GetString());
+        Assert.Contains("t-held-b", problem.GetProperty("detail").GetString());
+        Assert.Equal(HttpStatusCode.NotFound, await GetAsync("free-1"));
+
+        var each = await BatchAsync(atomic: false, new[] { "free-2", "held-b" }.Select(a => new { url = "https://example.com/" + a, alias = a }));
+        var items = (await each.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("items");
+        Assert.Equal([201, 409], items.EnumerateArray().Select(i => i.GetProperty("status").GetInt32()));
+        Assert.Equal("urn:shortener:problem:locked", items[1].GetProperty("problem").GetString());
+        Assert.Equal(HttpStatusCode.OK, await GetAsync("free-2"));
+    }
+
+    [Fact]
+    public async Task A_write_to_a_link_a_transaction_holds_is_refused_with_409_locked()
+    {
+        await HoldAsync("held", "t-held");
         var response = await _node.Client.PostAsJsonAsync("/api/v1/links", new { url = "https://example.com/other", alias = "held" });
         Assert.Equal(HttpStatusCode.Conflict, response.StatusCode);
         var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
